@@ -1,0 +1,138 @@
+"""`DQNAgent`: online and target Q-networks, the compiled update, epsilon-greedy acting, target sync."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdqn.config import DQNConfig
+from tfdqn.envs import check_spaces
+from tfdqn.model_io import save_model
+from tfdqn.networks import NumpyMLP, build_q_network, clone_network
+from tfdqn.replay import Batch
+
+
+def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tensor, gamma: float | tf.Tensor,
+               next_q_online: tf.Tensor | None = None) -> tf.Tensor:
+    """Bellman targets `r + gamma * (1 - terminated) * Q_target(s', a')`.
+
+    `a'` is argmax of the target network (DQN) or, when `next_q_online` is given, of the online network
+    (Double DQN). Truncated transitions have terminated=0 and so still bootstrap.
+    """
+    if next_q_online is None:
+        next_v = tf.reduce_max(next_q_target, axis=-1)
+    else:
+        best = tf.argmax(next_q_online, axis=-1, output_type=tf.int32)
+        next_v = tf.gather(next_q_target, best, axis=-1, batch_dims=1)
+    return rewards + gamma * (1.0 - terminated) * next_v
+
+
+class DQNAgent:
+    """The learner: owns the networks and the optimizer; knows nothing of environments' loops or files.
+
+    `learn(batch)` runs `batch.actions.shape[0]` gradient steps in one compiled call when the batch has
+    a leading gradient-steps axis, which is what keeps the update fast on a CPU.
+    """
+
+    def __init__(self, q_network: keras.Model, n_actions: int, config: DQNConfig = DQNConfig()):
+        self.config = config
+        self.n_actions = int(n_actions)
+        self.q_network = q_network
+        self.target_network = clone_network(q_network)
+        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
+                                               global_clipnorm=config.max_grad_norm)
+        self.optimizer.build(self.q_network.trainable_variables)
+        self._gamma = tf.constant(config.gamma, tf.float32)
+        self._numpy = NumpyMLP.from_model(q_network)
+        self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile, reduce_retracing=True)
+        self._sync_fn = tf.function(self._sync_target)
+        self._q_fn = tf.function(lambda x: self.q_network(x, training=False), reduce_retracing=True)
+
+    @classmethod
+    def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
+                    config: DQNConfig = DQNConfig()) -> "DQNAgent":
+        """Build the default Q-network for these spaces (checked: Discrete actions, Box observations)."""
+        check_spaces(observation_space, action_space, config.env_id)
+        net = build_q_network(observation_space.shape, int(action_space.n), config.hidden_sizes)
+        return cls(net, int(action_space.n), config)
+
+    # ----- acting -------------------------------------------------------------------------------------
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Q-values of the online network for a batch of observations, as NumPy."""
+        if self._numpy is not None:
+            return self._numpy(obs)
+        return self._q_fn(tf.convert_to_tensor(obs)).numpy()
+
+    def greedy(self, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions for a batch of observations."""
+        return np.argmax(self.q_values(obs), axis=-1)
+
+    def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+        """Epsilon-greedy actions for a batch: each row explores with probability `epsilon`."""
+        n = len(obs)
+        explore = rng.random(n) < epsilon
+        random_actions = rng.integers(0, self.n_actions, size=n)
+        if explore.all():
+            return random_actions
+        return np.where(explore, random_actions, self.greedy(obs))
+
+    # ----- learning -----------------------------------------------------------------------------------
+    def learn(self, batch: Batch) -> dict[str, float]:
+        """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns mean loss and mean Q."""
+        if batch.actions.ndim == 1:
+            batch = Batch(*(a[None] for a in batch))
+        loss, mean_q = self._learn_fn(batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminated)
+        if self._numpy is not None:
+            self._numpy.sync()
+        return {"loss": float(loss), "mean_q": float(mean_q)}
+
+    def _learn_many(self, obs, actions, rewards, next_obs, terminated):
+        steps = tf.shape(actions)[0]
+        loss_sum = tf.constant(0.0)
+        q_sum = tf.constant(0.0)
+        for i in tf.range(steps):
+            loss, mean_q = self._gradient_step(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
+            loss_sum += loss
+            q_sum += mean_q
+        n = tf.cast(steps, tf.float32)
+        return loss_sum / n, q_sum / n
+
+    def _gradient_step(self, obs, actions, rewards, next_obs, terminated):
+        obs = tf.cast(obs, tf.float32)
+        next_obs = tf.cast(next_obs, tf.float32)
+        next_q_target = self.target_network(next_obs, training=False)
+        next_q_online = self.q_network(next_obs, training=False) if self.config.double_dqn else None
+        y = tf.stop_gradient(td_targets(rewards, terminated, next_q_target, self._gamma, next_q_online))
+        variables = self.q_network.trainable_variables
+        with tf.GradientTape() as tape:
+            q = self.q_network(obs, training=True)
+            q_taken = tf.gather(q, actions, axis=1, batch_dims=1)
+            loss = _loss(y - q_taken, self.config.loss)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return loss, tf.reduce_mean(q_taken)
+
+    def update_target(self) -> None:
+        """Hard copy (tau=1) or Polyak step `target <- tau*online + (1-tau)*target`."""
+        self._sync_fn()
+
+    def _sync_target(self):
+        tau = self.config.tau
+        for t, o in zip(self.target_network.weights, self.q_network.weights):
+            t.assign(o if tau == 1.0 else tau * o + (1.0 - tau) * t)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the online Q-network to a `.keras` file, atomically."""
+        return save_model(self.q_network, path)
+
+
+def _loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:
+    if kind == "mse":
+        return tf.reduce_mean(tf.square(td_error))
+    abs_err = tf.abs(td_error)  # Huber with delta 1: quadratic near zero, linear beyond
+    return tf.reduce_mean(tf.where(abs_err <= 1.0, 0.5 * tf.square(td_error), abs_err - 0.5))

@@ -1,0 +1,144 @@
+"""`DQNConfig`: every DQN hyperparameter in one frozen, validated, JSON-serialisable dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from tfdqn.errors import ConfigError
+
+SCHEDULES = ("linear", "exponential", "multiplicative")
+LOSSES = ("huber", "mse")
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Hyperparameters of a DQN run. Defaults are the CartPole-v1 setting measured in DESIGN.md.
+
+    Every interval is counted in environment steps summed over all parallel environments, so
+    `num_envs` changes how experience is collected, not how much learning happens per env step.
+    """
+
+    env_id: str = "CartPole-v1"
+    seed: int = 0
+    num_envs: int = 1
+    # Q-network and optimisation
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    learning_rate: float = 2.3e-3
+    max_grad_norm: float | None = 10.0  # global norm; None disables clipping
+    loss: str = "huber"
+    gamma: float = 0.99
+    double_dqn: bool = False
+    jit_compile: bool = True
+    # replay and update schedule
+    buffer_size: int = 100_000
+    batch_size: int = 64
+    learning_starts: int = 1_000  # uniformly random steps before the first update
+    train_freq: int = 32  # env steps between training calls
+    gradient_steps: int = 64  # gradient steps per training call (one compiled call)
+    target_update_interval: int = 10  # env steps between target updates
+    tau: float = 1.0  # 1.0 = hard copy; < 1 = Polyak averaging at each target update
+    # exploration
+    exploration: str = "linear"
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.04
+    epsilon_decay_steps: int = 8_000  # linear: steps from start to end
+    epsilon_decay_rate: float = 5e-4  # exponential: end + (start - end) * exp(-rate * step)
+    epsilon_multiplier: float = 0.995  # multiplicative: start * multiplier ** episode, floored at end
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise `ConfigError` naming the first field whose value is invalid."""
+
+        def bad(name: str, why: str) -> ConfigError:
+            return ConfigError(f"DQNConfig.{name}={getattr(self, name)!r} is invalid: {why}")
+
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise bad("env_id", "must be a non-empty environment id")
+        for name in ("seed",):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+                raise bad(name, "must be a non-negative integer")
+        for name in ("num_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",
+                     "target_update_interval", "epsilon_decay_steps"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+                raise bad(name, "must be a positive integer")
+        if not _is_int(self.learning_starts) or self.learning_starts < 0:
+            raise bad("learning_starts", "must be a non-negative integer")
+        if not self.hidden_sizes or any(h < 1 for h in self.hidden_sizes):
+            raise bad("hidden_sizes", "must be a non-empty sequence of positive layer widths")
+        if not _is_real(self.learning_rate) or not self.learning_rate > 0:
+            raise bad("learning_rate", "must be a positive number")
+        if self.max_grad_norm is not None and (not _is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
+            raise bad("max_grad_norm", "must be a positive number or None")
+        if self.loss not in LOSSES:
+            raise bad("loss", f"must be one of {LOSSES}")
+        if not _is_real(self.gamma) or not 0 < self.gamma <= 1:
+            raise bad("gamma", "must lie in (0, 1]")
+        if not _is_real(self.tau) or not 0 < self.tau <= 1:
+            raise bad("tau", "must lie in (0, 1]")
+        if self.batch_size > self.buffer_size:
+            raise ConfigError(f"DQNConfig.batch_size={self.batch_size} is invalid: "
+                              f"larger than buffer_size={self.buffer_size}")
+        if self.exploration not in SCHEDULES:
+            raise bad("exploration", f"must be one of {SCHEDULES}")
+        for name in ("epsilon_start", "epsilon_end"):
+            if not _is_real(getattr(self, name)) or not 0 <= getattr(self, name) <= 1:
+                raise bad(name, "must lie in [0, 1]")
+        if self.epsilon_end > self.epsilon_start:
+            raise bad("epsilon_end", f"must not exceed epsilon_start={self.epsilon_start}")
+        if not _is_real(self.epsilon_decay_rate) or not self.epsilon_decay_rate > 0:
+            raise bad("epsilon_decay_rate", "must be a positive number")
+        if not _is_real(self.epsilon_multiplier) or not 0 < self.epsilon_multiplier <= 1:
+            raise bad("epsilon_multiplier", "must lie in (0, 1]")
+        for name in ("double_dqn", "jit_compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "must be True or False")
+
+    def replace(self, **changes: Any) -> "DQNConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        d = dataclasses.asdict(self)
+        d["hidden_sizes"] = list(self.hidden_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DQNConfig":
+        """Build from `to_dict()` output; unknown keys are an error rather than silently ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown DQNConfig field(s): {', '.join(unknown)}")
+        data = dict(data)
+        if "hidden_sizes" in data:
+            data["hidden_sizes"] = tuple(data["hidden_sizes"])
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DQNConfig":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError("config JSON must be an object")
+        return cls.from_dict(data)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

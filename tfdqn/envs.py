@@ -1,0 +1,65 @@
+"""Creating Gymnasium environments with the checks a DQN needs (known id, discrete actions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tfdqn.errors import EnvError
+
+VECTOR_MODES = ("auto", "sync", "async", "native")
+
+
+def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
+    """`gym.make` with a clear `EnvError` for an unknown id or a non-discrete action space."""
+    try:
+        env = gym.make(env_id, render_mode=render_mode, **kwargs)
+    except gym.error.Error as exc:
+        raise EnvError(f"cannot make environment {env_id!r}: {exc}") from None
+    try:
+        check_spaces(env.observation_space, env.action_space, env_id)
+    except EnvError:
+        env.close()
+        raise
+    return env
+
+
+def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vector.VectorEnv:
+    """N copies of `env_id` stepped together, with Gymnasium's next-step autoreset.
+
+    `mode`: "sync" (one process), "async" (one process per env, for expensive environments),
+    "native" (the environment's own vectorised implementation, e.g. CartPole), or "auto":
+    native where one exists and num_envs > 1, else sync.
+    """
+    if mode not in VECTOR_MODES:
+        raise EnvError(f"unknown vectorisation mode {mode!r}; choose from {VECTOR_MODES}")
+    make_env(env_id).close()  # validate the id and the spaces once, with tfdqn's messages
+    if mode == "auto":
+        spec = gym.spec(env_id)
+        mode = "native" if num_envs > 1 and spec.vector_entry_point is not None else "sync"
+    gym_mode = {"native": "vector_entry_point"}.get(mode, mode)
+    try:
+        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode)
+    except gym.error.Error as exc:
+        raise EnvError(f"cannot vectorise {env_id!r} with mode {mode!r}: {exc}") from None
+    autoreset = venv.metadata.get("autoreset_mode")
+    if autoreset is not None and autoreset != gym.vector.AutoresetMode.NEXT_STEP:
+        venv.close()
+        raise EnvError(f"{env_id!r} vector env uses autoreset mode {autoreset}; tfdqn needs NEXT_STEP")
+    return venv
+
+
+def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str = "environment") -> None:
+    """Raise `EnvError` unless actions are `Discrete` and observations a `Box` (vector or image)."""
+    if not isinstance(action_space, gym.spaces.Discrete):
+        raise EnvError(f"{env_id} has action space {action_space}; DQN needs a Discrete action space")
+    if not isinstance(observation_space, gym.spaces.Box):
+        raise EnvError(f"{env_id} has observation space {observation_space}; tfdqn needs a Box "
+                       "(use a one-hot or FlattenObservation wrapper for Discrete observations)")
+
+
+def observation_dtype(space: gym.spaces.Box) -> np.dtype:
+    """Replay dtype for observations: uint8 pixels stay uint8, everything else becomes float32."""
+    return np.dtype(np.uint8) if space.dtype == np.uint8 else np.dtype(np.float32)

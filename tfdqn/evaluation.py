@@ -1,0 +1,118 @@
+"""Greedy evaluation of an agent or a saved `.keras` model, and recording an episode as a GIF."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import gymnasium as gym
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfdqn.envs import make_env
+from tfdqn.errors import ModelFileError
+from tfdqn.fileio import atomic_write
+from tfdqn.model_io import load_q_network
+from tfdqn.networks import NumpyMLP
+
+Policy = Callable[[np.ndarray], np.ndarray]
+"""Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Returns of greedy episodes, with their mean and standard deviation."""
+
+    returns: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.returns))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.returns))
+
+    def __str__(self) -> str:
+        return f"{self.mean:.1f} ± {self.std:.1f} over {len(self.returns)} episodes"
+
+
+def greedy_policy(model: keras.Model) -> Policy:
+    """Greedy policy of a Q-network: NumPy forward pass for MLPs, a compiled call otherwise."""
+    mirror = NumpyMLP.from_model(model)
+    if mirror is not None:
+        return lambda obs: np.argmax(mirror(obs), axis=-1)
+    q_fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return lambda obs: np.argmax(q_fn(tf.convert_to_tensor(obs)).numpy(), axis=-1)
+
+
+def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int | None = None) -> EvaluationResult:
+    """Run `episodes` greedy episodes. `seed` seeds the first reset only, so later calls on the same
+    env with `seed=None` continue its random stream and see fresh episodes."""
+    if episodes < 1:
+        raise ValueError(f"episodes={episodes} is invalid: must be positive")
+    returns = np.zeros(episodes)
+    for k in range(episodes):
+        obs, _ = env.reset(seed=seed if k == 0 else None)
+        done = False
+        while not done:
+            action = int(policy(obs[None])[0])
+            obs, reward, terminated, truncated, _ = env.step(action)
+            returns[k] += float(reward)
+            done = terminated or truncated
+    return EvaluationResult(returns)
+
+
+def evaluate_model(path: str | os.PathLike, env_id: str, episodes: int = 100, seed: int = 0) -> EvaluationResult:
+    """Load a `.keras` Q-network and evaluate it greedily on fresh episodes of `env_id`."""
+    env = make_env(env_id)
+    try:
+        model = load_q_network(path, n_actions=int(env.action_space.n))
+        _check_obs_shape(model, env, path)
+        return evaluate(greedy_policy(model), env, episodes, seed)
+    finally:
+        env.close()
+
+
+def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) -> None:
+    expected = tuple(model.inputs[0].shape[1:])
+    if expected != tuple(env.observation_space.shape):
+        raise ModelFileError(f"model file {str(path)!r} takes observations of shape {expected} but the "
+                             f"environment gives {tuple(env.observation_space.shape)}")
+
+
+def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int = 0, frame_skip: int = 2,
+               scale: float = 0.5, fps: int = 25) -> float:
+    """Render one greedy episode from `rgb_array` frames into a GIF; returns the episode's return.
+
+    Every `frame_skip`-th frame is kept and scaled by `scale` to keep the file small.
+    """
+    from PIL import Image
+
+    env = make_env(env_id, render_mode="rgb_array")
+    frames: list[Image.Image] = []
+    total = 0.0
+    try:
+        obs, _ = env.reset(seed=seed)
+        done, t = False, 0
+        while True:
+            if t % frame_skip == 0 or done:
+                frame = Image.fromarray(np.asarray(env.render()))
+                if scale != 1.0:
+                    frame = frame.resize((max(1, int(frame.width * scale)), max(1, int(frame.height * scale))))
+                frames.append(frame)
+            if done:
+                break
+            obs, reward, terminated, truncated, _ = env.step(int(policy(obs[None])[0]))
+            total += float(reward)
+            done = terminated or truncated
+            t += 1
+    finally:
+        env.close()
+    duration = int(1000 * frame_skip / fps)
+    atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format="GIF", save_all=True,
+                                                        append_images=frames[1:], duration=duration, loop=0))
+    return total

@@ -1,0 +1,59 @@
+"""`MetricsLogger`: one CSV row per episode (`metrics.csv`) and per evaluation (`evaluations.csv`)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from tfdqn.listeners.base import Listener
+
+EPISODE_FIELDS = ("episode", "step", "return", "length", "mean_return_100", "epsilon", "loss", "mean_q",
+                  "terminated", "truncated", "env_index", "wall_seconds")
+EVALUATION_FIELDS = ("step", "kind", "episodes", "mean_return", "std_return")
+
+
+class MetricsLogger(Listener):
+    """Append metrics to CSV files under `directory`, flushed after every row so a crash loses nothing."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self._files: list = []
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._episodes = self._open("metrics.csv", EPISODE_FIELDS)
+        self._evaluations = self._open("evaluations.csv", EVALUATION_FIELDS)
+
+    def _open(self, name: str, fields: tuple[str, ...]) -> csv.DictWriter:
+        f = open(self.directory / name, "w", newline="", encoding="utf-8")
+        self._files.append(f)
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        f.flush()
+        return writer
+
+    def _write(self, writer: csv.DictWriter, row: dict[str, Any]) -> None:
+        writer.writerow({k: _fmt(v) for k, v in row.items()})
+        self._files[0 if writer is self._episodes else 1].flush()
+
+    def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        self._write(self._episodes, {"episode": episode, **logs})
+
+    def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        self._write(self._evaluations, logs)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        for f in self._files:
+            f.close()
+        self._files.clear()
+
+
+def _fmt(value: Any) -> Any:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.6g}"
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,61 @@
+"""Epsilon schedules: pure functions of (env step, finished episodes), so resuming needs only the counters."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from tfdqn.config import DQNConfig
+
+
+class Schedule(Protocol):
+    """Anything that maps the global env step and the finished-episode count to an epsilon."""
+
+    def __call__(self, step: int, episode: int) -> float: ...
+
+
+@dataclass(frozen=True)
+class LinearSchedule:
+    """From `start` to `end` linearly over `duration` env steps, then constant."""
+
+    start: float
+    end: float
+    duration: int
+
+    def __call__(self, step: int, episode: int = 0) -> float:
+        frac = min(step / self.duration, 1.0)
+        return self.start + frac * (self.end - self.start)
+
+
+@dataclass(frozen=True)
+class ExponentialSchedule:
+    """`end + (start - end) * exp(-rate * step)`: fast early decay, approaching `end`."""
+
+    start: float
+    end: float
+    rate: float
+
+    def __call__(self, step: int, episode: int = 0) -> float:
+        return self.end + (self.start - self.end) * math.exp(-self.rate * step)
+
+
+@dataclass(frozen=True)
+class MultiplicativeSchedule:
+    """`start * factor ** episode`, floored at `end`: the per-episode decay many tutorials use."""
+
+    start: float
+    end: float
+    factor: float
+
+    def __call__(self, step: int, episode: int = 0) -> float:
+        return max(self.end, self.start * self.factor ** episode)
+
+
+def make_schedule(config: DQNConfig) -> Schedule:
+    """The schedule that `config.exploration` names."""
+    if config.exploration == "linear":
+        return LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
+    if config.exploration == "exponential":
+        return ExponentialSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_rate)
+    return MultiplicativeSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_multiplier)
