@@ -1,24 +1,44 @@
-"""tfdqn: Deep Q-Networks on Keras 3 (TensorFlow backend) and Gymnasium, extensible through listeners."""
+"""tfdqn: Deep Q-Networks on Keras 3 (TensorFlow backend) and Gymnasium, extensible through listeners.
 
-from tfdqn.agent import DQNAgent, td_targets
-from tfdqn.config import DQNConfig
-from tfdqn.envs import make_env, make_vec_env
-from tfdqn.errors import ConfigError, EnvError, ModelFileError, TfdqnError, TrainingError
-from tfdqn.evaluation import EvaluationResult, evaluate, evaluate_model, greedy_policy, record_gif
-from tfdqn.listeners import (Listener, ListenerList, LivePlot, MetricsLogger, ModelCheckpoint,
-                             PeriodicEvaluation, ProgressLogger, StopOnReward)
-from tfdqn.model_io import load_q_network, save_model
-from tfdqn.networks import build_q_network, clone_network
-from tfdqn.replay import Batch, ReplayBuffer
-from tfdqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule, make_schedule
-from tfdqn.training import Trainer, train
+Names are imported lazily, so `import tfdqn` (and the scripts' `--help`) is instant; TensorFlow loads
+on first use of a name that needs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Batch", "ConfigError", "DQNAgent", "DQNConfig", "EnvError", "EvaluationResult",
-           "ExponentialSchedule", "LinearSchedule", "Listener", "ListenerList", "LivePlot", "MetricsLogger",
-           "ModelCheckpoint", "ModelFileError", "MultiplicativeSchedule", "PeriodicEvaluation",
-           "ProgressLogger", "ReplayBuffer", "StopOnReward", "TfdqnError", "Trainer", "TrainingError",
-           "build_q_network", "clone_network", "evaluate", "evaluate_model", "greedy_policy",
-           "load_q_network", "make_env", "make_schedule", "make_vec_env", "record_gif", "save_model",
-           "td_targets", "train"]
+_EXPORTS = {
+    "tfdqn.agent": ["DQNAgent", "td_targets"],
+    "tfdqn.config": ["DQNConfig"],
+    "tfdqn.envs": ["make_env", "make_vec_env"],
+    "tfdqn.errors": ["ConfigError", "EnvError", "ModelFileError", "TfdqnError", "TrainingError"],
+    "tfdqn.evaluation": ["EvaluationResult", "evaluate", "evaluate_model", "greedy_policy", "record_gif",
+                         "render_episode"],
+    "tfdqn.listeners": ["Listener", "ListenerList", "LivePlot", "MetricsLogger", "ModelCheckpoint",
+                        "PeriodicEvaluation", "ProgressLogger", "StopOnReward"],
+    "tfdqn.model_io": ["load_q_network", "save_model"],
+    "tfdqn.networks": ["build_q_network", "clone_network"],
+    "tfdqn.replay": ["Batch", "ReplayBuffer"],
+    "tfdqn.runtime": ["configure_threads"],
+    "tfdqn.schedules": ["ExponentialSchedule", "LinearSchedule", "MultiplicativeSchedule", "make_schedule"],
+    "tfdqn.training": ["Trainer", "train"],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfdqn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

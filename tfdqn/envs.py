@@ -15,7 +15,9 @@ VECTOR_MODES = ("auto", "sync", "async", "native")
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """`gym.make` with a clear `EnvError` for an unknown id or a non-discrete action space."""
     try:
-        env = gym.make(env_id, render_mode=render_mode, **kwargs)
+        if render_mode is not None:
+            kwargs["render_mode"] = render_mode
+        env = gym.make(env_id, **kwargs)
     except gym.error.Error as exc:
         raise EnvError(f"cannot make environment {env_id!r}: {exc}") from None
     try:

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.envs import make_env
-from tfdqn.errors import ModelFileError
+from tfdqn.errors import EnvError, ModelFileError
 from tfdqn.fileio import atomic_write
 from tfdqn.model_io import load_q_network
 from tfdqn.networks import NumpyMLP
@@ -84,6 +84,19 @@ def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) 
                              f"environment gives {tuple(env.observation_space.shape)}")
 
 
+def render_episode(policy: Policy, env_id: str, seed: int = 0) -> float:
+    """Show one greedy episode in a window (`render_mode="human"`); returns its return."""
+    from tfdqn.listeners.plotting import has_display
+
+    if not has_display():
+        raise EnvError("no display to render to (DISPLAY is not set); record a GIF with --gif instead")
+    env = make_env(env_id, render_mode="human")
+    try:
+        return float(evaluate(policy, env, 1, seed).returns[0])
+    finally:
+        env.close()
+
+
 def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int = 0, frame_skip: int = 2,
                scale: float = 0.5, fps: int = 25) -> float:
     """Render one greedy episode from `rgb_array` frames into a GIF; returns the episode's return.
@@ -92,6 +105,10 @@ def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int =
     """
     from PIL import Image
 
+    from tfdqn.listeners.plotting import has_display
+
+    if not has_display():  # rgb_array needs no window; stop SDL complaining that it has none
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     env = make_env(env_id, render_mode="rgb_array")
     frames: list[Image.Image] = []
     total = 0.0

@@ -50,7 +50,10 @@ class Trainer:
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
 
     def train(self, total_steps: int) -> dict[str, Any]:
-        """Run until `total_steps` transitions have been collected or a listener stops training."""
+        """Run until `total_steps` transitions have been collected or a listener stops training.
+
+        With N parallel environments the last iteration may collect up to N - 1 transitions more.
+        """
         if not isinstance(total_steps, int) or total_steps < 1:
             raise ValueError(f"total_steps={total_steps!r} is invalid: must be a positive integer")
         cfg, env, agent, listeners = self.config, self.env, self.agent, self.listeners
@@ -94,7 +97,7 @@ class Trainer:
             prev_step, self.step = self.step, self.step + n_real
             obs = next_obs
 
-            if wants_step:
+            if wants_step and n_real:
                 listeners.on_step(self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated,
                                               "truncated": truncated})
             done = (terminated | truncated) & real

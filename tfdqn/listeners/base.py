@@ -7,6 +7,7 @@ hook costs nothing in the environment loop.
 
 from __future__ import annotations
 
+import collections
 from typing import TYPE_CHECKING, Any, Iterable
 
 from tfdqn.errors import TrainingError
@@ -95,6 +96,8 @@ class ListenerList:
     def __init__(self, listeners: Iterable[Listener] = ()):
         self.listeners: list[Listener] = []
         self._by_hook: dict[str, list[Listener]] = {h: [] for h in HOOKS}
+        self._queue: collections.deque[tuple[str, tuple]] = collections.deque()
+        self._dispatching = False
         for listener in listeners:
             self.append(listener)
 
@@ -121,15 +124,33 @@ class ListenerList:
             listener.set_trainer(trainer)
 
     def call(self, hook: str, *args: Any) -> None:
-        """Call `hook(*args)` on every listener that overrides it."""
-        for listener in self._by_hook[hook]:
-            try:
-                getattr(listener, hook)(*args)
-            except TrainingError:
-                raise
-            except Exception as exc:
-                raise TrainingError(f"listener {type(listener).__name__}.{hook} raised "
-                                    f"{type(exc).__name__}: {exc}") from exc
+        """Call `hook(*args)` on every listener that overrides it.
+
+        An event emitted from inside a hook (e.g. an evaluation emitting `on_evaluation`) is queued and
+        dispatched after the current event has reached every listener, so all see events in one order.
+        """
+        self._queue.append((hook, args))
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            while self._queue:
+                name, event_args = self._queue.popleft()
+                for listener in self._by_hook[name]:
+                    self._invoke(listener, name, event_args)
+        finally:
+            self._dispatching = False
+            self._queue.clear()
+
+    @staticmethod
+    def _invoke(listener: Listener, hook: str, args: tuple) -> None:
+        try:
+            getattr(listener, hook)(*args)
+        except TrainingError:
+            raise
+        except Exception as exc:
+            raise TrainingError(f"listener {type(listener).__name__}.{hook} raised "
+                                f"{type(exc).__name__}: {exc}") from exc
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.call("on_train_begin", logs)

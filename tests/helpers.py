@@ -1,0 +1,106 @@
+"""Small deterministic environments whose exact answers the tests know."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+
+class ChainEnv(gym.Env):
+    """States 0..n-1 in a line, start at 0. Action 1 moves right, 0 moves left (floored at 0).
+    Entering state n-1 pays 1 and terminates; every other step pays 0. A time limit truncates.
+
+    Optimal values: Q*(s, right) = gamma**(n-2-s); Q*(s, left) = gamma * Q*(max(s-1, 0), right).
+    """
+
+    def __init__(self, n: int = 5, max_steps: int = 20):
+        self.n, self.max_steps = n, max_steps
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (n,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.state = 0
+        self.t = 0
+
+    def _obs(self) -> np.ndarray:
+        obs = np.zeros(self.n, np.float32)
+        obs[self.state] = 1.0
+        return obs
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state, self.t = 0, 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        self.state = self.state + 1 if action == 1 else max(self.state - 1, 0)
+        terminated = self.state == self.n - 1
+        truncated = not terminated and self.t >= self.max_steps
+        return self._obs(), float(terminated), terminated, truncated, {}
+
+
+def chain_q_star(n: int, gamma: float) -> np.ndarray:
+    """Exact Q* of `ChainEnv(n)` for the non-terminal states, shape (n-1, 2) as [left, right]."""
+    right = np.array([gamma ** (n - 2 - s) for s in range(n - 1)])
+    left = np.array([gamma * right[max(s - 1, 0)] for s in range(n - 1)])
+    return np.stack([left, right], axis=1)
+
+
+class FixedLengthEnv(gym.Env):
+    """Episodes end after a fixed number of steps: terminated if `terminate`, else truncated.
+    The observation counts steps in the episode, so every stored transition can be checked."""
+
+    def __init__(self, length: int = 3, terminate: bool = True):
+        self.length, self.terminate = length, terminate
+        self.observation_space = gym.spaces.Box(0.0, 1000.0, (1,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([0.0], np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        end = self.t >= self.length
+        return (np.array([self.t], np.float32), 1.0, end and self.terminate, end and not self.terminate, {})
+
+
+def vec(env_fn, n: int = 1) -> gym.vector.SyncVectorEnv:
+    """A SyncVectorEnv of n copies (next-step autoreset, as Gymnasium's default)."""
+    return gym.vector.SyncVectorEnv([env_fn for _ in range(n)])
+
+
+CHAIN_ID = "tfdqn-test/Chain-v0"
+if CHAIN_ID not in gym.registry:
+    gym.register(CHAIN_ID, entry_point=ChainEnv)
+
+
+class Recorder:
+    """Builds a Listener that records every event as a tuple (hook, index-or-step)."""
+
+    @staticmethod
+    def make():
+        from tfdqn import Listener
+
+        class _Recorder(Listener):
+            def __init__(self):
+                self.events = []
+                self.logs = []
+
+            def _rec(self, name, key=None, logs=None):
+                self.events.append((name, key) if key is not None else (name,))
+                self.logs.append(logs)
+
+            def on_train_begin(self, logs=None): self._rec("train_begin", logs=logs)
+            def on_train_end(self, logs=None): self._rec("train_end", logs=logs)
+            def on_episode_begin(self, episode, logs=None): self._rec("episode_begin", episode, logs)
+            def on_episode_end(self, episode, logs=None): self._rec("episode_end", episode, logs)
+            def on_step(self, step, logs=None): self._rec("step", step, logs)
+            def on_replay_start(self, logs=None): self._rec("replay_start", logs["step"], logs)
+            def on_replay_end(self, logs=None): self._rec("replay_end", logs["step"], logs)
+            def on_replay_fail(self, logs=None): self._rec("replay_fail", logs["step"], logs)
+            def on_target_update(self, logs=None): self._rec("target_update", logs["step"], logs)
+            def on_evaluation(self, logs=None): self._rec("evaluation", logs["kind"], logs)
+
+        return _Recorder()

@@ -1,0 +1,105 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfdqn import Batch, DQNAgent, DQNConfig, EnvError, build_q_network, td_targets
+from tfdqn.networks import NumpyMLP
+
+
+def test_td_target_termination_stops_bootstrap_truncation_does_not():
+    rewards = tf.constant([1.0, 1.0, 0.5])
+    # transition 0 terminated; 1 was truncated by a time limit (terminated=0); 2 ordinary
+    terminated = tf.constant([1.0, 0.0, 0.0])
+    next_q = tf.constant([[2.0, 3.0], [2.0, 3.0], [-1.0, -4.0]])
+    y = td_targets(rewards, terminated, next_q, 0.9).numpy()
+    np.testing.assert_allclose(y, [1.0, 1.0 + 0.9 * 3.0, 0.5 + 0.9 * -1.0])
+
+
+def test_double_dqn_target_takes_online_argmax_and_target_value():
+    rewards = tf.constant([0.0, 1.0])
+    terminated = tf.constant([0.0, 0.0])
+    next_q_target = tf.constant([[10.0, 1.0], [4.0, 6.0]])
+    next_q_online = tf.constant([[0.0, 5.0], [7.0, 2.0]])  # online prefers action 1, then 0
+    y = td_targets(rewards, terminated, next_q_target, 0.5, next_q_online).numpy()
+    np.testing.assert_allclose(y, [0.5 * 1.0, 1.0 + 0.5 * 4.0])
+    plain = td_targets(rewards, terminated, next_q_target, 0.5).numpy()
+    np.testing.assert_allclose(plain, [0.5 * 10.0, 1.0 + 0.5 * 6.0])
+
+
+def test_builder_shapes_and_errors():
+    net = build_q_network((4,), 3, (16, 8))
+    assert isinstance(net, keras.Sequential)
+    assert net.output_shape == (None, 3)
+    assert [layer.units for layer in net.layers] == [16, 8, 3]
+    assert net.layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
+    with pytest.raises(EnvError, match="not a flat vector"):
+        build_q_network((84, 84, 4), 2)
+
+
+def test_numpy_mirror_matches_keras_and_follows_updates():
+    agent = DQNAgent(build_q_network((4,), 2, (32, 32)), 2, DQNConfig(batch_size=8, buffer_size=8))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(agent.q_values(x), agent.q_network(x).numpy(), rtol=1e-5, atol=1e-5)
+    batch = _random_batch(np.random.default_rng(1), steps=3, size=8)
+    agent.learn(batch)
+    np.testing.assert_allclose(agent.q_values(x), agent.q_network(x).numpy(), rtol=1e-5, atol=1e-5)
+    assert NumpyMLP.from_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="tanh")])) is None
+
+
+def _random_batch(rng, steps, size, dim=4):
+    return Batch(rng.normal(size=(steps, size, dim)).astype(np.float32), rng.integers(0, 2, (steps, size)).astype(np.int32),
+                 rng.normal(size=(steps, size)).astype(np.float32), rng.normal(size=(steps, size, dim)).astype(np.float32),
+                 (rng.random((steps, size)) < 0.1).astype(np.float32))
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_learn_fits_fixed_targets_without_retracing(jit):
+    config = DQNConfig(jit_compile=jit, learning_rate=1e-2, gamma=0.5, batch_size=16, buffer_size=16)
+    agent = DQNAgent(build_q_network((4,), 2, (32,)), 2, config)
+    rng = np.random.default_rng(0)
+    batch = _random_batch(rng, steps=20, size=16)
+    # terminal transitions: the targets are the rewards, a learnable function of (obs, action)
+    batch = batch._replace(terminated=np.ones_like(batch.terminated),
+                           rewards=(batch.obs[..., 0] + batch.actions).astype(np.float32))
+    first = agent.learn(batch)["loss"]
+    for _ in range(15):
+        last = agent.learn(batch)["loss"]
+    assert last < 0.5 * first
+    assert agent._learn_fn.experimental_get_tracing_count() == 1
+    single = Batch(*(a[0] for a in batch))  # (batch,) shape is promoted to one gradient step
+    assert np.isfinite(agent.learn(single)["loss"])
+
+
+def test_target_network_changes_only_on_update():
+    agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, DQNConfig(batch_size=8, buffer_size=8))
+    before = [w.copy() for w in agent.target_network.get_weights()]
+    agent.learn(_random_batch(np.random.default_rng(0), 5, 8))
+    for a, b in zip(before, agent.target_network.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    agent.update_target()
+    for a, b in zip(agent.q_network.get_weights(), agent.target_network.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_polyak_update():
+    agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, DQNConfig(tau=0.25, batch_size=8, buffer_size=8))
+    old_target = [w.copy() for w in agent.target_network.get_weights()]
+    agent.learn(_random_batch(np.random.default_rng(0), 5, 8))
+    online = agent.q_network.get_weights()
+    agent.update_target()
+    for t, o, n in zip(old_target, online, agent.target_network.get_weights()):
+        np.testing.assert_allclose(n, 0.25 * o + 0.75 * t, rtol=1e-5, atol=1e-6)
+
+
+def test_act_is_epsilon_greedy():
+    agent = DQNAgent(build_q_network((4,), 3, (8,)), 3, DQNConfig())
+    rng = np.random.default_rng(0)
+    obs = np.random.default_rng(1).normal(size=(2000, 4)).astype(np.float32)
+    greedy = agent.greedy(obs)
+    np.testing.assert_array_equal(agent.act(obs, 0.0, rng), greedy)
+    random_actions = agent.act(obs, 1.0, rng)
+    assert set(np.unique(random_actions)) == {0, 1, 2}
+    mixed = agent.act(obs, 0.3, rng)
+    share = np.mean(mixed != greedy)  # random picks that differ from greedy: 0.3 * 2/3
+    assert 0.15 < share < 0.25
