@@ -104,3 +104,21 @@ class Recorder:
             def on_evaluation(self, logs=None): self._rec("evaluation", logs["kind"], logs)
 
         return _Recorder()
+
+
+class BrokenEnv(FixedLengthEnv):
+    """Like FixedLengthEnv, but from step `after` on returns NaN as the `what` ("obs" or "reward")."""
+
+    def __init__(self, what: str = "obs", after: int = 5, length: int = 10):
+        super().__init__(length)
+        self.what, self.after, self.total = what, after, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.total += 1
+        if self.total >= self.after:
+            if self.what == "obs":
+                obs = np.array([np.nan], np.float32)
+            else:
+                reward = float("nan")
+        return obs, reward, terminated, truncated, info

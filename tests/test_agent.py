@@ -34,7 +34,7 @@ def test_builder_shapes_and_errors():
     assert [layer.units for layer in net.layers] == [16, 8, 3]
     assert net.layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
     with pytest.raises(EnvError, match="not a flat vector"):
-        build_q_network((84, 84, 4), 2)
+        build_q_network((84, 84), 2)
 
 
 def test_numpy_mirror_matches_keras_and_follows_updates():

@@ -58,7 +58,8 @@ class DQNAgent:
                     config: DQNConfig = DQNConfig()) -> "DQNAgent":
         """Build the default Q-network for these spaces (checked: Discrete actions, Box observations)."""
         check_spaces(observation_space, action_space, config.env_id)
-        net = build_q_network(observation_space.shape, int(action_space.n), config.hidden_sizes)
+        net = build_q_network(observation_space.shape, int(action_space.n), config.hidden_sizes,
+                              conv_layers=config.conv_layers)
         return cls(net, int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------
@@ -125,6 +126,29 @@ class DQNAgent:
         tau = self.config.tau
         for t, o in zip(self.target_network.weights, self.q_network.weights):
             t.assign(o if tau == 1.0 else tau * o + (1.0 - tau) * t)
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Every array needed to continue training exactly: online and target weights, optimizer slots."""
+        state = {}
+        for prefix, variables in (("online", self.q_network.weights), ("target", self.target_network.weights),
+                                  ("optimizer", self.optimizer.variables)):
+            for i, v in enumerate(variables):
+                state[f"{prefix}/{i:03d}"] = np.asarray(v.numpy())
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore `get_state()` output; raises ValueError if the arrays do not fit these networks."""
+        for prefix, variables in (("online", self.q_network.weights), ("target", self.target_network.weights),
+                                  ("optimizer", self.optimizer.variables)):
+            names = sorted(k for k in state if k.startswith(prefix + "/"))
+            if len(names) != len(variables):
+                raise ValueError(f"saved {prefix} state has {len(names)} arrays, this agent has {len(variables)}")
+            for name, v in zip(names, variables):
+                if tuple(state[name].shape) != tuple(v.shape):
+                    raise ValueError(f"saved {name} has shape {state[name].shape}, this agent's is {tuple(v.shape)}")
+                v.assign(state[name])
+        if self._numpy is not None:
+            self._numpy.sync()
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the online Q-network to a `.keras` file, atomically."""

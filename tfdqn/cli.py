@@ -53,12 +53,13 @@ def quiet_tensorflow() -> None:
 
 
 def run_main(main: Callable[[], int | None]) -> NoReturn:
-    """Run `main`; a `TfdqnError` (bad input, failed run) becomes one line on stderr and exit status 2."""
+    """Run `main`; a `TfdqnError` becomes one line on stderr and its `exit_code` (2 for bad input,
+    1 for a failed run, 130/143 after SIGINT/SIGTERM), never a traceback."""
     from tfdqn.errors import TfdqnError
 
     try:
         code = main()
     except TfdqnError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     sys.exit(code or 0)

@@ -12,6 +12,8 @@ from tfdqn.errors import ConfigError
 
 SCHEDULES = ("linear", "exponential", "multiplicative")
 LOSSES = ("huber", "mse")
+NATURE_CONV_LAYERS: tuple[tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2), (64, 3, 1))
+"""(filters, kernel_size, stride) of the convolutions of Mnih et al. (2015), "Human-level control"."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,9 @@ class DQNConfig:
     seed: int = 0
     num_envs: int = 1
     # Q-network and optimisation
-    hidden_sizes: tuple[int, ...] = (256, 256)
+    hidden_sizes: tuple[int, ...] = (256, 256)  # the MLP, or the dense part after the convolutions
+    # image observations (height, width, channels) only: (filters, kernel_size, stride) per Conv2D
+    conv_layers: tuple[tuple[int, int, int], ...] = NATURE_CONV_LAYERS
     learning_rate: float = 2.3e-3
     max_grad_norm: float | None = 10.0  # global norm; None disables clipping
     loss: str = "huber"
@@ -51,6 +55,9 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        if isinstance(self.conv_layers, (list, tuple)):  # JSON gives lists of lists
+            object.__setattr__(self, "conv_layers", tuple(
+                tuple(layer) if isinstance(layer, (list, tuple)) else layer for layer in self.conv_layers))
         self.validate()
 
     def validate(self) -> None:
@@ -72,6 +79,11 @@ class DQNConfig:
             raise bad("learning_starts", "must be a non-negative integer")
         if not self.hidden_sizes or any(h < 1 for h in self.hidden_sizes):
             raise bad("hidden_sizes", "must be a non-empty sequence of positive layer widths")
+        if (not isinstance(self.conv_layers, tuple) or not self.conv_layers
+                or any(not isinstance(layer, tuple) or len(layer) != 3
+                       or not all(_is_int(v) and v >= 1 for v in layer) for layer in self.conv_layers)):
+            raise bad("conv_layers", "must be a non-empty sequence of (filters, kernel_size, stride) triples "
+                                     "of positive integers")
         if not _is_real(self.learning_rate) or not self.learning_rate > 0:
             raise bad("learning_rate", "must be a positive number")
         if self.max_grad_norm is not None and (not _is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
@@ -108,6 +120,7 @@ class DQNConfig:
         """Plain JSON-ready dict of every field."""
         d = dataclasses.asdict(self)
         d["hidden_sizes"] = list(self.hidden_sizes)
+        d["conv_layers"] = [list(layer) for layer in self.conv_layers]
         return d
 
     @classmethod

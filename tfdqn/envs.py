@@ -7,6 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from tfdqn import pixels  # registers tfdqn/PixelCartPole-v0
 from tfdqn.errors import EnvError
 
 VECTOR_MODES = ("auto", "sync", "async", "native")
@@ -14,6 +15,7 @@ VECTOR_MODES = ("auto", "sync", "async", "native")
 
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """`gym.make` with a clear `EnvError` for an unknown id or a non-discrete action space."""
+    pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
     try:
         if render_mode is not None:
             kwargs["render_mode"] = render_mode

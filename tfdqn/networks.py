@@ -7,21 +7,66 @@ from typing import Sequence
 import keras
 import numpy as np
 
-from tfdqn.errors import EnvError
+from tfdqn.config import NATURE_CONV_LAYERS
+from tfdqn.errors import ConfigError, EnvError
 
 
 def build_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                    name: str = "q_network") -> keras.Sequential:
-    """An MLP from a flat observation to one Q-value per action: ReLU layers with He initialisation."""
+                    name: str = "q_network",
+                    conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS) -> keras.Sequential:
+    """The Q-network for observations of `obs_shape`: an MLP for a flat vector (n,), or for an image
+    (height, width, channels) the convolutional network of `build_conv_q_network` (`conv_layers`, then
+    `hidden_sizes` as its dense part). ReLU layers with He initialisation."""
     obs_shape = tuple(int(d) for d in obs_shape)
-    if len(obs_shape) != 1:
-        raise EnvError(f"observation shape {obs_shape} is not a flat vector; the MLP Q-network needs "
-                       "shape (n,) (image observations need a convolutional network)")
     if n_actions < 1:
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
+    if len(obs_shape) == 3:
+        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name)
+    if len(obs_shape) != 1:
+        raise EnvError(f"observation shape {obs_shape} is not a flat vector (n,) for the MLP Q-network "
+                       "nor an image (height, width, channels) for the convolutional one")
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="float32")]
     for i, width in enumerate(hidden_sizes):
         layers.append(keras.layers.Dense(int(width), activation="relu", kernel_initializer="he_normal",
+                                         name=f"hidden_{i}"))
+    layers.append(keras.layers.Dense(n_actions, name="q_values"))
+    return keras.Sequential(layers, name=name)
+
+
+def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
+                         conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
+                         hidden_sizes: Sequence[int] = (512,), name: str = "q_network") -> keras.Sequential:
+    """A convolutional Q-network for uint8 images (height, width, channels), channels-last.
+
+    The model takes raw pixels 0..255 (uint8; float input holding the same values works too) and scales
+    them inside itself with a `Rescaling(1/255)` layer, so the replay buffer keeps one byte per pixel and
+    the saved `.keras` file is used exactly like the network was during training. Then one `Conv2D`
+    (valid padding, ReLU) per `(filters, kernel_size, stride)` in `conv_layers`, `Flatten`, one Dense ReLU
+    layer per entry of `hidden_sizes`, and a linear output per action. The defaults are the Nature-DQN
+    network: 32x8x8/4, 64x4x4/2, 64x3x3/1, 512. Built-in layers only: loads with `safe_mode=True`.
+    """
+    obs_shape = tuple(int(d) for d in obs_shape)
+    if len(obs_shape) != 3 or min(obs_shape) < 1:
+        raise EnvError(f"observation shape {obs_shape} is not an image (height, width, channels)")
+    if n_actions < 1:
+        raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
+    conv_layers = tuple(tuple(int(v) for v in layer) for layer in conv_layers)
+    if any(len(layer) != 3 or min(layer) < 1 for layer in conv_layers):
+        raise ConfigError(f"conv_layers={conv_layers!r} is invalid: need (filters, kernel_size, stride) "
+                          "triples of positive integers")
+    layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="uint8"),
+                                 keras.layers.Rescaling(1.0 / 255.0, name="scale_pixels")]
+    height, width = obs_shape[:2]
+    for i, (filters, kernel, stride) in enumerate(conv_layers):
+        height, width = (height - kernel) // stride + 1, (width - kernel) // stride + 1
+        if height < 1 or width < 1:
+            raise ConfigError(f"conv_layers={conv_layers!r} is invalid for images of shape {obs_shape}: "
+                              f"convolution {i} ({kernel}x{kernel}, stride {stride}) leaves no output")
+        layers.append(keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu",
+                                          kernel_initializer="he_normal", name=f"conv_{i}"))
+    layers.append(keras.layers.Flatten(name="flatten"))
+    for i, units in enumerate(hidden_sizes):
+        layers.append(keras.layers.Dense(int(units), activation="relu", kernel_initializer="he_normal",
                                          name=f"hidden_{i}"))
     layers.append(keras.layers.Dense(n_actions, name="q_values"))
     return keras.Sequential(layers, name=name)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import collections
 import math
+import signal
+import threading
 import time
+import warnings
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import gymnasium as gym
@@ -15,10 +19,30 @@ import numpy as np
 from tfdqn.agent import DQNAgent
 from tfdqn.config import DQNConfig
 from tfdqn.envs import make_vec_env, observation_dtype
-from tfdqn.errors import EnvError, TrainingError
+from tfdqn.errors import EnvError, NonFiniteError, TfdqnError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, ListenerList
 from tfdqn.replay import ReplayBuffer
+from tfdqn.rng import generator_from_state, generator_state
 from tfdqn.schedules import make_schedule
+
+
+@dataclass
+class EpisodeState:
+    """Per-sub-environment bookkeeping of the episodes in progress (saved with a training state).
+
+    `starts[i]` is how sub-env i's current episode began (its reset seed, or its RNG state just before
+    the autoreset) and `actions[i]` the actions taken since: together they rebuild the environment's
+    state on resume without pickling it.
+    """
+
+    obs: np.ndarray
+    resetting: np.ndarray  # sub-envs whose next step() is Gymnasium's autoreset, not a transition
+    returns: np.ndarray
+    lengths: np.ndarray
+    ids: np.ndarray
+    next_id: int
+    starts: list[dict[str, Any]]
+    actions: list[list[int]]
 
 
 class Trainer:
@@ -26,7 +50,7 @@ class Trainer:
 
     All counts are environment transitions summed over the parallel environments. The step on which
     a finished sub-environment is reset (Gymnasium's next-step autoreset) is not a transition: it is
-    neither stored nor counted.
+    neither stored nor counted. Calling `train` again continues where the last call stopped.
     """
 
     def __init__(self, agent: DQNAgent, env: gym.vector.VectorEnv, config: DQNConfig | None = None,
@@ -40,82 +64,96 @@ class Trainer:
         self.schedule = make_schedule(self.config)
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
-        self.replay = ReplayBuffer(self.config.buffer_size, space.shape, observation_dtype(space))
+        self.replay = ReplayBuffer.for_observations(self.config.buffer_size, space.shape, observation_dtype(space))
         self.stop_training = False
+        self.interrupted: int | None = None  # signal number that stopped training
         self.step = 0  # transitions collected so far
         self.episodes = 0  # episodes finished so far
         self.updates = 0  # gradient steps taken so far
         self.last_loss = math.nan
         self.last_mean_q = math.nan
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
+        self.episode_state: EpisodeState | None = None  # None until the environment is first reset
+        self.resumed = False
+        # Only a SyncVectorEnv lets us rebuild each sub-env's state on resume; others restart episodes.
+        self.replayable = isinstance(env, gym.vector.SyncVectorEnv)
 
+    # ----- the loop -----------------------------------------------------------------------------------
     def train(self, total_steps: int) -> dict[str, Any]:
-        """Run until `total_steps` transitions have been collected or a listener stops training.
+        """Run until the step counter reaches `total_steps` (counted from the very first step, so a
+        resumed run with the same budget ends where an uninterrupted one would), a listener sets
+        `stop_training`, or SIGINT/SIGTERM arrives.
 
         With N parallel environments the last iteration may collect up to N - 1 transitions more.
+        Raises `TrainingInterrupted` after a signal, and re-raises a `TfdqnError` (non-finite loss,
+        failing listener, bad observation), in both cases after `on_train_end` has reached every listener.
         """
         if not isinstance(total_steps, int) or total_steps < 1:
             raise ValueError(f"total_steps={total_steps!r} is invalid: must be a positive integer")
-        cfg, env, agent, listeners = self.config, self.env, self.agent, self.listeners
-        n_envs = env.num_envs
+        listeners = self.listeners
         self.stop_training = False
+        self.interrupted = None
         listeners.set_trainer(self)
         start = time.perf_counter()
-        listeners.on_train_begin({"total_steps": total_steps, "step": self.step, "config": cfg.to_dict()})
+        error: TfdqnError | None = None
+        restore = self._install_signal_handlers()
+        try:
+            listeners.on_train_begin({"total_steps": total_steps, "step": self.step, "resumed": self.resumed,
+                                      "config": self.config.to_dict()})
+            self._loop(total_steps, start)
+        except TfdqnError as exc:
+            error = exc
+        finally:
+            restore()
+        end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
+                    "wall_seconds": time.perf_counter() - start, "stopped": self.stop_training,
+                    "interrupted": None if self.interrupted is None else signal.Signals(self.interrupted).name,
+                    "error": None if error is None else str(error),
+                    "healthy": not isinstance(error, NonFiniteError)}
+        listeners.on_train_end(end_logs)
+        if error is not None:
+            raise error
+        if self.interrupted is not None:
+            raise TrainingInterrupted(self.interrupted, self.step)
+        return end_logs
 
-        obs, _ = env.reset(seed=cfg.seed)
-        env.action_space.seed(cfg.seed)
-        resetting = np.zeros(n_envs, dtype=bool)  # sub-envs whose next step() is an autoreset
-        ep_return = np.zeros(n_envs)
-        ep_length = np.zeros(n_envs, dtype=np.int64)
-        episode_ids = np.arange(n_envs) + self.episodes
-        next_episode = self.episodes + n_envs
-        for i in range(n_envs):
-            listeners.on_episode_begin(int(episode_ids[i]), {"step": self.step, "env_index": i})
+    def _loop(self, total_steps: int, start: float) -> None:
+        cfg, env, agent, listeners = self.config, self.env, self.agent, self.listeners
+        if self.episode_state is None:
+            self._begin_episodes(seed=cfg.seed + self.step)  # cfg.seed on a fresh start
+        ep = self.episode_state
         wants_step = listeners.wants("on_step")
-        check_obs = np.issubdtype(obs.dtype, np.floating)
+        check_obs = np.issubdtype(ep.obs.dtype, np.floating)
+        record = self.replayable
 
-        while self.step < total_steps and not self.stop_training:
-            warming_up = self.step < cfg.learning_starts
-            epsilon = 1.0 if warming_up else self.schedule(self.step, self.episodes)
-            if warming_up:
-                actions = self.rng.integers(0, agent.n_actions, size=n_envs)
-            else:
-                actions = agent.act(obs, epsilon, self.rng)
+        while self.step < total_steps and not self.stop_training and self.interrupted is None:
+            actions, epsilon = self._choose_actions(ep.obs)
             next_obs, rewards, terminated, truncated, _ = env.step(actions)
             if check_obs and not np.isfinite(next_obs).all():
                 raise EnvError(f"{cfg.env_id} returned a non-finite observation at step {self.step}")
 
-            real = ~resetting
+            real = ~ep.resetting
             n_real = int(real.sum())
-            if n_real == n_envs:
+            obs = ep.obs
+            if n_real == env.num_envs:
                 self.replay.add_batch(obs, actions, rewards, next_obs, terminated)
             else:
                 self.replay.add_batch(obs[real], actions[real], rewards[real], next_obs[real], terminated[real])
-            ep_return[real] += rewards[real]
-            ep_length[real] += 1
+            ep.returns[real] += rewards[real]
+            ep.lengths[real] += 1
+            if record:
+                for i in np.flatnonzero(real):
+                    ep.actions[i].append(int(actions[i]))
             prev_step, self.step = self.step, self.step + n_real
-            obs = next_obs
+            ep.obs = next_obs
 
             if wants_step and n_real:
                 listeners.on_step(self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated,
                                               "truncated": truncated})
             done = (terminated | truncated) & real
-            for i in np.flatnonzero(done):
-                self.recent_returns.append(float(ep_return[i]))
-                self.episodes += 1
-                listeners.on_episode_end(int(episode_ids[i]), {
-                    "return": float(ep_return[i]), "length": int(ep_length[i]), "step": self.step,
-                    "epsilon": epsilon, "mean_return_100": float(np.mean(self.recent_returns)),
-                    "loss": self.last_loss, "mean_q": self.last_mean_q, "terminated": bool(terminated[i]),
-                    "truncated": bool(truncated[i]), "env_index": int(i),
-                    "wall_seconds": time.perf_counter() - start})
-                ep_return[i] = 0.0
-                ep_length[i] = 0
-                episode_ids[i] = next_episode
-                next_episode += 1
-                listeners.on_episode_begin(int(episode_ids[i]), {"step": self.step, "env_index": int(i)})
-            resetting = done
+            if done.any():
+                self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
+            ep.resetting = done
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
                 agent.update_target()
@@ -123,11 +161,47 @@ class Trainer:
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
                 self._train_call()
 
-        wall = time.perf_counter() - start
-        end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
-                    "wall_seconds": wall, "stopped": self.stop_training}
-        listeners.on_train_end(end_logs)
-        return end_logs
+    def _choose_actions(self, obs: np.ndarray) -> tuple[np.ndarray, float]:
+        """Uniformly random actions before `learning_starts`, epsilon-greedy after."""
+        if self.step < self.config.learning_starts:
+            return self.rng.integers(0, self.agent.n_actions, size=len(obs)), 1.0
+        epsilon = self.schedule(self.step, self.episodes)
+        return self.agent.act(obs, epsilon, self.rng), epsilon
+
+    def _begin_episodes(self, seed: int | None) -> None:
+        n = self.env.num_envs
+        obs, _ = self.env.reset(seed=seed)
+        if seed is not None:
+            self.env.action_space.seed(seed)
+        first = self.episodes
+        self.episode_state = EpisodeState(
+            obs=obs, resetting=np.zeros(n, dtype=bool), returns=np.zeros(n), lengths=np.zeros(n, dtype=np.int64),
+            ids=np.arange(first, first + n), next_id=first + n,
+            starts=[{"seed": None if seed is None else seed + i} for i in range(n)], actions=[[] for _ in range(n)])
+        for i in range(n):
+            self.listeners.on_episode_begin(int(first + i), {"step": self.step, "env_index": i})
+
+    def _end_episodes(self, finished: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
+                      epsilon: float, start: float) -> None:
+        ep = self.episode_state
+        rng_states = self.env.get_attr("np_random") if self.replayable else None
+        for i in finished:
+            self.recent_returns.append(float(ep.returns[i]))
+            self.episodes += 1
+            self.listeners.on_episode_end(int(ep.ids[i]), {
+                "return": float(ep.returns[i]), "length": int(ep.lengths[i]), "step": self.step,
+                "epsilon": epsilon, "mean_return_100": float(np.mean(self.recent_returns)),
+                "loss": self.last_loss, "mean_q": self.last_mean_q, "terminated": bool(terminated[i]),
+                "truncated": bool(truncated[i]), "env_index": int(i),
+                "wall_seconds": time.perf_counter() - start})
+            ep.returns[i] = 0.0
+            ep.lengths[i] = 0
+            ep.ids[i] = ep.next_id
+            ep.next_id += 1
+            if rng_states is not None:  # the autoreset on the next step draws from this RNG state
+                ep.starts[i] = {"rng": generator_state(rng_states[i])}
+                ep.actions[i] = []
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i)})
 
     def _train_call(self) -> None:
         cfg = self.config
@@ -139,12 +213,101 @@ class Trainer:
         batch = self.replay.sample(cfg.batch_size, self.rng, cfg.gradient_steps)
         metrics = self.agent.learn(batch)
         if not (math.isfinite(metrics["loss"]) and math.isfinite(metrics["mean_q"])):
-            raise TrainingError(f"non-finite loss or Q-value at step {self.step} "
-                                f"(loss={metrics['loss']}, mean_q={metrics['mean_q']})")
+            raise NonFiniteError(f"non-finite loss or Q-value at step {self.step} "
+                                 f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped")
         self.updates += cfg.gradient_steps
         self.last_loss, self.last_mean_q = metrics["loss"], metrics["mean_q"]
         self.listeners.on_replay_end({"step": self.step, "gradient_steps": cfg.gradient_steps,
                                       "updates": self.updates, **metrics})
+
+    # ----- signals ------------------------------------------------------------------------------------
+    def _install_signal_handlers(self):
+        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def handler(signum, frame):
+            if self.interrupted is not None and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self.interrupted = signum
+
+        for s in previous:
+            signal.signal(s, handler)
+
+        def restore():
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+        return restore
+
+    # ----- saving and restoring (file handling lives in tfdqn.state) -----------------------------------
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-ready metadata, arrays) that let a new Trainer continue this run exactly."""
+        ep = self.episode_state
+        meta = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
+                "last_loss": self.last_loss, "last_mean_q": self.last_mean_q,
+                "recent_returns": list(self.recent_returns), "rng": generator_state(self.rng),
+                "action_space_rng": generator_state(self.env.action_space.np_random),
+                "num_envs": self.env.num_envs, "replayable": self.replayable}
+        arrays = {f"replay/{k}": v for k, v in self.replay.state_dict().items()}
+        if ep is not None:
+            meta["episodes_in_progress"] = {
+                "resetting": ep.resetting.tolist(), "returns": ep.returns.tolist(), "lengths": ep.lengths.tolist(),
+                "ids": ep.ids.tolist(), "next_id": ep.next_id, "starts": ep.starts, "actions": ep.actions}
+            arrays["episode/obs"] = ep.obs
+        return meta, arrays
+
+    def set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restore `get_state()` output (the agent's own state is restored separately)."""
+        self.step, self.episodes, self.updates = meta["step"], meta["episodes"], meta["updates"]
+        self.last_loss, self.last_mean_q = meta["last_loss"], meta["last_mean_q"]
+        self.recent_returns = collections.deque(meta["recent_returns"], maxlen=100)
+        self.rng.bit_generator.state = meta["rng"]
+        self.replay.load_state_dict({k[len("replay/"):]: v for k, v in arrays.items() if k.startswith("replay/")})
+        if meta["num_envs"] != self.env.num_envs:
+            raise ValueError(f"saved state has {meta['num_envs']} environments, this trainer {self.env.num_envs}")
+        self.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]
+        self.resumed = True
+        saved = meta.get("episodes_in_progress")
+        if saved is None:
+            self.episode_state = None
+            return
+        if not (self.replayable and meta["replayable"]):
+            self.episode_state = None  # in-progress episodes are dropped; new ones start on the next train()
+            return
+        self._rebuild_episodes(saved, arrays["episode/obs"])
+
+    def _rebuild_episodes(self, saved: dict[str, Any], obs: np.ndarray) -> None:
+        """Bring every sub-env back to its saved state: reset it as it was reset, replay its actions."""
+        n = self.env.num_envs
+        ep = EpisodeState(obs=obs.copy(), resetting=np.array(saved["resetting"], dtype=bool),
+                          returns=np.array(saved["returns"], dtype=float),
+                          lengths=np.array(saved["lengths"], dtype=np.int64),
+                          ids=np.array(saved["ids"], dtype=np.int64), next_id=saved["next_id"],
+                          starts=saved["starts"], actions=[list(a) for a in saved["actions"]])
+        self.env.reset(seed=0)  # initialise the vector env; every sub-env is reset again below
+        was_resetting = ep.resetting.copy()
+        if was_resetting.all():
+            # The next iteration would only autoreset: draw its actions as it would have.
+            self._choose_actions(ep.obs)
+        for i in range(n):
+            sub = self.env.envs[i]
+            start = ep.starts[i]
+            if "rng" in start:
+                sub.np_random = generator_from_state(start["rng"])
+            first_obs, _ = sub.reset(seed=start.get("seed"))
+            current = first_obs
+            for a in ([] if was_resetting[i] else ep.actions[i]):
+                current, *_ = sub.step(a)
+            if was_resetting[i]:  # exact when all were resetting; otherwise this env skips one autoreset step
+                ep.resetting[i] = False
+                ep.obs[i] = current
+            elif not np.allclose(current, ep.obs[i]):
+                warnings.warn(f"sub-environment {i} did not return to its saved state on replay (is it "
+                              "deterministic given its seed?); training continues from the replayed state")
+                ep.obs[i] = current
+        self.episode_state = ep
 
 
 def _crossings(before: int, after: int, interval: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING, Any, Iterable
 
-from tfdqn.errors import TrainingError
+from tfdqn.errors import ListenerError, TrainingError
 
 if TYPE_CHECKING:
     from tfdqn.training import Trainer
@@ -36,13 +36,23 @@ class Listener:
         """Called by the trainer before training begins."""
         self.trainer = trainer
 
+    def get_state(self) -> dict[str, Any]:
+        """JSON-ready state saved with a full training checkpoint (override to resume exactly)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what `get_state` returned, before `on_train_begin` of a resumed run."""
+
     @_default
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Training starts. logs: `total_steps`, `step` (0, or the resumed step), `config` (dict)."""
+        """Training starts. logs: `total_steps`, `step` (0, or the step training resumes from),
+        `resumed` (bool), `config` (dict)."""
 
     @_default
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        """Training ended (budget spent or stopped). logs: `step`, `episodes`, `wall_seconds`, `stopped`."""
+        """Training ended, also on an error or a signal. logs: `step`, `episodes`, `updates`,
+        `wall_seconds`, `stopped` (by a listener), `interrupted` (signal name or None), `error` (message or
+        None), `healthy` (False when the weights may hold NaN: do not save them)."""
 
     @_default
     def on_episode_begin(self, episode: int, logs: dict[str, Any] | None = None) -> None:
@@ -149,7 +159,7 @@ class ListenerList:
         except TrainingError:
             raise
         except Exception as exc:
-            raise TrainingError(f"listener {type(listener).__name__}.{hook} raised "
+            raise ListenerError(f"listener {type(listener).__name__}.{hook} raised "
                                 f"{type(exc).__name__}: {exc}") from exc
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""`ModelCheckpoint`: keep the best-evaluated and the last Q-network as `.keras` files, written atomically."""
+"""`ModelCheckpoint`: keep the best-evaluated and the last Q-network as `.keras` files, and optionally the
+full training state for `--resume`; everything is written atomically."""
 
 from __future__ import annotations
 
@@ -18,14 +19,24 @@ class ModelCheckpoint(Listener):
     A later evaluation of the *same* policy (same step) on at least as many episodes replaces its score
     rather than competing with it, so a confirmation on 100 episodes corrects a lucky 20-episode result.
     `best.json` beside the model records the step and score of `best.keras`.
+
+    With `save_state=True` the full training state (see `tfdqn.state`) is written to `directory/state`
+    every `state_every` env steps (if given) and when training ends, also on SIGINT/SIGTERM or an error
+    in a listener; after a non-finite loss the last good state is kept, not overwritten.
     """
 
-    def __init__(self, directory: str | os.PathLike, save_best: bool = True, save_last: bool = True):
+    def __init__(self, directory: str | os.PathLike, save_best: bool = True, save_last: bool = True,
+                 save_state: bool = False, state_every: int | None = None):
+        if state_every is not None and state_every < 1:
+            raise ValueError(f"state_every={state_every} is invalid: must be a positive number of steps")
         self.directory = Path(directory)
         self.save_best, self.save_last = save_best, save_last
+        self.save_state, self.state_every = save_state, state_every
         self.best_score = -math.inf
         self.best_step: int | None = None
         self.best_episodes = 0
+        self._next_state_step: int | None = None
+        self.last_state_path: Path | None = None
 
     @property
     def best_path(self) -> Path:
@@ -34,6 +45,26 @@ class ModelCheckpoint(Listener):
     @property
     def last_path(self) -> Path:
         return self.directory / "last.keras"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.directory / "state"
+
+    def get_state(self) -> dict[str, Any]:
+        return {"best_score": self.best_score, "best_step": self.best_step, "best_episodes": self.best_episodes}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.best_score, self.best_step = state["best_score"], state["best_step"]
+        self.best_episodes = state["best_episodes"]
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self.save_state and self.state_every:
+            self._next_state_step = (logs["step"] // self.state_every + 1) * self.state_every
+
+    def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if self._next_state_step is not None and step >= self._next_state_step:
+            self._next_state_step = (step // self.state_every + 1) * self.state_every
+            self._write_state()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
         if not self.save_best:
@@ -53,6 +84,15 @@ class ModelCheckpoint(Listener):
         write_json(self.directory / "best.json", {"step": self.best_step, "mean_return": self.best_score,
                                                   "episodes": self.best_episodes, "kind": logs.get("kind")})
 
+    def _write_state(self) -> None:
+        from tfdqn.state import save_training_state
+
+        self.last_state_path = save_training_state(self.trainer, self.state_dir)
+
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("healthy", True):
+            return  # the weights may hold NaN: keep the last good files
         if self.save_last:
             save_model(self.trainer.agent.q_network, self.last_path)
+        if self.save_state:
+            self._write_state()

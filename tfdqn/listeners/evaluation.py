@@ -5,44 +5,78 @@ from __future__ import annotations
 from typing import Any
 
 from tfdqn.envs import make_env
-from tfdqn.evaluation import evaluate
+from tfdqn.evaluation import EvaluationResult, Policy, evaluate
 from tfdqn.listeners.base import Listener
+from tfdqn.rng import generator_from_state, generator_state
+
+
+class EvaluationEnv:
+    """A separate environment for greedy evaluation, seeded once so each evaluation sees fresh episodes;
+    its random stream is part of a training checkpoint, so a resumed run evaluates on the same episodes."""
+
+    def __init__(self, env_id: str | None, seed: int):
+        self.env_id, self.seed = env_id, seed
+        self.env = None
+        self._rng_state: dict[str, Any] | None = None  # where the stream stands while no env is open
+        self._seeded = False
+
+    def run(self, policy: Policy, episodes: int, default_env_id: str) -> EvaluationResult:
+        """Evaluate `policy` on `episodes` fresh episodes."""
+        if self.env is None:
+            self.env = make_env(self.env_id or default_env_id)
+            if self._rng_state is not None:
+                self.env.np_random = generator_from_state(self._rng_state)
+        seed = None if self._seeded or self._rng_state is not None else self.seed
+        self._seeded = True
+        return evaluate(policy, self.env, episodes, seed)
+
+    def state(self) -> dict[str, Any]:
+        if self.env is not None:
+            return {"rng": generator_state(self.env.np_random)}
+        return {"rng": self._rng_state}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._rng_state = state.get("rng")
+
+    def close(self) -> None:
+        if self.env is not None:
+            self._rng_state = generator_state(self.env.np_random)
+            self.env.close()
+            self.env = None
 
 
 class PeriodicEvaluation(Listener):
     """Every `every` env steps, run `episodes` greedy episodes on a separate environment and emit
     `on_evaluation` with kind "periodic" to all listeners.
-
-    The evaluation environment is seeded once (`seed`), so each evaluation sees fresh episodes.
     """
 
     def __init__(self, every: int = 1_000, episodes: int = 20, env_id: str | None = None, seed: int = 10_000):
         if every < 1 or episodes < 1:
             raise ValueError(f"PeriodicEvaluation needs every >= 1 and episodes >= 1, got {every}, {episodes}")
-        self.every, self.episodes, self.env_id, self.seed = every, episodes, env_id, seed
-        self.env = None
-        self._next_seed: int | None = seed
+        self.every, self.episodes = every, episodes
+        self.eval_env = EvaluationEnv(env_id, seed)
         self._next_step = every
 
+    def get_state(self) -> dict[str, Any]:
+        return self.eval_env.state()
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.eval_env.restore(state)
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.env = make_env(self.env_id or self.trainer.config.env_id)
-        step = self.trainer.step
-        self._next_step = (step // self.every + 1) * self.every
+        self._next_step = (self.trainer.step // self.every + 1) * self.every
 
     def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if step < self._next_step:
             return
         self._next_step = (step // self.every + 1) * self.every
-        result = evaluate(self.trainer.agent.greedy, self.env, self.episodes, self._next_seed)
-        self._next_seed = None
+        result = self.eval_env.run(self.trainer.agent.greedy, self.episodes, self.trainer.config.env_id)
         self.trainer.listeners.on_evaluation({
             "kind": "periodic", "step": step, "episodes": self.episodes, "mean_return": result.mean,
             "std_return": result.std, "returns": result.returns.tolist()})
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.env is not None:
-            self.env.close()
-            self.env = None
+        self.eval_env.close()
 
 
 class StopOnReward(Listener):
@@ -55,10 +89,16 @@ class StopOnReward(Listener):
 
     def __init__(self, threshold: float, confirm_episodes: int = 100, env_id: str | None = None,
                  seed: int = 20_000):
-        self.threshold, self.confirm_episodes, self.env_id, self.seed = threshold, confirm_episodes, env_id, seed
-        self.env = None
-        self._next_seed: int | None = seed
+        self.threshold, self.confirm_episodes = threshold, confirm_episodes
+        self.eval_env = EvaluationEnv(env_id, seed)
         self.confirmed: dict[str, Any] | None = None
+
+    def get_state(self) -> dict[str, Any]:
+        return {**self.eval_env.state(), "confirmed": self.confirmed}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.eval_env.restore(state)
+        self.confirmed = state.get("confirmed")
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
         if logs.get("kind") != "periodic" or logs["mean_return"] < self.threshold:
@@ -67,19 +107,13 @@ class StopOnReward(Listener):
             self.confirmed = logs
             self.trainer.stop_training = True
             return
-        if self.env is None:
-            self.env = make_env(self.env_id or self.trainer.config.env_id)
-        result = evaluate(self.trainer.agent.greedy, self.env, self.confirm_episodes, self._next_seed)
-        self._next_seed = None
+        result = self.eval_env.run(self.trainer.agent.greedy, self.confirm_episodes, self.trainer.config.env_id)
         confirmation = {"kind": "confirmation", "step": logs["step"], "episodes": self.confirm_episodes,
-                        "mean_return": result.mean, "std_return": result.std,
-                        "returns": result.returns.tolist()}
+                        "mean_return": result.mean, "std_return": result.std, "returns": result.returns.tolist()}
         self.trainer.listeners.on_evaluation(confirmation)
         if result.mean >= self.threshold:
             self.confirmed = confirmation
             self.trainer.stop_training = True
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.env is not None:
-            self.env.close()
-            self.env = None
+        self.eval_env.close()

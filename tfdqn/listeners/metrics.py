@@ -21,6 +21,14 @@ class MetricsLogger(Listener):
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
         self._files: list = []
+        self.rows = {"metrics.csv": 0, "evaluations.csv": 0}  # data rows written so far
+        self._resume_rows: dict[str, int] | None = None
+
+    def get_state(self) -> dict[str, Any]:
+        return {"rows": dict(self.rows)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._resume_rows = dict(state["rows"])
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -28,16 +36,30 @@ class MetricsLogger(Listener):
         self._evaluations = self._open("evaluations.csv", EVALUATION_FIELDS)
 
     def _open(self, name: str, fields: tuple[str, ...]) -> csv.DictWriter:
-        f = open(self.directory / name, "w", newline="", encoding="utf-8")
+        path = self.directory / name
+        if self._resume_rows is not None and path.exists():
+            # Resuming: keep the rows the checkpoint had seen, drop any written after it.
+            keep = self._resume_rows.get(name, 0)
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[: keep + 1]
+            path.write_text("".join(lines), encoding="utf-8")
+            self.rows[name] = max(len(lines) - 1, 0)
+            f = open(path, "a", newline="", encoding="utf-8")
+            header = not lines
+        else:
+            f = open(path, "w", newline="", encoding="utf-8")
+            self.rows[name], header = 0, True
         self._files.append(f)
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
+        writer.name = name
+        if header:
+            writer.writeheader()
         f.flush()
         return writer
 
     def _write(self, writer: csv.DictWriter, row: dict[str, Any]) -> None:
         writer.writerow({k: _fmt(v) for k, v in row.items()})
         self._files[0 if writer is self._episodes else 1].flush()
+        self.rows[writer.name] += 1
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
         self._write(self._episodes, {"episode": episode, **logs})

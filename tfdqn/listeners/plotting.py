@@ -39,20 +39,28 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 class LivePlot(Listener):
     """Plot episode return against env steps, its `window`-episode moving average, and evaluations.
 
-    `live=False` only writes the PNG at the end of training (no window, no refresh).
+    `live=False` only writes the PNG at the end of training (no window, no refresh); `target` draws a
+    dashed line at a goal return.
     """
 
     def __init__(self, path: str | os.PathLike, live: bool = True, every_seconds: float = 5.0,
                  window: int = 100, title: str | None = None, value_key: str = "return",
-                 value_label: str = "episode return"):
+                 value_label: str = "episode return", target: float | None = None):
         self.path = Path(path)
         self.live, self.every_seconds, self.window, self.title = live, every_seconds, window, title
-        self.value_key, self.value_label = value_key, value_label
+        self.value_key, self.value_label, self.target = value_key, value_label, target
         self.steps: list[int] = []
         self.values: list[float] = []
         self.evaluations: list[tuple[int, float, float]] = []
         self._window_open = False
         self._last_draw = 0.0
+
+    def get_state(self) -> dict[str, Any]:
+        return {"steps": self.steps, "values": self.values, "evaluations": self.evaluations}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.steps, self.values = list(state["steps"]), list(state["values"])
+        self.evaluations = [tuple(e) for e in state["evaluations"]]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.title = self.title or logs.get("config", {}).get("env_id")
@@ -110,6 +118,8 @@ class LivePlot(Listener):
         if self.evaluations:
             s, m, sd = (np.array(v) for v in zip(*self.evaluations))
             ax.errorbar(s, m, yerr=sd, fmt="o", color="tab:red", ms=4, capsize=2, label="greedy evaluation")
+        if self.target is not None:
+            ax.axhline(self.target, color="gray", ls="--", lw=1, label=f"target {self.target:g}")
         ax.set_xlabel("environment steps")
         ax.set_ylabel(self.value_label)
         if self.title:

@@ -1,0 +1,309 @@
+"""Benchmarks whose figures the README and the issues quote. Each suite prints its figures and writes
+`results/benchmark/<suite>.md` and `<suite>.json` (raw runs included).
+
+Suites:
+  loop   time of one compiled gradient step and of one env step + action, the floor they imply, and the
+         train-only env steps/s the Trainer achieves against that floor (measured in the same process);
+  solve  the default `train_cartpole.py` over --seeds seeds (each run a fresh process, import included):
+         env steps to the first evaluation >= 475, best.keras on 100 fresh episodes, wall seconds;
+  vector env steps/s with num_envs in {1, 4, 8, 16}, collection only and at the default update ratio,
+         and env steps to solve over --vector-seeds seeds for num_envs 1 and 8;
+  memory resident memory every 10k env steps over --memory-steps of CartPole training (default config):
+         it must stay flat (within 10%) from 20k steps on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tfdqn.cli import ArgumentParser, positive_int, quiet_tensorflow, run_main  # noqa: E402
+
+SUITES = ("loop", "solve", "memory", "vector")
+
+
+def parse_args(argv: list[str] | None = None):
+    p = ArgumentParser(description="Run tfdqn's benchmarks and write reports under results/benchmark/.")
+    p.add_argument("--suite", choices=SUITES + ("all",), default="all", help="which benchmark (default all)")
+    p.add_argument("--seeds", type=positive_int, default=10, help="seeds for the solve suite (default 10)")
+    p.add_argument("--steps", type=positive_int, default=50_000, help="step budget per solve run (default 50000)")
+    p.add_argument("--repeats", type=positive_int, default=5, help="repeats of each loop timing (default 5)")
+    p.add_argument("--vector-seeds", type=positive_int, default=5,
+                   help="seeds per num_envs for the vector suite's solve runs (default 5)")
+    p.add_argument("--memory-steps", type=positive_int, default=200_000,
+                   help="env steps of the memory suite (default 200000)")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="report directory")
+    return p.parse_args(argv)
+
+
+# ----- loop efficiency ---------------------------------------------------------------------------------
+def bench_loop(repeats: int) -> dict:
+    """Floor `updates_per_step * t_update + t_env_and_act` versus the Trainer's achieved train-only rate."""
+    import keras
+    import numpy as np
+
+    import tfdqn
+
+    tfdqn.configure_threads(1)
+    config = tfdqn.DQNConfig()
+    keras.utils.set_random_seed(0)
+    env = tfdqn.make_vec_env(config.env_id, 1)
+    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    rng = np.random.default_rng(0)
+    buffer = tfdqn.ReplayBuffer(config.buffer_size, (4,))
+    obs, _ = env.reset(seed=0)
+    for _ in range(5_000):  # realistic CartPole transitions to sample from
+        action = rng.integers(0, 2, size=1)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        buffer.add_batch(obs, action, reward, next_obs, terminated)
+        obs = next_obs
+
+    agent.learn(buffer.sample(config.batch_size, rng, config.gradient_steps))  # trace and compile
+    t_update = []
+    for _ in range(repeats):
+        calls = []
+        for _ in range(20):
+            batch = buffer.sample(config.batch_size, rng, config.gradient_steps)
+            t0 = time.perf_counter()
+            agent.learn(batch)
+            calls.append(time.perf_counter() - t0)
+        t_update.append(statistics.median(calls) / config.gradient_steps)
+
+    t_env_act = []
+    for _ in range(repeats):
+        n = 5_000
+        t0 = time.perf_counter()
+        for _ in range(n):
+            action = agent.act(obs, 0.05, rng)
+            obs, reward, terminated, truncated, _ = env.step(action)
+        t_env_act.append((time.perf_counter() - t0) / n)
+
+    updates_per_step = config.gradient_steps / config.train_freq
+    achieved = []
+    for r in range(repeats):
+        trainer = tfdqn.Trainer(agent, env, config.replace(learning_starts=0, seed=r))
+        trainer.replay = buffer  # already warm: every step of this run is a training step
+        steps = 10_000
+        t0 = time.perf_counter()
+        trainer.step = 0
+        trainer.train(steps)
+        achieved.append(steps / (time.perf_counter() - t0))
+    env.close()
+    tu, te, sps = statistics.median(t_update), statistics.median(t_env_act), statistics.median(achieved)
+    floor = updates_per_step * tu + te
+    return {"t_update_ms": tu * 1e3, "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
+            "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
+            "achieved_over_ceiling": sps * floor, "repeats": repeats,
+            "raw": {"t_update_s": t_update, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
+
+
+def report_loop(r: dict) -> str:
+    return "\n".join([
+        "# Loop efficiency (CartPole-v1, default config, 1 TensorFlow thread)", "",
+        f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.", "",
+        "| figure | value |", "| --- | --- |",
+        f"| one gradient step (batch 64, 256x256, inside a 64-step compiled call) | {r['t_update_ms']:.3f} ms |",
+        f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
+        f"| gradient steps per env step | {r['updates_per_step']:g} |",
+        f"| floor = updates_per_step x t_update + t_env_and_act | {r['floor_ms_per_step']:.3f} ms/step "
+        f"({r['ceiling_steps_per_s']:,.0f} steps/s) |",
+        f"| achieved train-only env steps/s (Trainer, no listeners) | {r['achieved_steps_per_s']:,.0f} |",
+        f"| achieved / floor | **{r['achieved_over_ceiling']:.2f}** (goal >= 0.75) |", ""])
+
+
+# ----- solving CartPole over seeds ---------------------------------------------------------------------
+def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = ()) -> dict:
+    """Run `train_cartpole.py` once per seed in a fresh process and collect its summary and evaluations."""
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(seeds):
+            out = Path(tmp) / f"seed{seed}"
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--seed", str(seed),
+                                   "--steps", str(steps), "--out", str(out), "--no-live-plot", "--no-gif", *extra],
+                                  capture_output=True, text=True, cwd=ROOT)
+            wall = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-2000:]}")
+            summary = json.loads((out / "summary.json").read_text())
+            evaluations = (out / "evaluations.csv").read_text().splitlines()
+            run = {"seed": seed, "wall_seconds": wall, "first_solved_step": summary["first_evaluation_at_threshold_step"],
+                   "env_steps": summary["env_steps"], "best_score_100": summary["best_keras_evaluation"]["mean_return"],
+                   "train_seconds": summary["train_seconds"], "evaluations_csv": evaluations}
+            runs.append(run)
+            print(f"seed {seed}: first eval >= 475 at {run['first_solved_step']}, best.keras "
+                  f"{run['best_score_100']:.1f} on 100 episodes, {wall:.1f} s", flush=True)
+    solved = [r["first_solved_step"] for r in runs if r["first_solved_step"] is not None]
+    return {"seeds": seeds, "step_budget": steps, "runs": runs,
+            "best_ge_475": sum(r["best_score_100"] >= 475 for r in runs),
+            "median_first_solved_step": statistics.median(solved) if solved else None,
+            "max_first_solved_step": max(solved) if solved else None, "solved_runs": len(solved),
+            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "median_train_seconds": statistics.median(r["train_seconds"] for r in runs)}
+
+
+def report_solve(r: dict) -> str:
+    rows = [f"| {x['seed']} | {x['first_solved_step'] if x['first_solved_step'] is not None else 'not solved'} | "
+            f"{x['env_steps']:,} | {x['best_score_100']:.1f} | {x['train_seconds']:.1f} | {x['wall_seconds']:.1f} |"
+            for x in r["runs"]]
+    return "\n".join([
+        "# Solving CartPole-v1 with the default configuration", "",
+        f"`python scripts/train_cartpole.py --seed S` for S in 0..{r['seeds'] - 1} (step budget {r['step_budget']:,}), "
+        "each in a fresh process; greedy evaluation of 20 episodes every 1,000 env steps; training stops once "
+        "an evaluation >= 475 is confirmed on 100 fresh episodes. Produced by "
+        "`python scripts/benchmark.py --suite solve`.", "",
+        "| seed | env steps to first evaluation >= 475 | env steps used | best.keras, 100 fresh episodes | "
+        "train s | wall s (import included) |", "| --- | --- | --- | --- | --- | --- |", *rows, "",
+        f"- best.keras >= 475 on 100 fresh episodes: **{r['best_ge_475']}/{r['seeds']}** seeds (goal >= 9/10)",
+        f"- env steps to the first evaluation >= 475: median **{_fmt(r['median_first_solved_step'])}**, max "
+        f"{_fmt(r['max_first_solved_step'])} ({r['solved_runs']}/{r['seeds']} runs reached it; goal median <= 15,000, "
+        "max <= 30,000)",
+        f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
+        f"(training alone: {r['median_train_seconds']:.1f})", ""])
+
+
+# ----- several environments at once ---------------------------------------------------------------
+def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
+    """Throughput per num_envs (collection only, and with the default update ratio), then steps to solve."""
+    import keras
+
+    import tfdqn
+
+    tfdqn.configure_threads(1)
+    base = tfdqn.DQNConfig()
+    throughput = {}
+    for n in (1, 4, 8, 16):
+        for mode, config in (("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9,
+                                                       target_update_interval=10**9)),
+                             ("train", base.replace(num_envs=n, learning_starts=0))):
+            keras.utils.set_random_seed(0)
+            env = tfdqn.make_vec_env(config.env_id, n)
+            agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+            trainer = tfdqn.Trainer(agent, env, config)
+            trainer.train(2_000)  # warm up: first traces, buffer content
+            rates = []
+            chunk = 20_000 if mode == "collect" else 4_000
+            for _ in range(repeats):
+                start_step, t0 = trainer.step, time.perf_counter()
+                trainer.train(trainer.step + chunk)
+                rates.append((trainer.step - start_step) / (time.perf_counter() - t0))
+            env.close()
+            throughput[f"{mode}/{n}"] = statistics.median(rates)
+            print(f"num_envs {n:2d} {mode:7s}: {throughput[f'{mode}/{n}']:,.0f} env steps/s", flush=True)
+    solve = {n: bench_solve(seeds, steps, ("--num-envs", str(n))) for n in (1, 8)}
+    return {"repeats": repeats, "throughput": throughput, "solve": solve,
+            "collect_8_over_1": throughput["collect/8"] / throughput["collect/1"]}
+
+
+def report_vector(r: dict) -> str:
+    t = r["throughput"]
+    rows = [f"| {n} | {t[f'collect/{n}']:,.0f} | {t[f'collect/{n}'] / t['collect/1']:.1f}x | {t[f'train/{n}']:,.0f} | "
+            f"{t[f'train/{n}'] / t['train/1']:.2f}x |" for n in (1, 4, 8, 16)]
+    solve_rows = []
+    for n, s in r["solve"].items():
+        steps = ", ".join(_fmt(x["first_solved_step"]) for x in s["runs"])
+        solve_rows.append(f"| {n} | {steps} | {_fmt(s['median_first_solved_step'])} | {s['best_ge_475']}/{s['seeds']} | "
+                          f"{s['median_train_seconds']:.1f} |")
+    return "\n".join([
+        "# Several environments at once (CartPole-v1)", "",
+        "Produced by `python scripts/benchmark.py --suite vector`; medians of "
+        f"{r['repeats']} repeats in one process. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
+        "vectorised CartPole; actions for all environments come from one forward pass.", "",
+        "| num_envs | collection only, env steps/s | vs 1 env | default update ratio (2 gradient steps per env step), "
+        "env steps/s | vs 1 env |", "| --- | --- | --- | --- | --- |", *rows, "",
+        f"Collection-only throughput with 8 environments: **{r['collect_8_over_1']:.1f}x** that of one (goal >= 4x). "
+        "With learning on, the gradient steps dominate and are the same per env step whatever num_envs is.", "",
+        "Env steps to the first evaluation >= 475 (`train_cartpole.py --num-envs N --seed S`):", "",
+        "| num_envs | per seed | median | best.keras >= 475 | median train s |", "| --- | --- | --- | --- | --- |",
+        *solve_rows, ""])
+
+
+# ----- memory -----------------------------------------------------------------------------------------
+def rss_mib() -> float:
+    """Resident set size of this process in MiB (Linux /proc)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("VmRSS not found in /proc/self/status")
+
+
+def bench_memory(steps: int) -> dict:
+    """Train CartPole for `steps` env steps (no early stop) and sample resident memory every 10k steps."""
+    import keras
+
+    import tfdqn
+
+    tfdqn.configure_threads(1)
+
+    class MemoryProbe(tfdqn.Listener):
+        def __init__(self):
+            self.samples: list[tuple[int, float]] = []
+
+        def on_step(self, step, logs=None):
+            if step % 10_000 == 0:
+                self.samples.append((step, rss_mib()))
+                print(f"step {step:,}: {self.samples[-1][1]:.1f} MiB", flush=True)
+
+    config = tfdqn.DQNConfig()
+    keras.utils.set_random_seed(0)
+    probe = MemoryProbe()
+    t0 = time.perf_counter()
+    trainer = tfdqn.train(config, steps, [probe, tfdqn.PeriodicEvaluation(10_000, 5)])
+    samples = dict(probe.samples)
+    base = samples.get(20_000, probe.samples[0][1])
+    return {"steps": steps, "samples": probe.samples, "rss_20k_mib": base, "rss_end_mib": probe.samples[-1][1],
+            "max_rss_after_20k_mib": max(v for s, v in probe.samples if s >= 20_000),
+            "growth_from_20k": max(v for s, v in probe.samples if s >= 20_000) / base - 1,
+            "replay_buffer_mib": trainer.replay.nbytes / 2**20, "wall_seconds": time.perf_counter() - t0}
+
+
+def report_memory(r: dict) -> str:
+    rows = [f"| {s:,} | {v:.1f} |" for s, v in r["samples"]]
+    return "\n".join([
+        "# Resident memory during CartPole training", "",
+        f"Default config, {r['steps']:,} env steps without early stop, one process; produced by "
+        "`python scripts/benchmark.py --suite memory`. The replay buffer's arrays take "
+        f"{r['replay_buffer_mib']:.1f} MiB, allocated up front.", "",
+        "| env steps | resident memory (MiB) |", "| --- | --- |", *rows, "",
+        f"- from 20k steps to the end: {r['rss_20k_mib']:.1f} -> {r['rss_end_mib']:.1f} MiB, largest "
+        f"{r['max_rss_after_20k_mib']:.1f} MiB: growth **{100 * r['growth_from_20k']:+.1f}%** (goal within 10%)", ""])
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def main() -> int:
+    args = parse_args()
+    quiet_tensorflow()
+    from tfdqn.fileio import atomic_write, write_json
+
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    for suite in suites:
+        if suite == "loop":
+            result, text = (r := bench_loop(args.repeats)), report_loop(r)
+        elif suite == "vector":
+            result, text = (r := bench_vector(args.repeats, args.vector_seeds, args.steps)), report_vector(r)
+        elif suite == "memory":
+            result, text = (r := bench_memory(args.memory_steps)), report_memory(r)
+        else:
+            result, text = (r := bench_solve(args.seeds, args.steps)), report_solve(r)
+        write_json(args.out / f"{suite}.json", result)
+        atomic_write(args.out / f"{suite}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    run_main(main)

@@ -1,0 +1,197 @@
+"""Resume exactly, survive interruption, refuse bad input, never train on NaN."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import BrokenEnv, FixedLengthEnv, vec
+from tfdqn import (DQNAgent, DQNConfig, EnvError, Listener, ModelCheckpoint, Trainer, TrainingError,
+                   build_q_network, load_q_network)
+from tfdqn.errors import ListenerError, NonFiniteError
+from tfdqn.state import StateError, load_training_state, save_training_state
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+SMALL = {"hidden_sizes": [32, 32], "learning_starts": 200, "buffer_size": 5000, "train_freq": 8,
+         "gradient_steps": 4, "target_update_interval": 50}
+
+
+def script(*args, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
+
+
+def small_config(tmp_path) -> Path:
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(SMALL))
+    return path
+
+
+def metric_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in csv.DictReader(f)]
+
+
+def test_resume_in_new_process_is_exact(tmp_path):
+    config = small_config(tmp_path)
+    common = ["--config", config, "--no-stop", "--no-gif", "--no-live-plot", "--deterministic",
+              "--eval-every", 500, "--eval-episodes", 2, "--final-episodes", 1, "--seed", 5]
+    full, half = tmp_path / "full", tmp_path / "half"
+    a = script("--steps", 1500, "--out", full, *common)
+    assert a.returncode == 0, a.stderr[-3000:]
+    b = script("--steps", 750, "--out", half, *common)
+    assert b.returncode == 0, b.stderr[-3000:]
+    c = script("--steps", 1500, "--resume", half, "--no-stop", "--no-gif", "--no-live-plot", "--deterministic",
+               "--eval-every", 500, "--eval-episodes", 2, "--final-episodes", 1)
+    assert c.returncode == 0, c.stderr[-3000:]
+    assert "resuming CartPole-v1 from step 750" in c.stderr
+    for x, y in zip(load_q_network(full / "last.keras").get_weights(), load_q_network(half / "last.keras").get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert metric_rows(full / "metrics.csv") == metric_rows(half / "metrics.csv")
+    assert metric_rows(full / "evaluations.csv") == metric_rows(half / "evaluations.csv")
+
+
+def test_resume_from_other_environment_or_nothing_is_refused(tmp_path):
+    out = tmp_path / "run"
+    a = script("--steps", 300, "--out", out, "--config", small_config(tmp_path), "--no-gif", "--no-live-plot",
+               "--eval-every", 300, "--eval-episodes", 1, "--final-episodes", 1)
+    assert a.returncode == 0, a.stderr[-3000:]
+    for args, message in ((["--resume", out, "--env", "Acrobot-v1"], "holds a run with --env CartPole-v1"),
+                          (["--resume", tmp_path / "missing"], "no training state")):
+        proc = script(*args)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_state_and_exits_with_conventional_status(tmp_path, sig, code):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--steps", "1000000",
+                             "--no-stop", "--no-gif", "--no-live-plot", "--out", str(out), "--config",
+                             str(small_config(tmp_path)), "--eval-every", "500", "--eval-episodes", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+    deadline = time.time() + 120
+    while not (out / "evaluations.csv").exists() or len((out / "evaluations.csv").read_text().splitlines()) < 2:
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() is not None else ""
+        time.sleep(0.2)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == code, stderr[-3000:]
+    assert f"interrupted by {signal.Signals(sig).name}" in stderr and f"--resume {out}" in stderr
+    assert "Traceback" not in stderr
+    pointer = json.loads((out / "state" / "latest").read_text())
+    assert pointer["step"] >= 500
+    resumed = script("--resume", out, "--steps", pointer["step"] + 100, "--no-stop", "--no-gif", "--no-live-plot",
+                     "--eval-every", 500, "--eval-episodes", 1, "--final-episodes", 1)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert json.loads((out / "summary.json").read_text())["env_steps"] == pointer["step"] + 100
+
+
+KILLER = """
+import sys, itertools
+from tfdqn.cli import quiet_tensorflow; quiet_tensorflow()
+import tfdqn
+from tfdqn.state import save_training_state
+config = tfdqn.DQNConfig(buffer_size=400_000, hidden_sizes=(64,), learning_starts=100, batch_size=32)
+env = tfdqn.make_vec_env("CartPole-v1", 1)
+trainer = tfdqn.Trainer(tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config),
+                        env, config)
+trainer.train(300)
+trainer.replay.size = trainer.replay.capacity  # a large buffer: each write takes a while
+print("ready", flush=True)
+for i in itertools.count():
+    trainer.step = 300 + i
+    save_training_state(trainer, sys.argv[1])
+"""
+
+
+def test_sigkill_during_checkpoint_write_leaves_previous_checkpoint_loadable(tmp_path):
+    state = tmp_path / "state"
+    for delay in (0.7, 1.3, 2.1):
+        proc = subprocess.Popen([sys.executable, "-c", KILLER, str(state)], stdout=subprocess.PIPE, text=True,
+                                env={**ENV, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        proc.kill()
+        proc.wait()
+        config = DQNConfig(buffer_size=400_000, hidden_sizes=(64,), learning_starts=100, batch_size=32)
+        env = vec(lambda: __import__("gymnasium").make("CartPole-v1"))
+        trainer = Trainer(DQNAgent(build_q_network((4,), 2, (64,)), 2, config), env, config)
+        step = load_training_state(trainer, state)
+        assert step >= 300 and len(trainer.replay) == 400_000
+        assert len([p for p in state.iterdir() if p.name.startswith("checkpoint-")]) >= 1
+
+
+def tiny_trainer(env_fn, listeners=(), **overrides):
+    config = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
+                       gradient_steps=2, target_update_interval=4, **overrides)
+    agent = DQNAgent(build_q_network((1,), 2, (8,)), 2, config)
+    return Trainer(agent, vec(env_fn), config, listeners)
+
+
+def test_non_finite_loss_stops_with_step_and_keeps_last_good_state(tmp_path):
+    checkpoint = ModelCheckpoint(tmp_path, save_state=True, state_every=8)
+    trainer = tiny_trainer(lambda: BrokenEnv("reward", after=30), [checkpoint])
+    with pytest.raises(NonFiniteError, match=r"non-finite loss or Q-value at step \d+"):
+        trainer.train(200)
+    assert not (tmp_path / "last.keras").exists()  # the NaN weights were not saved
+    good = tiny_trainer(lambda: FixedLengthEnv())
+    step = load_training_state(good, tmp_path / "state")
+    assert 8 <= step <= trainer.step
+    assert all(np.isfinite(w).all() for w in good.agent.q_network.get_weights())
+
+
+def test_nan_observation_is_a_clear_error():
+    with pytest.raises(EnvError, match="non-finite observation at step"):
+        tiny_trainer(lambda: BrokenEnv("obs", after=3)).train(50)
+
+
+def test_listener_exception_names_listener_after_checkpoint_saved(tmp_path):
+    class Exploding(Listener):
+        def on_episode_end(self, episode, logs=None):
+            if episode == 2:
+                raise RuntimeError("disk full")
+
+    checkpoint = ModelCheckpoint(tmp_path, save_state=True)
+    with pytest.raises(ListenerError, match=r"Exploding\.on_episode_end raised RuntimeError: disk full"):
+        tiny_trainer(lambda: FixedLengthEnv(), [Exploding(), checkpoint]).train(100)
+    assert (tmp_path / "last.keras").is_file()
+    assert json.loads((tmp_path / "state" / "latest").read_text())["step"] == 9  # 3 episodes of 3 steps
+
+
+def test_state_from_other_environment_is_refused(tmp_path):
+    trainer = tiny_trainer(lambda: FixedLengthEnv())
+    trainer.train(20)
+    save_training_state(trainer, tmp_path)
+    other = tiny_trainer(lambda: FixedLengthEnv(), env_id="Acrobot-v1")
+    with pytest.raises(StateError, match="holds a run on 'CartPole-v1', not 'Acrobot-v1'"):
+        load_training_state(other, tmp_path)
+    wider = DQNConfig(hidden_sizes=(16,), batch_size=4, buffer_size=100)
+    mismatched = Trainer(DQNAgent(build_q_network((1,), 2, (16,)), 2, wider), vec(lambda: FixedLengthEnv()), wider)
+    with pytest.raises(StateError, match="does not fit"):
+        load_training_state(mismatched, tmp_path)
+
+
+def test_in_process_continuation_equals_one_run():
+    """train(n) then train(2n) on one trainer equals train(2n): the loop keeps its state between calls."""
+    import keras
+
+    def run(splits):
+        keras.utils.set_random_seed(0)
+        trainer = tiny_trainer(lambda: FixedLengthEnv(7))
+        for s in splits:
+            trainer.train(s)
+        return trainer
+
+    a, b = run([60]), run([25, 60])
+    assert (a.step, a.episodes, a.updates) == (b.step, b.episodes, b.updates)
+    for x, y in zip(a.agent.q_network.get_weights(), b.agent.q_network.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-6)

@@ -1,0 +1,133 @@
+"""Environments whose observations are pixels, built from Gymnasium's own wrappers.
+
+Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs` imports it, so `make_env` and
+`make_vec_env` know the id): CartPole-v1 seen only through its rendered frames, cropped to the band where the
+cart and pole move, downscaled, greyscale, with the last 4 frames stacked on the channel axis so that
+velocities can be read. Atari games go through `AtariPreprocessing` (`atari_env_id`, needs `ale-py`).
+
+Every observation is uint8 (height, width, stack), channels-last, as `build_conv_q_network` expects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.wrappers import (AddRenderObservation, AtariPreprocessing, FrameStackObservation,
+                                GrayscaleObservation, ResizeObservation, TransformObservation)
+
+from tfdqn.errors import EnvError
+
+PIXEL_CARTPOLE_ID = "tfdqn/PixelCartPole-v0"
+ATARI_REQUIREMENTS = "pip install -r requirements-atari.txt"
+
+# CartPole's 600x400 frame: the cart's centre is drawn on row 300 and the upright pole reaches row ~170;
+# rows 160..320 hold everything that moves (the pole tip only drops as it falls).
+CARTPOLE_CROP_ROWS = (160, 320)
+
+
+class ChannelsLast(gym.ObservationWrapper):
+    """Move the leading axis last: `FrameStackObservation`'s (stack, height, width) becomes
+    (height, width, stack), the channels-last layout of Keras' `Conv2D`."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box) or len(space.shape) != 3:
+            raise EnvError(f"ChannelsLast needs a Box of shape (stack, height, width), got {space}")
+        self.observation_space = gym.spaces.Box(np.moveaxis(space.low, 0, -1), np.moveaxis(space.high, 0, -1),
+                                                dtype=space.dtype)
+
+    def observation(self, observation: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(np.asarray(observation), 0, -1))
+
+
+def crop_rows(env: gym.Env, top: int, bottom: int) -> gym.Env:
+    """Keep image rows `top:bottom` of an image observation (a `TransformObservation`)."""
+    space = env.observation_space
+    if not 0 <= top < bottom <= space.shape[0]:
+        raise EnvError(f"cannot crop rows {top}:{bottom} of an image of height {space.shape[0]}")
+    cropped = gym.spaces.Box(space.low[top:bottom], space.high[top:bottom], dtype=space.dtype)
+    return TransformObservation(env, lambda obs: obs[top:bottom], cropped)
+
+
+def use_dummy_video_driver() -> None:
+    """Let pygame draw `rgb_array` frames on a Linux machine without a display."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width: int = 120, stack: int = 4,
+                        crop: tuple[int, int] | None = CARTPOLE_CROP_ROWS, **kwargs: Any) -> gym.Env:
+    """CartPole-v1 observed through its rendered frames: (height, width, stack) uint8.
+
+    The frame is drawn by CartPole's own `rgb_array` renderer (`AddRenderObservation`), cropped to rows
+    `crop` (None keeps the whole 400 rows), downscaled (`ResizeObservation`, OpenCV's area filter: cheaper
+    before the greyscale conversion than after), made greyscale (`GrayscaleObservation`) and the last `stack`
+    frames stacked (`FrameStackObservation`, padded with the first frame after a reset). `env.render()`
+    still returns the full-size colour frame. `render_mode` is accepted for `gym.make`, which adds a window
+    for "human"; the frames are always rendered off-screen.
+    """
+    if render_mode not in (None, "rgb_array"):
+        raise EnvError(f"{PIXEL_CARTPOLE_ID} renders rgb_array frames only, not {render_mode!r}")
+    use_dummy_video_driver()
+    env = gym.make("CartPole-v1", render_mode="rgb_array", **kwargs)
+    env = AddRenderObservation(env, render_only=True)
+    if crop is not None:
+        env = crop_rows(env, *crop)
+    env = ResizeObservation(env, (height, width))
+    env = GrayscaleObservation(env, keep_dim=False)
+    env = FrameStackObservation(env, stack)
+    return ChannelsLast(env)
+
+
+make_pixel_cartpole.metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # gym.make reads this
+
+
+def make_atari(game: str = "ALE/Pong-v5", render_mode: str | None = None, frame_skip: int = 4,
+               screen_size: int = 84, stack: int = 4, noop_max: int = 30, terminal_on_life_loss: bool = False,
+               **kwargs: Any) -> gym.Env:
+    """An Atari game as in the Nature DQN: `AtariPreprocessing` (no-op starts, max-pooled frame skip,
+    84x84 greyscale) and `FrameStackObservation`, channels-last: (84, 84, 4) uint8. Needs `ale-py`."""
+    try:
+        import ale_py
+    except ImportError:
+        raise EnvError(f"Atari games need ale-py, which is not installed: {ATARI_REQUIREMENTS}") from None
+    gym.register_envs(ale_py)
+    env = gym.make(game, frameskip=1, render_mode=render_mode, **kwargs)  # AtariPreprocessing skips frames
+    env = AtariPreprocessing(env, noop_max=noop_max, frame_skip=frame_skip, screen_size=screen_size,
+                             terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True)
+    env = FrameStackObservation(env, stack)
+    return ChannelsLast(env)
+
+
+make_atari.metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
+
+_ATARI_ID = re.compile(r"^tfdqn/ALE-(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)$")
+
+
+def atari_env_id(game: str) -> str:
+    """The registered id of `game` (e.g. "ALE/Pong-v5") with DQN preprocessing: "tfdqn/ALE-Pong-v5"."""
+    match = re.fullmatch(r"ALE/(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)", game)
+    if match is None:
+        raise EnvError(f"{game!r} is not an Atari id of the form ALE/<Game>-v<N> (e.g. ALE/Pong-v5)")
+    env_id = f"tfdqn/ALE-{match['name']}-v{match['version']}"
+    ensure_registered(env_id)
+    return env_id
+
+
+def ensure_registered(env_id: str) -> None:
+    """Register a "tfdqn/ALE-<Game>-v<N>" id on first use; other ids are left alone."""
+    match = _ATARI_ID.match(env_id)
+    if match is not None and env_id not in gym.registry:
+        gym.register(env_id, entry_point=make_atari,
+                     kwargs={"game": f"ALE/{match['name']}-v{match['version']}"})
+
+
+if PIXEL_CARTPOLE_ID not in gym.registry:
+    gym.register(PIXEL_CARTPOLE_ID, entry_point=make_pixel_cartpole, max_episode_steps=500,
+                 reward_threshold=475.0)

@@ -1,0 +1,133 @@
+"""Full training checkpoints: everything needed to resume a run exactly, written without pickle.
+
+A state directory holds `checkpoint-<step>/` folders (trainer.json + arrays.npz) and a `latest` file naming
+the newest complete one. A checkpoint folder is written under a temporary name and renamed when complete,
+and `latest` is replaced atomically afterwards, so a process killed mid-write leaves the previous
+checkpoint intact and loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tfdqn.errors import TfdqnError
+from tfdqn.fileio import write_json
+
+if TYPE_CHECKING:
+    from tfdqn.training import Trainer
+
+FORMAT_VERSION = 1
+
+
+class StateError(TfdqnError, ValueError):
+    """A training-state directory is missing, damaged, or belongs to a different run set-up."""
+
+
+def save_training_state(trainer: "Trainer", directory: str | os.PathLike) -> Path:
+    """Write `trainer`'s full state (agent, optimizer, replay, counters, RNGs, listeners) under `directory`."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    meta, arrays = trainer.get_state()
+    arrays.update({f"agent/{k}": v for k, v in trainer.agent.get_state().items()})
+    tf_state = _tf_generator_state()
+    if tf_state is not None:
+        arrays["tf/global_generator"] = tf_state
+    meta.update({"format": FORMAT_VERSION, "env_id": trainer.config.env_id, "config": trainer.config.to_dict(),
+                 "listeners": {_listener_key(i, l): l.get_state() for i, l in enumerate(trainer.listeners)}})
+    name = f"checkpoint-{trainer.step:012d}"
+    tmp = directory / f".{name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    np.savez(tmp / "arrays.npz", **arrays)
+    (tmp / "trainer.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    for f in tmp.iterdir():
+        with open(f, "rb") as handle:
+            os.fsync(handle.fileno())
+    final = directory / name
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    write_json(directory / "latest", {"checkpoint": name, "step": trainer.step})
+    for old in directory.iterdir():  # older checkpoints and leftovers of interrupted writes
+        if old.is_dir() and old.name != name and (old.name.startswith("checkpoint-") or ".tmp-" in old.name):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def read_state_config(directory: str | os.PathLike) -> dict[str, Any]:
+    """The DQNConfig dict stored in the latest checkpoint, to rebuild the agent before loading."""
+    return _read_meta(_latest(Path(directory)))["config"]
+
+
+def load_training_state(trainer: "Trainer", directory: str | os.PathLike) -> int:
+    """Restore the latest checkpoint under `directory` into `trainer` (built from the same config);
+    returns the step it resumes from."""
+    import tensorflow as tf
+
+    checkpoint = _latest(Path(directory))
+    meta = _read_meta(checkpoint)
+    if meta.get("format") != FORMAT_VERSION:
+        raise StateError(f"{checkpoint} has state format {meta.get('format')}, this tfdqn reads {FORMAT_VERSION}")
+    if meta["env_id"] != trainer.config.env_id:
+        raise StateError(f"resume directory {str(directory)!r} holds a run on {meta['env_id']!r}, "
+                         f"not {trainer.config.env_id!r}")
+    try:
+        with np.load(checkpoint / "arrays.npz", allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{checkpoint / 'arrays.npz'} is damaged: {exc}") from None
+    try:
+        trainer.agent.set_state({k[len("agent/"):]: v for k, v in arrays.items() if k.startswith("agent/")})
+        trainer.set_state(meta, arrays)
+    except (ValueError, KeyError) as exc:
+        raise StateError(f"{checkpoint} does not fit this agent and environment: {exc}") from None
+    if "tf/global_generator" in arrays:
+        tf.random.get_global_generator().reset(arrays["tf/global_generator"])
+    states = meta.get("listeners", {})
+    for i, listener in enumerate(trainer.listeners):
+        key = _listener_key(i, listener)
+        if key in states:
+            listener.set_state(states[key])
+    return trainer.step
+
+
+def _tf_generator_state() -> np.ndarray | None:
+    """TensorFlow's global RNG state. tfdqn draws no TF random numbers after building the networks (replay
+    sampling and exploration use NumPy), so where TF withholds it (op determinism on) nothing is lost."""
+    import tensorflow as tf
+
+    try:
+        return tf.random.get_global_generator().state.numpy()
+    except RuntimeError:
+        return None
+
+
+def _listener_key(index: int, listener: Any) -> str:
+    return f"{index}:{type(listener).__name__}"
+
+
+def _latest(directory: Path) -> Path:
+    pointer = directory / "latest"
+    if not pointer.is_file():
+        raise StateError(f"no training state in {str(directory)!r} (missing {pointer.name!r})")
+    try:
+        name = json.loads(pointer.read_text())["checkpoint"]
+    except (ValueError, KeyError, TypeError):
+        raise StateError(f"{pointer} is damaged") from None
+    checkpoint = directory / name
+    if not checkpoint.is_dir():
+        raise StateError(f"{pointer} names {name!r}, which does not exist")
+    return checkpoint
+
+
+def _read_meta(checkpoint: Path) -> dict[str, Any]:
+    try:
+        return json.loads((checkpoint / "trainer.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{checkpoint / 'trainer.json'} is missing or damaged: {exc}") from None
