@@ -9,7 +9,11 @@ Suites:
   vector env steps/s with num_envs in {1, 4, 8, 16}, collection only and at the default update ratio,
          and env steps to solve over --vector-seeds seeds for num_envs 1 and 8;
   memory resident memory every 10k env steps over --memory-steps of CartPole training (default config):
-         it must stay flat (within 10%) from 20k steps on.
+         it must stay flat (within 10%) from 20k steps on;
+  cartpole  (not part of "all": needs `pip install -r requirements-bench.txt`) tfdqn's defaults, Stable-
+         Baselines3 DQN with RL-Zoo's tuned CartPole settings, tfdqn with those same settings, and a
+         tutorial-style Keras loop, side by side over --seeds seeds with the same evaluation protocol;
+         writes cartpole.md, cartpole.json (raw runs) and cartpole_curves.png. See scripts/benchmark_systems.py.
 """
 
 from __future__ import annotations
@@ -33,9 +37,15 @@ SUITES = ("loop", "solve", "memory", "vector")
 
 def parse_args(argv: list[str] | None = None):
     p = ArgumentParser(description="Run tfdqn's benchmarks and write reports under results/benchmark/.")
-    p.add_argument("--suite", choices=SUITES + ("all",), default="all", help="which benchmark (default all)")
-    p.add_argument("--seeds", type=positive_int, default=10, help="seeds for the solve suite (default 10)")
-    p.add_argument("--steps", type=positive_int, default=50_000, help="step budget per solve run (default 50000)")
+    p.add_argument("--suite", choices=SUITES + ("cartpole", "all"), default="all",
+                   help="which benchmark (default all: every suite but cartpole)")
+    p.add_argument("--seeds", type=positive_int, default=10, help="seeds for the solve and cartpole suites (default 10)")
+    p.add_argument("--steps", type=positive_int, default=50_000,
+                   help="step budget per solve or cartpole run (default 50000; e.g. 3000 for a quick smoke run)")
+    p.add_argument("--tutorial-steps", type=positive_int, default=300,
+                   help="env steps of each tutorial-style loop run in the cartpole suite (default 300)")
+    p.add_argument("--tutorial-seeds", type=positive_int, default=3,
+                   help="seeds (the first ones) on which the cartpole suite runs the tutorial-style loop (default 3)")
     p.add_argument("--repeats", type=positive_int, default=5, help="repeats of each loop timing (default 5)")
     p.add_argument("--vector-seeds", type=positive_int, default=5,
                    help="seeds per num_envs for the vector suite's solve runs (default 5)")
@@ -101,6 +111,7 @@ def bench_loop(repeats: int) -> dict:
     tu, te, sps = statistics.median(t_update), statistics.median(t_env_act), statistics.median(achieved)
     floor = updates_per_step * tu + te
     return {"t_update_ms": tu * 1e3, "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
+            "gradient_steps_per_call": config.gradient_steps,
             "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
             "achieved_over_ceiling": sps * floor, "repeats": repeats,
             "raw": {"t_update_s": t_update, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
@@ -111,7 +122,8 @@ def report_loop(r: dict) -> str:
         "# Loop efficiency (CartPole-v1, default config, 1 TensorFlow thread)", "",
         f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.", "",
         "| figure | value |", "| --- | --- |",
-        f"| one gradient step (batch 64, 256x256, inside a 64-step compiled call) | {r['t_update_ms']:.3f} ms |",
+        f"| one gradient step (batch 64, 256x256, inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
+        f"| {r['t_update_ms']:.3f} ms |",
         f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
         f"| gradient steps per env step | {r['updates_per_step']:g} |",
         f"| floor = updates_per_step x t_update + t_env_and_act | {r['floor_ms_per_step']:.3f} ms/step "
@@ -279,6 +291,95 @@ def report_memory(r: dict) -> str:
         f"{r['max_rss_after_20k_mib']:.1f} MiB: growth **{100 * r['growth_from_20k']:+.1f}%** (goal within 10%)", ""])
 
 
+# ----- side by side: tfdqn, Stable-Baselines3, tutorial-style loop (scripts/benchmark_systems.py) --------
+def bench_cartpole(args) -> dict:
+    """For seed in seeds: for system in systems: one fresh one-thread process; the report is rewritten
+    after every seed, so an interrupted run still leaves the seeds it finished."""
+    import datetime
+    import platform
+
+    import benchmark_systems as bs
+    from tfdqn.fileio import write_json
+
+    t_begin = time.perf_counter()
+    command = "python scripts/benchmark.py " + (" ".join(sys.argv[1:]) or "--suite cartpole")
+    load = os.getloadavg()
+    result = {"command": command, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "seeds_requested": args.seeds, "seeds_done": 0, "step_budget": args.steps,
+              "tutorial_steps": args.tutorial_steps, "runs": [], "summary": {}, "duration_seconds": 0.0,
+              "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+                         f"Python {platform.python_version()}, load average {load[0]:.2f} at the start",
+              "settings_notes": _cartpole_settings_notes(bs, args.steps), "load_averages": [load[0]]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(args.seeds):
+            systems = list(bs.LEARNERS) + (["tutorial"] if seed < args.tutorial_seeds else [])
+            for system in systems:
+                out = Path(tmp) / f"{system}_{seed}.json"
+                steps = args.tutorial_steps if system == "tutorial" else args.steps
+                t0 = time.perf_counter()
+                proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system,
+                                       "--seed", str(seed), "--steps", str(steps), "--out", str(out)],
+                                      capture_output=True, text=True, cwd=ROOT, env=bs.thread_env())
+                if proc.returncode != 0:
+                    raise RuntimeError(f"{system} seed {seed} failed:\n{proc.stderr[-3000:]}")
+                run = json.loads(out.read_text())
+                run["wall_seconds"] = time.perf_counter() - t0
+                result["runs"].append(run)
+                solved = f", solved at {run['solved_step']:,}" if run.get("solved_step") else ""
+                print(f"seed {seed} {system:14s}: {run['train_steps_per_s']:,.1f} train-only env steps/s{solved}, "
+                      f"{run['wall_seconds']:.1f} s", flush=True)
+            result["load_averages"].append(os.getloadavg()[0])
+            result["seeds_done"] = seed + 1
+            result["summary"] = bs.summarize(result["runs"])
+            result["duration_seconds"] = time.perf_counter() - t_begin
+            write_json(args.out / "cartpole.json", result)
+            bs.plot_curves(result["runs"], args.out / "cartpole_curves.png")
+            text = bs.render_report(result)
+            atomic_write_text(args.out / "cartpole.md", text)
+    return result
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    from tfdqn.fileio import atomic_write
+
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _cartpole_settings_notes(bs, steps: int) -> list[str]:
+    import tfdqn
+
+    d = tfdqn.DQNConfig()
+    z = bs.RL_ZOO_CARTPOLE
+    return [
+        f"tfdqn defaults (`tfdqn.DQNConfig()` at run time): {list(d.hidden_sizes)} MLP, lr {d.learning_rate:g}, "
+        f"batch {d.batch_size}, buffer {d.buffer_size:,}, learning_starts {d.learning_starts:,}, gamma {d.gamma:g}, "
+        f"{d.gradient_steps} gradient steps every {d.train_freq} env steps "
+        f"({d.gradient_steps / d.train_freq:g} per env step), target copy every {d.target_update_interval} env steps "
+        f"(tau {d.tau:g}), epsilon {d.exploration} {d.epsilon_start:g} -> {d.epsilon_end:g} over "
+        f"{d.epsilon_decay_steps:,} steps, {d.loss} loss, global grad-norm clip {d.max_grad_norm}, "
+        f"double DQN {d.double_dqn}, num_envs {d.num_envs}, XLA {d.jit_compile}.",
+        f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, CartPole-v1): {z}, total_timesteps {steps:,}; SB3's fixed "
+        "choices: smooth L1 loss (= Huber), global grad-norm clip 10, Adam (PyTorch, eps 1e-8), hard target copy "
+        "(tau 1) counted in env steps (`_on_step` every target_update_interval // n_envs calls), epsilon linear over "
+        "exploration_fraction x total_timesteps from step 0, random actions before learning_starts.",
+        "tfdqn with RL-Zoo settings: `DQNConfig(**benchmark_systems.tfdqn_sb3_settings())` = "
+        f"{bs.tfdqn_sb3_settings(steps)}. Differences left: Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); "
+        "initialisation is He-normal in tfdqn vs PyTorch's default (Kaiming-uniform) in SB3; SB3 collects whole "
+        "rollouts of train_freq steps so it may run up to train_freq - 1 env steps past the budget "
+        "(its env steps/s uses the steps it really ran).",
+        "Tutorial-style loop: a 256-256 Keras MLP (`compile(Adam, 'mse')`), a `deque` memory, per env step "
+        "`model.predict(state)` to act (epsilon-greedy), then a `random.sample` minibatch of 32 through "
+        "`predict(states)`, `target.predict(next_states)` and `fit(..., epochs=1, verbose=0)` (the batched form of "
+        "the notebooks in shared/seeds; the per-sample form fits each of the 32 transitions separately and is ~32x "
+        "slower still); target copy every 100 steps; its clock includes the first calls' tracing, as tfdqn's "
+        "includes its XLA compile.",
+        "SB3's greedy policy for evaluation is `q_net(obs).argmax()` under `torch.no_grad()`; tfdqn's is "
+        "`agent.greedy` (its NumPy forward pass). Both are timed out of train-only seconds. The SB3 worker imports "
+        "`tfdqn.evaluation` (which imports TensorFlow) for the shared `evaluate`, outside its timed import and "
+        "training.",
+    ]
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
@@ -289,7 +390,18 @@ def main() -> int:
     from tfdqn.fileio import atomic_write, write_json
 
     suites = SUITES if args.suite == "all" else (args.suite,)
+    if "cartpole" in suites:
+        import benchmark_systems
+
+        if benchmark_systems.missing_extras():
+            print(benchmark_systems.EXTRAS_MESSAGE, file=sys.stderr)
+            return 2
     for suite in suites:
+        if suite == "cartpole":
+            bench_cartpole(args)  # writes cartpole.md, .json and _curves.png itself, after every seed
+            print((args.out / "cartpole.md").read_text(encoding="utf-8"))
+            continue
+        load_before = os.getloadavg()[0]
         if suite == "loop":
             result, text = (r := bench_loop(args.repeats)), report_loop(r)
         elif suite == "vector":
@@ -298,6 +410,10 @@ def main() -> int:
             result, text = (r := bench_memory(args.memory_steps)), report_memory(r)
         else:
             result, text = (r := bench_solve(args.seeds, args.steps)), report_solve(r)
+        result["load_average"] = [load_before, os.getloadavg()[0]]
+        text += (f"\nMachine: {os.cpu_count()} cores; 1-minute load average {load_before:.1f} at the start and "
+                 f"{os.getloadavg()[0]:.1f} at the end (above {os.cpu_count()}, other jobs shared the cores and "
+                 "wall times are inflated; step counts are not affected).\n")
         write_json(args.out / f"{suite}.json", result)
         atomic_write(args.out / f"{suite}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         print(text)

@@ -66,7 +66,7 @@ def main() -> int:
 
     from tfdqn.fileio import atomic_write, write_json
     from tfdqn.frozenlake import plot_policy, policy_grid, record_episode_gif
-    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger  # loads TensorFlow (via checkpoints)
+    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
     from tfdqn.tabular import QLearner, TabularMDP, compare_with_optimum, make_frozenlake, value_iteration
 
     kind = "slippery" if config.is_slippery else "deterministic"

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfdqn import Batch, DQNAgent, DQNConfig, EnvError, build_q_network, td_targets
+from tfdqn import Batch, DQNAgent, DQNConfig, EnvError, build_mlp_q_network, build_q_network, td_targets
 from tfdqn.networks import NumpyMLP
 
 
@@ -35,6 +35,8 @@ def test_builder_shapes_and_errors():
     assert net.layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
     with pytest.raises(EnvError, match="not a flat vector"):
         build_q_network((84, 84), 2)
+    with pytest.raises(EnvError, match=r"\(84, 84, 4\) is an image; the MLP Q-network takes a flat vector"):
+        build_mlp_q_network((84, 84, 4), 2)
 
 
 def test_numpy_mirror_matches_keras_and_follows_updates():

@@ -184,14 +184,15 @@ def test_pixel_cartpole_observations():
     env = make_env(PIXEL_CARTPOLE_ID)
     try:
         assert env.observation_space.shape == (40, 120, 4) and env.observation_space.dtype == np.uint8
-        assert env.spec.max_episode_steps == 500
         obs, _ = env.reset(seed=0)
         assert obs.shape == (40, 120, 4) and obs.dtype == np.uint8 and obs in env.observation_space
         assert all(np.array_equal(obs[..., k], obs[..., 0]) for k in range(4))  # padded with the first frame
         assert obs.min() < 100 and obs.max() == 255  # a dark cart on a white background
         frames = [obs]
         for _ in range(5):
-            frames.append(env.step(0)[0])
+            obs, reward, terminated, truncated, _ = env.step(0)
+            assert reward == 2.0 and not (terminated or truncated)  # each action lasts 2 CartPole steps
+            frames.append(obs)
         assert not np.array_equal(frames[-1][..., -1], frames[0][..., -1])  # the cart moved
         for before, after in zip(frames, frames[1:]):  # the stack shifts by one frame per step
             np.testing.assert_array_equal(after[..., :-1], before[..., 1:])
@@ -207,8 +208,10 @@ def test_pixel_cartpole_vector_env_and_wrappers():
         assert isinstance(venv, gym.vector.SyncVectorEnv) and obs.shape == (2, 40, 120, 4)
     finally:
         venv.close()
-    env = gym.make(PIXEL_CARTPOLE_ID, height=32, width=48, stack=2, crop=None)
+    env = gym.make(PIXEL_CARTPOLE_ID, height=32, width=48, stack=2, crop=None, frame_skip=1)
     assert env.observation_space.shape == (32, 48, 2)
+    env.reset(seed=0)
+    assert env.step(0)[1] == 1.0
     env.close()
     base = gym.wrappers.FrameStackObservation(
         gym.wrappers.TransformObservation(gym.make("CartPole-v1"), lambda o: np.zeros((5, 7), np.uint8),
@@ -276,6 +279,20 @@ def test_train_pixels_script_writes_every_result(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["env_id"] == PIXEL_CARTPOLE_ID and summary["replay_buffer"]["type"] == "PixelReplayBuffer"
     assert json.loads((tmp_path / "config.json").read_text())["conv_layers"] == [[8, 8, 4], [16, 4, 2]]
+
+
+def test_train_pixels_help_and_bad_input(tmp_path):
+    script = str(ROOT / "scripts" / "train_pixels.py")
+    proc = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0
+    for flag in ("--steps", "--seed", "--out", "--no-live-plot", "--no-gif", "--num-envs", "--config", "--measure"):
+        assert flag in proc.stdout
+    assert "results/pixel_cartpole" in proc.stdout
+    proc = subprocess.run([sys.executable, script, "--env", "CartPole-v1", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "needs uint8 images" in lines[0]
 
 
 def test_train_atari_without_ale_py_exits_2(tmp_path):

@@ -22,7 +22,7 @@ _EXPORTS = {
     "tfdqn.listeners": ["Listener", "ListenerList", "LivePlot", "MetricsLogger", "ModelCheckpoint",
                         "PeriodicEvaluation", "ProgressLogger", "StopOnReward"],
     "tfdqn.model_io": ["load_q_network", "save_model"],
-    "tfdqn.networks": ["build_conv_q_network", "build_q_network", "clone_network"],
+    "tfdqn.networks": ["build_conv_q_network", "build_mlp_q_network", "build_q_network", "clone_network"],
     "tfdqn.pixels": ["PIXEL_CARTPOLE_ID", "atari_env_id"],
     "tfdqn.replay": ["Batch", "PixelReplayBuffer", "ReplayBuffer"],
     "tfdqn.runtime": ["configure_threads"],

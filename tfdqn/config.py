@@ -42,7 +42,7 @@ class DQNConfig:
     batch_size: int = 64
     learning_starts: int = 1_000  # uniformly random steps before the first update
     train_freq: int = 32  # env steps between training calls
-    gradient_steps: int = 64  # gradient steps per training call (one compiled call)
+    gradient_steps: int = 128  # gradient steps per training call (one compiled call): 4 per env step
     target_update_interval: int = 10  # env steps between target updates
     tau: float = 1.0  # 1.0 = hard copy; < 1 = Polyak averaging at each target update
     # exploration

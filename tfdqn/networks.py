@@ -14,17 +14,25 @@ from tfdqn.errors import ConfigError, EnvError
 def build_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
                     name: str = "q_network",
                     conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS) -> keras.Sequential:
-    """The Q-network for observations of `obs_shape`: an MLP for a flat vector (n,), or for an image
-    (height, width, channels) the convolutional network of `build_conv_q_network` (`conv_layers`, then
-    `hidden_sizes` as its dense part). ReLU layers with He initialisation."""
+    """The Q-network for observations of `obs_shape`: `build_mlp_q_network` for a flat vector (n,), or
+    for an image (height, width, channels) `build_conv_q_network` (`conv_layers`, then `hidden_sizes` as
+    its dense part)."""
+    obs_shape = tuple(int(d) for d in obs_shape)
+    if len(obs_shape) == 3:
+        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name)
+    return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name)
+
+
+def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
+                        name: str = "q_network") -> keras.Sequential:
+    """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers, He initialisation."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if n_actions < 1:
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
-    if len(obs_shape) == 3:
-        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name)
     if len(obs_shape) != 1:
-        raise EnvError(f"observation shape {obs_shape} is not a flat vector (n,) for the MLP Q-network "
-                       "nor an image (height, width, channels) for the convolutional one")
+        kind = "an image" if len(obs_shape) == 3 else "not a flat vector"
+        raise EnvError(f"observation shape {obs_shape} is {kind}; the MLP Q-network takes a flat vector (n,) "
+                       "(images need build_conv_q_network, or build_q_network to choose)")
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="float32")]
     for i, width in enumerate(hidden_sizes):
         layers.append(keras.layers.Dense(int(width), activation="relu", kernel_initializer="he_normal",

@@ -3,7 +3,7 @@
 Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs` imports it, so `make_env` and
 `make_vec_env` know the id): CartPole-v1 seen only through its rendered frames, cropped to the band where the
 cart and pole move, downscaled, greyscale, with the last 4 frames stacked on the channel axis so that
-velocities can be read. Atari games go through `AtariPreprocessing` (`atari_env_id`, needs `ale-py`).
+velocities can be read, each action repeated for 2 CartPole steps. Atari games go through `AtariPreprocessing` (`atari_env_id`, needs `ale-py`).
 
 Every observation is uint8 (height, width, stack), channels-last, as `build_conv_q_network` expects.
 """
@@ -18,7 +18,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import (AddRenderObservation, AtariPreprocessing, FrameStackObservation,
-                                GrayscaleObservation, ResizeObservation, TransformObservation)
+                                GrayscaleObservation, MaxAndSkipObservation, ResizeObservation,
+                                TransformObservation)
 
 from tfdqn.errors import EnvError
 
@@ -62,7 +63,8 @@ def use_dummy_video_driver() -> None:
 
 
 def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width: int = 120, stack: int = 4,
-                        crop: tuple[int, int] | None = CARTPOLE_CROP_ROWS, **kwargs: Any) -> gym.Env:
+                        crop: tuple[int, int] | None = CARTPOLE_CROP_ROWS, frame_skip: int = 2,
+                        **kwargs: Any) -> gym.Env:
     """CartPole-v1 observed through its rendered frames: (height, width, stack) uint8.
 
     The frame is drawn by CartPole's own `rgb_array` renderer (`AddRenderObservation`), cropped to rows
@@ -71,11 +73,18 @@ def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width:
     frames stacked (`FrameStackObservation`, padded with the first frame after a reset). `env.render()`
     still returns the full-size colour frame. `render_mode` is accepted for `gym.make`, which adds a window
     for "human"; the frames are always rendered off-screen.
+
+    Each action is repeated for `frame_skip` CartPole steps, their rewards summed, as Atari agents do
+    (`MaxAndSkipObservation`, on the state before rendering, so one frame is drawn per action): the stacked
+    frames span twice the time, so velocities show better, for the same rendering cost. Returns still count
+    CartPole steps (at most 500; an action that ends the episode on its first step earns 1).
     """
     if render_mode not in (None, "rgb_array"):
         raise EnvError(f"{PIXEL_CARTPOLE_ID} renders rgb_array frames only, not {render_mode!r}")
     use_dummy_video_driver()
     env = gym.make("CartPole-v1", render_mode="rgb_array", **kwargs)
+    if frame_skip > 1:
+        env = MaxAndSkipObservation(env, skip=frame_skip)
     env = AddRenderObservation(env, render_only=True)
     if crop is not None:
         env = crop_rows(env, *crop)
@@ -85,7 +94,7 @@ def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width:
     return ChannelsLast(env)
 
 
-make_pixel_cartpole.metadata = {"render_modes": ["rgb_array"], "render_fps": 50}  # gym.make reads this
+make_pixel_cartpole.metadata = {"render_modes": ["rgb_array"], "render_fps": 25}  # gym.make reads this
 
 
 def make_atari(game: str = "ALE/Pong-v5", render_mode: str | None = None, frame_skip: int = 4,
@@ -129,5 +138,5 @@ def ensure_registered(env_id: str) -> None:
 
 
 if PIXEL_CARTPOLE_ID not in gym.registry:
-    gym.register(PIXEL_CARTPOLE_ID, entry_point=make_pixel_cartpole, max_episode_steps=500,
-                 reward_threshold=475.0)
+    # no TimeLimit of its own: CartPole-v1's inside truncates at 500 CartPole steps, whatever the frame skip
+    gym.register(PIXEL_CARTPOLE_ID, entry_point=make_pixel_cartpole, reward_threshold=475.0)

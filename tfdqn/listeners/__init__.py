@@ -1,11 +1,27 @@
-"""Listeners: objects the training loop calls at each event (see `Listener` for the hooks)."""
+"""Listeners: objects the training loop calls at each event (see `Listener` for the hooks).
+
+Built-ins are imported lazily, so code that only needs `Listener` (e.g. tabular Q-learning) does not
+load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from tfdqn.listeners.base import HOOKS, Listener, ListenerList
-from tfdqn.listeners.checkpoint import ModelCheckpoint
-from tfdqn.listeners.evaluation import PeriodicEvaluation, StopOnReward
-from tfdqn.listeners.metrics import MetricsLogger
-from tfdqn.listeners.plotting import LivePlot
-from tfdqn.listeners.progress import ProgressLogger
 
-__all__ = ["HOOKS", "Listener", "ListenerList", "LivePlot", "MetricsLogger", "ModelCheckpoint",
-           "PeriodicEvaluation", "ProgressLogger", "StopOnReward"]
+_LAZY = {"ModelCheckpoint": "checkpoint", "PeriodicEvaluation": "evaluation", "StopOnReward": "evaluation",
+         "EvaluationEnv": "evaluation", "MetricsLogger": "metrics", "LivePlot": "plotting",
+         "ProgressLogger": "progress"}
+
+__all__ = ["HOOKS", "Listener", "ListenerList", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfdqn.listeners' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tfdqn.listeners.{module}"), name)
+    globals()[name] = value
+    return value

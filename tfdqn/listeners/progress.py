@@ -24,6 +24,7 @@ class ProgressLogger(Listener):
         self.out = self.stream or sys.stderr
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
         self.total = logs["total_steps"]
+        self.total_episodes = logs.get("total_episodes")  # an episode budget (tabular training) if given
         self.start_step = logs.get("step", 0)
         self.start = time.perf_counter()
         self._last_print = -math.inf
@@ -35,12 +36,15 @@ class ProgressLogger(Listener):
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
         step = logs["step"]
-        frac = min(step / self.total, 1.0)
-        filled = int(frac * self.width)
+        if self.total_episodes:
+            done, total, unit = episode + 1, self.total_episodes, "episodes"
+        else:
+            done, total, unit = step, self.total, "steps"
+        filled = int(min(done / total, 1.0) * self.width)
         loss = logs["loss"]
-        self._line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {step:,}/{self.total:,} steps "
-                      f"| episode {episode} | return {logs['return']:.1f} "
-                      f"| mean100 {logs['mean_return_100']:.1f} | eps {logs['epsilon']:.3f} "
+        self._line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,} {unit} "
+                      f"| episode {episode} | return {_num(logs['return'])} "
+                      f"| mean100 {_num(logs['mean_return_100'])} | eps {logs['epsilon']:.3f} "
                       f"| loss {'-' if math.isnan(loss) else f'{loss:.4f}'} | {self._rate(step):,.0f} steps/s")
         now = time.perf_counter()
         if self.tty:
@@ -67,6 +71,18 @@ class ProgressLogger(Listener):
         if self.tty:
             self.out.write("\n")
         self._line = ""
-        why = "stopped by a listener" if logs.get("stopped") else "step budget reached"
+        if logs.get("interrupted"):
+            why = f"interrupted by {logs['interrupted']}"
+        elif logs.get("error"):
+            why = "failed"
+        elif logs.get("stopped"):
+            why = "stopped by a listener"
+        else:
+            why = "episode budget reached" if self.total_episodes else "step budget reached"
         self._print(f"training ended ({why}): {logs['step']:,} steps, {logs['episodes']} episodes, "
                     f"{logs['wall_seconds']:.1f} s, {self._rate(logs['step']):,.0f} steps/s")
+
+
+def _num(x: float) -> str:
+    """Returns like 487.0 keep one decimal; small values such as a success rate keep three digits."""
+    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.3g}"

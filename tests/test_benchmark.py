@@ -1,0 +1,130 @@
+"""Fast tests of the cartpole side-by-side benchmark's plumbing (no torch or Stable-Baselines3 needed)."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import benchmark_systems as bs  # noqa: E402
+
+
+def test_missing_extras_are_named_without_importing_them():
+    def no_torch(name):
+        if name == "torch":
+            return None
+        raise ImportError(name)
+
+    assert bs.missing_extras(no_torch) == ["torch", "stable-baselines3"]
+    assert bs.missing_extras(lambda name: object()) == []
+
+
+def test_cartpole_suite_without_extras_exits_2_with_one_line(tmp_path):
+    # A sitecustomize that makes torch and stable_baselines3 look absent, in a fresh interpreter.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import importlib.util\n"
+        "_real = importlib.util.find_spec\n"
+        "def _find_spec(name, package=None):\n"
+        "    if name.split('.')[0] in ('torch', 'stable_baselines3'):\n"
+        "        return None\n"
+        "    return _real(name, package)\n"
+        "importlib.util.find_spec = _find_spec\n")
+    env = {**bs.thread_env(), "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--suite", "cartpole",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [bs.EXTRAS_MESSAGE]
+    assert not (tmp_path / "out").exists()
+
+
+def test_band_interpolates_and_carries_forward():
+    curves = [([1, 2, 3], [0, 10, 20]), ([1, 2, 3], [10, 20, 30]), ([1, 3], [20, 40])]
+    med, lo, hi = bs.band(curves, [1, 2, 3])
+    assert med.tolist() == [10, 20, 30]
+    assert lo.tolist() == [5, 15, 25] and hi.tolist() == [15, 25, 35]
+    # step function: NaN before a curve's first point, its last value carried past its end
+    med, _, _ = bs.band([([1.0, 2.0], [5.0, 7.0]), ([0.5], [1.0])], [0.0, 0.7, 1.5, 10.0], carry_forward=True)
+    assert math.isnan(med[0]) and math.isnan(med[1])
+    assert med[2:].tolist() == [3.0, 4.0]
+    # interpolation: NaN outside a curve's range
+    med, _, _ = bs.band([([0, 2], [0, 2]), ([0, 1], [0, 1])], [0.5, 1.5])
+    assert med[0] == 0.5 and math.isnan(med[1])
+
+
+def _run(system, seed, solved_step, best, final, sps, evals=((1000, 100.0), (2000, 480.0))):
+    return {"system": system, "seed": seed, "env_steps": 2000, "train_seconds": 2000 / sps, "eval_seconds": 0.5,
+            "train_steps_per_s": sps, "process_seconds": 9.0, "import_seconds": 3.0, "wall_seconds": 9.5,
+            "evaluations": [{"step": s, "mean": m, "std": 1.0, "train_seconds": s / sps, "total_seconds": s / sps + 0.1}
+                            for s, m in evals],
+            "solved_step": solved_step, "solved_train_seconds": None if solved_step is None else solved_step / sps,
+            "best_eval_step": 2000, "best_eval_mean": 480.0, "best_100": {"mean": best, "std": 2.0},
+            "final_100": {"mean": final, "std": 3.0}, "stop_on_reward": {"step": 2000, "mean": 490.0},
+            "confirmations": []}
+
+
+def _fake_result():
+    runs = []
+    for seed in range(3):
+        runs.append(_run("tfdqn_default", seed, 2000, 500.0, 300.0, 1500.0))
+        runs.append(_run("sb3_zoo", seed, None if seed else 2000, 400.0 + seed * 50, 200.0, 500.0,
+                         evals=((1000, 50.0), (2000, 200.0))))
+        runs.append(_run("tfdqn_zoo", seed, 2000, 480.0, 480.0, 1200.0))
+    runs.append({"system": "tutorial", "seed": 0, "env_steps": 300, "train_seconds": 60.0, "train_steps_per_s": 5.0,
+                 "process_seconds": 65.0, "import_seconds": 3.0})
+    result = {"command": "python scripts/benchmark.py --suite cartpole --seeds 3", "date": "2026-01-01 00:00 UTC",
+              "seeds_requested": 3, "seeds_done": 3, "step_budget": 2000, "tutorial_steps": 300, "runs": runs,
+              "duration_seconds": 120.0, "machine": "2 CPU cores", "settings_notes": ["a note"]}
+    result["summary"] = bs.summarize(runs)
+    return result
+
+
+def test_summary_and_targets_on_a_tiny_fake_result():
+    result = _fake_result()
+    s = result["summary"]
+    assert s["tfdqn_default"]["median_solved_step"] == 2000 and s["tfdqn_default"]["best_ge_threshold"] == 3
+    assert s["sb3_zoo"]["solved"] == 1 and s["sb3_zoo"]["median_solved_step"] is None  # 2 of 3 unsolved
+    assert s["sb3_zoo"]["best_ge_threshold"] == 1  # 400, 450, 500
+    assert s["tutorial"]["median_train_steps_per_s"] == 5.0
+    met = {name: ok for name, ok, _ in bs.targets(s)}
+    assert met["equal settings: tfdqn train-only env steps/s >= 2x SB3's"] is True  # 1200 / 500
+    assert all(ok is not False for ok in met.values())
+
+
+def test_report_renders_every_system_and_the_targets(tmp_path):
+    text = bs.render_report(_fake_result())
+    for label in bs.SYSTEMS.values():
+        assert label in text
+    assert "| equal settings: tfdqn train-only env steps/s >= 2x SB3's | **yes** | 2.40x" in text
+    assert "tfdqn is 300x faster" in text
+    assert "python scripts/benchmark.py --suite cartpole --seeds 3" in text
+    pytest.importorskip("matplotlib")
+    bs.plot_curves(_fake_result()["runs"], tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_sb3_equivalent_config_is_a_valid_tfdqn_config():
+    from tfdqn.config import DQNConfig
+
+    config = DQNConfig(**bs.tfdqn_sb3_settings(50_000))
+    assert (config.train_freq, config.gradient_steps, config.epsilon_decay_steps) == (256, 128, 8_000)
+    assert config.hidden_sizes == (256, 256)
+
+
+def test_sb3_worker_runs_a_few_steps(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("stable_baselines3")
+    out = tmp_path / "run.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "sb3_zoo", "--seed", "0",
+                           "--steps", "1200", "--out", str(out)], capture_output=True, text=True,
+                          env=bs.thread_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    run = json.loads(out.read_text())
+    assert run["evaluations"][0]["step"] == 1000 and run["best_100"]["episodes"] == 100
+    assert np.isfinite(run["train_steps_per_s"])
