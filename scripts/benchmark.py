@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tfdqn.cli import ArgumentParser, positive_int, quiet_tensorflow, run_main  # noqa: E402
+from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main  # noqa: E402
 
 SUITES = ("loop", "solve", "memory", "vector")
 
@@ -51,6 +51,8 @@ def parse_args(argv: list[str] | None = None):
                    help="seeds per num_envs for the vector suite's solve runs (default 5)")
     p.add_argument("--memory-steps", type=positive_int, default=200_000,
                    help="env steps of the memory suite (default 200000)")
+    p.add_argument("--rerender", action="store_true",
+                   help="rewrite <suite>.md from the <suite>.json already in --out, without measuring")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="report directory")
     return p.parse_args(argv)
 
@@ -213,6 +215,7 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
             print(f"num_envs {n:2d} {mode:7s}: {throughput[f'{mode}/{n}']:,.0f} env steps/s", flush=True)
     solve = {n: bench_solve(seeds, steps, ("--num-envs", str(n))) for n in (1, 8)}
     return {"repeats": repeats, "throughput": throughput, "solve": solve,
+            "updates_per_step": base.gradient_steps / base.train_freq,
             "collect_8_over_1": throughput["collect/8"] / throughput["collect/1"]}
 
 
@@ -230,8 +233,8 @@ def report_vector(r: dict) -> str:
         "Produced by `python scripts/benchmark.py --suite vector`; medians of "
         f"{r['repeats']} repeats in one process. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
         "vectorised CartPole; actions for all environments come from one forward pass.", "",
-        "| num_envs | collection only, env steps/s | vs 1 env | default update ratio (2 gradient steps per env step), "
-        "env steps/s | vs 1 env |", "| --- | --- | --- | --- | --- |", *rows, "",
+        f"| num_envs | collection only, env steps/s | vs 1 env | default update ratio "
+        f"({r.get('updates_per_step', 4):g} gradient steps per env step), env steps/s | vs 1 env |", "| --- | --- | --- | --- | --- |", *rows, "",
         f"Collection-only throughput with 8 environments: **{r['collect_8_over_1']:.1f}x** that of one (goal >= 4x). "
         "With learning on, the gradient steps dominate and are the same per env step whatever num_envs is.", "",
         "Env steps to the first evaluation >= 475 (`train_cartpole.py --num-envs N --seed S`):", "",
@@ -380,13 +383,19 @@ def _cartpole_settings_notes(bs, steps: int) -> list[str]:
     ]
 
 
+def _load_note(before: float, after: float) -> str:
+    return (f"\nMachine: {os.cpu_count()} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
+            f"the end (above {os.cpu_count()}, other jobs shared the cores and wall times are inflated; step counts "
+            "are not affected).\n")
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
 
 def main() -> int:
     args = parse_args()
-    quiet_tensorflow()
+    prepare_process()
     from tfdqn.fileio import atomic_write, write_json
 
     suites = SUITES if args.suite == "all" else (args.suite,)
@@ -401,6 +410,17 @@ def main() -> int:
             bench_cartpole(args)  # writes cartpole.md, .json and _curves.png itself, after every seed
             print((args.out / "cartpole.md").read_text(encoding="utf-8"))
             continue
+        if args.rerender:
+            import json as _json
+
+            result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
+            text = {"loop": report_loop, "vector": report_vector, "memory": report_memory,
+                    "solve": report_solve}[suite](result)
+            if "load_average" in result:
+                text += _load_note(*result["load_average"])
+            atomic_write(args.out / f"{suite}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            print(text)
+            continue
         load_before = os.getloadavg()[0]
         if suite == "loop":
             result, text = (r := bench_loop(args.repeats)), report_loop(r)
@@ -411,9 +431,7 @@ def main() -> int:
         else:
             result, text = (r := bench_solve(args.seeds, args.steps)), report_solve(r)
         result["load_average"] = [load_before, os.getloadavg()[0]]
-        text += (f"\nMachine: {os.cpu_count()} cores; 1-minute load average {load_before:.1f} at the start and "
-                 f"{os.getloadavg()[0]:.1f} at the end (above {os.cpu_count()}, other jobs shared the cores and "
-                 "wall times are inflated; step counts are not affected).\n")
+        text += _load_note(*result["load_average"])
         write_json(args.out / f"{suite}.json", result)
         atomic_write(args.out / f"{suite}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         print(text)

@@ -261,7 +261,6 @@ def test_smoke_training_on_pixels():
     assert trainer.replay.extra_count <= end["episodes"] + config.num_envs
 
 
-@pytest.mark.slow
 def test_train_pixels_script_writes_every_result(tmp_path):
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps({"conv_layers": [[8, 8, 4], [16, 4, 2]], "hidden_sizes": [16],
