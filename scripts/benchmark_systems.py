@@ -182,9 +182,9 @@ class Protocol:
 # ----- the systems (each runs in its own process) ------------------------------------------------------
 def run_tfdqn(seed: int, steps: int, zoo: bool) -> dict[str, Any]:
     """tfdqn through its public API: Trainer + a Listener that drives the shared protocol."""
-    from tfdqn.cli import quiet_tensorflow
+    from tfdqn.cli import prepare_process
 
-    quiet_tensorflow()
+    prepare_process()
     import keras
 
     import tfdqn
@@ -281,9 +281,9 @@ def run_tutorial(seed: int, steps: int) -> dict[str, Any]:
     import collections
     import random
 
-    from tfdqn.cli import quiet_tensorflow
+    from tfdqn.cli import prepare_process
 
-    quiet_tensorflow()
+    prepare_process()
     import gymnasium as gym
     import keras
     import numpy as np

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, quiet_tensorflow, run_main  # noqa: E402
+from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None):
@@ -34,7 +34,7 @@ def default_env_id(model_path: Path) -> str:
 
 def main() -> int:
     args = parse_args()
-    quiet_tensorflow()
+    prepare_process()
     import tfdqn
 
     env_id = args.env or default_env_id(args.model)

@@ -17,7 +17,7 @@ from pathlib import Path
 START = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, quiet_tensorflow, run_main  # noqa: E402
+from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    quiet_tensorflow()
+    prepare_process()
     from tfdqn.tabular import TabularConfig
 
     overrides = {"gamma": args.gamma, "alpha": args.alpha, "alpha_end": args.alpha_end,

@@ -17,13 +17,14 @@ from pathlib import Path
 START = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, quiet_tensorflow, run_main  # noqa: E402
+from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
+from tfdqn.runs import add_run_flags  # noqa: E402
 
 DEFAULT_OUT = Path("results/pixel_cartpole")
-DEFAULT_STEPS = 120_000  # about 10-20 minutes here, with the machine shared (docs/pixels.md)
+DEFAULT_STEPS = 120_000  # about 10-20 minutes here, with the machine shared (README, 'Learning from pixels')
 DESCRIPTION = ("Train a DQN on CartPole from pixels (a convolutional Q-network on stacked, greyscale, downscaled "
                "frames) and write metrics, plots, the best model and GIFs to --out.")
-# DQNConfig fields for learning from pixels (docs/pixels.md says how they were chosen); --config overrides them.
+# DQNConfig fields for learning from pixels (the README says how they were chosen); --config overrides them.
 PIXEL_DEFAULTS = {
     "env_id": "tfdqn/PixelCartPole-v0",
     "conv_layers": [[16, 8, 4], [32, 4, 2]],
@@ -57,23 +58,9 @@ def build_parser(description: str = DESCRIPTION) -> ArgumentParser:
                    help="JSON file of DQNConfig fields overriding this script's defaults (e.g. a config.json)")
     p.add_argument("--num-envs", type=positive_int, default=None,
                    help="environments stepped together, in one process (default: the config's num_envs, 1)")
-    p.add_argument("--threshold", type=float, default=475.0,
-                   help="evaluation mean return that counts as solved (default %(default)s)")
-    p.add_argument("--eval-every", type=positive_int, default=5_000,
-                   help="env steps between greedy evaluations (default %(default)s)")
-    p.add_argument("--eval-episodes", type=positive_int, default=10,
-                   help="episodes per periodic evaluation (default %(default)s)")
-    p.add_argument("--confirm-episodes", type=non_negative_int, default=50,
-                   help="fresh episodes that must confirm a solve before stopping; 0 = trust one evaluation "
-                        "(default %(default)s)")
-    p.add_argument("--final-episodes", type=positive_int, default=50,
-                   help="fresh episodes for the final evaluation of best.keras in summary.json (default %(default)s)")
-    p.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
-    p.add_argument("--no-live-plot", action="store_true",
-                   help="do not refresh the learning curve during training (it is still written at the end)")
     p.add_argument("--no-gif", action="store_true",
                    help="skip rendering untrained.gif, trained.gif and trained_input.gif")
-    p.add_argument("--threads", type=positive_int, default=1, help="TensorFlow CPU threads (default %(default)s)")
+    add_run_flags(p, eval_every=5_000, eval_episodes=10, confirm_episodes=50, final_episodes=50)
     p.add_argument("--measure", action="store_true",
                    help="only time one env step (render included), one greedy action and one gradient step of "
                         "this configuration, print them and a budget estimate, and exit (no training)")
@@ -126,29 +113,17 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
 
 def build_config(args, tfdqn, defaults: dict = PIXEL_DEFAULTS):
     """The run's DQNConfig: `defaults` < --config < flags."""
+    from tfdqn.config import read_config_file
+
     fields = dict(defaults)
     if args.config is not None:
-        if not args.config.is_file():
-            raise tfdqn.ConfigError(f"config file {str(args.config)!r} does not exist")
-        fields.update(_read_json_object(args.config, tfdqn))  # unknown fields fail in from_dict
+        fields.update(read_config_file(args.config))  # unknown fields fail in from_dict
     fields["seed"] = args.seed
     if args.env is not None:
         fields["env_id"] = args.env
     if args.num_envs is not None:
         fields["num_envs"] = args.num_envs
     return tfdqn.DQNConfig.from_dict(fields)
-
-
-def _read_json_object(path: Path, tfdqn) -> dict:
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise tfdqn.ConfigError(f"config file {str(path)!r} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise tfdqn.ConfigError(f"config file {str(path)!r} must hold a JSON object")
-    return data
 
 
 def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4, fps: int = 25) -> float:
@@ -182,10 +157,10 @@ def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4,
 def main(args=None, defaults: dict = PIXEL_DEFAULTS) -> int:
     """Train with `defaults` (DQNConfig fields) under the flags `args` (parsed from the command line if None)."""
     args = args if args is not None else parse_args()
-    # oneDNN kernels made this network's gradient step 2x faster here (quiet_tensorflow turns them off,
+    # oneDNN kernels made this network's gradient step 2x faster here (prepare_process turns them off,
     # which suits the small MLP); an explicit TF_ENABLE_ONEDNN_OPTS in the environment still wins
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    quiet_tensorflow()
+    prepare_process()
     import tfdqn  # light: TensorFlow loads with the first name that needs it
     from tfdqn.envs import make_vec_env
 
@@ -200,6 +175,7 @@ def main(args=None, defaults: dict = PIXEL_DEFAULTS) -> int:
     import keras
 
     from tfdqn.fileio import write_json
+    from tfdqn.runs import finish_run, periodic_evaluations, run_listeners
 
     tfdqn.configure_threads(args.threads)
     keras.utils.set_random_seed(config.seed)
@@ -218,61 +194,24 @@ def main(args=None, defaults: dict = PIXEL_DEFAULTS) -> int:
         tfdqn.record_gif(agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
 
     checkpoint = tfdqn.ModelCheckpoint(out)
-    listeners = [tfdqn.ProgressLogger(), tfdqn.MetricsLogger(out),
-                 tfdqn.LivePlot(out / "learning_curve.png", live=not args.no_live_plot),
-                 tfdqn.PeriodicEvaluation(args.eval_every, args.eval_episodes, seed=config.seed + 10_000),
-                 checkpoint]
-    if not args.no_stop and args.threshold is not None:
-        listeners.append(tfdqn.StopOnReward(args.threshold, args.confirm_episodes, seed=config.seed + 20_000))
-    trainer = tfdqn.Trainer(agent, env, config, listeners)
+    trainer = tfdqn.Trainer(agent, env, config, run_listeners(out, config, args, checkpoint, plot_threshold=False))
     try:
         end = trainer.train(args.steps)
     finally:
         env.close()
 
-    if not checkpoint.best_path.exists():  # no evaluation ran (tiny budget): keep the final network
-        agent.save(checkpoint.best_path)
-    result = tfdqn.evaluate_model(checkpoint.best_path, config.env_id, args.final_episodes,
-                                  seed=config.seed + 30_000)
-    if not args.no_gif:
-        best = tfdqn.greedy_policy(tfdqn.load_q_network(checkpoint.best_path))
-        tfdqn.record_gif(best, config.env_id, out / "trained.gif", seed=config.seed + 1)
-        record_input_gif(best, config.env_id, out / "trained_input.gif", seed=config.seed + 1)
-    evaluations = [row for row in _read_csv(out / "evaluations.csv") if row["kind"] == "periodic"]
-    best_periodic = max(evaluations, key=lambda r: float(r["mean_return"]), default=None)
-    summary = {
-        "env_id": config.env_id, "seed": config.seed, "env_steps": end["step"], "episodes": end["episodes"],
-        "gradient_steps": end["updates"], "train_seconds": round(end["wall_seconds"], 2),
-        "wall_seconds": round(time.perf_counter() - START, 2), "stopped_on_reward": end["stopped"],
-        "threshold": args.threshold, "best_checkpoint_step": checkpoint.best_step,
+    best_periodic = max(periodic_evaluations(out), key=lambda r: float(r["mean_return"]), default=None)
+    extra = {
         "best_periodic_evaluation": None if best_periodic is None else {
             "step": int(best_periodic["step"]), "mean_return": float(best_periodic["mean_return"]),
             "episodes": args.eval_episodes},
-        "best_keras_evaluation": {"episodes": args.final_episodes, "mean_return": result.mean,
-                                  "std_return": result.std},
         "replay_buffer": {"type": type(trainer.replay).__name__, "nbytes": trainer.replay.nbytes,
                           "transitions": len(trainer.replay)},
-        "versions": {"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _tf_version()},
     }
-    write_json(out / "summary.json", summary)
-    print(f"best.keras on {args.final_episodes} fresh episodes: {result}")
-    print(f"results written to {out}/")
+    finish_run(out, agent, checkpoint, config, end, args, START, gif=not args.no_gif, extra=extra,
+               more_gifs=lambda best: record_input_gif(best, config.env_id, out / "trained_input.gif",
+                                                       seed=config.seed + 1))
     return 0
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    import csv
-
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _tf_version() -> str:
-    import tensorflow as tf
-
-    return tf.__version__
 
 
 if __name__ == "__main__":

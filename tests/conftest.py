@@ -8,9 +8,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfdqn.cli import quiet_tensorflow  # noqa: E402
+from tfdqn.cli import prepare_process  # noqa: E402
 
-quiet_tensorflow()
+prepare_process()
 
 from tfdqn.runtime import configure_threads  # noqa: E402
 

@@ -97,7 +97,7 @@ def test_signal_saves_state_and_exits_with_conventional_status(tmp_path, sig, co
 
 KILLER = """
 import sys, itertools
-from tfdqn.cli import quiet_tensorflow; quiet_tensorflow()
+from tfdqn.cli import prepare_process; prepare_process()
 import tfdqn
 from tfdqn.state import save_training_state
 config = tfdqn.DQNConfig(buffer_size=400_000, hidden_sizes=(64,), learning_starts=100, batch_size=32)

@@ -54,8 +54,6 @@ def prepare_process() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
-quiet_tensorflow = prepare_process  # the earlier name, still used by some scripts
-
 
 def run_main(main: Callable[[], int | None]) -> NoReturn:
     """Run `main`; a `TfdqnError` becomes one line on stderr and its `exit_code` (2 for bad input,

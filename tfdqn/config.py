@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tfdqn.errors import ConfigError
+from tfdqn.validation import check_exploration, invalid, is_int, is_real, plain_scalars
 
-SCHEDULES = ("linear", "exponential", "multiplicative")
 LOSSES = ("huber", "mse")
 NATURE_CONV_LAYERS: tuple[tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2), (64, 3, 1))
 """(filters, kernel_size, stride) of the convolutions of Mnih et al. (2015), "Human-level control"."""
@@ -54,6 +55,7 @@ class DQNConfig:
     epsilon_multiplier: float = 0.995  # multiplicative: start * multiplier ** episode, floored at end
 
     def __post_init__(self) -> None:
+        plain_scalars(self)
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
         if isinstance(self.conv_layers, (list, tuple)):  # JSON gives lists of lists
             object.__setattr__(self, "conv_layers", tuple(
@@ -64,50 +66,40 @@ class DQNConfig:
         """Raise `ConfigError` naming the first field whose value is invalid."""
 
         def bad(name: str, why: str) -> ConfigError:
-            return ConfigError(f"DQNConfig.{name}={getattr(self, name)!r} is invalid: {why}")
+            return invalid(self, name, why)
 
         if not isinstance(self.env_id, str) or not self.env_id:
             raise bad("env_id", "must be a non-empty environment id")
         for name in ("seed",):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
         for name in ("num_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",
                      "target_update_interval", "epsilon_decay_steps"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "must be a positive integer")
-        if not _is_int(self.learning_starts) or self.learning_starts < 0:
+        if not is_int(self.learning_starts) or self.learning_starts < 0:
             raise bad("learning_starts", "must be a non-negative integer")
         if not self.hidden_sizes or any(h < 1 for h in self.hidden_sizes):
             raise bad("hidden_sizes", "must be a non-empty sequence of positive layer widths")
         if (not isinstance(self.conv_layers, tuple) or not self.conv_layers
                 or any(not isinstance(layer, tuple) or len(layer) != 3
-                       or not all(_is_int(v) and v >= 1 for v in layer) for layer in self.conv_layers)):
+                       or not all(is_int(v) and v >= 1 for v in layer) for layer in self.conv_layers)):
             raise bad("conv_layers", "must be a non-empty sequence of (filters, kernel_size, stride) triples "
                                      "of positive integers")
-        if not _is_real(self.learning_rate) or not self.learning_rate > 0:
+        if not is_real(self.learning_rate) or not self.learning_rate > 0:
             raise bad("learning_rate", "must be a positive number")
-        if self.max_grad_norm is not None and (not _is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
+        if self.max_grad_norm is not None and (not is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
             raise bad("max_grad_norm", "must be a positive number or None")
         if self.loss not in LOSSES:
             raise bad("loss", f"must be one of {LOSSES}")
-        if not _is_real(self.gamma) or not 0 < self.gamma <= 1:
+        if not is_real(self.gamma) or not 0 < self.gamma <= 1:
             raise bad("gamma", "must lie in (0, 1]")
-        if not _is_real(self.tau) or not 0 < self.tau <= 1:
+        if not is_real(self.tau) or not 0 < self.tau <= 1:
             raise bad("tau", "must lie in (0, 1]")
         if self.batch_size > self.buffer_size:
             raise ConfigError(f"DQNConfig.batch_size={self.batch_size} is invalid: "
                               f"larger than buffer_size={self.buffer_size}")
-        if self.exploration not in SCHEDULES:
-            raise bad("exploration", f"must be one of {SCHEDULES}")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not _is_real(getattr(self, name)) or not 0 <= getattr(self, name) <= 1:
-                raise bad(name, "must lie in [0, 1]")
-        if self.epsilon_end > self.epsilon_start:
-            raise bad("epsilon_end", f"must not exceed epsilon_start={self.epsilon_start}")
-        if not _is_real(self.epsilon_decay_rate) or not self.epsilon_decay_rate > 0:
-            raise bad("epsilon_decay_rate", "must be a positive number")
-        if not _is_real(self.epsilon_multiplier) or not 0 < self.epsilon_multiplier <= 1:
-            raise bad("epsilon_multiplier", "must lie in (0, 1]")
+        check_exploration(self)
         for name in ("double_dqn", "jit_compile"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "must be True or False")
@@ -140,18 +132,24 @@ class DQNConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "DQNConfig":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ConfigError("config JSON must be an object")
-        return cls.from_dict(data)
+        return cls.from_dict(_json_object(text, "config"))
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON object of DQNConfig fields in `path` (a saved config.json, or only some fields), unchecked;
+    a missing file or one that is not a JSON object is a ConfigError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    return _json_object(path.read_text(encoding="utf-8"), f"config file {str(path)!r}")
 
 
-def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} must hold a JSON object")
+    return data
+

@@ -31,6 +31,7 @@ import numpy as np
 
 from tfdqn.errors import ConfigError, EnvError, TfdqnError, TrainingError
 from tfdqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
+from tfdqn.validation import check_exploration, invalid, is_int, is_real
 
 if TYPE_CHECKING:
     from tfdqn.listeners.base import Listener
@@ -39,9 +40,8 @@ MAPS = {"4x4": "FrozenLake-v1", "8x8": "FrozenLake8x8-v1"}
 """FrozenLake map name -> Gymnasium id (the ids set the time limit: 100 and 200 steps)."""
 
 DEFAULT_EPISODES = {"4x4": 20_000, "8x8": 50_000}
-"""Episode budget per map when `TabularConfig.episodes` is None (measured in docs/frozenlake.md)."""
+"""Episode budget per map when `TabularConfig.episodes` is None (measured in the README's FrozenLake section)."""
 
-SCHEDULES = ("linear", "exponential", "multiplicative")
 
 ACTION_NAMES = ("left", "down", "right", "up")
 """FrozenLake's actions, in index order."""
@@ -56,7 +56,7 @@ Transitions = Mapping[int, Mapping[int, Sequence[tuple[float, int, float, bool]]
 class TabularConfig:
     """Hyperparameters of a tabular Q-learning run on FrozenLake. Validated on construction.
 
-    The defaults meet the acceptance figures in docs/frozenlake.md on every seed measured.
+    The defaults meet the acceptance figures in the README's FrozenLake section on every seed measured.
 
     Attributes:
         map_name: "4x4" (`FrozenLake-v1`, 100-step limit) or "8x8" (`FrozenLake8x8-v1`, 200 steps).
@@ -99,37 +99,27 @@ class TabularConfig:
         """Raise `ConfigError` naming the first field whose value is invalid."""
 
         def bad(name: str, why: str) -> ConfigError:
-            return ConfigError(f"TabularConfig.{name}={getattr(self, name)!r} is invalid: {why}")
+            return invalid(self, name, why)
 
         if self.map_name not in MAPS:
             raise bad("map_name", f"unknown FrozenLake map; choose from {', '.join(MAPS)}")
         if not isinstance(self.is_slippery, bool):
             raise bad("is_slippery", "must be True or False")
-        if not _is_int(self.episodes) or self.episodes < 1:
+        if not is_int(self.episodes) or self.episodes < 1:
             raise bad("episodes", "must be a positive integer")
-        if not _is_int(self.seed) or self.seed < 0:
+        if not is_int(self.seed) or self.seed < 0:
             raise bad("seed", "must be a non-negative integer")
-        if not _is_real(self.gamma) or not 0 < self.gamma <= 1:
+        if not is_real(self.gamma) or not 0 < self.gamma <= 1:
             raise bad("gamma", "must lie in (0, 1]")
-        if not _is_real(self.alpha) or not 0 < self.alpha <= 1:
+        if not is_real(self.alpha) or not 0 < self.alpha <= 1:
             raise bad("alpha", "must lie in (0, 1]")
-        if not _is_real(self.alpha_end) or not 0 < self.alpha_end <= 1:
+        if not is_real(self.alpha_end) or not 0 < self.alpha_end <= 1:
             raise bad("alpha_end", "must lie in (0, 1]")
         if self.alpha_end > self.alpha:
             raise bad("alpha_end", f"must not exceed alpha={self.alpha}")
-        if self.exploration not in SCHEDULES:
-            raise bad("exploration", f"must be one of {SCHEDULES}")
-        for name in ("epsilon_start", "epsilon_end"):
-            if not _is_real(getattr(self, name)) or not 0 <= getattr(self, name) <= 1:
-                raise bad(name, "must lie in [0, 1]")
-        if self.epsilon_end > self.epsilon_start:
-            raise bad("epsilon_end", f"must not exceed epsilon_start={self.epsilon_start}")
-        if not _is_real(self.decay_fraction) or not 0 < self.decay_fraction <= 1:
+        check_exploration(self)
+        if not is_real(self.decay_fraction) or not 0 < self.decay_fraction <= 1:
             raise bad("decay_fraction", "must lie in (0, 1]")
-        if not _is_real(self.epsilon_decay_rate) or not self.epsilon_decay_rate > 0:
-            raise bad("epsilon_decay_rate", "must be a positive number")
-        if not _is_real(self.epsilon_multiplier) or not 0 < self.epsilon_multiplier <= 1:
-            raise bad("epsilon_multiplier", "must lie in (0, 1]")
 
     @property
     def env_id(self) -> str:
@@ -163,13 +153,6 @@ class TabularConfig:
                               f"(which is {config.env_id!r})")
         return config
 
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_real(x: Any) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def epsilon_schedule(config: TabularConfig) -> Callable[[int], float]:
@@ -284,9 +267,9 @@ def value_iteration(P: Transitions | TabularMDP, n_states: int | None = None, n_
     `P` is Gymnasium's `P[s][a]` lists or a `TabularMDP`. A terminating transition contributes its reward
     and nothing after it. Returns an (n_states, n_actions) array; terminal states' rows are 0.
     """
-    if not _is_real(gamma) or not 0 < gamma <= 1:
+    if not is_real(gamma) or not 0 < gamma <= 1:
         raise ConfigError(f"gamma={gamma!r} is invalid: must lie in (0, 1]")
-    if not _is_real(tol) or not tol > 0:
+    if not is_real(tol) or not tol > 0:
         raise ConfigError(f"tol={tol!r} is invalid: must be a positive number")
     mdp = _mdp(P, n_states, n_actions)
     q = np.zeros_like(mdp.reward)
@@ -314,7 +297,7 @@ def greedy_actions(q_table: np.ndarray, atol: float = 0.0) -> np.ndarray:
 
 
 def _initial(initial: int | np.ndarray, n_states: int) -> np.ndarray:
-    if _is_int(initial):
+    if is_int(initial):
         if not 0 <= initial < n_states:
             raise ConfigError(f"initial state {initial} is outside 0..{n_states - 1}")
         dist = np.zeros(n_states)
@@ -327,7 +310,7 @@ def _initial(initial: int | np.ndarray, n_states: int) -> np.ndarray:
 
 
 def _check_horizon(horizon: int) -> None:
-    if not _is_int(horizon) or horizon < 0:
+    if not is_int(horizon) or horizon < 0:
         raise ConfigError(f"horizon={horizon!r} is invalid: must be a non-negative integer")
 
 
@@ -481,7 +464,7 @@ class QLearner:
         """
         cfg, env, listeners = self.config, self.env, self.listeners
         episodes = cfg.episodes if episodes is None else episodes
-        if not _is_int(episodes) or episodes < 1:
+        if not is_int(episodes) or episodes < 1:
             raise ConfigError(f"episodes={episodes!r} is invalid: must be a positive integer")
         max_steps = env.spec.max_episode_steps if env.spec is not None else None
         self.stop_training = False

@@ -1,0 +1,50 @@
+"""Field checks shared by `DQNConfig` and `TabularConfig`: each failure is a `ConfigError` that names the
+class, the field and the value, so a bad hyperparameter is found without reading a traceback."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from tfdqn.errors import ConfigError
+
+SCHEDULES = ("linear", "exponential", "multiplicative")
+
+
+def is_int(x: Any) -> bool:
+    """An integer (Python or NumPy) that is not a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def is_real(x: Any) -> bool:
+    """A finite real number (Python or NumPy) that is not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def plain_scalars(config: Any) -> None:
+    """Replace NumPy scalars in a frozen dataclass's fields by Python ones, so that it serialises to JSON."""
+    for name, value in vars(config).items():
+        if isinstance(value, numbers.Number) and hasattr(value, "item"):
+            object.__setattr__(config, name, value.item())
+
+
+def invalid(config: Any, name: str, why: str) -> ConfigError:
+    """The error for field `name` of `config`: `DQNConfig.gamma=1.5 is invalid: must lie in (0, 1]`."""
+    return ConfigError(f"{type(config).__name__}.{name}={getattr(config, name)!r} is invalid: {why}")
+
+
+def check_exploration(config: Any) -> None:
+    """The epsilon-schedule fields both configs share: `exploration`, `epsilon_start`, `epsilon_end`,
+    `epsilon_decay_rate`, `epsilon_multiplier`."""
+    if config.exploration not in SCHEDULES:
+        raise invalid(config, "exploration", f"must be one of {SCHEDULES}")
+    for name in ("epsilon_start", "epsilon_end"):
+        if not is_real(getattr(config, name)) or not 0 <= getattr(config, name) <= 1:
+            raise invalid(config, name, "must lie in [0, 1]")
+    if config.epsilon_end > config.epsilon_start:
+        raise invalid(config, "epsilon_end", f"must not exceed epsilon_start={config.epsilon_start}")
+    if not is_real(config.epsilon_decay_rate) or not config.epsilon_decay_rate > 0:
+        raise invalid(config, "epsilon_decay_rate", "must be a positive number")
+    if not is_real(config.epsilon_multiplier) or not 0 < config.epsilon_multiplier <= 1:
+        raise invalid(config, "epsilon_multiplier", "must lie in (0, 1]")
