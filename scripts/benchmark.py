@@ -384,9 +384,11 @@ def _cartpole_settings_notes(bs, steps: int) -> list[str]:
 
 
 def _load_note(before: float, after: float) -> str:
-    return (f"\nMachine: {os.cpu_count()} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
-            f"the end (above {os.cpu_count()}, other jobs shared the cores and wall times are inflated; step counts "
-            "are not affected).\n")
+    cores = os.cpu_count()
+    busy = (f"above {cores}: other jobs shared the cores and wall times are inflated; step counts are not affected"
+            if max(before, after) > cores else f"at most {cores}: the cores were not oversubscribed")
+    return (f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
+            f"the end ({busy}).\n")
 
 
 def _fmt(x) -> str:

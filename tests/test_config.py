@@ -55,3 +55,33 @@ def test_from_json_rejects_bad_json():
 def test_frozen():
     with pytest.raises(Exception):
         DQNConfig().gamma = 0.5
+
+
+def test_numpy_scalars_become_python_numbers():
+    import numpy as np
+
+    config = DQNConfig(seed=np.int64(3), gamma=np.float32(0.5), batch_size=np.int32(8))
+    assert type(config.seed) is int and type(config.batch_size) is int and config.gamma == 0.5
+    assert DQNConfig.from_json(config.to_json()) == config
+
+
+@pytest.mark.parametrize("text,message", [(None, "does not exist"), ("{not json", "is not valid JSON"),
+                                          ("[1, 2]", "must hold a JSON object")])
+def test_read_config_file_errors_name_the_file(tmp_path, text, message):
+    from tfdqn.config import read_config_file
+
+    path = tmp_path / "c.json"
+    if text is not None:
+        path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as err:
+        read_config_file(path)
+    assert str(path) in str(err.value)
+
+
+def test_read_config_file_returns_only_the_fields_given(tmp_path):
+    from tfdqn.config import read_config_file
+
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"gamma": 0.9}))
+    assert read_config_file(path) == {"gamma": 0.9}
+    assert DQNConfig.from_dict(read_config_file(path)) == DQNConfig(gamma=0.9)

@@ -61,10 +61,13 @@ def test_evaluate_script(trained, tmp_path):
     ("train_cartpole.py", ["--env", "NoSuchEnv-v0", "--steps", "10"], "NoSuchEnv-v0"),
     ("train_cartpole.py", ["--env", "Pendulum-v1", "--steps", "10"], "Discrete action space"),
     ("train_cartpole.py", ["--steps", "-5"], "not a positive integer"),
+    ("train_cartpole.py", ["--config", "missing.json"], "config file 'missing.json' does not exist"),
+    ("train_cartpole.py", ["--config", ROOT / "README.md"], "is not valid JSON"),
+    ("train_pixels.py", ["--config", ROOT / "pytest.ini"], "is not valid JSON"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, script, args, message):
-    proc = run(script, *args, "--out" if script == "train_cartpole.py" else "--episodes",
-               tmp_path if script == "train_cartpole.py" else 1)
+    trains = script.startswith("train_")
+    proc = run(script, *args, "--out" if trains else "--episodes", tmp_path if trains else 1)
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
