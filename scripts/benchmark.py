@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main  # noqa: E402
+from tfdqn.errors import ConfigError  # noqa: E402
 
 SUITES = ("loop", "solve", "memory", "vector")
 
@@ -113,7 +114,8 @@ def bench_loop(repeats: int) -> dict:
     tu, te, sps = statistics.median(t_update), statistics.median(t_env_act), statistics.median(achieved)
     floor = updates_per_step * tu + te
     return {"t_update_ms": tu * 1e3, "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
-            "gradient_steps_per_call": config.gradient_steps,
+            "gradient_steps_per_call": config.gradient_steps, "batch_size": config.batch_size,
+            "hidden_sizes": list(config.hidden_sizes),
             "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
             "achieved_over_ceiling": sps * floor, "repeats": repeats,
             "raw": {"t_update_s": t_update, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
@@ -124,7 +126,9 @@ def report_loop(r: dict) -> str:
         "# Loop efficiency (CartPole-v1, default config, 1 TensorFlow thread)", "",
         f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.", "",
         "| figure | value |", "| --- | --- |",
-        f"| one gradient step (batch 64, 256x256, inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
+        f"| one gradient step (batch {r.get('batch_size', 64)}, "
+        f"{'x'.join(str(h) for h in r.get('hidden_sizes', (256, 256)))}, "
+        f"inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
         f"| {r['t_update_ms']:.3f} ms |",
         f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
         f"| gradient steps per env step | {r['updates_per_step']:g} |",
@@ -415,6 +419,8 @@ def main() -> int:
         if args.rerender:
             import json as _json
 
+            if not (args.out / f"{suite}.json").is_file():
+                raise ConfigError(f"--rerender needs {args.out / f'{suite}.json'}, which does not exist: run the suite")
             result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
             text = {"loop": report_loop, "vector": report_vector, "memory": report_memory,
                     "solve": report_solve}[suite](result)

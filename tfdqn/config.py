@@ -40,7 +40,7 @@ class DQNConfig:
     jit_compile: bool = True
     # replay and update schedule
     buffer_size: int = 100_000
-    batch_size: int = 64
+    batch_size: int = 128  # 64 left the slowest of 10 seeds at 31-36k steps to solve CartPole; 128: 18k
     learning_starts: int = 1_000  # uniformly random steps before the first update
     train_freq: int = 32  # env steps between training calls
     gradient_steps: int = 128  # gradient steps per training call (one compiled call): 4 per env step
