@@ -80,16 +80,22 @@ def bench_loop(repeats: int) -> dict:
         buffer.add_batch(obs, action, reward, next_obs, terminated)
         obs = next_obs
 
-    agent.learn(buffer.sample(config.batch_size, rng, config.gradient_steps))  # trace and compile
-    t_update = []
+    # The same update without XLA (jit_compile=False), timed alternately with the default, to show what
+    # jit_compile=True buys.
+    plain = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space,
+                                       config.replace(jit_compile=False))
+    t_update, t_update_plain = [], []
+    for learner, times in ((agent, t_update), (plain, t_update_plain)):
+        learner.learn(buffer.sample(config.batch_size, rng, config.gradient_steps))  # trace and compile
     for _ in range(repeats):
-        calls = []
-        for _ in range(20):
-            batch = buffer.sample(config.batch_size, rng, config.gradient_steps)
-            t0 = time.perf_counter()
-            agent.learn(batch)
-            calls.append(time.perf_counter() - t0)
-        t_update.append(statistics.median(calls) / config.gradient_steps)
+        for learner, times in ((agent, t_update), (plain, t_update_plain)):
+            calls = []
+            for _ in range(20):
+                batch = buffer.sample(config.batch_size, rng, config.gradient_steps)
+                t0 = time.perf_counter()
+                learner.learn(batch)
+                calls.append(time.perf_counter() - t0)
+            times.append(statistics.median(calls) / config.gradient_steps)
 
     t_env_act = []
     for _ in range(repeats):
@@ -113,12 +119,13 @@ def bench_loop(repeats: int) -> dict:
     env.close()
     tu, te, sps = statistics.median(t_update), statistics.median(t_env_act), statistics.median(achieved)
     floor = updates_per_step * tu + te
-    return {"t_update_ms": tu * 1e3, "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
+    return {"t_update_ms": tu * 1e3, "t_update_without_xla_ms": statistics.median(t_update_plain) * 1e3,
+            "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
             "gradient_steps_per_call": config.gradient_steps, "batch_size": config.batch_size,
             "hidden_sizes": list(config.hidden_sizes),
             "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
             "achieved_over_ceiling": sps * floor, "repeats": repeats,
-            "raw": {"t_update_s": t_update, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
+            "raw": {"t_update_s": t_update, "t_update_without_xla_s": t_update_plain, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
 
 
 def report_loop(r: dict) -> str:
@@ -130,6 +137,8 @@ def report_loop(r: dict) -> str:
         f"{'x'.join(str(h) for h in r.get('hidden_sizes', (256, 256)))}, "
         f"inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
         f"| {r['t_update_ms']:.3f} ms |",
+        *([f"| the same gradient step without XLA (`jit_compile=False`) | {r['t_update_without_xla_ms']:.3f} ms "
+           f"({r['t_update_without_xla_ms'] / r['t_update_ms']:.1f}x) |"] if "t_update_without_xla_ms" in r else []),
         f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
         f"| gradient steps per env step | {r['updates_per_step']:g} |",
         f"| floor = updates_per_step x t_update + t_env_and_act | {r['floor_ms_per_step']:.3f} ms/step "
@@ -198,7 +207,7 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
 
     tfdqn.configure_threads(1)
     base = tfdqn.DQNConfig()
-    throughput = {}
+    trainers = {}
     for n in (1, 4, 8, 16):
         for mode, config in (("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9,
                                                        target_update_interval=10**9)),
@@ -206,19 +215,24 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
             keras.utils.set_random_seed(0)
             env = tfdqn.make_vec_env(config.env_id, n)
             agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
-            trainer = tfdqn.Trainer(agent, env, config)
+            trainers[f"{mode}/{n}"] = trainer = tfdqn.Trainer(agent, env, config)
             trainer.train(2_000)  # warm up: first traces, buffer content
-            rates = []
-            chunk = 20_000 if mode == "collect" else 4_000
-            for _ in range(repeats):
-                start_step, t0 = trainer.step, time.perf_counter()
-                trainer.train(trainer.step + chunk)
-                rates.append((trainer.step - start_step) / (time.perf_counter() - t0))
-            env.close()
-            throughput[f"{mode}/{n}"] = statistics.median(rates)
-            print(f"num_envs {n:2d} {mode:7s}: {throughput[f'{mode}/{n}']:,.0f} env steps/s", flush=True)
+    # Round-robin: repeat r of every setting runs before repeat r + 1 of any, so that a change in the
+    # machine's load while the suite runs hits every num_envs alike and the ratios stay fair.
+    rates: dict[str, list[float]] = {key: [] for key in trainers}
+    for _ in range(repeats):
+        for key, trainer in trainers.items():
+            chunk = 20_000 if key.startswith("collect") else 4_000
+            start_step, t0 = trainer.step, time.perf_counter()
+            trainer.train(trainer.step + chunk)
+            rates[key].append((trainer.step - start_step) / (time.perf_counter() - t0))
+    throughput = {key: statistics.median(r) for key, r in rates.items()}
+    for key, trainer in trainers.items():
+        trainer.env.close()
+        mode, n = key.split("/")
+        print(f"num_envs {int(n):2d} {mode:7s}: {throughput[key]:,.0f} env steps/s", flush=True)
     solve = {n: bench_solve(seeds, steps, ("--num-envs", str(n))) for n in (1, 8)}
-    return {"repeats": repeats, "throughput": throughput, "solve": solve,
+    return {"repeats": repeats, "throughput": throughput, "raw_rates": rates, "solve": solve,
             "updates_per_step": base.gradient_steps / base.train_freq,
             "collect_8_over_1": throughput["collect/8"] / throughput["collect/1"]}
 
@@ -235,7 +249,8 @@ def report_vector(r: dict) -> str:
     return "\n".join([
         "# Several environments at once (CartPole-v1)", "",
         "Produced by `python scripts/benchmark.py --suite vector`; medians of "
-        f"{r['repeats']} repeats in one process. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
+        f"{r['repeats']} repeats in one process, taken round-robin over the settings"
+        f"{'' if 'raw_rates' in r else ' (older runs: one setting after another)'}. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
         "vectorised CartPole; actions for all environments come from one forward pass.", "",
         f"| num_envs | collection only, env steps/s | vs 1 env | default update ratio "
         f"({r.get('updates_per_step', 4):g} gradient steps per env step), env steps/s | vs 1 env |", "| --- | --- | --- | --- | --- |", *rows, "",

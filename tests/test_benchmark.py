@@ -128,3 +128,25 @@ def test_sb3_worker_runs_a_few_steps(tmp_path):
     run = json.loads(out.read_text())
     assert run["evaluations"][0]["step"] == 1000 and run["best_100"]["episodes"] == 100
     assert np.isfinite(run["train_steps_per_s"])
+
+
+def test_loop_and_vector_reports_render_new_and_older_results():
+    import benchmark
+
+    loop = {"t_update_ms": 1.0, "t_env_and_act_us": 100.0, "updates_per_step": 4, "gradient_steps_per_call": 128,
+            "floor_ms_per_step": 4.1, "ceiling_steps_per_s": 243.9, "achieved_steps_per_s": 200.0,
+            "achieved_over_ceiling": 0.82, "repeats": 3}
+    old = benchmark.report_loop(loop)
+    assert "batch 64" in old and "without XLA" not in old and "**0.82**" in old
+    new = benchmark.report_loop({**loop, "batch_size": 128, "hidden_sizes": [32, 32], "t_update_without_xla_ms": 2.5})
+    assert "batch 128, 32x32" in new and "| 2.500 ms (2.5x) |" in new
+
+    solve = {"seeds": 1, "step_budget": 100, "best_ge_475": 1, "median_first_solved_step": 50,
+             "max_first_solved_step": 50, "solved_runs": 1, "median_train_seconds": 1.0, "median_wall_seconds": 2.0,
+             "runs": [{"seed": 0, "first_solved_step": 50, "env_steps": 50, "best_score_100": 500.0,
+                       "train_seconds": 1.0, "wall_seconds": 2.0}]}
+    vector = {"repeats": 3, "throughput": {f"{m}/{n}": 100.0 * n for m in ("collect", "train") for n in (1, 4, 8, 16)},
+              "solve": {"1": solve, "8": solve}, "updates_per_step": 4, "collect_8_over_1": 8.0}
+    text = benchmark.report_vector({**vector, "raw_rates": {}})
+    assert "round-robin" in text and "older runs" not in text and "**8.0x**" in text
+    assert "older runs" in benchmark.report_vector(vector)
