@@ -8,12 +8,14 @@ Suites:
          env steps to the first evaluation >= 475, best.keras on 100 fresh episodes, wall seconds;
   vector env steps/s with num_envs in {1, 4, 8, 16}, collection only and at the default update ratio,
          and env steps to solve over --vector-seeds seeds for num_envs 1 and 8;
-  memory resident memory every 10k env steps over --memory-steps of CartPole training (default config):
+  memory resident memory every 10k env steps over --memory-steps of CartPole training (the CartPole config, config_for_env):
          it must stay flat (within 10%) from 20k steps on;
   cartpole  (not part of "all": needs `pip install -r requirements-bench.txt`) tfdqn's defaults, Stable-
          Baselines3 DQN with RL-Zoo's tuned CartPole settings, tfdqn with those same settings, and a
          tutorial-style Keras loop, side by side over --seeds seeds with the same evaluation protocol;
          writes cartpole.md, cartpole.json (raw runs) and cartpole_curves.png. See scripts/benchmark_systems.py.
+  lunarlander  (likewise) tfdqn's config for LunarLander-v3 (the plain defaults: it has no preset) against SB3 DQN with RL-Zoo's
+         LunarLander settings (--sb3-seeds of them); lunarlander.md, .json and _curves.png.
 """
 
 from __future__ import annotations
@@ -38,11 +40,18 @@ SUITES = ("loop", "solve", "memory", "vector")
 
 def parse_args(argv: list[str] | None = None):
     p = ArgumentParser(description="Run tfdqn's benchmarks and write reports under results/benchmark/.")
-    p.add_argument("--suite", choices=SUITES + ("cartpole", "all"), default="all",
-                   help="which benchmark (default all: every suite but cartpole)")
-    p.add_argument("--seeds", type=positive_int, default=10, help="seeds for the solve and cartpole suites (default 10)")
-    p.add_argument("--steps", type=positive_int, default=50_000,
-                   help="step budget per solve or cartpole run (default 50000; e.g. 3000 for a quick smoke run)")
+    p.add_argument("--suite", choices=SUITES + ("cartpole", "lunarlander", "all"), default="all",
+                   help="which benchmark (default all: every suite but the side-by-side cartpole and lunarlander)")
+    p.add_argument("--seeds", type=positive_int, default=10,
+                   help="seeds for the solve, cartpole and lunarlander suites (default 10)")
+    p.add_argument("--sb3-seeds", type=positive_int, default=None,
+                   help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
+    p.add_argument("--jobs", type=positive_int, default=1,
+                   help="runs at once in the side-by-side suites, each on one thread (default 1; 2 uses both "
+                        "cores of this machine)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="step budget per run (default: 50000 for solve and cartpole, 100000 for lunarlander; "
+                        "e.g. 3000 for a quick smoke run)")
     p.add_argument("--tutorial-steps", type=positive_int, default=300,
                    help="env steps of each tutorial-style loop run in the cartpole suite (default 300)")
     p.add_argument("--tutorial-seeds", type=positive_int, default=3,
@@ -67,7 +76,7 @@ def bench_loop(repeats: int) -> dict:
     import tfdqn
 
     tfdqn.configure_threads(1)
-    config = tfdqn.DQNConfig()
+    config = tfdqn.config_for_env("CartPole-v1")  # what train_cartpole.py uses
     keras.utils.set_random_seed(0)
     env = tfdqn.make_vec_env(config.env_id, 1)
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
@@ -130,7 +139,7 @@ def bench_loop(repeats: int) -> dict:
 
 def report_loop(r: dict) -> str:
     return "\n".join([
-        "# Loop efficiency (CartPole-v1, default config, 1 TensorFlow thread)", "",
+        "# Loop efficiency (CartPole-v1, the training command's CartPole config, 1 TensorFlow thread)", "",
         f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.", "",
         "| figure | value |", "| --- | --- |",
         f"| one gradient step (batch {r.get('batch_size', 64)}, "
@@ -190,8 +199,10 @@ def report_solve(r: dict) -> str:
         "`python scripts/benchmark.py --suite solve`.", "",
         "| seed | env steps to first evaluation >= 475 | env steps used | best.keras, 100 fresh episodes | "
         "train s | wall s (import included) |", "| --- | --- | --- | --- | --- | --- |", *rows, "",
-        f"- best.keras >= 475 on 100 fresh episodes: **{r['best_ge_475']}/{r['seeds']}** seeds (goal >= 9/10)",
-        f"- env steps to the first evaluation >= 475: median **{_fmt(r['median_first_solved_step'])}**, max "
+        f"- best.keras >= 475 on 100 fresh episodes: **{r['best_ge_475']}/{r['seeds']}** seeds (goal >= 9/10; "
+        f"95% Wilson interval of the rate {_rate_interval(r['best_ge_475'], r['seeds'])})",
+        f"- env steps to the first evaluation >= 475: median **{_fmt(r['median_first_solved_step'])}** (95% bootstrap "
+        f"interval {_median_interval([x['first_solved_step'] for x in r['runs']])}), max "
         f"{_fmt(r['max_first_solved_step'])} ({r['solved_runs']}/{r['seeds']} runs reached it; goal median <= 15,000, "
         "max <= 30,000)",
         f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
@@ -206,7 +217,7 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
     import tfdqn
 
     tfdqn.configure_threads(1)
-    base = tfdqn.DQNConfig()
+    base = tfdqn.config_for_env("CartPole-v1")
     trainers = {}
     for n in (1, 4, 8, 16):
         for mode, config in (("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9,
@@ -244,7 +255,9 @@ def report_vector(r: dict) -> str:
     solve_rows = []
     for n, s in r["solve"].items():
         steps = ", ".join(_fmt(x["first_solved_step"]) for x in s["runs"])
-        solve_rows.append(f"| {n} | {steps} | {_fmt(s['median_first_solved_step'])} | {s['best_ge_475']}/{s['seeds']} | "
+        solve_rows.append(f"| {n} | {steps} | {_fmt(s['median_first_solved_step'])} "
+                          f"{_median_interval([x['first_solved_step'] for x in s['runs']])} | "
+                          f"{s['best_ge_475']}/{s['seeds']} {_rate_interval(s['best_ge_475'], s['seeds'])} | "
                           f"{s['median_train_seconds']:.1f} |")
     return "\n".join([
         "# Several environments at once (CartPole-v1)", "",
@@ -257,7 +270,8 @@ def report_vector(r: dict) -> str:
         f"Collection-only throughput with 8 environments: **{r['collect_8_over_1']:.1f}x** that of one (goal >= 4x). "
         "With learning on, the gradient steps dominate and are the same per env step whatever num_envs is.", "",
         "Env steps to the first evaluation >= 475 (`train_cartpole.py --num-envs N --seed S`):", "",
-        "| num_envs | per seed | median | best.keras >= 475 | median train s |", "| --- | --- | --- | --- | --- |",
+        "| num_envs | per seed | median [95% bootstrap] | best.keras >= 475 [95% Wilson] | median train s |",
+        "| --- | --- | --- | --- | --- |",
         *solve_rows, ""])
 
 
@@ -288,7 +302,7 @@ def bench_memory(steps: int) -> dict:
                 self.samples.append((step, rss_mib()))
                 print(f"step {step:,}: {self.samples[-1][1]:.1f} MiB", flush=True)
 
-    config = tfdqn.DQNConfig()
+    config = tfdqn.config_for_env("CartPole-v1")
     keras.utils.set_random_seed(0)
     probe = MemoryProbe()
     t0 = time.perf_counter()
@@ -305,7 +319,7 @@ def report_memory(r: dict) -> str:
     rows = [f"| {s:,} | {v:.1f} |" for s, v in r["samples"]]
     return "\n".join([
         "# Resident memory during CartPole training", "",
-        f"Default config, {r['steps']:,} env steps without early stop, one process; produced by "
+        f"The training command's CartPole config (`tfdqn.config_for_env('CartPole-v1')`), {r['steps']:,} env steps without early stop, one process; produced by "
         "`python scripts/benchmark.py --suite memory`. The replay buffer's arrays take "
         f"{r['replay_buffer_mib']:.1f} MiB, allocated up front.", "",
         "| env steps | resident memory (MiB) |", "| --- | --- |", *rows, "",
@@ -314,50 +328,72 @@ def report_memory(r: dict) -> str:
 
 
 # ----- side by side: tfdqn, Stable-Baselines3, tutorial-style loop (scripts/benchmark_systems.py) --------
-def bench_cartpole(args) -> dict:
-    """For seed in seeds: for system in systems: one fresh one-thread process; the report is rewritten
-    after every seed, so an interrupted run still leaves the seeds it finished."""
+SIDE_BY_SIDE = {"cartpole": "CartPole-v1", "lunarlander": "LunarLander-v3"}
+"""The suites that run tfdqn beside Stable-Baselines3 (needs requirements-bench.txt), and their task."""
+
+
+def bench_side_by_side(args, suite: str) -> dict:
+    """For seed in seeds: for system in systems: one fresh one-thread process, `--jobs` at a time in that
+    order (so every system meets the same load); the report is rewritten after every run, so an interrupted
+    run still leaves the runs it finished."""
+    import concurrent.futures
     import datetime
     import platform
 
     import benchmark_systems as bs
     from tfdqn.fileio import write_json
 
+    env_id = SIDE_BY_SIDE[suite]
+    task = bs.TASKS[env_id]
+    steps = args.steps or task["budget"]
+    sb3_seeds = args.sb3_seeds or args.seeds
     t_begin = time.perf_counter()
-    command = "python scripts/benchmark.py " + (" ".join(sys.argv[1:]) or "--suite cartpole")
+    command = "python scripts/benchmark.py " + (" ".join(sys.argv[1:]) or f"--suite {suite}")
     load = os.getloadavg()
-    result = {"command": command, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "seeds_requested": args.seeds, "seeds_done": 0, "step_budget": args.steps,
+    result = {"command": command, "env_id": env_id, "jobs": args.jobs,
+              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "seeds_requested": args.seeds, "seeds_done": 0, "step_budget": steps,
               "tutorial_steps": args.tutorial_steps, "runs": [], "summary": {}, "duration_seconds": 0.0,
+              "curves_file": f"{suite}_curves.png",
               "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
                          f"Python {platform.python_version()}, load average {load[0]:.2f} at the start",
-              "settings_notes": _cartpole_settings_notes(bs, args.steps), "load_averages": [load[0]]}
+              "settings_notes": _settings_notes(bs, steps, env_id), "load_averages": [load[0]]}
+    learners = bs.LEARNERS if suite == "cartpole" else ("tfdqn_default", "sb3_zoo")
+    jobs = []
+    for seed in range(args.seeds):
+        for system in learners:
+            if system == "sb3_zoo" and seed >= sb3_seeds:
+                continue
+            jobs.append((seed, system, steps))
+        if suite == "cartpole" and seed < args.tutorial_seeds:
+            jobs.append((seed, "tutorial", args.tutorial_steps))
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(args.seeds):
-            systems = list(bs.LEARNERS) + (["tutorial"] if seed < args.tutorial_seeds else [])
-            for system in systems:
-                out = Path(tmp) / f"{system}_{seed}.json"
-                steps = args.tutorial_steps if system == "tutorial" else args.steps
-                t0 = time.perf_counter()
-                proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system,
-                                       "--seed", str(seed), "--steps", str(steps), "--out", str(out)],
-                                      capture_output=True, text=True, cwd=ROOT, env=bs.thread_env())
-                if proc.returncode != 0:
-                    raise RuntimeError(f"{system} seed {seed} failed:\n{proc.stderr[-3000:]}")
-                run = json.loads(out.read_text())
-                run["wall_seconds"] = time.perf_counter() - t0
-                result["runs"].append(run)
-                solved = f", solved at {run['solved_step']:,}" if run.get("solved_step") else ""
-                print(f"seed {seed} {system:14s}: {run['train_steps_per_s']:,.1f} train-only env steps/s{solved}, "
-                      f"{run['wall_seconds']:.1f} s", flush=True)
-            result["load_averages"].append(os.getloadavg()[0])
-            result["seeds_done"] = seed + 1
-            result["summary"] = bs.summarize(result["runs"])
-            result["duration_seconds"] = time.perf_counter() - t_begin
-            write_json(args.out / "cartpole.json", result)
-            bs.plot_curves(result["runs"], args.out / "cartpole_curves.png")
-            text = bs.render_report(result)
-            atomic_write_text(args.out / "cartpole.md", text)
+        def run(job):
+            seed, system, budget = job
+            out = Path(tmp) / f"{system}_{seed}.json"
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system,
+                                   "--seed", str(seed), "--steps", str(budget), "--env", env_id, "--out", str(out)],
+                                  capture_output=True, text=True, cwd=ROOT, env=bs.thread_env())
+            if proc.returncode != 0:
+                raise RuntimeError(f"{system} seed {seed} failed:\n{proc.stderr[-3000:]}")
+            record = json.loads(out.read_text())
+            record["wall_seconds"] = time.perf_counter() - t0
+            return record
+
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            for run_ in pool.map(run, jobs):
+                result["runs"].append(run_)
+                solved = f", solved at {run_['solved_step']:,}" if run_.get("solved_step") else ""
+                print(f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "
+                      f"steps/s{solved}, {run_['wall_seconds']:.1f} s", flush=True)
+                result["load_averages"].append(os.getloadavg()[0])
+                result["seeds_done"] = len({r["seed"] for r in result["runs"] if r["system"] == "tfdqn_default"})
+                result["summary"] = bs.summarize(result["runs"], task["threshold"])
+                result["duration_seconds"] = time.perf_counter() - t_begin
+                write_json(args.out / f"{suite}.json", result)
+                bs.plot_curves(result["runs"], args.out / f"{suite}_curves.png", env_id)
+                atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
     return result
 
 
@@ -367,28 +403,33 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def _cartpole_settings_notes(bs, steps: int) -> list[str]:
+def _settings_notes(bs, steps: int, env_id: str) -> list[str]:
     import tfdqn
 
-    d = tfdqn.DQNConfig()
-    z = bs.RL_ZOO_CARTPOLE
+    d = tfdqn.config_for_env(env_id)
+    z = bs.TASKS[env_id]["zoo"]
+    preset = tfdqn.preset_for_env(env_id)
     return [
-        f"tfdqn defaults (`tfdqn.DQNConfig()` at run time): {list(d.hidden_sizes)} MLP, lr {d.learning_rate:g}, "
+        f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
+        f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): "
+        f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
+        + (f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
+           if d.learning_rate_final is not None else "") + ", "
         f"batch {d.batch_size}, buffer {d.buffer_size:,}, learning_starts {d.learning_starts:,}, gamma {d.gamma:g}, "
         f"{d.gradient_steps} gradient steps every {d.train_freq} env steps "
         f"({d.gradient_steps / d.train_freq:g} per env step), target copy every {d.target_update_interval} env steps "
         f"(tau {d.tau:g}), epsilon {d.exploration} {d.epsilon_start:g} -> {d.epsilon_end:g} over "
         f"{d.epsilon_decay_steps:,} steps, {d.loss} loss, global grad-norm clip {d.max_grad_norm}, "
         f"double DQN {d.double_dqn}, num_envs {d.num_envs}, XLA {d.jit_compile}.",
-        f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, CartPole-v1): {z}, total_timesteps {steps:,}; SB3's fixed "
+        f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, {env_id}): {z}, total_timesteps {steps:,}; SB3's fixed "
         "choices: smooth L1 loss (= Huber), global grad-norm clip 10, Adam (PyTorch, eps 1e-8), hard target copy "
         "(tau 1) counted in env steps (`_on_step` every target_update_interval // n_envs calls), epsilon linear over "
         "exploration_fraction x total_timesteps from step 0, random actions before learning_starts.",
-        "tfdqn with RL-Zoo settings: `DQNConfig(**benchmark_systems.tfdqn_sb3_settings())` = "
-        f"{bs.tfdqn_sb3_settings(steps)}. Differences left: Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); "
-        "initialisation is He-normal in tfdqn vs PyTorch's default (Kaiming-uniform) in SB3; SB3 collects whole "
-        "rollouts of train_freq steps so it may run up to train_freq - 1 env steps past the budget "
-        "(its env steps/s uses the steps it really ran).",
+        "tfdqn with RL-Zoo settings (CartPole suite): the defaults' initialisation with "
+        "`benchmark_systems.tfdqn_sb3_settings()` on top = "
+        f"{bs.tfdqn_sb3_settings(steps, env_id)}. Differences left: Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); "
+        "SB3 collects whole rollouts of train_freq steps so it may run up to train_freq - 1 env steps past the "
+        "budget (its env steps/s uses the steps it really ran).",
         "Tutorial-style loop: a 256-256 Keras MLP (`compile(Adam, 'mse')`), a `deque` memory, per env step "
         "`model.predict(state)` to act (epsilon-greedy), then a `random.sample` minibatch of 32 through "
         "`predict(states)`, `target.predict(next_states)` and `fit(..., epochs=1, verbose=0)` (the batched form of "
@@ -410,6 +451,20 @@ def _load_note(before: float, after: float) -> str:
             f"the end ({busy}).\n")
 
 
+def _median_interval(values: list) -> str:
+    """The 95% bootstrap interval of a median over seeds (unsolved = worse than any solve)."""
+    from tfdqn import stats
+
+    return stats.fmt_interval(stats.bootstrap_ci(values))
+
+
+def _rate_interval(k: int, n: int) -> str:
+    from tfdqn import stats
+
+    lo, hi = stats.wilson_ci(k, n)
+    return f"[{lo:.2f}, {hi:.2f}]"
+
+
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:,.0f}"
 
@@ -420,16 +475,25 @@ def main() -> int:
     from tfdqn.fileio import atomic_write, write_json
 
     suites = SUITES if args.suite == "all" else (args.suite,)
-    if "cartpole" in suites:
+    if any(suite in SIDE_BY_SIDE for suite in suites):
         import benchmark_systems
 
         if benchmark_systems.missing_extras():
             print(benchmark_systems.EXTRAS_MESSAGE, file=sys.stderr)
             return 2
     for suite in suites:
-        if suite == "cartpole":
-            bench_cartpole(args)  # writes cartpole.md, .json and _curves.png itself, after every seed
-            print((args.out / "cartpole.md").read_text(encoding="utf-8"))
+        if suite in SIDE_BY_SIDE:
+            if args.rerender:
+                import json as _json
+
+                import benchmark_systems as bs
+                result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
+                result["summary"] = bs.summarize(result["runs"], bs.TASKS[result["env_id"]]["threshold"])
+                write_json(args.out / f"{suite}.json", result)
+                atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
+            else:
+                bench_side_by_side(args, suite)  # writes <suite>.md, .json and _curves.png after every run
+            print((args.out / f"{suite}.md").read_text(encoding="utf-8"))
             continue
         if args.rerender:
             import json as _json
@@ -448,11 +512,11 @@ def main() -> int:
         if suite == "loop":
             result, text = (r := bench_loop(args.repeats)), report_loop(r)
         elif suite == "vector":
-            result, text = (r := bench_vector(args.repeats, args.vector_seeds, args.steps)), report_vector(r)
+            result, text = (r := bench_vector(args.repeats, args.vector_seeds, args.steps or 50_000)), report_vector(r)
         elif suite == "memory":
             result, text = (r := bench_memory(args.memory_steps)), report_memory(r)
         else:
-            result, text = (r := bench_solve(args.seeds, args.steps)), report_solve(r)
+            result, text = (r := bench_solve(args.seeds, args.steps or 50_000)), report_solve(r)
         result["load_average"] = [load_before, os.getloadavg()[0]]
         text += _load_note(*result["load_average"])
         write_json(args.out / f"{suite}.json", result)

@@ -44,11 +44,25 @@ RL_ZOO_CARTPOLE = {"learning_rate": 2.3e-3, "batch_size": 64, "buffer_size": 100
                    "gamma": 0.99, "target_update_interval": 10, "train_freq": 256, "gradient_steps": 128,
                    "exploration_fraction": 0.16, "exploration_final_eps": 0.04,
                    "policy_kwargs": {"net_arch": [256, 256]}}
+# RL-Zoo's tuned DQN hyperparameters for LunarLander (hyperparams/dqn.yml; gradient_steps -1 there means one
+# gradient step per env step collected, here 4 every 4).
+RL_ZOO_LUNARLANDER = {"learning_rate": 6.3e-4, "batch_size": 128, "buffer_size": 50_000, "learning_starts": 0,
+                      "gamma": 0.99, "target_update_interval": 250, "train_freq": 4, "gradient_steps": 4,
+                      "exploration_fraction": 0.12, "exploration_final_eps": 0.1,
+                      "policy_kwargs": {"net_arch": [256, 256]}}
+
+TASKS: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {"threshold": 475.0, "budget": 50_000, "eval_every": 1_000, "eval_episodes": 20,
+                    "zoo": RL_ZOO_CARTPOLE},
+    "LunarLander-v3": {"threshold": 200.0, "budget": 100_000, "eval_every": 2_000, "eval_episodes": 20,
+                       "zoo": RL_ZOO_LUNARLANDER},
+}
+"""Each task's evaluation protocol (threshold, step budget, greedy evaluation schedule) and SB3 settings."""
 
 
-def tfdqn_sb3_settings(budget: int = BUDGET) -> dict[str, Any]:
-    """The DQNConfig fields that reproduce RL_ZOO_CARTPOLE (and SB3's fixed choices) in tfdqn."""
-    z = RL_ZOO_CARTPOLE
+def tfdqn_sb3_settings(budget: int = BUDGET, env_id: str = ENV_ID) -> dict[str, Any]:
+    """The DQNConfig fields that reproduce RL-Zoo's settings for `env_id` (and SB3's fixed choices) in tfdqn."""
+    z = TASKS[env_id]["zoo"]
     return {"learning_rate": z["learning_rate"], "batch_size": z["batch_size"], "buffer_size": z["buffer_size"],
             "learning_starts": z["learning_starts"], "gamma": z["gamma"],
             "target_update_interval": z["target_update_interval"], "train_freq": z["train_freq"],
@@ -57,8 +71,9 @@ def tfdqn_sb3_settings(budget: int = BUDGET) -> dict[str, Any]:
             "epsilon_decay_steps": int(z["exploration_fraction"] * budget),
             "hidden_sizes": tuple(z["policy_kwargs"]["net_arch"]),
             # SB3 DQN's fixed choices: global grad-norm clip 10, smooth L1 (= Huber, delta 1), plain DQN
-            # target, hard target copy, one environment.
-            "max_grad_norm": 10.0, "loss": "huber", "double_dqn": False, "tau": 1.0, "num_envs": 1}
+            # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment.
+            "max_grad_norm": 10.0, "loss": "huber", "double_dqn": False, "tau": 1.0, "num_envs": 1,
+            "learning_rate_final": None, "initializer": "fan_in_uniform"}
 
 
 SYSTEMS: dict[str, str] = {
@@ -97,14 +112,15 @@ class Protocol:
     """
 
     def __init__(self, seed: int, every: int = EVAL_EVERY, episodes: int = EVAL_EPISODES,
-                 confirm_episodes: int = CONFIRM_EPISODES):
+                 confirm_episodes: int = CONFIRM_EPISODES, env_id: str = ENV_ID, threshold: float = THRESHOLD):
         import gymnasium as gym
         from tfdqn.evaluation import evaluate
 
         self._evaluate = evaluate
         self.seed, self.every, self.episodes, self.confirm_episodes = seed, every, episodes, confirm_episodes
-        self.eval_env = gym.make(ENV_ID)
-        self.confirm_env = gym.make(ENV_ID)
+        self.env_id, self.threshold = env_id, threshold
+        self.eval_env = gym.make(env_id)
+        self.confirm_env = gym.make(env_id)
         self._eval_seeded = self._confirm_seeded = False
         self.next_eval = every
         self.evaluations: list[dict[str, float]] = []
@@ -137,13 +153,13 @@ class Protocol:
         self.evaluations.append(record)
         if result.mean > self.best_mean:  # ties keep the earliest
             self.best_mean, self.best_step, self.best_weights = result.mean, step, snapshot()
-        if self.stop_on_reward is None and result.mean >= THRESHOLD:
+        if self.stop_on_reward is None and result.mean >= self.threshold:
             # What tfdqn's StopOnReward(475, 100) would do: confirm on 100 fresh episodes, stop if confirmed.
             confirm = self._evaluate(policy, self.confirm_env, self.confirm_episodes,
                                      None if self._confirm_seeded else self.seed + 20_000)
             self._confirm_seeded = True
             self.confirmations.append({"step": step, "mean": confirm.mean})
-            if confirm.mean >= THRESHOLD:
+            if confirm.mean >= self.threshold:
                 self.stop_on_reward = {"step": step, "mean": confirm.mean, "train_seconds": record["train_seconds"]}
         self.eval_seconds += time.perf_counter() - t_in
 
@@ -156,14 +172,14 @@ class Protocol:
         import gymnasium as gym
 
         train_s = self.train_seconds(self.t_end)
-        solved = next((e for e in self.evaluations if e["mean"] >= THRESHOLD), None)
+        solved = next((e for e in self.evaluations if e["mean"] >= self.threshold), None)
         scores = {}
         for name, policy in (("final", final_policy),
                              ("best", make_policy(self.best_weights) if self.best_weights is not None else None)):
             if policy is None:
                 scores[name] = None
                 continue
-            env = gym.make(ENV_ID)
+            env = gym.make(self.env_id)
             r = self._evaluate(policy, env, FINAL_EPISODES, self.seed + 30_000)  # same episodes for both
             env.close()
             scores[name] = {"mean": r.mean, "std": r.std, "episodes": FINAL_EPISODES}
@@ -180,8 +196,11 @@ class Protocol:
 
 
 # ----- the systems (each runs in its own process) ------------------------------------------------------
-def run_tfdqn(seed: int, steps: int, zoo: bool) -> dict[str, Any]:
-    """tfdqn through its public API: Trainer + a Listener that drives the shared protocol."""
+def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
+              overrides: dict[str, Any] | None = None, preset: str | None = "auto") -> dict[str, Any]:
+    """tfdqn through its public API: Trainer + a Listener that drives the shared protocol. The config is
+    what the training command uses for `env_id` (defaults + the environment's preset; `preset=None`: the
+    plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace fields on top."""
     from tfdqn.cli import prepare_process
 
     prepare_process()
@@ -191,13 +210,18 @@ def run_tfdqn(seed: int, steps: int, zoo: bool) -> dict[str, Any]:
 
     tfdqn.configure_threads(1)
     t_imported = time.perf_counter()
-    config = tfdqn.DQNConfig().replace(seed=seed)  # the defaults as they are now
+    task = TASKS[env_id]
+    config = tfdqn.config_for_env(env_id, preset).replace(seed=seed)  # the defaults as they are now
     if zoo:
-        config = config.replace(**tfdqn_sb3_settings(steps))
+        config = config.replace(**tfdqn_sb3_settings(steps, env_id))
+    if overrides:
+        config = tfdqn.DQNConfig.from_dict({**config.to_dict(), **overrides})
     keras.utils.set_random_seed(seed)
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
-    protocol = Protocol(seed)
+    protocol = Protocol(seed, task["eval_every"], task["eval_episodes"], env_id=env_id, threshold=task["threshold"])
+    losses: list[float] = []
+    q_max: list[float] = []
 
     class ProtocolListener(tfdqn.Listener):
         def on_train_begin(self, logs=None):
@@ -205,6 +229,10 @@ def run_tfdqn(seed: int, steps: int, zoo: bool) -> dict[str, Any]:
 
         def on_step(self, step, logs=None):
             protocol.maybe_evaluate(step, agent.greedy, agent.q_network.get_weights)
+
+        def on_replay_end(self, logs=None):
+            losses.append(logs["loss"])
+            q_max.append(abs(logs["mean_q"]))
 
         def on_train_end(self, logs=None):
             protocol.stop(logs["step"])
@@ -220,12 +248,13 @@ def run_tfdqn(seed: int, steps: int, zoo: bool) -> dict[str, Any]:
 
     record = protocol.finish(make_policy, agent.greedy)
     record.update(import_seconds=t_imported - _T_START, gradient_steps=trainer.updates, config=config.to_dict(),
+                  max_loss=max(losses, default=None), max_abs_mean_q=max(q_max, default=None),
                   versions={"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _version("tensorflow")})
     return record
 
 
-def run_sb3(seed: int, steps: int) -> dict[str, Any]:
-    """Stable-Baselines3 DQN with RL-Zoo's CartPole settings; greedy evaluation straight from `q_net`."""
+def run_sb3(seed: int, steps: int, env_id: str = ENV_ID) -> dict[str, Any]:
+    """Stable-Baselines3 DQN with RL-Zoo's settings for `env_id`; greedy evaluation straight from `q_net`."""
     import copy
 
     import gymnasium as gym
@@ -237,8 +266,10 @@ def run_sb3(seed: int, steps: int) -> dict[str, Any]:
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     t_imported = time.perf_counter()
-    protocol = Protocol(seed)  # imports tfdqn.evaluation (and so TensorFlow): not counted in import_seconds
-    model = DQN("MlpPolicy", gym.make(ENV_ID), seed=seed, device="cpu", verbose=0, **RL_ZOO_CARTPOLE)
+    task = TASKS[env_id]
+    # Protocol imports tfdqn.evaluation (and so TensorFlow): not counted in import_seconds
+    protocol = Protocol(seed, task["eval_every"], task["eval_episodes"], env_id=env_id, threshold=task["threshold"])
+    model = DQN("MlpPolicy", gym.make(env_id), seed=seed, device="cpu", verbose=0, **task["zoo"])
 
     def greedy_of(q_net):
         @torch.no_grad()
@@ -269,7 +300,7 @@ def run_sb3(seed: int, steps: int) -> dict[str, Any]:
 
     record = protocol.finish(make_policy, live_policy)
     record.update(import_seconds=t_imported - _T_START, gradient_steps=int(model._n_updates),
-                  config={k: v for k, v in RL_ZOO_CARTPOLE.items()},
+                  config=dict(task["zoo"]),
                   versions={"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__})
     return record
 
@@ -352,15 +383,21 @@ def worker_main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--env", default=ENV_ID, choices=tuple(TASKS))
+    p.add_argument("--config", default=None, help="JSON object of DQNConfig fields overriding tfdqn's config")
+    p.add_argument("--no-preset", action="store_true", help="start from the plain DQNConfig defaults, not the "
+                                                            "environment's preset")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.system == "sb3_zoo":
-        record = run_sb3(args.seed, args.steps)
+        record = run_sb3(args.seed, args.steps, args.env)
     elif args.system == "tutorial":
         record = run_tutorial(args.seed, args.steps)
     else:
-        record = run_tfdqn(args.seed, args.steps, zoo=args.system == "tfdqn_zoo")
-    record.update(system=args.system, seed=args.seed, step_budget=args.steps,
+        record = run_tfdqn(args.seed, args.steps, zoo=args.system == "tfdqn_zoo", env_id=args.env,
+                           overrides=json.loads(args.config) if args.config else None,
+                           preset=None if args.no_preset else "auto")
+    record.update(system=args.system, env_id=args.env, seed=args.seed, step_budget=args.steps,
                   process_seconds=time.perf_counter() - _T_START)
     args.out.write_text(json.dumps(record, indent=1, default=_json_default), encoding="utf-8")
     return 0
@@ -422,32 +459,50 @@ def _median_or_inf(values: list[float | None]) -> float | None:
     return None if math.isinf(m) else m
 
 
-def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per-system medians and counts from the raw runs."""
+def _none_if_inf(interval: tuple[float, float]) -> list[float | None]:
+    return [None if math.isinf(v) else v for v in interval]
+
+
+def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[str, dict[str, Any]]:
+    """Per-system medians (with bootstrap 95% intervals) and counts (with Wilson intervals) from the raw runs."""
+    from tfdqn import stats
+
     out: dict[str, dict[str, Any]] = {}
     for system in SYSTEMS:
         rs = sorted((r for r in runs if r["system"] == system), key=lambda r: r["seed"])
         if not rs:
             continue
+        sps = [r["train_steps_per_s"] for r in rs]
         s: dict[str, Any] = {"runs": len(rs),
-                             "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
+                             "median_train_steps_per_s": statistics.median(sps),
+                             "ci_train_steps_per_s": list(stats.bootstrap_ci(sps)),
                              "median_process_seconds": statistics.median(r["process_seconds"] for r in rs),
                              "median_import_seconds": statistics.median(r["import_seconds"] for r in rs)}
         if system in LEARNERS:
             best = [r["best_100"]["mean"] if r.get("best_100") else None for r in rs]
             final = [r["final_100"]["mean"] if r.get("final_100") else None for r in rs]
+            steps = [r["solved_step"] for r in rs]
+            seconds = [r["solved_train_seconds"] for r in rs]
+            n_best = sum(b is not None and b >= threshold for b in best)
+            n_final = sum(f is not None and f >= threshold for f in final)
             s.update(
-                solved=sum(r["solved_step"] is not None for r in rs),
-                median_solved_step=_median_or_inf([r["solved_step"] for r in rs]),
-                median_solved_seconds=_median_or_inf([r["solved_train_seconds"] for r in rs]),
+                solved=sum(v is not None for v in steps), solved_steps=steps, solved_seconds=seconds,
+                median_solved_step=_median_or_inf(steps), ci_solved_step=_none_if_inf(stats.bootstrap_ci(steps)),
+                max_solved_step=None if any(v is None for v in steps) else max(steps),
+                median_solved_seconds=_median_or_inf(seconds),
+                ci_solved_seconds=_none_if_inf(stats.bootstrap_ci(seconds)),
                 median_train_seconds=statistics.median(r["train_seconds"] for r in rs),
-                best_ge_threshold=sum(b is not None and b >= THRESHOLD for b in best),
-                final_ge_threshold=sum(f is not None and f >= THRESHOLD for f in final),
+                best_ge_threshold=n_best, ci_best_rate=list(stats.wilson_ci(n_best, len(rs))),
+                final_ge_threshold=n_final, ci_final_rate=list(stats.wilson_ci(n_final, len(rs))),
+                best_100=best, final_100=final,
                 median_best_100=statistics.median(b for b in best if b is not None) if any(
                     b is not None for b in best) else None,
                 median_final_100=statistics.median(f for f in final if f is not None) if any(
                     f is not None for f in final) else None,
-                median_stop_step=_median_or_inf([(r.get("stop_on_reward") or {}).get("step") for r in rs]))
+                ci_final_100=list(stats.bootstrap_ci([f for f in final if f is not None])) if any(
+                    f is not None for f in final) else None,
+                median_stop_step=_median_or_inf([(r.get("stop_on_reward") or {}).get("step") for r in rs]),
+                max_loss=max((r.get("max_loss") or 0.0) for r in rs))
         out[system] = s
     return out
 
@@ -460,95 +515,161 @@ def _ratio(a, b) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
-def targets(summary: dict[str, dict[str, Any]]) -> list[tuple[str, bool | None, str]]:
-    """(target, met?, figures) for each of the issue's targets that the runs can decide."""
-    out = []
+def _ci(interval, fmt: str = ",.0f") -> str:
+    from tfdqn import stats
+
+    if interval is None:
+        return "-"
+    return stats.fmt_interval(tuple(math.inf if v is None else v for v in interval), fmt)
+
+
+def _rate_target(name: str, k: int, n: int, need: int, ci: list[float]) -> tuple[str, bool, str, str]:
+    """A "k of n seeds" target: met on these seeds when k >= need; the Wilson interval supports a rate of at
+    least need/n only when its lower bound reaches it."""
+    from tfdqn import stats
+
+    rate = need / n if n else 1.0
+    return (name, k >= need, stats.verdict(tuple(ci), rate, "higher"),
+            f"{k}/{n} seeds; 95% interval of the rate [{ci[0]:.2f}, {ci[1]:.2f}] (target rate {rate:.2f})")
+
+
+def _ratio_target(name: str, a: dict[str, Any], b: dict[str, Any], what: str, limit: float, fmt: str = ",.0f",
+                  unit: str = "", note: str = "") -> tuple[str, bool, str, str]:
+    """A "median of a <= limit x median of b" target on `what` ("step" or "seconds"): the ratio of medians and
+    its bootstrap interval (each system resampled on its own)."""
+    from tfdqn import stats
+
+    values, median = {"step": ("solved_steps", "median_solved_step"),
+                      "seconds": ("solved_seconds", "median_solved_seconds")}[what]
+    ci = stats.ratio_ci(a[values], b[values])
+    r = _ratio(a[median], b[median])
+    met = a[median] is not None and (b[median] is None or r <= limit)
+    return (name, met, stats.verdict(ci, limit, "lower"),
+            f"{_f(a[median], fmt, 'not solved')}{unit} vs {_f(b[median], fmt, 'not solved')}{unit} ({_f(r, '.2f')}x; "
+            f"95% interval of the ratio {_ci(ci, '.2f')}{note})")
+
+
+def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
+            budget: int | None = None) -> list[tuple[str, bool | None, str, str]]:
+    """(target, met on these seeds?, what the 95% interval supports: met/missed/undecided, figures) for each
+    of the robust-learning issue's targets that the runs can decide."""
+    from tfdqn import stats
+
+    out: list[tuple[str, bool | None, str, str]] = []
     t1, sb, t3, tut = (summary.get(k) for k in ("tfdqn_default", "sb3_zoo", "tfdqn_zoo", "tutorial"))
-    if t3 and sb:
-        r = _ratio(t3["median_train_steps_per_s"], sb["median_train_steps_per_s"])
-        out.append(("equal settings: tfdqn train-only env steps/s >= 2x SB3's", r >= 2.0,
-                    f"{r:.2f}x ({t3['median_train_steps_per_s']:,.0f} vs {sb['median_train_steps_per_s']:,.0f} "
-                    f"env steps/s)" + ("" if r >= 2.0 else f"; short of 2x by {100 * (1 - r / 2):.0f}%")))
-    if t1 and sb:
-        a, b = t1["median_solved_step"], sb["median_solved_step"]
-        met = a is not None and (b is None or a < b)
-        out.append(("tfdqn defaults solve in fewer median env steps than SB3 tuned", met,
-                    f"{_f(a, none='not solved')} vs {_f(b, none='not solved')}"
-                    + (f" ({_ratio(a, b):.2f}x)" if a is not None and b is not None else "")))
-        a, b = t1["median_solved_seconds"], sb["median_solved_seconds"]
-        met = a is not None and (b is None or a < b)
-        out.append(("tfdqn defaults solve in fewer median train-only wall seconds than SB3 tuned", met,
-                    f"{_f(a, '.1f', 'not solved')} s vs {_f(b, '.1f', 'not solved')} s"
-                    + (f" ({_ratio(a, b):.2f}x)" if a is not None and b is not None else "")))
-        a, b = t1["best_ge_threshold"], sb["best_ge_threshold"]
-        out.append(("tfdqn defaults: best saved policy >= 475 on 100 episodes in more seeds than SB3 tuned",
-                    a > b, f"{a}/{t1['runs']} vs {b}/{sb['runs']}" + (
-                        "; a tie at the ceiling (every seed of both), so 'more' cannot be met"
-                        if a == b == t1["runs"] == sb["runs"] else "" if a > b else f"; short by {b - a + 1} seed(s)")))
-    if tut and t1:
-        r = _ratio(tut["median_train_steps_per_s"], t1["median_train_steps_per_s"])
-        out.append(("tutorial-style loop throughput, as a ratio to tfdqn defaults' (reported, no target)", None,
-                    f"{r:.4f}x ({tut['median_train_steps_per_s']:,.1f} vs {t1['median_train_steps_per_s']:,.0f} "
-                    f"env steps/s: tfdqn is {1 / r:,.0f}x faster)"))
+    th = TASKS[env_id]["threshold"]
+    if env_id == "CartPole-v1":
+        if t3 and sb:
+            out.append(_ratio_target("equal settings: tfdqn at RL-Zoo settings within 1.25x SB3's median env steps "
+                                     "to solve", t3, sb, "step", 1.25))
+        if t1:
+            m, ci = t1["median_solved_step"], t1["ci_solved_step"]
+            out.append(("defaults: median env steps to the first evaluation >= 475 <= 8,000",
+                        m is not None and m <= 8_000, stats.verdict(tuple(math.inf if v is None else v for v in ci),
+                                                                    8_000, "lower"),
+                        f"median {_f(m, none='not solved')}, 95% interval {_ci(ci)}"))
+            mx = t1["max_solved_step"]
+            out.append(("defaults: every seed's first evaluation >= 475 within 20,000 env steps",
+                        mx is not None and mx <= 20_000, "-",
+                        f"slowest seed {_f(mx, none='not solved in the budget')} (a maximum over the seeds run: no "
+                        "interval)"))
+            out.append(_rate_target("defaults: best.keras >= 475 on 100 fresh episodes in 10/10 seeds",
+                                    t1["best_ge_threshold"], t1["runs"], t1["runs"], t1["ci_best_rate"]))
+            name = f"defaults: final policy after {budget or BUDGET:,} steps (no early stop) >= 475 in >= 9/10"
+            k, n = t1["final_ge_threshold"], t1["runs"]
+            row = _rate_target(name, k, n, math.ceil(0.9 * n), t1["ci_final_rate"])
+            if sb:
+                row = row[:3] + (row[3] + f"; SB3 RL-Zoo {sb['final_ge_threshold']}/{sb['runs']}",)
+            out.append(row)
+        if t1 and sb:
+            out.append(_ratio_target("defaults: median train-only seconds to solve <= 0.5x SB3 RL-Zoo's", t1, sb,
+                                     "seconds", 0.5, ".1f", " s"))
+        if t3 and sb:
+            ratio = _ratio(t3["median_train_steps_per_s"], sb["median_train_steps_per_s"])
+            lo = _ratio(t3["ci_train_steps_per_s"][0], sb["ci_train_steps_per_s"][1])
+            out.append(("equal settings: tfdqn train-only env steps/s >= 2x SB3's", ratio >= 2.0,
+                        "met" if lo is not None and lo >= 2.0 else "undecided",
+                        f"{ratio:.2f}x ({t3['median_train_steps_per_s']:,.0f} vs {sb['median_train_steps_per_s']:,.0f} "
+                        f"env steps/s; the ratio of the intervals' facing ends is {_f(lo, '.2f')}x)"))
+        if tut and t1:
+            r = _ratio(tut["median_train_steps_per_s"], t1["median_train_steps_per_s"])
+            out.append(("tutorial-style loop throughput, as a ratio to tfdqn defaults' (reported, no target)", None, "-",
+                        f"{r:.4f}x ({tut['median_train_steps_per_s']:,.1f} vs {t1['median_train_steps_per_s']:,.0f} "
+                        f"env steps/s: tfdqn is {1 / r:,.0f}x faster)"))
+    else:
+        if t1:
+            n = t1["runs"]
+            out.append(_rate_target(f"defaults: best.keras >= {th:g} on 100 fresh episodes in >= 8/10 seeds",
+                                    t1["best_ge_threshold"], n, math.ceil(0.8 * n), t1["ci_best_rate"]))
+            out.append(_rate_target(f"defaults: final policy >= {th:g} in >= 7/10 seeds",
+                                    t1["final_ge_threshold"], n, math.ceil(0.7 * n), t1["ci_final_rate"]))
+        if t1 and sb:
+            out.append(_ratio_target(f"defaults: median env steps to the first evaluation >= {th:g} below SB3 "
+                                     "RL-Zoo's", t1, sb, "step", 1.0, note=f"; SB3 over {sb['runs']} seeds"))
     return out
 
 
 def render_report(result: dict[str, Any]) -> str:
-    """The Markdown report of a cartpole benchmark result (see `scripts/benchmark.py --suite cartpole`)."""
+    """The Markdown report of a side-by-side benchmark result (`scripts/benchmark.py --suite cartpole` or
+    `--suite lunarlander`)."""
+    from tfdqn import stats  # noqa: F401  (intervals below)
+
+    env_id = result.get("env_id", ENV_ID)
+    task = TASKS[env_id]
+    th = task["threshold"]
     runs, summary = result["runs"], result["summary"]
-    lines = ["# CartPole-v1: tfdqn vs Stable-Baselines3 vs a tutorial-style loop", "",
+    title = {"CartPole-v1": "tfdqn vs Stable-Baselines3 vs a tutorial-style loop"}.get(env_id,
+                                                                                       "tfdqn vs Stable-Baselines3")
+    lines = [f"# {env_id}: {title}", "",
              f"Produced by `{result['command']}` on {result['date']}, "
              f"{result['seeds_done']} seed(s) ({result['seeds_requested']} requested), "
              f"step budget {result['step_budget']:,} env steps per run; {result['duration_seconds'] / 60:.1f} minutes "
              "in all.", "",
              f"Machine: {result['machine']}. Each run is a fresh process (its import included) with one thread "
              "(`OMP_NUM_THREADS=1`, `MKL_NUM_THREADS=1`, `torch.set_num_threads(1)` / "
-             "`tfdqn.configure_threads(1)`); runs are interleaved (for each seed, every system in turn) so "
-             "that drift in the machine's load hits all systems alike. Ratios are of medians measured in this "
-             "same run.", "",
-             "Protocol, the same for every learner: a greedy evaluation of 20 episodes every 1,000 env steps on "
-             "a separate CartPole-v1 seeded once (seed + 10,000), with `tfdqn.evaluation.evaluate`; **solved** = "
-             "first evaluation mean >= 475; *train-only* time excludes the evaluations; no early stop (the whole "
-             "budget runs); at the end the best evaluated policy (highest evaluation mean, earliest on ties) and "
-             "the final policy are each evaluated on the same 100 fresh episodes (seed + 30,000).", "",
-             "## Summary (medians over seeds)", "",
+             "`tfdqn.configure_threads(1)`); runs are interleaved (seed by seed, every system in turn"
+             + (f", {result['jobs']} at a time so each has one of the cores" if result.get("jobs", 1) > 1 else "")
+             + ") so that drift in the machine's load hits all systems alike. Ratios are of medians measured "
+             "in this same run.", "",
+             f"Protocol, the same for every learner: a greedy evaluation of {task['eval_episodes']} episodes every "
+             f"{task['eval_every']:,} env steps on a separate {env_id} seeded once (seed + 10,000), with "
+             f"`tfdqn.evaluation.evaluate`; **solved** = first evaluation mean >= {th:g}; *train-only* time excludes "
+             "the evaluations; no early stop (the whole budget runs); at the end the best evaluated policy (highest "
+             "evaluation mean, earliest on ties) and the final policy are each evaluated on the same 100 fresh "
+             "episodes (seed + 30,000).", "",
+             "Intervals: 95%, percentile bootstrap over seeds (10,000 resamples) for medians and ratios of medians "
+             "(an unsolved run counts as worse than any solve, so a bound can be 'not solved'); Wilson score "
+             "intervals for k-of-n rates. A target is called **met** only where the whole interval is on the good "
+             "side of it.", "",
+             "## Summary (medians over seeds, 95% intervals in brackets)", "",
              "| system | solved | env steps to solve | train-only s to solve | train-only env steps/s | "
-             "best policy, 100 ep. | best >= 475 | final policy, 100 ep. | final >= 475 | process s (import s) |",
+             f"best policy, 100 ep. | best >= {th:g} | final policy, 100 ep. | final >= {th:g} | process s (import s) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for system, s in summary.items():
         if system in LEARNERS:
-            lines.append(f"| {SYSTEMS[system]} | {s['solved']}/{s['runs']} | {_f(s['median_solved_step'], none='not solved')} | "
-                         f"{_f(s['median_solved_seconds'], '.1f', 'not solved')} | {s['median_train_steps_per_s']:,.0f} | "
-                         f"{_f(s['median_best_100'], '.1f')} | {s['best_ge_threshold']}/{s['runs']} | "
-                         f"{_f(s['median_final_100'], '.1f')} | {s['final_ge_threshold']}/{s['runs']} | "
-                         f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |")
+            lines.append(
+                f"| {SYSTEMS[system]} | {s['solved']}/{s['runs']} | {_f(s['median_solved_step'], none='not solved')} "
+                f"{_ci(s.get('ci_solved_step'))} | {_f(s['median_solved_seconds'], '.1f', 'not solved')} "
+                f"{_ci(s.get('ci_solved_seconds'), '.1f')} | {s['median_train_steps_per_s']:,.0f} | "
+                f"{_f(s['median_best_100'], '.1f')} | {s['best_ge_threshold']}/{s['runs']} | "
+                f"{_f(s['median_final_100'], '.1f')} {_ci(s.get('ci_final_100'), '.1f')} | "
+                f"{s['final_ge_threshold']}/{s['runs']} | "
+                f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |")
         else:
             lines.append(f"| {SYSTEMS[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
                          f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | {s['median_process_seconds']:.1f} "
                          f"({s['median_import_seconds']:.1f}) |")
-    lines += ["", "A median over runs that did not all solve counts an unsolved run as worse than any solved one "
-              "('not solved' when that is the median).", "", "## Targets", "", "| target | met | figures |",
-              "| --- | --- | --- |"]
-    for name, met, figures in targets(summary):
-        lines.append(f"| {name} | {'-' if met is None else ('**yes**' if met else '**no**')} | {figures} |")
-    lines += ["", "Ratios tfdqn / SB3 (medians):", ""]
-    t1, sb, t3 = (summary.get(k) for k in ("tfdqn_default", "sb3_zoo", "tfdqn_zoo"))
-    if sb:
-        for label, key, fmt in (("train-only env steps/s", "median_train_steps_per_s", ".2f"),
-                                ("env steps to solve", "median_solved_step", ".2f"),
-                                ("train-only seconds to solve", "median_solved_seconds", ".2f"),
-                                ("best policy, 100 episodes", "median_best_100", ".3f"),
-                                ("final policy, 100 episodes", "median_final_100", ".3f"),
-                                ("process seconds", "median_process_seconds", ".2f")):
-            cells = []
-            for name, s in (("tfdqn defaults", t1), ("tfdqn RL-Zoo settings", t3)):
-                if s:
-                    cells.append(f"{name} / SB3: {_f(_ratio(s.get(key), sb.get(key)), fmt)}")
-            lines.append(f"- {label}: " + "; ".join(cells))
+    lines += ["", "## Targets", "", "| target | on these seeds | the 95% interval says | figures |",
+              "| --- | --- | --- | --- |"]
+    for name, met, verdict, figures in targets(summary, env_id, result.get("step_budget")):
+        on_seeds = "-" if met is None else ("**yes**" if met else "**no**")
+        lines.append(f"| {name} | {on_seeds} | {verdict} | {figures} |")
+    t1 = summary.get("tfdqn_default")
     if t1 and t1.get("median_stop_step") is not None:
-        lines += ["", f"tfdqn defaults with `StopOnReward(475, 100)` (a 100-episode confirmation, seed + 20,000) "
+        lines += ["", f"tfdqn defaults with `StopOnReward({th:g}, 100)` (a 100-episode confirmation, seed + 20,000) "
                       f"would have stopped at a median of {t1['median_stop_step']:,.0f} env steps."]
-    lines += ["", "![curves](cartpole_curves.png)", "", "## Per seed", ""]
+    curves = result.get("curves_file", "cartpole_curves.png")
+    lines += ["", f"![curves]({curves})", "", "## Per seed", ""]
     for system in SYSTEMS:
         rs = sorted((r for r in runs if r["system"] == system), key=lambda r: r["seed"])
         if not rs:
@@ -557,7 +678,8 @@ def render_report(result: dict[str, Any]) -> str:
         if system in LEARNERS:
             lines += ["| seed | env steps to solve | train-only s to solve | StopOnReward would stop at | "
                       "train-only env steps/s | train-only s | evaluation s | best eval (step) | best, 100 ep. | "
-                      "final, 100 ep. | process s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                      "final, 100 ep. | max loss | process s |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
             for r in rs:
                 stop = (r.get("stop_on_reward") or {}).get("step")
                 best = r.get("best_100") or {}
@@ -567,10 +689,9 @@ def render_report(result: dict[str, Any]) -> str:
                     f"{_f(stop)} | {r['train_steps_per_s']:,.0f} | {r['train_seconds']:.1f} | {r['eval_seconds']:.1f} | "
                     f"{_f(r['best_eval_mean'], '.1f')} ({_f(r['best_eval_step'])}) | "
                     f"{_f(best.get('mean'), '.1f')} ± {_f(best.get('std'), '.1f')} | "
-                    f"{_f(final.get('mean'), '.1f')} ± {_f(final.get('std'), '.1f')} | {r['process_seconds']:.1f} |")
-            solved = [r["solved_step"] for r in rs]
-            lines += ["", f"Median env steps to solve {_f(_median_or_inf(solved), none='not solved')}, train-only "
-                          f"seconds to solve {_f(_median_or_inf([r['solved_train_seconds'] for r in rs]), '.1f', 'not solved')}.", ""]
+                    f"{_f(final.get('mean'), '.1f')} ± {_f(final.get('std'), '.1f')} | "
+                    f"{_f(r.get('max_loss'), ',.1f')} | {r['process_seconds']:.1f} |")
+            lines.append("")
         else:
             lines += ["| seed | env steps | seconds | env steps/s | process s |", "| --- | --- | --- | --- | --- |"]
             for r in rs:
@@ -579,15 +700,16 @@ def render_report(result: dict[str, Any]) -> str:
             lines.append("")
     lines += ["## Settings", ""] + [f"- {line}" for line in result.get("settings_notes", [])]
     if result.get("load_averages"):
-        lines += ["", "1-minute load average at the start and after each seed (2 cores; another process's work "
-                      "shared the machine): " + ", ".join(f"{x:.2f}" for x in result["load_averages"]) + "."]
+        lines += ["", "1-minute load average at the start and after each seed (2 cores): "
+                  + ", ".join(f"{x:.2f}" for x in result["load_averages"]) + "."]
     if result.get("notes"):
         lines += ["", "## Notes", ""] + list(result["notes"])
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
+def plot_curves(runs: list[dict[str, Any]], path: Path, env_id: str = ENV_ID) -> None:
     """Evaluation mean vs env steps and vs train-only seconds: median line and 25-75% band per system."""
+    task = TASKS[env_id]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -603,7 +725,7 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
             continue
         label = f"{SYSTEMS[system]} (n={len(rs)})"
         by_step = [([e["step"] for e in r["evaluations"]], [e["mean"] for e in r["evaluations"]]) for r in rs]
-        grid = np.arange(EVAL_EVERY, max(max(xs) for xs, _ in by_step) + 1, EVAL_EVERY)
+        grid = np.arange(task["eval_every"], max(max(xs) for xs, _ in by_step) + 1, task["eval_every"])
         med, lo, hi = band(by_step, grid)
         axes[0].plot(grid, med, color=colors[system], label=label)
         axes[0].fill_between(grid, lo, hi, color=colors[system], alpha=0.2)
@@ -613,12 +735,15 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
         axes[1].plot(tgrid, med, color=colors[system], label=label)
         axes[1].fill_between(tgrid, lo, hi, color=colors[system], alpha=0.2)
     for ax, xlabel in zip(axes, ("env steps", "train-only wall seconds (evaluations excluded)")):
-        ax.axhline(THRESHOLD, color="grey", linestyle="--", linewidth=0.8)
+        ax.axhline(task["threshold"], color="grey", linestyle="--", linewidth=0.8)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("greedy evaluation mean (20 episodes)")
-        ax.set_ylim(0, 520)
+        ax.set_ylabel(f"greedy evaluation mean ({task['eval_episodes']} episodes)")
+        if env_id == "CartPole-v1":
+            ax.set_ylim(0, 520)
+        else:
+            ax.set_ylim(-400, 320)
         ax.grid(alpha=0.3)
-    axes[0].set_title("CartPole-v1: evaluation mean vs env steps (median, 25-75%)")
+    axes[0].set_title(f"{env_id}: evaluation mean vs env steps (median, 25-75%)")
     axes[1].set_title("... vs train-only wall seconds (last value carried forward)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)

@@ -37,6 +37,12 @@ ATARI_DEFAULTS = {
     "epsilon_start": 1.0,
     "epsilon_end": 0.01,
     "epsilon_decay_steps": 1_000_000,
+    # RL-Zoo's choices (SB3 DQN): plain DQN target, hard target copy, PyTorch's default initialisation
+    "initializer": "fan_in_uniform",
+    "double_dqn": False,
+    "tau": 1.0,
+    "loss": "huber",
+    "learning_rate_final": None,
 }
 
 

@@ -1,6 +1,8 @@
-"""Train DQN on CartPole-v1 until a confirmed solve, and leave the evidence under results/cartpole/.
+"""Train DQN on CartPole-v1 (or any discrete-action Gymnasium environment with vector observations, e.g.
+LunarLander-v3) until a confirmed solve, and leave the evidence under results/<env>/ (results/cartpole/).
 
-Writes: metrics.csv, evaluations.csv, learning_curve.png, best.keras (+ best.json), last.keras,
+The config is the defaults plus the preset registered for the environment (`tfdqn.PRESETS`; printed at the
+start), then `--config`, then the flags. Writes: metrics.csv, evaluations.csv, learning_curve.png, best.keras (+ best.json), last.keras,
 config.json, summary.json (best.keras greedily on 100 fresh episodes), untrained.gif and trained.gif,
 and state/ (the full training state, for --resume).
 """
@@ -20,16 +22,27 @@ from tfdqn.runs import add_run_flags  # noqa: E402
 DEFAULT_OUT = Path("results/cartpole")
 
 
+def default_out(env_id: str) -> Path:
+    """results/<the id's name, lower case, without its version>: results/cartpole, results/lunarlander."""
+    name = env_id.split("/")[-1].rsplit("-v", 1)[0]
+    return Path("results") / ("".join(c for c in name.lower() if c.isalnum()) or "run")
+
+
 def parse_args(argv: list[str] | None = None):
     p = ArgumentParser(description="Train a DQN on CartPole-v1 (or another discrete-action environment) "
                                    "and write metrics, plots, the best model and GIFs to --out.")
-    p.add_argument("--steps", type=positive_int, default=50_000,
+    p.add_argument("--steps", type=positive_int, default=None,
                    help="total environment-step budget (a resumed run counts the steps already done); "
-                        "training stops earlier once solved (default 50000)")
+                        "training stops earlier once solved (default: the budget the environment's config was "
+                        "measured with, tfdqn.BUDGETS: 50000 for CartPole-v1, 100000 for LunarLander-v3; else 50000)")
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default 0)")
     p.add_argument("--out", type=Path, default=None,
-                   help=f"output directory (default {DEFAULT_OUT}, or the --resume directory)")
+                   help=f"output directory (default results/<env name>: {DEFAULT_OUT} for CartPole-v1, "
+                        "results/lunarlander for LunarLander-v3; or the --resume directory)")
     p.add_argument("--env", default=None, help="Gymnasium environment id (default CartPole-v1)")
+    p.add_argument("--preset", default="auto",
+                   help="hyperparameter preset: 'auto' (default: the one registered for --env, if any), 'none' "
+                        "(the plain DQNConfig defaults) or a name from tfdqn.PRESETS")
     p.add_argument("--config", type=Path, default=None,
                    help="JSON file of DQNConfig fields overriding the defaults (e.g. a config.json)")
     p.add_argument("--num-envs", type=positive_int, default=None,
@@ -63,10 +76,24 @@ def build_config(args, tfdqn):
                                  f"not {value}")
         return config
     fields = read_config_file(args.config) if args.config is not None else {}
-    fields.update(env_id=args.env or "CartPole-v1", seed=0 if args.seed is None else args.seed)
+    fields.update(seed=0 if args.seed is None else args.seed)
     if args.num_envs is not None:
         fields["num_envs"] = args.num_envs
-    return tfdqn.DQNConfig.from_dict(fields)
+    env_id = args.env or fields.pop("env_id", "CartPole-v1")
+    fields.pop("env_id", None)
+    preset = None if args.preset == "none" else args.preset
+    return tfdqn.config_for_env(env_id, preset, **fields)
+
+
+def describe_config(args, config, tfdqn) -> str:
+    """One line saying where the run's hyperparameters come from."""
+    if args.resume is not None:
+        return f"config: the saved one of {args.resume} ({config.env_id})"
+    name = tfdqn.preset_for_env(config.env_id) if args.preset == "auto" else (
+        None if args.preset == "none" else args.preset)
+    parts = ["DQNConfig defaults"] + ([f"preset {name!r}"] if name else []) + (
+        [f"--config {args.config}"] if args.config else [])
+    return f"config for {config.env_id}: {' + '.join(parts)}"
 
 
 def main() -> int:
@@ -85,10 +112,13 @@ def main() -> int:
 
         tf.config.experimental.enable_op_determinism()
     config = build_config(args, tfdqn)
-    out: Path = args.out or args.resume or DEFAULT_OUT
+    if args.steps is None:
+        args.steps = tfdqn.budget_for_env(config.env_id)
+    out: Path = args.out or args.resume or default_out(config.env_id)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    env = tfdqn.make_vec_env(config.env_id, config.num_envs)
+    env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
+    print(describe_config(args, config, tfdqn), file=sys.stderr)
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     write_json(out / "config.json", config.to_dict())
     if not args.no_gif and args.resume is None:
@@ -112,8 +142,8 @@ def main() -> int:
     finally:
         env.close()
 
-    first_solved = next((int(r["step"]) for r in periodic_evaluations(out)
-                         if float(r["mean_return"]) >= args.threshold), None)
+    first_solved = None if args.threshold is None else next(
+        (int(r["step"]) for r in periodic_evaluations(out) if float(r["mean_return"]) >= args.threshold), None)
     finish_run(out, agent, checkpoint, config, end, args, START, gif=not args.no_gif,
                extra={"resumed": args.resume is not None, "first_evaluation_at_threshold_step": first_solved})
     return 0

@@ -42,6 +42,12 @@ PIXEL_DEFAULTS = {
     "epsilon_start": 1.0,
     "epsilon_end": 0.02,
     "epsilon_decay_steps": 20_000,
+    # measured (README) before the general defaults changed; pinned so the pixel result still describes it
+    "initializer": "he",
+    "double_dqn": False,
+    "tau": 1.0,
+    "loss": "huber",
+    "learning_rate_final": None,
 }
 
 

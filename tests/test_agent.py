@@ -32,7 +32,8 @@ def test_builder_shapes_and_errors():
     assert isinstance(net, keras.Sequential)
     assert net.output_shape == (None, 3)
     assert [layer.units for layer in net.layers] == [16, 8, 3]
-    assert net.layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
+    assert net.layers[0].kernel_initializer.__class__.__name__ == "RandomUniform"  # fan_in_uniform default
+    assert build_q_network((4,), 3, (16,), initializer="he").layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
     with pytest.raises(EnvError, match="not a flat vector"):
         build_q_network((84, 84), 2)
     with pytest.raises(EnvError, match=r"\(84, 84, 4\) is an image; the MLP Q-network takes a flat vector"):
@@ -74,7 +75,7 @@ def test_learn_fits_fixed_targets_without_retracing(jit):
 
 
 def test_target_network_changes_only_on_update():
-    agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, DQNConfig(batch_size=8, buffer_size=8))
+    agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, DQNConfig(batch_size=8, buffer_size=8, tau=1.0))
     before = [w.copy() for w in agent.target_network.get_weights()]
     agent.learn(_random_batch(np.random.default_rng(0), 5, 8))
     for a, b in zip(before, agent.target_network.get_weights()):

@@ -32,6 +32,17 @@ def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tens
     return rewards + gamma * (1.0 - terminated) * next_v
 
 
+def learning_rate_schedule(config: DQNConfig) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """Adam's learning rate: constant, or linear from `learning_rate` to `learning_rate_final` over
+    `learning_rate_decay_steps` env steps of updates, counted in gradient steps at the config's update
+    ratio (the optimizer's own step counter drives it, inside the compiled update)."""
+    if config.learning_rate_final is None:
+        return config.learning_rate
+    decay = max(1, round(config.learning_rate_decay_steps * config.gradient_steps / config.train_freq))
+    return keras.optimizers.schedules.PolynomialDecay(config.learning_rate, decay, config.learning_rate_final,
+                                                      power=1.0)
+
+
 class DQNAgent:
     """The learner: owns the networks and the optimizer; knows nothing of environments' loops or files.
 
@@ -44,7 +55,7 @@ class DQNAgent:
         self.n_actions = int(n_actions)
         self.q_network = q_network
         self.target_network = clone_network(q_network)
-        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate,
+        self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
                                                global_clipnorm=config.max_grad_norm)
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
@@ -59,7 +70,7 @@ class DQNAgent:
         """Build the default Q-network for these spaces (checked: Discrete actions, Box observations)."""
         check_spaces(observation_space, action_space, config.env_id)
         net = build_q_network(observation_space.shape, int(action_space.n), config.hidden_sizes,
-                              conv_layers=config.conv_layers)
+                              conv_layers=config.conv_layers, initializer=config.initializer)
         return cls(net, int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------
@@ -84,24 +95,28 @@ class DQNAgent:
 
     # ----- learning -----------------------------------------------------------------------------------
     def learn(self, batch: Batch) -> dict[str, float]:
-        """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns mean loss and mean Q."""
+        """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns the mean loss, the mean
+        Q-value of the actions taken and the largest |Q| of those over all the steps (`max_abs_q`)."""
         if batch.actions.ndim == 1:
             batch = Batch(*(a[None] for a in batch))
-        loss, mean_q = self._learn_fn(batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminated)
+        loss, mean_q, max_abs_q = self._learn_fn(batch.obs, batch.actions, batch.rewards, batch.next_obs,
+                                                 batch.terminated)
         if self._numpy is not None:
             self._numpy.sync()
-        return {"loss": float(loss), "mean_q": float(mean_q)}
+        return {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
 
     def _learn_many(self, obs, actions, rewards, next_obs, terminated):
         steps = tf.shape(actions)[0]
         loss_sum = tf.constant(0.0)
         q_sum = tf.constant(0.0)
+        q_max = tf.constant(0.0)
         for i in tf.range(steps):
-            loss, mean_q = self._gradient_step(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
+            loss, mean_q, max_abs_q = self._gradient_step(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
             loss_sum += loss
             q_sum += mean_q
+            q_max = tf.maximum(q_max, max_abs_q)
         n = tf.cast(steps, tf.float32)
-        return loss_sum / n, q_sum / n
+        return loss_sum / n, q_sum / n, q_max
 
     def _gradient_step(self, obs, actions, rewards, next_obs, terminated):
         obs = tf.cast(obs, tf.float32)
@@ -116,7 +131,7 @@ class DQNAgent:
             loss = _loss(y - q_taken, self.config.loss)
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return loss, tf.reduce_mean(q_taken)
+        return loss, tf.reduce_mean(q_taken), tf.reduce_max(tf.abs(q_taken))
 
     def update_target(self) -> None:
         """Hard copy (tau=1) or Polyak step `target <- tau*online + (1-tau)*target`."""

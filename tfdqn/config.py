@@ -13,13 +13,20 @@ from tfdqn.errors import ConfigError
 from tfdqn.validation import check_exploration, invalid, is_int, is_real, plain_scalars
 
 LOSSES = ("huber", "mse")
+INITIALIZERS = ("fan_in_uniform", "he")
+"""Weight initialisation schemes (see `tfdqn.networks`): "fan_in_uniform" draws kernels and biases from
+U(+-1/sqrt(fan_in)), PyTorch's `nn.Linear`/`nn.Conv2d` default; "he" is He-normal hidden kernels, a
+Glorot-uniform output kernel and zero biases (Keras's usual choice, ~2.45x larger per layer)."""
 NATURE_CONV_LAYERS: tuple[tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2), (64, 3, 1))
 """(filters, kernel_size, stride) of the convolutions of Mnih et al. (2015), "Human-level control"."""
 
 
 @dataclass(frozen=True)
 class DQNConfig:
-    """Hyperparameters of a DQN run. Defaults are the CartPole-v1 setting measured in DESIGN.md.
+    """Hyperparameters of a DQN run. The defaults are the general-purpose setting (measured on LunarLander-v3
+    and CartPole-v1; see the README): PyTorch-style initialisation, Adam 6.3e-4, one gradient step of 128 per
+    env step, Double DQN with a Polyak-averaged target. `tfdqn.config_for_env` adds an environment's preset
+    (CartPole-v1 has one); `tfdqn.PRESETS` lists them.
 
     Every interval is counted in environment steps summed over all parallel environments, so
     `num_envs` changes how experience is collected, not how much learning happens per env step.
@@ -32,25 +39,30 @@ class DQNConfig:
     hidden_sizes: tuple[int, ...] = (256, 256)  # the MLP, or the dense part after the convolutions
     # image observations (height, width, channels) only: (filters, kernel_size, stride) per Conv2D
     conv_layers: tuple[tuple[int, int, int], ...] = NATURE_CONV_LAYERS
-    learning_rate: float = 2.3e-3
+    initializer: str = "fan_in_uniform"  # see INITIALIZERS; the step size of every default assumes it
+    learning_rate: float = 6.3e-4
+    # linear decay from learning_rate to learning_rate_final over learning_rate_decay_steps env steps
+    # (counted from the first update); None keeps learning_rate constant
+    learning_rate_final: float | None = None
+    learning_rate_decay_steps: int = 50_000
     max_grad_norm: float | None = 10.0  # global norm; None disables clipping
     loss: str = "huber"
     gamma: float = 0.99
-    double_dqn: bool = False
+    double_dqn: bool = True
     jit_compile: bool = True
     # replay and update schedule
     buffer_size: int = 100_000
-    batch_size: int = 128  # 64 left the slowest of 10 seeds at 31-36k steps to solve CartPole; 128: 18k
+    batch_size: int = 128
     learning_starts: int = 1_000  # uniformly random steps before the first update
-    train_freq: int = 32  # env steps between training calls
-    gradient_steps: int = 128  # gradient steps per training call (one compiled call): 4 per env step
-    target_update_interval: int = 10  # env steps between target updates
-    tau: float = 1.0  # 1.0 = hard copy; < 1 = Polyak averaging at each target update
+    train_freq: int = 4  # env steps between training calls
+    gradient_steps: int = 4  # gradient steps per training call (one compiled call): 1 per env step
+    target_update_interval: int = 4  # env steps between target updates
+    tau: float = 0.02  # 1.0 = hard copy; < 1 = Polyak averaging at each target update (0.02 every 4 steps)
     # exploration
     exploration: str = "linear"
     epsilon_start: float = 1.0
-    epsilon_end: float = 0.04
-    epsilon_decay_steps: int = 8_000  # linear: steps from start to end
+    epsilon_end: float = 0.05
+    epsilon_decay_steps: int = 10_000  # linear: steps from start to end
     epsilon_decay_rate: float = 5e-4  # exponential: end + (start - end) * exp(-rate * step)
     epsilon_multiplier: float = 0.995  # multiplicative: start * multiplier ** episode, floored at end
 
@@ -74,7 +86,7 @@ class DQNConfig:
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
         for name in ("num_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "target_update_interval", "epsilon_decay_steps"):
+                     "target_update_interval", "epsilon_decay_steps", "learning_rate_decay_steps"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "must be a positive integer")
         if not is_int(self.learning_starts) or self.learning_starts < 0:
@@ -88,6 +100,11 @@ class DQNConfig:
                                      "of positive integers")
         if not is_real(self.learning_rate) or not self.learning_rate > 0:
             raise bad("learning_rate", "must be a positive number")
+        if self.learning_rate_final is not None and (
+                not is_real(self.learning_rate_final) or not 0 <= self.learning_rate_final <= self.learning_rate):
+            raise bad("learning_rate_final", f"must be None or lie in [0, learning_rate={self.learning_rate}]")
+        if self.initializer not in INITIALIZERS:
+            raise bad("initializer", f"must be one of {INITIALIZERS}")
         if self.max_grad_norm is not None and (not is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
             raise bad("max_grad_norm", "must be a positive number or None")
         if self.loss not in LOSSES:

@@ -20,6 +20,8 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
         if render_mode is not None:
             kwargs["render_mode"] = render_mode
         env = gym.make(env_id, **kwargs)
+    except gym.error.DependencyNotInstalled as exc:
+        raise EnvError(missing_dependency_message(env_id, exc)) from None
     except gym.error.Error as exc:
         raise EnvError(f"cannot make environment {env_id!r}: {exc}") from None
     try:
@@ -28,6 +30,29 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
         env.close()
         raise
     return env
+
+
+_PACKAGES = {"box2d": "box2d==2.3.10 (listed in requirements.txt)", "pygame": "pygame-ce (gymnasium[classic-control])",
+             "mujoco": "mujoco (gymnasium[mujoco])", "ale_py": "ale-py (requirements-atari.txt)"}
+
+
+def missing_dependency_message(env_id: str, exc: Exception) -> str:
+    """One line naming the package an environment needs, e.g. Box2D for LunarLander."""
+    text = str(exc)
+    lowered = text.lower()
+    for key, package in _PACKAGES.items():
+        if key in lowered:
+            return f"{env_id} needs a package that is not installed: pip install {package}"
+    return f"{env_id} needs a package that is not installed: {text.splitlines()[0] if text else type(exc).__name__}"
+
+
+def reward_threshold(env_id: str) -> float | None:
+    """The environment's own `reward_threshold` from its Gymnasium spec (None if it has none)."""
+    try:
+        value = gym.spec(env_id).reward_threshold
+    except gym.error.Error:
+        return None
+    return None if value is None else float(value)
 
 
 def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vector.VectorEnv:

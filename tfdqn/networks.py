@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import keras
 import numpy as np
 
-from tfdqn.config import NATURE_CONV_LAYERS
+from tfdqn.config import INITIALIZERS, NATURE_CONV_LAYERS
 from tfdqn.errors import ConfigError, EnvError
 
 
 def build_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                    name: str = "q_network",
-                    conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS) -> keras.Sequential:
+                    name: str = "q_network", conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
+                    initializer: str = "fan_in_uniform") -> keras.Sequential:
     """The Q-network for observations of `obs_shape`: `build_mlp_q_network` for a flat vector (n,), or
     for an image (height, width, channels) `build_conv_q_network` (`conv_layers`, then `hidden_sizes` as
     its dense part)."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if len(obs_shape) == 3:
-        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name)
-    return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name)
+        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name, initializer)
+    return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name, initializer)
+
+
+def initializers(scheme: str, fan_in: int, output: bool = False) -> dict[str, keras.initializers.Initializer]:
+    """`kernel_initializer`/`bias_initializer` of one layer under `scheme` (see `tfdqn.config.INITIALIZERS`).
+
+    "fan_in_uniform": kernel and bias from U(+-1/sqrt(fan_in)), what PyTorch's layers do by default and what
+    hyperparameters copied from PyTorch libraries assume. "he": He-normal kernels (Glorot-uniform for the
+    linear output layer) and zero biases. Built-in Keras initialisers only, so saved models load anywhere.
+    """
+    if scheme == "fan_in_uniform":
+        bound = 1.0 / math.sqrt(max(int(fan_in), 1))
+        return {"kernel_initializer": keras.initializers.RandomUniform(-bound, bound),
+                "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+    if scheme == "he":
+        return {"kernel_initializer": "glorot_uniform" if output else "he_normal", "bias_initializer": "zeros"}
+    raise ConfigError(f"initializer={scheme!r} is invalid: must be one of {INITIALIZERS}")
 
 
 def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                        name: str = "q_network") -> keras.Sequential:
-    """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers, He initialisation."""
+                        name: str = "q_network", initializer: str = "fan_in_uniform") -> keras.Sequential:
+    """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers, `initializer` scheme."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if n_actions < 1:
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
@@ -33,17 +50,21 @@ def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: 
         kind = "an image" if len(obs_shape) == 3 else "not a flat vector"
         raise EnvError(f"observation shape {obs_shape} is {kind}; the MLP Q-network takes a flat vector (n,) "
                        "(images need build_conv_q_network, or build_q_network to choose)")
+    initializers(initializer, 1)  # an unknown scheme fails before anything is built
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="float32")]
+    fan_in = obs_shape[0]
     for i, width in enumerate(hidden_sizes):
-        layers.append(keras.layers.Dense(int(width), activation="relu", kernel_initializer="he_normal",
-                                         name=f"hidden_{i}"))
-    layers.append(keras.layers.Dense(n_actions, name="q_values"))
+        layers.append(keras.layers.Dense(int(width), activation="relu", name=f"hidden_{i}",
+                                         **initializers(initializer, fan_in)))
+        fan_in = int(width)
+    layers.append(keras.layers.Dense(n_actions, name="q_values", **initializers(initializer, fan_in, output=True)))
     return keras.Sequential(layers, name=name)
 
 
 def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
                          conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
-                         hidden_sizes: Sequence[int] = (512,), name: str = "q_network") -> keras.Sequential:
+                         hidden_sizes: Sequence[int] = (512,), name: str = "q_network",
+                         initializer: str = "fan_in_uniform") -> keras.Sequential:
     """A convolutional Q-network for uint8 images (height, width, channels), channels-last.
 
     The model takes raw pixels 0..255 (uint8; float input holding the same values works too) and scales
@@ -51,7 +72,8 @@ def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
     the saved `.keras` file is used exactly like the network was during training. Then one `Conv2D`
     (valid padding, ReLU) per `(filters, kernel_size, stride)` in `conv_layers`, `Flatten`, one Dense ReLU
     layer per entry of `hidden_sizes`, and a linear output per action. The defaults are the Nature-DQN
-    network: 32x8x8/4, 64x4x4/2, 64x3x3/1, 512. Built-in layers only: loads with `safe_mode=True`.
+    network: 32x8x8/4, 64x4x4/2, 64x3x3/1, 512. Weights follow `initializer` (see `initializers`).
+    Built-in layers only: loads with `safe_mode=True`.
     """
     obs_shape = tuple(int(d) for d in obs_shape)
     if len(obs_shape) != 3 or min(obs_shape) < 1:
@@ -64,19 +86,24 @@ def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
                           "triples of positive integers")
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="uint8"),
                                  keras.layers.Rescaling(1.0 / 255.0, name="scale_pixels")]
+    initializers(initializer, 1)
     height, width = obs_shape[:2]
+    channels = obs_shape[2]
     for i, (filters, kernel, stride) in enumerate(conv_layers):
         height, width = (height - kernel) // stride + 1, (width - kernel) // stride + 1
         if height < 1 or width < 1:
             raise ConfigError(f"conv_layers={conv_layers!r} is invalid for images of shape {obs_shape}: "
                               f"convolution {i} ({kernel}x{kernel}, stride {stride}) leaves no output")
-        layers.append(keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu",
-                                          kernel_initializer="he_normal", name=f"conv_{i}"))
+        layers.append(keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu", name=f"conv_{i}",
+                                          **initializers(initializer, kernel * kernel * channels)))
+        channels = filters
     layers.append(keras.layers.Flatten(name="flatten"))
+    fan_in = height * width * channels
     for i, units in enumerate(hidden_sizes):
-        layers.append(keras.layers.Dense(int(units), activation="relu", kernel_initializer="he_normal",
-                                         name=f"hidden_{i}"))
-    layers.append(keras.layers.Dense(n_actions, name="q_values"))
+        layers.append(keras.layers.Dense(int(units), activation="relu", name=f"hidden_{i}",
+                                         **initializers(initializer, fan_in)))
+        fan_in = int(units)
+    layers.append(keras.layers.Dense(n_actions, name="q_values", **initializers(initializer, fan_in, output=True)))
     return keras.Sequential(layers, name=name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -22,8 +23,10 @@ if TYPE_CHECKING:  # NumPy must not load before the scripts' prepare_process()
 def add_run_flags(parser: argparse.ArgumentParser, *, eval_every: int, eval_episodes: int,
                   confirm_episodes: int, final_episodes: int) -> None:
     """The evaluation, stopping, plotting and thread flags every training script takes, with its defaults."""
-    parser.add_argument("--threshold", type=float, default=475.0,
-                        help="evaluation mean return that counts as solved (default %(default)s)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="evaluation mean return that counts as solved (default: the environment's "
+                             "reward_threshold from its Gymnasium spec, 475 for CartPole-v1, 200 for LunarLander-v3; "
+                             "without one, training runs the whole budget)")
     parser.add_argument("--eval-every", type=positive_int, default=eval_every,
                         help="env steps between greedy evaluations (default %(default)s)")
     parser.add_argument("--eval-episodes", type=positive_int, default=eval_episodes,
@@ -37,16 +40,26 @@ def add_run_flags(parser: argparse.ArgumentParser, *, eval_every: int, eval_epis
     parser.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
     parser.add_argument("--no-live-plot", action="store_true",
                         help="do not refresh the learning curve during training (it is still written at the end)")
+    parser.add_argument("--no-divergence-alarm", action="store_true",
+                        help="do not warn when Q-values exceed r_max / (1 - gamma) (the alarm is on by default)")
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="TensorFlow CPU threads (default %(default)s: fastest for small networks)")
 
 
 def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, plot_threshold: bool = True) -> list:
-    """Progress bar, metrics CSV, learning curve (with the `--threshold` line if `plot_threshold`), periodic
-    evaluation, `checkpoint`, and (unless --no-stop or no threshold) a confirmed stop on `--threshold`; evaluation seeds are
-    offset from the run's seed so they never replay training episodes."""
+    """Progress bar, metrics CSV, divergence alarm (unless --no-divergence-alarm), learning curve (with the
+    `--threshold` line if `plot_threshold`), periodic evaluation, `checkpoint`, and (unless --no-stop or no
+    threshold) a confirmed stop on `--threshold`, which defaults to the environment's `reward_threshold` (set
+    into `args.threshold` here); evaluation seeds are offset from the run's seed so they never replay
+    training episodes."""
     import tfdqn
+    from tfdqn.envs import reward_threshold
 
+    if args.threshold is None:  # the environment's own; the scripts read args.threshold afterwards
+        args.threshold = reward_threshold(config.env_id)
+        if args.threshold is None and not args.no_stop:
+            print(f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
+                  "budget (pass --threshold to stop on a confirmed score)", file=sys.stderr)
     listeners = [tfdqn.ProgressLogger(), tfdqn.MetricsLogger(out),
                  tfdqn.LivePlot(out / "learning_curve.png", live=not args.no_live_plot,
                                target=args.threshold if plot_threshold else None),
@@ -54,6 +67,8 @@ def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, pl
                  checkpoint]
     if not args.no_stop and args.threshold is not None:  # train_atari.py: threshold None = never stop early
         listeners.append(tfdqn.StopOnReward(args.threshold, args.confirm_episodes, seed=config.seed + 20_000))
+    if not getattr(args, "no_divergence_alarm", False):  # last: saved listener states are keyed by position
+        listeners.append(tfdqn.DivergenceAlarm())
     return listeners
 
 

@@ -212,7 +212,7 @@ class Trainer:
         self.listeners.on_replay_start({"step": self.step, "gradient_steps": cfg.gradient_steps})
         batch = self.replay.sample(cfg.batch_size, self.rng, cfg.gradient_steps)
         metrics = self.agent.learn(batch)
-        if not (math.isfinite(metrics["loss"]) and math.isfinite(metrics["mean_q"])):
+        if not all(math.isfinite(v) for v in metrics.values()):
             raise NonFiniteError(f"non-finite loss or Q-value at step {self.step} "
                                  f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped")
         self.updates += cfg.gradient_steps
@@ -315,9 +315,14 @@ def _crossings(before: int, after: int, interval: int) -> int:
     return after // interval - before // interval
 
 
-def train(config: DQNConfig = DQNConfig(), total_steps: int = 50_000,
+def train(config: DQNConfig | None = None, total_steps: int = 50_000,
           listeners: Iterable[Listener] = ()) -> Trainer:
-    """Build the environment(s), the agent and a `Trainer` from `config`, train, and return the trainer."""
+    """Build the environment(s), the agent and a `Trainer` from `config` (default: what the training command
+    uses for CartPole-v1, `config_for_env("CartPole-v1")`), train, and return the trainer."""
+    if config is None:
+        from tfdqn.presets import config_for_env
+
+        config = config_for_env("CartPole-v1")
     keras.utils.set_random_seed(config.seed)
     env = make_vec_env(config.env_id, config.num_envs)
     agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)

@@ -11,7 +11,7 @@ from typing import Any
 
 from tfdqn.listeners.base import HOOKS, Listener, ListenerList
 
-_LAZY = {"ModelCheckpoint": "checkpoint", "PeriodicEvaluation": "evaluation", "StopOnReward": "evaluation",
+_LAZY = {"DivergenceAlarm": "divergence", "DivergenceWarning": "divergence", "ModelCheckpoint": "checkpoint", "PeriodicEvaluation": "evaluation", "StopOnReward": "evaluation",
          "EvaluationEnv": "evaluation", "MetricsLogger": "metrics", "LivePlot": "plotting",
          "ProgressLogger": "progress"}
 

@@ -75,7 +75,8 @@ class Listener:
 
     @_default
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
-        """A training call finished. logs: `step`, `loss`, `mean_q`, `gradient_steps`, `updates`."""
+        """A training call finished. logs: `step`, `loss`, `mean_q` (mean Q of the actions trained on),
+        `max_abs_q` (the largest of those |Q|), `gradient_steps`, `updates`."""
 
     @_default
     def on_replay_fail(self, logs: dict[str, Any] | None = None) -> None:

@@ -1,0 +1,63 @@
+"""Named hyperparameter presets and the config a training command uses for an environment.
+
+`DQNConfig()`'s defaults are the general-purpose setting; a preset changes only the fields that measurement
+showed an environment needs changed (see the README's "How the defaults were chosen"). The training command
+picks the preset registered for its environment id unless told otherwise, and prints which it used.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from tfdqn.config import DQNConfig
+from tfdqn.errors import ConfigError
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Measured in results/benchmark/screen/ and cartpole.md (README: "How the defaults were chosen"). The
+    # general defaults solve CartPole too, but at 36,000 steps or never in 50,000: too slow for its targets.
+    # What CartPole needs: a small network worked hard (4 gradient steps per env step, a target copy every
+    # 10 env steps) to solve in a few thousand steps, and gamma 0.98 with a learning rate that decays to 0 by
+    # 25,000 steps so that the solved policy is still solved at the end.
+    "cartpole": {"env_ids": ("CartPole-v1",), "fields": {
+        "hidden_sizes": (64, 64), "learning_rate": 2.3e-3, "learning_rate_final": 0.0,
+        "learning_rate_decay_steps": 25_000, "gamma": 0.98, "double_dqn": False, "batch_size": 128,
+        "buffer_size": 100_000, "learning_starts": 1_000, "train_freq": 32, "gradient_steps": 128,
+        "target_update_interval": 10, "tau": 1.0, "epsilon_end": 0.04, "epsilon_decay_steps": 8_000}},
+}
+"""name -> {"env_ids": the environment ids it is for, "fields": DQNConfig fields it sets}."""
+
+BUDGETS: dict[str, int] = {"CartPole-v1": 50_000, "LunarLander-v3": 100_000}
+"""The env-step budget each environment's defaults were measured with: the training command's default --steps."""
+
+
+def preset_for_env(env_id: str) -> str | None:
+    """The name of the preset registered for `env_id`, or None (the plain defaults)."""
+    return next((name for name, p in PRESETS.items() if env_id in p["env_ids"]), None)
+
+
+def budget_for_env(env_id: str, default: int = 50_000) -> int:
+    """The env-step budget `env_id`'s config was measured with (`BUDGETS`), else `default`."""
+    return BUDGETS.get(env_id, default)
+
+
+def preset_fields(name: str, env_id: str) -> dict[str, Any]:
+    """The fields preset `name` sets; a `ConfigError` for an unknown name or a preset meant for another env."""
+    if name not in PRESETS:
+        close = difflib.get_close_matches(name, PRESETS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"unknown preset {name!r}{hint}; presets: {', '.join(sorted(PRESETS)) or 'none'}")
+    preset = PRESETS[name]
+    if env_id not in preset["env_ids"]:
+        raise ConfigError(f"preset {name!r} is for {', '.join(preset['env_ids'])}, not {env_id}")
+    return dict(preset["fields"])
+
+
+def config_for_env(env_id: str = "CartPole-v1", preset: str | None = "auto", **fields: Any) -> DQNConfig:
+    """`DQNConfig` for `env_id`: the defaults, then the preset ("auto": the one registered for `env_id`;
+    None: no preset; or a name), then `fields`."""
+    name = preset_for_env(env_id) if preset == "auto" else preset
+    values = preset_fields(name, env_id) if name is not None else {}
+    values.update(fields)
+    values["env_id"] = env_id
+    return DQNConfig.from_dict(values)

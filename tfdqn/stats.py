@@ -1,0 +1,110 @@
+"""Statistics over seeds for benchmark reports: medians and rates with 95% intervals, and verdicts that
+say "met" only where the interval supports it.
+
+- Medians (and ratios of medians) get a percentile bootstrap interval: resample the seeds with replacement,
+  recompute, take the 2.5% and 97.5% quantiles. An unsolved run counts as `math.inf` (worse than any
+  solved one), so an interval bound can be `inf`: "not solved" is inside it.
+- Rates (k of n seeds) get the Wilson score interval, which stays honest at 0/n and n/n where a bootstrap
+  collapses to a point.
+- IQM (the mean of the middle 50%, Agarwal et al. 2021) is offered for scores, with the same bootstrap.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+CONFIDENCE = 0.95
+RESAMPLES = 10_000
+
+
+def _stat_median(x: np.ndarray) -> np.ndarray:
+    return np.median(x, axis=-1)
+
+
+def iqm(values: Sequence[float]) -> float:
+    """Interquartile mean: the mean of the values between the 25th and 75th percentiles (sorted, trimmed)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    lo, hi = int(math.floor(0.25 * n)), int(math.ceil(0.75 * n))
+    return float(np.mean(x[lo:hi])) if hi > lo else float(np.mean(x))
+
+
+def _stat_iqm(x: np.ndarray) -> np.ndarray:
+    return np.apply_along_axis(iqm, -1, x)
+
+
+def bootstrap_ci(values: Sequence[float], statistic: str = "median", confidence: float = CONFIDENCE,
+                 resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median (or "iqm") of `values`; inf values are allowed."""
+    x = np.asarray([math.inf if v is None else v for v in values], dtype=float)
+    if len(x) == 0:
+        return (math.nan, math.nan)
+    fn: Callable[[np.ndarray], np.ndarray] = {"median": _stat_median, "iqm": _stat_iqm}[statistic]
+    rng = np.random.default_rng(seed)
+    samples = x[rng.integers(0, len(x), size=(resamples, len(x)))]
+    with np.errstate(invalid="ignore"):
+        stats = fn(samples)
+    alpha = (1 - confidence) / 2
+    return (float(np.quantile(stats, alpha, method="lower")), float(np.quantile(stats, 1 - alpha, method="higher")))
+
+
+def ratio_ci(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
+             seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of median(a) / median(b), each sample resampled on its own (independent systems)."""
+    xa = np.asarray([math.inf if v is None else v for v in a], dtype=float)
+    xb = np.asarray([math.inf if v is None else v for v in b], dtype=float)
+    if len(xa) == 0 or len(xb) == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    ma = np.median(xa[rng.integers(0, len(xa), size=(resamples, len(xa)))], axis=1)
+    mb = np.median(xb[rng.integers(0, len(xb), size=(resamples, len(xb)))], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = ma / mb
+    r = r[~np.isnan(r)]  # inf / inf: both unsolved in that resample, no ratio
+    if len(r) == 0:
+        return (math.nan, math.nan)
+    alpha = (1 - confidence) / 2
+    return (float(np.quantile(r, alpha, method="lower")), float(np.quantile(r, 1 - alpha, method="higher")))
+
+
+def median(values: Sequence[float | None]) -> float:
+    """Median with None counted as inf (unsolved is worse than any solve)."""
+    x = [math.inf if v is None else v for v in values]
+    return float(np.median(x)) if x else math.nan
+
+
+def wilson_ci(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval for a rate of `successes` in `n` trials."""
+    if n == 0:
+        return (0.0, 1.0)
+    z = {0.95: 1.959963984540054, 0.9: 1.6448536269514722, 0.99: 2.5758293035489004}[confidence]
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the ends: rounding must not turn n/n into 0.9999999999999999 (and so a "missed" rate of 1)
+    return (0.0 if successes == 0 else lo, 1.0 if successes == n else hi)
+
+
+def verdict(interval: tuple[float, float], target: float, better: str) -> str:
+    """"met" when the whole interval is on the good side of `target` ("lower" or "higher" is better),
+    "missed" when the whole interval is on the bad side, else "undecided" (the interval spans the target)."""
+    lo, hi = interval
+    if math.isnan(lo) or math.isnan(hi):
+        return "undecided"
+    if better == "lower":
+        return "met" if hi <= target else "missed" if lo > target else "undecided"
+    if better == "higher":
+        return "met" if lo >= target else "missed" if hi < target else "undecided"
+    raise ValueError(f"better={better!r} must be 'lower' or 'higher'")
+
+
+def fmt_interval(interval: tuple[float, float], fmt: str = ",.0f", inf: str = "not solved") -> str:
+    """`[a, b]` with inf shown as `inf` text."""
+    def one(v: float) -> str:
+        return inf if math.isinf(v) else "-" if math.isnan(v) else format(v, fmt)
+    return f"[{one(interval[0])}, {one(interval[1])}]"
