@@ -523,14 +523,14 @@ def _ci(interval, fmt: str = ",.0f") -> str:
     return stats.fmt_interval(tuple(math.inf if v is None else v for v in interval), fmt)
 
 
-def _rate_target(name: str, k: int, n: int, need: int, ci: list[float]) -> tuple[str, bool, str, str]:
-    """A "k of n seeds" target: met on these seeds when k >= need; the Wilson interval supports a rate of at
-    least need/n only when its lower bound reaches it."""
+def _rate_target(name: str, k: int, n: int, fraction: float, ci: list[float]) -> tuple[str, bool, str, str]:
+    """A "k of n seeds at least `fraction`" target: met on these seeds when k >= ceil(fraction * n); the Wilson
+    interval supports a rate of at least `fraction` only when its lower bound reaches it."""
     from tfdqn import stats
 
-    rate = need / n if n else 1.0
-    return (name, k >= need, stats.verdict(tuple(ci), rate, "higher"),
-            f"{k}/{n} seeds; 95% interval of the rate [{ci[0]:.2f}, {ci[1]:.2f}] (target rate {rate:.2f})")
+    need = math.ceil(fraction * n - 1e-9)
+    return (name, k >= need, stats.verdict(tuple(ci), fraction, "higher"),
+            f"{k}/{n} seeds; 95% interval of the rate [{ci[0]:.2f}, {ci[1]:.2f}] (target rate {fraction:.2f})")
 
 
 def _ratio_target(name: str, a: dict[str, Any], b: dict[str, Any], what: str, limit: float, fmt: str = ",.0f",
@@ -574,10 +574,10 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
                         f"slowest seed {_f(mx, none='not solved in the budget')} (a maximum over the seeds run: no "
                         "interval)"))
             out.append(_rate_target("defaults: best.keras >= 475 on 100 fresh episodes in 10/10 seeds",
-                                    t1["best_ge_threshold"], t1["runs"], t1["runs"], t1["ci_best_rate"]))
+                                    t1["best_ge_threshold"], t1["runs"], 1.0, t1["ci_best_rate"]))
             name = f"defaults: final policy after {budget or BUDGET:,} steps (no early stop) >= 475 in >= 9/10"
             k, n = t1["final_ge_threshold"], t1["runs"]
-            row = _rate_target(name, k, n, math.ceil(0.9 * n), t1["ci_final_rate"])
+            row = _rate_target(name, k, n, 0.9, t1["ci_final_rate"])
             if sb:
                 row = row[:3] + (row[3] + f"; SB3 RL-Zoo {sb['final_ge_threshold']}/{sb['runs']}",)
             out.append(row)
@@ -600,9 +600,9 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
         if t1:
             n = t1["runs"]
             out.append(_rate_target(f"defaults: best.keras >= {th:g} on 100 fresh episodes in >= 8/10 seeds",
-                                    t1["best_ge_threshold"], n, math.ceil(0.8 * n), t1["ci_best_rate"]))
+                                    t1["best_ge_threshold"], n, 0.8, t1["ci_best_rate"]))
             out.append(_rate_target(f"defaults: final policy >= {th:g} in >= 7/10 seeds",
-                                    t1["final_ge_threshold"], n, math.ceil(0.7 * n), t1["ci_final_rate"]))
+                                    t1["final_ge_threshold"], n, 0.7, t1["ci_final_rate"]))
         if t1 and sb:
             out.append(_ratio_target(f"defaults: median env steps to the first evaluation >= {th:g} below SB3 "
                                      "RL-Zoo's", t1, sb, "step", 1.0, note=f"; SB3 over {sb['runs']} seeds"))
