@@ -370,16 +370,7 @@ def bench_side_by_side(args, suite: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         def run(job):
             seed, system, budget = job
-            out = Path(tmp) / f"{system}_{seed}.json"
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system,
-                                   "--seed", str(seed), "--steps", str(budget), "--env", env_id, "--out", str(out)],
-                                  capture_output=True, text=True, cwd=ROOT, env=bs.thread_env())
-            if proc.returncode != 0:
-                raise RuntimeError(f"{system} seed {seed} failed:\n{proc.stderr[-3000:]}")
-            record = json.loads(out.read_text())
-            record["wall_seconds"] = time.perf_counter() - t0
-            return record
+            return bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json")
 
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             for run_ in pool.map(run, jobs):

@@ -25,6 +25,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable  # noqa: E402
@@ -409,6 +410,21 @@ def _json_default(x):
     if isinstance(x, tuple):
         return list(x)
     raise TypeError(f"{type(x).__name__} is not JSON serialisable")
+
+
+def run_worker(system: str, seed: int, steps: int, env_id: str, out: Path, *extra: str) -> dict[str, Any]:
+    """Run the worker above (`python scripts/benchmark_systems.py SYSTEM ...`) in a fresh one-thread process
+    and return its record, with `wall_seconds` (the process's, import included) added; `extra` are more
+    worker flags (`--config JSON`, `--no-preset`). A failed worker raises with the end of its stderr."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system, "--seed",
+                           str(seed), "--steps", str(steps), "--env", env_id, "--out", str(out), *extra],
+                          capture_output=True, text=True, cwd=ROOT, env=thread_env())
+    if proc.returncode != 0:
+        raise RuntimeError(f"{system} {env_id} seed {seed} failed:\n{proc.stderr[-3000:]}")
+    record = json.loads(Path(out).read_text(encoding="utf-8"))
+    record["wall_seconds"] = time.perf_counter() - t0
+    return record
 
 
 # ----- pure helpers of the report ----------------------------------------------------------------------

@@ -79,18 +79,21 @@ def build_config(args, tfdqn):
     fields.update(seed=0 if args.seed is None else args.seed)
     if args.num_envs is not None:
         fields["num_envs"] = args.num_envs
-    env_id = args.env or fields.pop("env_id", "CartPole-v1")
-    fields.pop("env_id", None)
-    preset = None if args.preset == "none" else args.preset
-    return tfdqn.config_for_env(env_id, preset, **fields)
+    file_env = fields.pop("env_id", None)
+    env_id = args.env or file_env or "CartPole-v1"  # --env wins over the file's
+    return tfdqn.config_for_env(env_id, preset_arg(args), **fields)
+
+
+def preset_arg(args) -> str | None:
+    """`--preset` as `config_for_env` takes it: "auto", None for 'none', or a name."""
+    return None if args.preset == "none" else args.preset
 
 
 def describe_config(args, config, tfdqn) -> str:
     """One line saying where the run's hyperparameters come from."""
     if args.resume is not None:
         return f"config: the saved one of {args.resume} ({config.env_id})"
-    name = tfdqn.preset_for_env(config.env_id) if args.preset == "auto" else (
-        None if args.preset == "none" else args.preset)
+    name = tfdqn.preset_for_env(config.env_id) if args.preset == "auto" else preset_arg(args)
     parts = ["DQNConfig defaults"] + ([f"preset {name!r}"] if name else []) + (
         [f"--config {args.config}"] if args.config else [])
     return f"config for {config.env_id}: {' + '.join(parts)}"

@@ -20,6 +20,17 @@ CONFIDENCE = 0.95
 RESAMPLES = 10_000
 
 
+def _as_array(values: Sequence[float | None]) -> np.ndarray:
+    """Floats with None (not solved) as inf."""
+    return np.asarray([math.inf if v is None else v for v in values], dtype=float)
+
+
+def _percentile_interval(stats: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central `confidence` range of bootstrap statistics."""
+    alpha = (1 - confidence) / 2
+    return (float(np.quantile(stats, alpha, method="lower")), float(np.quantile(stats, 1 - alpha, method="higher")))
+
+
 def _stat_median(x: np.ndarray) -> np.ndarray:
     return np.median(x, axis=-1)
 
@@ -39,23 +50,20 @@ def _stat_iqm(x: np.ndarray) -> np.ndarray:
 def bootstrap_ci(values: Sequence[float], statistic: str = "median", confidence: float = CONFIDENCE,
                  resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of the median (or "iqm") of `values`; inf values are allowed."""
-    x = np.asarray([math.inf if v is None else v for v in values], dtype=float)
+    x = _as_array(values)
     if len(x) == 0:
         return (math.nan, math.nan)
     fn: Callable[[np.ndarray], np.ndarray] = {"median": _stat_median, "iqm": _stat_iqm}[statistic]
     rng = np.random.default_rng(seed)
     samples = x[rng.integers(0, len(x), size=(resamples, len(x)))]
     with np.errstate(invalid="ignore"):
-        stats = fn(samples)
-    alpha = (1 - confidence) / 2
-    return (float(np.quantile(stats, alpha, method="lower")), float(np.quantile(stats, 1 - alpha, method="higher")))
+        return _percentile_interval(fn(samples), confidence)
 
 
 def ratio_ci(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
              seed: int = 0) -> tuple[float, float]:
     """Bootstrap interval of median(a) / median(b), each sample resampled on its own (independent systems)."""
-    xa = np.asarray([math.inf if v is None else v for v in a], dtype=float)
-    xb = np.asarray([math.inf if v is None else v for v in b], dtype=float)
+    xa, xb = _as_array(a), _as_array(b)
     if len(xa) == 0 or len(xb) == 0:
         return (math.nan, math.nan)
     rng = np.random.default_rng(seed)
@@ -66,14 +74,13 @@ def ratio_ci(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDE
     r = r[~np.isnan(r)]  # inf / inf: both unsolved in that resample, no ratio
     if len(r) == 0:
         return (math.nan, math.nan)
-    alpha = (1 - confidence) / 2
-    return (float(np.quantile(r, alpha, method="lower")), float(np.quantile(r, 1 - alpha, method="higher")))
+    return _percentile_interval(r, confidence)
 
 
 def median(values: Sequence[float | None]) -> float:
     """Median with None counted as inf (unsolved is worse than any solve)."""
-    x = [math.inf if v is None else v for v in values]
-    return float(np.median(x)) if x else math.nan
+    x = _as_array(values)
+    return float(np.median(x)) if len(x) else math.nan
 
 
 def wilson_ci(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
