@@ -9,6 +9,9 @@ evaluation at the threshold, best and final policy on 100 fresh episodes) after 
 
 CANDIDATES.json: {"name": {"<DQNConfig field>": value, ...}, ...}; a value may be a {"<env id>": value}
 object to differ by task (e.g. a learning-rate decay over each task's budget).
+
+`--rerender SCREEN_JSON ...` rewrites reports from their JSON; `--merge OUT_JSON A.json B.json ...` writes one
+screen holding several screens' runs (a candidate screened over two rounds of seeds).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +35,13 @@ import benchmark_systems as bs  # noqa: E402
 
 def parse_args(argv=None):
     p = ArgumentParser(description="Screen candidate configs on several tasks and seeds.")
-    p.add_argument("candidates", type=Path, help="JSON file {name: {field: value or {env_id: value}}}")
+    p.add_argument("candidates", type=Path, nargs="?",
+                   help="JSON file {name: {field: value or {env_id: value}}}")
+    p.add_argument("--rerender", type=Path, nargs="+", metavar="SCREEN_JSON",
+                   help="rewrite these screen reports' .md from their .json, without measuring")
+    p.add_argument("--merge", type=Path, nargs="+", metavar=("OUT_JSON", "SCREEN_JSON"),
+                   help="write OUT_JSON (and its .md) holding the runs of the SCREEN_JSON files together, e.g. "
+                        "one candidate's seeds screened in two rounds")
     p.add_argument("--envs", nargs="+", default=list(bs.TASKS), choices=tuple(bs.TASKS))
     p.add_argument("--seeds", type=positive_int, default=3)
     p.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed + seeds - 1")
@@ -48,44 +56,97 @@ def fields_for(candidate: dict, env_id: str) -> dict:
 
 
 def summarize(runs: list[dict]) -> list[dict]:
+    """Per candidate and task: per-seed figures, the median steps to solve and the rates, with 95% intervals."""
+    from tfdqn import stats
+
     rows = []
     for name in dict.fromkeys(r["candidate"] for r in runs):
         for env_id in dict.fromkeys(r["env_id"] for r in runs):
-            rs = [r for r in runs if r["candidate"] == name and r["env_id"] == env_id]
+            rs = sorted((r for r in runs if r["candidate"] == name and r["env_id"] == env_id), key=lambda r: r["seed"])
             if not rs:
                 continue
             th = bs.TASKS[env_id]["threshold"]
+            steps = [r["solved_step"] for r in rs]
+            best_ge = sum(r["best_100"]["mean"] >= th for r in rs)
+            final_ge = sum(r["final_100"]["mean"] >= th for r in rs)
             rows.append({
-                "candidate": name, "env_id": env_id, "runs": len(rs),
-                "solved": sum(r["solved_step"] is not None for r in rs),
-                "solved_steps": [r["solved_step"] for r in rs],
-                "median_solved_step": bs._median_or_inf([r["solved_step"] for r in rs]),
+                "candidate": name, "env_id": env_id, "runs": len(rs), "seeds": [r["seed"] for r in rs],
+                "solved": sum(s is not None for s in steps), "solved_steps": steps,
+                "median_solved_step": stats.median(steps), "ci_solved_step": stats.bootstrap_ci(steps),
                 "best_100": [round(r["best_100"]["mean"], 1) for r in rs],
                 "final_100": [round(r["final_100"]["mean"], 1) for r in rs],
-                "best_ge": sum(r["best_100"]["mean"] >= th for r in rs),
-                "final_ge": sum(r["final_100"]["mean"] >= th for r in rs),
+                "best_ge": best_ge, "ci_best_rate": stats.wilson_ci(best_ge, len(rs)),
+                "final_ge": final_ge, "ci_final_rate": stats.wilson_ci(final_ge, len(rs)),
                 "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
                 "max_loss": max((r.get("max_loss") or 0) for r in rs)})
     return rows
 
 
 def render(result: dict) -> str:
+    from tfdqn import stats
+
+    def rate(k: int, n: int, ci: tuple[float, float]) -> str:
+        return f"{k}/{n} [{ci[0]:.2f}, {ci[1]:.2f}]"
+
     lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
              f"{len(result['runs'])} runs, {result['duration_seconds'] / 60:.1f} min.", "",
-             "| candidate | env | solved | steps to first eval >= threshold (per seed) | best on 100 | final on 100 "
-             "| final >= threshold | env steps/s | max loss |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
+             "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
+             "| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
+             "| best on 100 | best >= threshold [95%] | final on 100 | final >= threshold [95%] | env steps/s | max loss |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in summarize(result["runs"]):
         steps = ", ".join("never" if s is None else f"{s:,}" for s in r["solved_steps"])
-        lines.append(f"| {r['candidate']} | {r['env_id']} | {r['solved']}/{r['runs']} | {steps} | "
-                     f"{', '.join(map(str, r['best_100']))} | {', '.join(map(str, r['final_100']))} | "
-                     f"{r['final_ge']}/{r['runs']} | {r['median_train_steps_per_s']:,.0f} | {r['max_loss']:,.1f} |")
+        median = "not solved" if r["median_solved_step"] == float("inf") else f"{r['median_solved_step']:,.0f}"
+        lines.append(f"| {r['candidate']} | {r['env_id']} | {', '.join(map(str, r['seeds']))} | "
+                     f"{r['solved']}/{r['runs']} | {steps} | {median} {stats.fmt_interval(r['ci_solved_step'])} | "
+                     f"{', '.join(map(str, r['best_100']))} | {rate(r['best_ge'], r['runs'], r['ci_best_rate'])} | "
+                     f"{', '.join(map(str, r['final_100']))} | {rate(r['final_ge'], r['runs'], r['ci_final_rate'])} | "
+                     f"{r['median_train_steps_per_s']:,.0f} | {r['max_loss']:,.1f} |")
     lines += ["", "Candidates:", ""]
     lines += [f"- **{k}**: `{json.dumps(v)}`" for k, v in result["candidates"].items()]
     return "\n".join(lines) + "\n"
 
 
+def rerender(paths: list[Path]) -> None:
+    """Rewrite each screen report (.md) from the .json beside it, without measuring."""
+    from benchmark import atomic_write_text
+
+    for path in paths:
+        atomic_write_text(path.with_suffix(".md"), render(json.loads(path.read_text(encoding="utf-8"))))
+
+
+def merge(out: Path, paths: list[Path]) -> None:
+    """One screen from several: their runs and candidates together, each source's command kept."""
+    from tfdqn.fileio import write_json
+
+    sources = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    result = {"command": " + ".join(r["command"] for r in sources) + f" (merged by python scripts/screen_configs.py "
+                         f"--merge {' '.join(map(str, [out, *paths]))})",
+              "date": ", ".join(r["date"] for r in sources),
+              "candidates": {k: v for r in sources for k, v in r["candidates"].items()},
+              "runs": [run for r in sources for run in r["runs"]],
+              "duration_seconds": sum(r["duration_seconds"] for r in sources)}
+    write_json(out, result)
+    rerender([out])
+
+
 def main() -> int:
     args = parse_args()
+    if args.merge:
+        if len(args.merge) < 3:
+            from tfdqn.errors import ConfigError
+
+            raise ConfigError("--merge needs OUT_JSON and at least two SCREEN_JSON files")
+        merge(args.merge[0], args.merge[1:])
+        return 0
+    if args.rerender:
+        rerender(args.rerender)
+        return 0
+    if args.candidates is None:
+        from tfdqn.errors import ConfigError
+
+        raise ConfigError("name a CANDIDATES.json file (or --rerender SCREEN_JSON ...)")
     from tfdqn.fileio import write_json
     from benchmark import atomic_write_text
 
@@ -100,20 +161,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         def run(job):
             seed, env_id, name = job
-            out = Path(tmp) / f"{name}_{env_id}_{seed}.json"
-            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "tfdqn_default",
-                                   "--no-preset", "--seed", str(seed), "--steps", str(bs.TASKS[env_id]["budget"]), "--env", env_id,
-                                   "--config", json.dumps(fields_for(candidates[name], env_id)), "--out", str(out)],
-                                  capture_output=True, text=True, cwd=ROOT, env=bs.thread_env())
-            if proc.returncode != 0:
-                raise RuntimeError(f"{name} {env_id} seed {seed} failed:\n{proc.stderr[-3000:]}")
-            record = json.loads(out.read_text())
+            record = bs.run_worker("tfdqn_default", seed, bs.TASKS[env_id]["budget"], env_id,
+                                   Path(tmp) / f"{name}_{env_id}_{seed}.json", "--no-preset",
+                                   "--config", json.dumps(fields_for(candidates[name], env_id)))
             record["candidate"] = name
             return record
 
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             for record in pool.map(run, jobs):
-                record.pop("evaluations_raw", None)
                 result["runs"].append(record)
                 result["duration_seconds"] = time.perf_counter() - t0
                 print(f"{record['candidate']:12s} {record['env_id']:15s} seed {record['seed']}: solved at "

@@ -183,3 +183,27 @@ def test_loop_and_vector_reports_render_new_and_older_results():
     text = benchmark.report_vector({**vector, "raw_rates": {}})
     assert "round-robin" in text and "older runs" not in text and "**8.0x**" in text
     assert "older runs" in benchmark.report_vector(vector)
+
+
+def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
+    import json
+
+    import screen_configs as sc
+
+    def screen(seeds, command):
+        runs = [{**_run("tfdqn_default", s, 1000 * (s + 1) if s != 1 else None, 500.0, 500.0 if s % 2 else 100.0,
+                       900.0), "env_id": "CartPole-v1", "candidate": "C", "max_loss": 1.0} for s in seeds]
+        return {"command": command, "date": "d", "candidates": {"C": {"gamma": 0.98}}, "runs": runs,
+                "duration_seconds": 60.0}
+
+    (tmp_path / "a.json").write_text(json.dumps(screen([0, 1, 2], "first")))
+    (tmp_path / "b.json").write_text(json.dumps(screen([3, 4], "second")))
+    sc.merge(tmp_path / "ab.json", [tmp_path / "a.json", tmp_path / "b.json"])
+    merged = json.loads((tmp_path / "ab.json").read_text())
+    assert [r["seed"] for r in merged["runs"]] == [0, 1, 2, 3, 4] and merged["command"].startswith("first + second")
+    (row,) = sc.summarize(merged["runs"])
+    assert row["solved_steps"] == [1000, None, 3000, 4000, 5000] and row["median_solved_step"] == 4000
+    assert row["final_ge"] == 2 and row["ci_final_rate"] == pytest.approx((0.1176, 0.7693), abs=1e-3)
+    text = (tmp_path / "ab.md").read_text()
+    assert "| C | CartPole-v1 | 0, 1, 2, 3, 4 | 4/5 |" in text and "2/5 [0.12, 0.77]" in text
+    assert "4,000 [1,000, not solved]" in text
