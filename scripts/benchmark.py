@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main  # noqa: E402
 from tfdqn.errors import ConfigError  # noqa: E402

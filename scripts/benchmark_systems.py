@@ -389,7 +389,6 @@ def worker_main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-preset", action="store_true", help="start from the plain DQNConfig defaults, not the "
                                                             "environment's preset")
     args = p.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     if args.system == "sb3_zoo":
         record = run_sb3(args.seed, args.steps, args.env)
     elif args.system == "tutorial":

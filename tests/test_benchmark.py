@@ -1,6 +1,7 @@
 """Fast tests of the cartpole side-by-side benchmark's plumbing (no torch or Stable-Baselines3 needed)."""
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,7 @@ def test_cartpole_suite_without_extras_exits_2_with_one_line(tmp_path):
         "        return None\n"
         "    return _real(name, package)\n"
         "importlib.util.find_spec = _find_spec\n")
-    env = {**bs.thread_env(), "PYTHONPATH": str(tmp_path)}
+    env = {**bs.thread_env(), "PYTHONPATH": os.pathsep.join((str(tmp_path), os.environ["PYTHONPATH"]))}
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--suite", "cartpole",
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2

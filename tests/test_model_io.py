@@ -2,6 +2,7 @@ import subprocess
 import sys
 import zipfile
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -90,5 +91,7 @@ def test_environment_errors():
         make_env("Pendulum-v1")
     with pytest.raises(EnvError, match="vectorisation mode"):
         make_vec_env("CartPole-v1", 2, mode="threads")
-    with pytest.raises(EnvError, match="Box"):
-        make_env("FrozenLake-v1")  # Discrete observations need a one-hot wrapper
+    with pytest.raises(EnvError, match="Text space"):  # what tfdqn.spaces cannot encode (tests/test_spaces.py)
+        from tfdqn.envs import check_spaces
+
+        check_spaces(gym.spaces.Text(3), gym.spaces.Discrete(2))

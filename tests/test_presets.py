@@ -68,7 +68,7 @@ def test_missing_box2d_is_one_line_naming_the_package(tmp_path):
         "        raise ImportError('No module named Box2D')\n"
         "    return _real(name, *a, **k)\n"
         "builtins.__import__ = _imp\n")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), os.environ["PYTHONPATH"]))}
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--env", "LunarLander-v3",
                            "--out", str(tmp_path / "out"), "--steps", "10"], capture_output=True, text=True,
                           timeout=120, cwd=ROOT, env=env)

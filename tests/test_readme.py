@@ -32,4 +32,5 @@ def test_readme_test_command_is_what_ci_runs():
 
 
 def test_readme_main_command():
-    assert "pip install -r requirements.txt && python scripts/train_cartpole.py" in README
+    # `-e .` installs the package: the scripts import tfdqn, they do not edit sys.path
+    assert "pip install -r requirements.txt -e . && python scripts/train_cartpole.py" in README

@@ -76,11 +76,8 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, script, args, message):
 
 def test_evaluate_reads_env_from_config_beside_model(trained):
     out, _ = trained
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import evaluate
-    finally:
-        sys.path.pop(0)
+    from tfdqn.commands import evaluate
+
     assert evaluate.default_env_id(out / "best.keras") == "CartPole-v1"
     assert evaluate.default_env_id(Path("/nonexistent/best.keras")) == "CartPole-v1"
 

@@ -28,6 +28,7 @@ _EXPORTS = {
     "tfdqn.replay": ["Batch", "PixelReplayBuffer", "ReplayBuffer"],
     "tfdqn.runtime": ["configure_threads"],
     "tfdqn.state": ["load_training_state", "save_training_state"],
+    "tfdqn.spaces": ["flatten_observation"],
     "tfdqn.schedules": ["ExponentialSchedule", "LinearSchedule", "MultiplicativeSchedule", "make_schedule"],
     "tfdqn.training": ["Trainer", "train"],
     "tfdqn.tabular": ["QLearner", "TabularConfig", "TabularMDP", "compare_with_optimum", "make_frozenlake",

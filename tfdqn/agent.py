@@ -15,6 +15,7 @@ from tfdqn.envs import check_spaces
 from tfdqn.model_io import save_model
 from tfdqn.networks import NumpyMLP, build_q_network, clone_network
 from tfdqn.replay import Batch
+from tfdqn.spaces import attach_encoder, network_input_shape
 
 
 def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tensor, gamma: float | tf.Tensor,
@@ -67,11 +68,12 @@ class DQNAgent:
     @classmethod
     def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
                     config: DQNConfig = DQNConfig()) -> "DQNAgent":
-        """Build the default Q-network for these spaces (checked: Discrete actions, Box observations)."""
+        """Build the default Q-network for these spaces (checked: Discrete actions; observations of any space
+        `tfdqn.spaces` encodes, the encoding inside the network, which takes raw observations)."""
         check_spaces(observation_space, action_space, config.env_id)
-        net = build_q_network(observation_space.shape, int(action_space.n), config.hidden_sizes,
+        net = build_q_network(network_input_shape(observation_space), int(action_space.n), config.hidden_sizes,
                               conv_layers=config.conv_layers, initializer=config.initializer)
-        return cls(net, int(action_space.n), config)
+        return cls(attach_encoder(observation_space, net), int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------
     def q_values(self, obs: np.ndarray) -> np.ndarray:

@@ -135,10 +135,7 @@ class DQNConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DQNConfig":
         """Build from `to_dict()` output; unknown keys are an error rather than silently ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ConfigError(f"unknown DQNConfig field(s): {', '.join(unknown)}")
+        check_field_names(data)
         data = dict(data)
         if "hidden_sizes" in data:
             data["hidden_sizes"] = tuple(data["hidden_sizes"])
@@ -153,12 +150,41 @@ class DQNConfig:
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON object of DQNConfig fields in `path` (a saved config.json, or only some fields), unchecked;
-    a missing file or one that is not a JSON object is a ConfigError naming the file."""
+    """The DQNConfig fields in `path` (names checked, values not): a `.toml` file's table (Python's built-in `tomllib`; TOML
+    has no null, so a field set to None needs JSON), any other file's JSON object (e.g. a saved config.json).
+    A missing file, or one that is not an object of that format, is a ConfigError naming the file."""
     path = Path(path)
+    what = f"config file {str(path)!r}"
     if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    return _json_object(path.read_text(encoding="utf-8"), f"config file {str(path)!r}")
+        raise ConfigError(f"{what} does not exist")
+    if path.suffix.lower() == ".toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{what} is not valid TOML: {exc}") from None
+    else:
+        data = _json_object(path.read_text(encoding="utf-8"), what)
+    check_field_names(data, f"{what} has")
+    return data
+
+
+def check_field_names(data: dict[str, Any], where: str = "") -> None:
+    """ConfigError naming every key of `data` that is not a DQNConfig field, with the closest valid name."""
+    names = {f.name for f in dataclasses.fields(DQNConfig)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        listed = ", ".join(_with_closest(u, names) for u in unknown)
+        raise ConfigError(f"{where + ' ' if where else ''}unknown DQNConfig field(s): {listed}")
+
+
+def _with_closest(name: str, valid: set[str]) -> str:
+    """`name`, with the closest valid field name when one is close: "lerning_rate (did you mean learning_rate?)"."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
+    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Creating Gymnasium environments with the checks a DQN needs (known id, discrete actions)."""
+"""Creating Gymnasium environments with the checks a DQN needs (known id, discrete actions, an observation
+space tfdqn can encode; non-Box observations come as arrays through `tfdqn.spaces.RawObservation`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import gymnasium as gym
 import numpy as np
 
 from tfdqn import pixels  # registers tfdqn/PixelCartPole-v0
+from tfdqn import spaces
 from tfdqn.errors import EnvError
 
 VECTOR_MODES = ("auto", "sync", "async", "native")
 
 
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
-    """`gym.make` with a clear `EnvError` for an unknown id or a non-discrete action space."""
+    """`gym.make` with a clear `EnvError` for an unknown id, a non-discrete action space or an observation
+    space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.spaces.RawObservation`)."""
     pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
     try:
         if render_mode is not None:
@@ -29,6 +32,8 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
     except EnvError:
         env.close()
         raise
+    if spaces.needs_wrapper(env.observation_space):
+        env = spaces.RawObservation(env)
     return env
 
 
@@ -64,13 +69,16 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
     """
     if mode not in VECTOR_MODES:
         raise EnvError(f"unknown vectorisation mode {mode!r}; choose from {VECTOR_MODES}")
-    make_env(env_id).close()  # validate the id and the spaces once, with tfdqn's messages
+    probe = make_env(env_id)  # validate the id and the spaces once, with tfdqn's messages
+    wrap = isinstance(probe, spaces.RawObservation)
+    probe.close()
     if mode == "auto":
         spec = gym.spec(env_id)
-        mode = "native" if num_envs > 1 and spec.vector_entry_point is not None else "sync"
+        mode = "native" if num_envs > 1 and spec.vector_entry_point is not None and not wrap else "sync"
     gym_mode = {"native": "vector_entry_point"}.get(mode, mode)
+    extra = {"wrappers": [spaces.RawObservation]} if wrap else {}
     try:
-        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode)
+        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode, **extra)
     except gym.error.Error as exc:
         raise EnvError(f"cannot vectorise {env_id!r} with mode {mode!r}: {exc}") from None
     autoreset = venv.metadata.get("autoreset_mode")
@@ -81,14 +89,17 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
 
 
 def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str = "environment") -> None:
-    """Raise `EnvError` unless actions are `Discrete` and observations a `Box` (vector or image)."""
+    """Raise `EnvError` unless actions are `Discrete` and observations a space `tfdqn.spaces` can encode
+    (Box, Discrete, MultiDiscrete, MultiBinary, and Tuple/Dict of these)."""
     if not isinstance(action_space, gym.spaces.Discrete):
         raise EnvError(f"{env_id} has action space {action_space}; DQN needs a Discrete action space")
-    if not isinstance(observation_space, gym.spaces.Box):
-        raise EnvError(f"{env_id} has observation space {observation_space}; tfdqn needs a Box "
-                       "(use a one-hot or FlattenObservation wrapper for Discrete observations)")
+    try:
+        spaces.check_observation_space(observation_space)
+    except EnvError as exc:
+        raise EnvError(f"{env_id}: {exc}") from None
 
 
-def observation_dtype(space: gym.spaces.Box) -> np.dtype:
-    """Replay dtype for observations: uint8 pixels stay uint8, everything else becomes float32."""
-    return np.dtype(np.uint8) if space.dtype == np.uint8 else np.dtype(np.float32)
+def observation_dtype(space: gym.Space) -> np.dtype:
+    """Replay dtype for observations: uint8 pixels stay uint8, integer spaces (Discrete...) keep their
+    integer dtype, everything else becomes float32 (`tfdqn.spaces.replay_dtype`)."""
+    return spaces.replay_dtype(space)

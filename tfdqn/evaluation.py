@@ -13,10 +13,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.envs import make_env
-from tfdqn.errors import EnvError, ModelFileError
+from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
 from tfdqn.model_io import load_q_network
 from tfdqn.networks import NumpyMLP
+from tfdqn.spaces import check_model_fits
 
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
@@ -78,10 +79,7 @@ def evaluate_model(path: str | os.PathLike, env_id: str, episodes: int = 100, se
 
 
 def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) -> None:
-    expected = tuple(model.inputs[0].shape[1:])
-    if expected != tuple(env.observation_space.shape):
-        raise ModelFileError(f"model file {str(path)!r} takes observations of shape {expected} but the "
-                             f"environment gives {tuple(env.observation_space.shape)}")
+    check_model_fits(model, env.observation_space, f"model file {str(path)!r}")
 
 
 def render_episode(policy: Policy, env_id: str, seed: int = 0) -> float:

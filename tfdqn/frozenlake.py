@@ -1,8 +1,8 @@
 """FrozenLake pictures for tabular Q-learning: the greedy policy drawn over the map, and a GIF of one
-greedy episode. Files are written atomically; nothing here touches pyplot's global state.
+greedy episode; and the exact check of a saved DQN (`check_q_network`). Files are written atomically;
+nothing here touches pyplot's global state.
 
-(`tfdqn.evaluation.record_gif` takes an observation-batch policy and builds its environment with
-`make_env`, which rejects FrozenLake's Discrete observations; this module steps FrozenLake directly.)
+(This module steps FrozenLake directly, with a policy given per state, not per observation batch.)
 """
 
 from __future__ import annotations
@@ -183,3 +183,27 @@ def record_episode_gif(policy: Sequence[int] | np.ndarray, map_name: str, is_sli
                                                         append_images=frames[1:], duration=duration, loop=0))
     return {"return": total, "length": t, "success": bool(terminated and total > 0),
             "terminated": bool(terminated), "truncated": bool(truncated)}
+
+
+def q_table_of(model: Any, n_states: int) -> np.ndarray:
+    """The Q-network's values for every FrozenLake state, shape (n_states, 4): it takes the raw state
+    integers (its one-hot encoding is inside it)."""
+    return np.asarray(model(np.arange(n_states)[:, None] if len(model.inputs[0].shape) == 2
+                            else np.arange(n_states)), dtype=float)
+
+
+def check_q_network(path: str | os.PathLike, map_name: str = "4x4", is_slippery: bool = True,
+                    gamma: float = 0.99) -> dict[str, Any]:
+    """`tfdqn.tabular.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
+    its greedy policy within the time limit, beside value iteration's at `gamma` (and the Q-errors)."""
+    from tfdqn.model_io import load_q_network
+    from tfdqn.spaces import check_model_fits
+    from tfdqn.tabular import compare_with_optimum
+
+    env = make_frozenlake(map_name, is_slippery)
+    try:
+        model = load_q_network(path, n_actions=int(env.action_space.n))
+        check_model_fits(model, env.observation_space, f"model file {str(path)!r}")
+        return compare_with_optimum(q_table_of(model, int(env.observation_space.n)), env, gamma)
+    finally:
+        env.close()

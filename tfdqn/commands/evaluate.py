@@ -1,0 +1,54 @@
+"""`tfdqn evaluate`: greedy evaluation of a saved `.keras` Q-network (mean ± std over fresh episodes),
+optionally recording one episode to a GIF or showing it in a window. `scripts/evaluate.py` is this command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tfdqn.cli import non_negative_int, positive_int, prepare_process
+
+HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
+DESCRIPTION = ("Greedy evaluation of a saved .keras Q-network. The model takes the environment's raw "
+               "observations (its observation encoding is inside it); a model that does not fit the "
+               "environment is refused with one line.")
+DEFAULT_ENV = "CartPole-v1"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", type=Path, help="path to a .keras model (e.g. results/cartpole/best.keras)")
+    p.add_argument("--env", default=None,
+                   help=f"environment id (default: env_id from config.json beside the model, else {DEFAULT_ENV})")
+    p.add_argument("--episodes", type=positive_int, default=100, help="episodes to run (default 100)")
+    p.add_argument("--seed", type=non_negative_int, default=12_345, help="seed of the first episode (default 12345)")
+    p.add_argument("--gif", type=Path, default=None, help="also record one greedy episode to this GIF (default: none)")
+    p.add_argument("--render", action="store_true",
+                   help="show one greedy episode in a window (needs a display) (default off)")
+
+
+def default_env_id(model_path: Path) -> str:
+    """env_id from the config.json saved beside the model, else CartPole-v1."""
+    config = model_path.parent / "config.json"
+    try:
+        return str(json.loads(config.read_text())["env_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_ENV
+
+
+def run(args: argparse.Namespace) -> int:
+    prepare_process()
+    import tfdqn
+
+    env_id = args.env or default_env_id(args.model)
+    result = tfdqn.evaluate_model(args.model, env_id, args.episodes, seed=args.seed)
+    print(f"{env_id}, {args.model}: {result}")
+    if args.gif or args.render:
+        policy = tfdqn.greedy_policy(tfdqn.load_q_network(args.model))
+        if args.gif:
+            ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed)
+            print(f"recorded one episode (return {ret:.1f}) to {args.gif}")
+        if args.render:
+            ret = tfdqn.render_episode(policy, env_id, seed=args.seed)
+            print(f"rendered one episode (return {ret:.1f})")
+    return 0

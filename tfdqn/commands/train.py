@@ -1,0 +1,176 @@
+"""`tfdqn train`: train DQN on any Gymnasium environment with a discrete action space until a confirmed solve
+(or for the step budget), and leave the evidence in --out (results/<env name>/ by default).
+
+The config is the DQNConfig defaults plus the preset registered for the environment (`tfdqn.PRESETS`; printed
+at the start), then `--config` (JSON or TOML), then the flags. Writes: metrics.csv, evaluations.csv,
+learning_curve.png, best.keras (+ best.json), last.keras, config.json, summary.json (best.keras greedily on
+fresh episodes), untrained.gif and trained.gif (when the environment renders), and state/ (for --resume).
+`scripts/train_cartpole.py` is this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.runs import add_run_flags
+
+START = time.perf_counter()
+HELP = "train a DQN on a Gymnasium environment (default CartPole-v1) and write results to --out"
+DESCRIPTION = ("Train a DQN on any Gymnasium environment with a discrete action space (Box, Discrete, "
+               "MultiDiscrete, MultiBinary, Tuple or Dict observations) and write metrics, plots, the best "
+               "model and GIFs to --out.")
+DEFAULT_ENV = "CartPole-v1"
+
+
+def default_out(env_id: str) -> Path:
+    """results/<the id's name, lower case, without its version>: results/cartpole, results/lunarlander."""
+    name = env_id.split("/")[-1].rsplit("-v", 1)[0]
+    return Path("results") / ("".join(c for c in name.lower() if c.isalnum()) or "run")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env", default=None, help=f"Gymnasium environment id (default {DEFAULT_ENV}, or the "
+                                               "--config file's env_id)")
+    p.add_argument("--preset", default="auto",
+                   help="hyperparameter preset: 'auto' (default: the one registered for --env, if any), 'none' "
+                        "(the plain DQNConfig defaults) or a name from tfdqn.PRESETS")
+    p.add_argument("--config", type=Path, default=None,
+                   help="DQNConfig fields overriding the defaults: a JSON file (e.g. a saved config.json) or a "
+                        ".toml file (default: none)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="total environment-step budget (a resumed run counts the steps already done); "
+                        "training stops earlier once solved (default: the budget the environment's config was "
+                        "measured with, tfdqn.BUDGETS: 50000 for CartPole-v1, 100000 for LunarLander-v3; else 50000)")
+    p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default 0)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output directory (default results/<env name>: results/cartpole for CartPole-v1, "
+                        "results/lunarlander for LunarLander-v3; or the --resume directory)")
+    p.add_argument("--num-envs", type=positive_int, default=None,
+                   help="environments stepped together (default: the config's num_envs, 1)")
+    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                   help="continue the run whose output directory is DIR (its state/ folder), exactly where "
+                        "it stopped; its config is used (default: a new run)")
+    p.add_argument("--state-every", type=positive_int, default=10_000,
+                   help="env steps between full training-state saves, besides the one at the end (default 10000)")
+    p.add_argument("--no-gif", action="store_true",
+                   help="skip rendering untrained.gif and trained.gif (default: render them when the "
+                        "environment can)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="enable TensorFlow op determinism (bit-identical reruns and resumes; a little slower) "
+                        "(default off)")
+    add_run_flags(p, eval_every=1_000, eval_episodes=20, confirm_episodes=100, final_episodes=100)
+
+
+def build_config(args: argparse.Namespace, tfdqn):
+    """The run's DQNConfig: defaults < preset < --config < flags; or, with --resume, the saved one unchanged."""
+    from tfdqn.config import read_config_file
+
+    if args.resume is not None:
+        from tfdqn.state import StateError, read_state_config
+
+        if args.config is not None:
+            raise StateError("--config cannot be combined with --resume (the saved config is used)")
+        config = tfdqn.DQNConfig.from_dict(read_state_config(args.resume / "state"))
+        for flag, value, saved in (("--env", args.env, config.env_id), ("--seed", args.seed, config.seed),
+                                   ("--num-envs", args.num_envs, config.num_envs)):
+            if value is not None and value != saved:
+                raise StateError(f"resume directory {str(args.resume)!r} holds a run with {flag} {saved}, "
+                                 f"not {value}")
+        return config
+    fields = read_config_file(args.config) if args.config is not None else {}
+    fields.update(seed=0 if args.seed is None else args.seed)
+    if args.num_envs is not None:
+        fields["num_envs"] = args.num_envs
+    file_env = fields.pop("env_id", None)
+    env_id = args.env or file_env or DEFAULT_ENV  # --env wins over the file's
+    return tfdqn.config_for_env(env_id, preset_arg(args), **fields)
+
+
+def preset_arg(args: argparse.Namespace) -> str | None:
+    """`--preset` as `config_for_env` takes it: "auto", None for 'none', or a name."""
+    return None if args.preset == "none" else args.preset
+
+
+def describe_config(args: argparse.Namespace, config, tfdqn) -> str:
+    """One line saying where the run's hyperparameters come from."""
+    if args.resume is not None:
+        return f"config: the saved one of {args.resume} ({config.env_id})"
+    name = tfdqn.preset_for_env(config.env_id) if args.preset == "auto" else preset_arg(args)
+    parts = ["DQNConfig defaults"] + ([f"preset {name!r}"] if name else []) + (
+        [f"--config {args.config}"] if args.config else [])
+    return f"config for {config.env_id}: {' + '.join(parts)}"
+
+
+def can_render(env_id: str) -> bool:
+    """True when `env_id` renders rgb_array frames (so the GIFs can be recorded)."""
+    from tfdqn.envs import make_env
+
+    env = make_env(env_id)
+    try:
+        return "rgb_array" in env.metadata.get("render_modes", ())
+    finally:
+        env.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    prepare_process()
+    import tfdqn
+
+    config = build_config(args, tfdqn)  # bad input fails here and in make_vec_env, before TensorFlow loads
+    env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
+    import keras
+
+    from tfdqn.fileio import write_json
+    from tfdqn.runs import finish_run, periodic_evaluations, run_listeners
+    from tfdqn.state import load_training_state
+
+    tfdqn.configure_threads(args.threads)
+    if args.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    if args.steps is None:
+        args.steps = tfdqn.budget_for_env(config.env_id)
+    out: Path = args.out or args.resume or default_out(config.env_id)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    print(describe_config(args, config, tfdqn), file=sys.stderr)
+    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    write_json(out / "config.json", config.to_dict())
+    gif = not args.no_gif and can_render(config.env_id)
+    if gif and args.resume is None:
+        tfdqn.record_gif(agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+
+    checkpoint = tfdqn.ModelCheckpoint(out, save_state=True, state_every=args.state_every)
+    trainer = tfdqn.Trainer(agent, env, config, run_listeners(out, config, args, checkpoint))
+    if args.resume is not None:
+        step = load_training_state(trainer, args.resume / "state")
+        print(f"resuming {config.env_id} from step {step:,} ({args.resume / 'state'})", file=sys.stderr)
+    try:
+        end = trainer.train(args.steps)
+    except tfdqn.TrainingInterrupted as exc:
+        print(f"{exc}; full training state saved in {checkpoint.state_dir}/\n"
+              f"resume with: {resume_command(args)} --resume {out}", file=sys.stderr)
+        return exc.exit_code
+    except tfdqn.TrainingError as exc:
+        kept = checkpoint.last_state_path
+        where = f"; last good state: {kept} (resume with --resume {out})" if kept else ""
+        raise type(exc)(f"{exc}{where}") from None
+    finally:
+        env.close()
+
+    first_solved = None if args.threshold is None else next(
+        (int(r["step"]) for r in periodic_evaluations(out) if float(r["mean_return"]) >= args.threshold), None)
+    finish_run(out, agent, checkpoint, config, end, args, START, gif=gif,
+               extra={"resumed": args.resume is not None, "first_evaluation_at_threshold_step": first_solved})
+    return 0
+
+
+def resume_command(args: argparse.Namespace) -> str:
+    """How the user started this run: `python scripts/train_cartpole.py` or `tfdqn train`."""
+    prog = getattr(args, "_prog", None)
+    return f"python scripts/{prog}" if prog else "tfdqn train"

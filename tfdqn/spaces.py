@@ -1,0 +1,304 @@
+"""Observation spaces other than a plain Box: how each is stored (compact, raw) and encoded inside the model.
+
+A saved `.keras` Q-network takes the environment's raw observation, whatever its space:
+
+| space | the model takes | encoded inside the model as |
+| --- | --- | --- |
+| `Box` (n,) / (h, w, c) uint8 | the observation | itself (the MLP) / the conv net, as before |
+| `Box` of any other shape | the observation | its values, flattened |
+| `Discrete(n, start)` | the integer (a batch has shape (batch,)) | one-hot of `obs - start`, n wide |
+| `MultiDiscrete(nvec, start)` | the integer array | one one-hot per element, concatenated |
+| `MultiBinary(n)` | the 0/1 array | its bits as 0/1 features |
+| `Tuple`, `Dict` of the above | `flatten_observation(space, obs)` | each part as above, concatenated |
+
+A Keras model cannot take a nested tuple or dict as one input, so for `Tuple` and `Dict` the model takes the
+output of `flatten_observation`: every leaf's raw values raveled (a `Discrete` leaf is its one integer, not a
+one-hot) and concatenated in the space's own order (a `Tuple`'s positions; a `Dict`'s `space.spaces` keys, which
+Gymnasium sorts when the space is built from a plain dict), depth first. `tfdqn.make_env` applies it for you
+(the `RawObservation` wrapper), and so does `tfdqn evaluate`. The replay buffer stores this compact form: a
+FrozenLake state is one integer, not sixteen floats.
+
+The encoding uses built-in Keras layers only (`Reshape`, `Flatten`, `Rescaling` to shift each categorical value
+to its own block of columns, a frozen identity `Embedding` for the one-hots (XLA compiles its gather; the
+matrix is width x width, hence `MAX_ONE_HOT_WIDTH`), a frozen `Dense` that selects the numeric
+or the categorical entries of a mixed vector, `Concatenate`), so `keras.models.load_model(path)` loads the model
+with `safe_mode` on and without tfdqn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tfdqn.errors import EnvError
+
+MAX_ONE_HOT_WIDTH = 2_048
+"""Widest one-hot encoding accepted (summed over the categorical parts of an observation): the frozen identity
+matrix that encodes it holds width**2 floats (16 MB at this width); Taxi-v3's 500 states need 500."""
+
+_LEAVES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One part of a flattened observation: `size` consecutive entries, numeric or categorical.
+
+    A categorical leaf has one entry per category variable; entry i takes `starts[i]` .. `starts[i] +
+    categories[i] - 1`.
+    """
+
+    path: str
+    size: int
+    categorical: bool
+    categories: tuple[int, ...] = ()
+    starts: tuple[int, ...] = ()
+
+
+class FlatBox(gym.spaces.Box):
+    """The `Box` of `flatten_observation`'s output for a `Tuple` or `Dict` space; `original` is that space.
+
+    Vector environments copy the single environment's space object, so the encoding survives batching.
+    """
+
+    def __init__(self, original: gym.Space, low: np.ndarray, high: np.ndarray, dtype: np.dtype):
+        super().__init__(low=low, high=high, shape=low.shape, dtype=dtype)
+        self.original = original
+
+
+def leaves(space: gym.Space, path: str = "observation") -> list[Leaf]:
+    """The leaves of `space` in `flatten_observation`'s order; `EnvError` naming any unsupported part."""
+    if isinstance(space, gym.spaces.Tuple):
+        return [leaf for i, sub in enumerate(space.spaces) for leaf in leaves(sub, f"{path}[{i}]")]
+    if isinstance(space, gym.spaces.Dict):
+        return [leaf for key, sub in space.spaces.items() for leaf in leaves(sub, f"{path}[{key!r}]")]
+    if isinstance(space, gym.spaces.Discrete):
+        return [Leaf(path, 1, True, (int(space.n),), (int(space.start),))]
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return [Leaf(path, int(space.nvec.size), True, tuple(int(n) for n in space.nvec.ravel()),
+                     tuple(int(s) for s in np.broadcast_to(space.start, space.nvec.shape).ravel()))]
+    if isinstance(space, gym.spaces.MultiBinary):
+        return [Leaf(path, int(np.prod(space.shape)), False)]
+    if isinstance(space, gym.spaces.Box):
+        return [Leaf(path, int(np.prod(space.shape)), False)]
+    raise EnvError(f"{path} is a {type(space).__name__} space ({space}), which tfdqn cannot encode: it takes "
+                   "Box, Discrete, MultiDiscrete, MultiBinary, and Tuple or Dict spaces of these; write a "
+                   "gymnasium.ObservationWrapper that maps it to one of them")
+
+
+def flatten_observation(space: gym.Space, obs: Any) -> np.ndarray:
+    """A `Tuple`/`Dict` observation as one flat array of its leaves' raw values, in `leaves`' order.
+
+    Integers stay integers (a `Discrete` leaf is its one value, not a one-hot); the result is float32 when
+    any leaf is a `Box`, else int64. Other spaces' observations are returned as arrays, unchanged.
+    """
+    if not isinstance(space, (gym.spaces.Tuple, gym.spaces.Dict)):
+        return np.asarray(obs, dtype=space.dtype)
+    parts: list[np.ndarray] = []
+    _collect(space, obs, parts)
+    return np.concatenate(parts).astype(_flat_dtype(space), copy=False)
+
+
+def _collect(space: gym.Space, obs: Any, parts: list[np.ndarray]) -> None:
+    if isinstance(space, gym.spaces.Tuple):
+        for sub, value in zip(space.spaces, obs):
+            _collect(sub, value, parts)
+    elif isinstance(space, gym.spaces.Dict):
+        for key, sub in space.spaces.items():
+            _collect(sub, obs[key], parts)
+    else:
+        parts.append(np.asarray(obs).ravel())
+
+
+def _flat_dtype(space: gym.Space) -> np.dtype:
+    boxes = [s for s in _leaf_spaces(space) if isinstance(s, gym.spaces.Box)]
+    return np.dtype(np.float32) if boxes else np.dtype(np.int64)
+
+
+def _leaf_spaces(space: gym.Space) -> list[gym.Space]:
+    if isinstance(space, gym.spaces.Tuple):
+        return [leaf for sub in space.spaces for leaf in _leaf_spaces(sub)]
+    if isinstance(space, gym.spaces.Dict):
+        return [leaf for sub in space.spaces.values() for leaf in _leaf_spaces(sub)]
+    return [space]
+
+
+def flat_space(space: gym.Space) -> gym.Space:
+    """The space of what the model takes: `space` itself, or for `Tuple`/`Dict` the `FlatBox` of
+    `flatten_observation`'s output (checked: every part supported)."""
+    check_observation_space(space)
+    if not isinstance(space, (gym.spaces.Tuple, gym.spaces.Dict)):
+        return space
+    dtype = _flat_dtype(space)
+    lows, highs = [], []
+    for leaf_space in _leaf_spaces(space):
+        if isinstance(leaf_space, gym.spaces.Box):
+            low, high = leaf_space.low.ravel(), leaf_space.high.ravel()
+        elif isinstance(leaf_space, gym.spaces.Discrete):
+            low = np.array([leaf_space.start])
+            high = low + leaf_space.n - 1
+        elif isinstance(leaf_space, gym.spaces.MultiDiscrete):
+            low = np.broadcast_to(leaf_space.start, leaf_space.nvec.shape).ravel()
+            high = low + leaf_space.nvec.ravel() - 1
+        else:  # MultiBinary
+            low, high = np.zeros(leaf_space.n).ravel(), np.ones(leaf_space.n).ravel()
+        lows.append(np.asarray(low, dtype=np.float64))
+        highs.append(np.asarray(high, dtype=np.float64))
+    return FlatBox(space, np.concatenate(lows).astype(dtype), np.concatenate(highs).astype(dtype), dtype)
+
+
+def original_space(space: gym.Space) -> gym.Space:
+    """The environment's own space behind a `FlatBox`, else `space`."""
+    return space.original if isinstance(space, FlatBox) else space
+
+
+def check_observation_space(space: gym.Space) -> None:
+    """Raise `EnvError` naming the part of `space` tfdqn cannot encode (a Text, Graph, Sequence or OneOf
+    space, or one-hots wider than `MAX_ONE_HOT_WIDTH` in all)."""
+    width = sum(sum(leaf.categories) for leaf in leaves(original_space(space)) if leaf.categorical)
+    if width > MAX_ONE_HOT_WIDTH:
+        raise EnvError(f"observation space {space} needs one-hot encodings {width:,} wide in all (tfdqn's limit "
+                       f"is {MAX_ONE_HOT_WIDTH:,}); use an ObservationWrapper that gives a Box of features")
+
+
+def is_plain(space: gym.Space) -> bool:
+    """True for the spaces the Q-network builders take directly: a Box vector (n,) or image (h, w, c)."""
+    return is_box(space) and len(space.shape) in (1, 3)
+
+
+def encoded_size(space: gym.Space) -> int:
+    """Width of the encoded feature vector the MLP reads (one-hots counted in full)."""
+    return sum(sum(leaf.categories) if leaf.categorical else leaf.size for leaf in leaves(original_space(space)))
+
+
+def replay_dtype(space: gym.Space) -> np.dtype:
+    """How the replay buffer stores observations of `space`: uint8 (images) stays uint8; the integer spaces
+    (`Discrete`, `MultiDiscrete`, `MultiBinary`, an all-integer `FlatBox`) keep their integer dtype, one
+    value per category variable; everything else is float32."""
+    dtype = np.dtype(space.dtype)
+    if dtype == np.uint8:
+        return dtype
+    if not is_box(space) and np.issubdtype(dtype, np.integer):
+        return dtype
+    return np.dtype(np.float32)
+
+
+def is_box(space: gym.Space) -> bool:
+    """True for an environment's own `Box` (not the `FlatBox` standing for a Tuple or Dict)."""
+    return isinstance(space, gym.spaces.Box) and not isinstance(space, FlatBox)
+
+
+def network_input_shape(space: gym.Space) -> tuple[int, ...]:
+    """The shape the Q-network builders are given: the observation's own for a plain Box, else the width of
+    the encoded feature vector, (encoded_size,)."""
+    return tuple(space.shape) if is_plain(space) else (encoded_size(space),)
+
+
+class RawObservation(gym.ObservationWrapper):
+    """Gives non-Box observations as NumPy arrays: a `Discrete` state as a 0-d integer array (so `obs[None]`
+    is a batch of one), a `Tuple`/`Dict` observation as `flatten_observation`'s flat array (space: `FlatBox`)."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.observation_space = flat_space(env.observation_space)
+        self._source = env.observation_space
+
+    def observation(self, observation: Any) -> np.ndarray:
+        return flatten_observation(self._source, observation)
+
+
+def needs_wrapper(space: gym.Space) -> bool:
+    """True when `RawObservation` should wrap an environment with this observation space."""
+    return not isinstance(space, gym.spaces.Box)
+
+
+def encoder_layers(space: gym.Space):
+    """(input tensor, encoded tensor) of the Keras layers that turn `space`'s raw observations, as the model
+    takes them (see the module docstring), into one float feature vector of width `encoded_size(space)`."""
+    import keras
+
+    raw_shape = tuple(space.shape)
+    inputs = keras.Input(shape=raw_shape, dtype="float32", name="observation")
+    parts = leaves(original_space(space))
+    x = inputs
+    if len(raw_shape) != 1:
+        x = keras.layers.Reshape((sum(p.size for p in parts),), name="flatten_observation")(x)
+    numeric = np.concatenate([np.full(p.size, not p.categorical) for p in parts])
+    cat_parts = [p for p in parts if p.categorical]
+    if not cat_parts:
+        return inputs, x
+    categories = np.array([n for p in cat_parts for n in p.categories])
+    starts = np.array([s for p in cat_parts for s in p.starts])
+    offsets = np.concatenate([[0], np.cumsum(categories)[:-1]]) - starts  # value -> its column in the one-hot
+    categorical = x
+    if numeric.any():
+        categorical = _select(x, ~numeric, "select_categorical")
+    shifted = keras.layers.Rescaling(1.0, offset=offsets.astype("float32"), name="category_columns")(categorical)
+    one_hot = _multi_hot(shifted, int(categories.sum()), len(categories))
+    if not numeric.any():
+        return inputs, one_hot
+    values = _select(x, numeric, "select_numeric")
+    return inputs, keras.layers.Concatenate(name="features")([values, one_hot])
+
+
+def _multi_hot(columns, width: int, count: int):
+    """Ones at the `count` integer column indices in `columns` (batch, count), as (batch, width) floats.
+
+    A frozen identity `Embedding` looks up each index's one-hot row (a gather, which XLA compiles, unlike
+    `CategoryEncoding`'s bincount); averaging the `count` rows and scaling by `count` adds them up.
+    """
+    import keras
+
+    lookup = keras.layers.Embedding(width, width, trainable=False, name="one_hot_rows")
+    rows = lookup(columns)
+    lookup.set_weights([np.eye(width, dtype="float32")])
+    summed = keras.layers.GlobalAveragePooling1D(name="one_hot_mean")(rows)
+    return summed if count == 1 else keras.layers.Rescaling(float(count), name="one_hot")(summed)
+
+
+def _select(x, mask: np.ndarray, name: str):
+    """The entries of `x` where `mask` is set, by a frozen 0/1 `Dense` (exact: one 1 per output column)."""
+    import keras
+
+    kernel = np.zeros((mask.size, int(mask.sum())), dtype="float32")
+    kernel[np.flatnonzero(mask), np.arange(int(mask.sum()))] = 1.0
+    layer = keras.layers.Dense(kernel.shape[1], use_bias=False, trainable=False, name=name)
+    out = layer(x)
+    layer.set_weights([kernel])
+    return out
+
+
+def attach_encoder(space: gym.Space, network):
+    """`network` (built for `encoded_size(space)` features) behind `space`'s encoder, as one Keras model that
+    takes raw observations; `network` itself when `space` needs no encoding (`is_plain`)."""
+    import keras
+
+    if is_plain(space):
+        return network
+    inputs, x = encoder_layers(space)
+    if isinstance(network, keras.Sequential):  # one flat model: the encoder's layers, then the network's
+        for layer in network.layers:
+            x = layer(x)
+    else:
+        x = network(x)
+    return keras.Model(inputs, x, name=network.name)
+
+
+def check_model_fits(model, space: gym.Space, where: str) -> None:
+    """`ModelFileError` unless `model` takes observations of `space` as the environment gives them: the same
+    raw shape and, for categorical observations, one-hots of the same width (a FrozenLake 4x4 model's 16
+    states cannot read FrozenLake 8x8's 64). `where` names the model in the message."""
+    from tfdqn.errors import ModelFileError
+
+    expected = tuple(model.inputs[0].shape[1:])
+    if expected != tuple(space.shape):
+        raise ModelFileError(f"{where} takes observations of shape {expected} but the environment gives "
+                             f"{tuple(space.shape)} ({original_space(space)})")
+    width = sum(sum(leaf.categories) for leaf in leaves(original_space(space)) if leaf.categorical)
+    lookup = next((layer for layer in model.layers if layer.name == "one_hot_rows"), None)
+    model_width = 0 if lookup is None else int(lookup.input_dim)
+    if model_width != width:
+        raise ModelFileError(f"{where} one-hot encodes {model_width} categories but the environment's "
+                             f"observation space {original_space(space)} has {width}")
