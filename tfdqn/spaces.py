@@ -39,7 +39,6 @@ MAX_ONE_HOT_WIDTH = 2_048
 """Widest one-hot encoding accepted (summed over the categorical parts of an observation): the frozen identity
 matrix that encodes it holds width**2 floats (16 MB at this width); Taxi-v3's 500 states need 500."""
 
-_LEAVES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete, gym.spaces.MultiBinary)
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class Leaf:
     """
 
     path: str
+    space: gym.Space
     size: int
     categorical: bool
     categories: tuple[int, ...] = ()
@@ -75,14 +75,12 @@ def leaves(space: gym.Space, path: str = "observation") -> list[Leaf]:
     if isinstance(space, gym.spaces.Dict):
         return [leaf for key, sub in space.spaces.items() for leaf in leaves(sub, f"{path}[{key!r}]")]
     if isinstance(space, gym.spaces.Discrete):
-        return [Leaf(path, 1, True, (int(space.n),), (int(space.start),))]
+        return [Leaf(path, space, 1, True, (int(space.n),), (int(space.start),))]
     if isinstance(space, gym.spaces.MultiDiscrete):
-        return [Leaf(path, int(space.nvec.size), True, tuple(int(n) for n in space.nvec.ravel()),
+        return [Leaf(path, space, int(space.nvec.size), True, tuple(int(n) for n in space.nvec.ravel()),
                      tuple(int(s) for s in np.broadcast_to(space.start, space.nvec.shape).ravel()))]
-    if isinstance(space, gym.spaces.MultiBinary):
-        return [Leaf(path, int(np.prod(space.shape)), False)]
-    if isinstance(space, gym.spaces.Box):
-        return [Leaf(path, int(np.prod(space.shape)), False)]
+    if isinstance(space, (gym.spaces.MultiBinary, gym.spaces.Box)):
+        return [Leaf(path, space, int(np.prod(space.shape)), False)]
     raise EnvError(f"{path} is a {type(space).__name__} space ({space}), which tfdqn cannot encode: it takes "
                    "Box, Discrete, MultiDiscrete, MultiBinary, and Tuple or Dict spaces of these; write a "
                    "gymnasium.ObservationWrapper that maps it to one of them")
@@ -113,16 +111,8 @@ def _collect(space: gym.Space, obs: Any, parts: list[np.ndarray]) -> None:
 
 
 def _flat_dtype(space: gym.Space) -> np.dtype:
-    boxes = [s for s in _leaf_spaces(space) if isinstance(s, gym.spaces.Box)]
+    boxes = [leaf for leaf in leaves(space) if isinstance(leaf.space, gym.spaces.Box)]
     return np.dtype(np.float32) if boxes else np.dtype(np.int64)
-
-
-def _leaf_spaces(space: gym.Space) -> list[gym.Space]:
-    if isinstance(space, gym.spaces.Tuple):
-        return [leaf for sub in space.spaces for leaf in _leaf_spaces(sub)]
-    if isinstance(space, gym.spaces.Dict):
-        return [leaf for sub in space.spaces.values() for leaf in _leaf_spaces(sub)]
-    return [space]
 
 
 def flat_space(space: gym.Space) -> gym.Space:
@@ -133,7 +123,7 @@ def flat_space(space: gym.Space) -> gym.Space:
         return space
     dtype = _flat_dtype(space)
     lows, highs = [], []
-    for leaf_space in _leaf_spaces(space):
+    for leaf_space in (leaf.space for leaf in leaves(space)):
         if isinstance(leaf_space, gym.spaces.Box):
             low, high = leaf_space.low.ravel(), leaf_space.high.ravel()
         elif isinstance(leaf_space, gym.spaces.Discrete):
