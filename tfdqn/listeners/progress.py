@@ -35,6 +35,8 @@ class ProgressLogger(Listener):
         return (step - self.start_step) / elapsed if elapsed > 0 else 0.0
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("completed", True):
+            return  # an episode cut short by the end of training is not a result
         step = logs["step"]
         if self.total_episodes:
             done, total, unit = episode + 1, self.total_episodes, "episodes"
