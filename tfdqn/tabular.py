@@ -31,7 +31,7 @@ import numpy as np
 
 from tfdqn.errors import ConfigError, EnvError, TfdqnError, TrainingError
 from tfdqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
-from tfdqn.validation import check_exploration, invalid, is_int, is_real
+from tfdqn.validation import CheckedFields, check_exploration, invalid, is_int, is_real
 
 if TYPE_CHECKING:
     from tfdqn.listeners.base import Listener
@@ -53,7 +53,7 @@ Transitions = Mapping[int, Mapping[int, Sequence[tuple[float, int, float, bool]]
 # --------------------------------------------------------------------------------------------- config
 
 @dataclass(frozen=True)
-class TabularConfig:
+class TabularConfig(CheckedFields):
     """Hyperparameters of a tabular Q-learning run on FrozenLake. Validated on construction.
 
     The defaults meet the acceptance figures in the README's FrozenLake section on every seed measured.

@@ -176,10 +176,10 @@ class Trainer:
                 listeners.on_step(self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated,
                                               "truncated": truncated})
             done = (terminated | truncated) & real
+            ep.resetting = done  # set first: a state saved while a listener fails here is consistent
             if done.any():
-                self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
                 pending = True
-            ep.resetting = done
+                self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
                 agent.update_target()

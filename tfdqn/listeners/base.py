@@ -274,8 +274,10 @@ class ListenerList:
         dispatched after the current event has reached every listener, so all see events in one order.
         """
         self._queue.append((hook, args))
-        if self._dispatching:
-            return
+        if not self._dispatching:
+            self._drain()
+
+    def _drain(self) -> None:
         self._dispatching = True
         try:
             while self._queue:
@@ -288,14 +290,32 @@ class ListenerList:
 
     def call_all(self, hook: str, *args: Any) -> list[BaseException]:
         """Call `hook(*args)` on every listener that overrides it, even if some fail; returns the failures
-        (a listener's exception as a `ListenerError`; `SystemExit`/`KeyboardInterrupt` as they were)."""
+        (a listener's exception as a `ListenerError`; `SystemExit`/`KeyboardInterrupt` as they were).
+        Events the hooks emit are dispatched afterwards, as in `call`."""
         errors: list[BaseException] = []
-        for listener in list(self._by_hook[hook]):
+        outer = self._dispatching
+        self._dispatching = True
+        try:
+            for listener in self._by_hook[hook]:
+                try:
+                    self._invoke(listener, hook, args)
+                except BaseException as exc:  # noqa: BLE001 -- the contract: every listener gets the event
+                    errors.append(exc)
+        finally:
+            self._dispatching = outer
+        if not outer and self._queue:
             try:
-                self._invoke(listener, hook, args)
-            except BaseException as exc:  # noqa: BLE001 -- the contract: every listener gets the event
+                self._drain()
+            except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
         return errors
+
+    def deliver(self, hook: str, *args: Any) -> None:
+        """Call `hook(*args)` on every listener even if some fail, then raise the first failure (later ones
+        attached). Used for the events that open or close something: train and episode begin/end."""
+        errors = self.call_all(hook, *args)
+        if errors:
+            raise attach_errors(errors[0], errors[1:])
 
     @staticmethod
     def _invoke(listener: Listener, hook: str, args: tuple) -> None:
@@ -309,22 +329,19 @@ class ListenerList:
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         """Delivered to every listener even if one fails; the first failure is raised afterwards."""
-        self._raise_first(self.call_all("on_train_begin", logs))
+        self.deliver("on_train_begin", logs)
 
     def on_train_end(self, logs: dict[str, Any]) -> None:
         """Delivered to every listener even if one fails; the first failure is raised afterwards."""
-        self._raise_first(self.call_all("on_train_end", logs))
-
-    @staticmethod
-    def _raise_first(errors: list[BaseException]) -> None:
-        if errors:
-            raise attach_errors(errors[0], errors[1:])
+        self.deliver("on_train_end", logs)
 
     def on_episode_begin(self, episode: int, logs: dict[str, Any]) -> None:
-        self.call("on_episode_begin", episode, logs)
+        """Delivered to every listener even if one fails, so each one's begins and ends pair up."""
+        self.deliver("on_episode_begin", episode, logs)
 
     def on_episode_end(self, episode: int, logs: dict[str, Any]) -> None:
-        self.call("on_episode_end", episode, logs)
+        """Delivered to every listener even if one fails, so each one's begins and ends pair up."""
+        self.deliver("on_episode_end", episode, logs)
 
     def on_step(self, step: int, logs: dict[str, Any]) -> None:
         self.call("on_step", step, logs)
