@@ -178,3 +178,46 @@ def test_training_command_writes_tensorboard_events(tmp_path):
     events = read_events(tmp_path / "tb")
     assert len(events["episode/return"]) >= 5 and len(events["evaluation/periodic_mean_return"]) == 2
     assert "config" in events
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_is_keras_progbar_and_on_a_pipe_one_plain_line_per_interval():
+    import io
+
+    from tfdqn import ProgressLogger
+
+    terminal = _Terminal()
+    trainer_for([ProgressLogger(stream=terminal)]).train(60)
+    shown = terminal.getvalue()
+    assert "━" in shown and "/step" in shown
+    for name in ("return:", "mean100:", "eps:", "loss:", "episode:"):
+        assert name in shown, name
+    assert shown.endswith("\n") and "\r\x1b[Ktraining ended (step budget reached): 60 steps" in shown.split("\n")[-2]
+
+    pipe = io.StringIO()
+    trainer_for([ProgressLogger(stream=pipe, every_seconds=0.0)]).train(30)
+    lines = pipe.getvalue().splitlines()
+    assert "\x1b" not in pipe.getvalue() and len(lines) == 11  # 10 episodes, one line each, and the end line
+    assert lines[0].startswith("[") and "| episode 0 | return 3 |" in lines[0] and "steps/s" in lines[0]
+
+
+def test_readme_keras_callbacks_example_runs(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = re.search(r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(),
+                     re.S).group(1)
+    assert "50_000" in code
+    proc = subprocess.run([sys.executable, "-c", code.replace("50_000", "300")], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "episodes.csv")))
+    assert len(rows) >= 5 and "return" in rows[0]
+    assert len(read_events(tmp_path / "logs" / "cartpole")["episode/return"]) == len(rows)
