@@ -318,3 +318,11 @@ def test_train_end_logs_are_complete_when_stopped():
     assert incomplete == []  # stopped on an episode's end: nothing was running
     last_end = [(e, log) for e, log in zip(rec.events, rec.logs) if e[0] == "episode_end"][-1]
     assert last_end[0] == ("episode_end", 3) and math.isfinite(last_end[1]["return"])
+
+
+def test_ctrl_c_while_listeners_close_cuts_the_end_short():
+    """The one exception to "every listener gets on_train_end": the user pressing Ctrl-C during it."""
+    rec = Recorder.make()
+    with pytest.raises(KeyboardInterrupt):
+        trainer_for(lambda: FixedLengthEnv(3), [failing_listener("on_train_end", KeyboardInterrupt()), rec]).train(5)
+    assert ("train_end",) not in rec.events

@@ -284,7 +284,8 @@ class Trainer:
 
     # ----- signals ------------------------------------------------------------------------------------
     def _install_signal_handlers(self):
-        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts at once."""
+        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts the step at once
+        (`KeyboardInterrupt`, raised after the listeners' `on_train_end`; a third one cuts that short)."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}

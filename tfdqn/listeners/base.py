@@ -59,7 +59,8 @@ class Listener:
        or a resumed run, begins them again under the same number with `logs["continued"] = True`.
     3. `on_train_end` reaches every listener exactly once however training ends: budget reached, a
        listener stopping it, SIGINT/SIGTERM, a `TfdqnError`, any other exception (from the environment,
-       a listener, `SystemExit`...), a listener failing in any hook, `on_train_end` itself included.
+       a listener, `SystemExit`, a second Ctrl-C...), a listener failing in any hook, `on_train_end` itself
+       included. (Only Ctrl-C pressed *while* the listeners run their `on_train_end` cuts that short.)
        `on_train_begin` too is delivered to every listener even if one of them fails in it.
     4. A listener that raises ends training: the exception becomes a `ListenerError` naming the listener
        and the hook. After `on_train_end` has run everywhere, the *first* error is re-raised; later ones
@@ -290,7 +291,8 @@ class ListenerList:
 
     def call_all(self, hook: str, *args: Any) -> list[BaseException]:
         """Call `hook(*args)` on every listener that overrides it, even if some fail; returns the failures
-        (a listener's exception as a `ListenerError`; `SystemExit`/`KeyboardInterrupt` as they were).
+        (a listener's exception as a `ListenerError`, `SystemExit` as it was). A `KeyboardInterrupt` is not
+        held back: Ctrl-C pressed while listeners close cuts the dispatch short.
         Events the hooks emit are dispatched afterwards, as in `call`."""
         errors: list[BaseException] = []
         outer = self._dispatching
@@ -299,6 +301,8 @@ class ListenerList:
             for listener in self._by_hook[hook]:
                 try:
                     self._invoke(listener, hook, args)
+                except KeyboardInterrupt:
+                    raise  # Ctrl-C while the listeners are closing: the user insists, stop now
                 except BaseException as exc:  # noqa: BLE001 -- the contract: every listener gets the event
                     errors.append(exc)
         finally:
