@@ -25,18 +25,23 @@ def test_event_order_and_counts():
         ("train_begin",), ("episode_begin", 0),
         ("step", 1),
         ("step", 2), ("replay_fail", 2),
-        ("step", 3), ("episode_end", 0), ("episode_begin", 1), ("target_update", 3),
+        ("step", 3), ("episode_end", 0), ("target_update", 3),
+        ("episode_begin", 1),  # a new episode begins only when training goes on
         ("step", 4), ("replay_start", 4), ("replay_end", 4),  # the reset-only step is not a step
         ("step", 5),
-        ("step", 6), ("episode_end", 1), ("episode_begin", 2), ("target_update", 6),
+        ("step", 6), ("episode_end", 1), ("target_update", 6),
         ("replay_start", 6), ("replay_end", 6),
+        ("episode_begin", 2),
         ("step", 7),
+        ("episode_end", 2),  # still running when the budget ran out: completed=False
         ("train_end",),
     ]
+    assert rec.logs[-2]["completed"] is False and rec.logs[-2]["length"] == 1
     end = rec.logs[-1]
     assert end["step"] == 7 and end["episodes"] == 2 and end["updates"] == 2 and end["stopped"] is False
     episode_end = rec.logs[rec.events.index(("episode_end", 1))]
     assert episode_end["return"] == 3.0 and episode_end["length"] == 3 and episode_end["terminated"] is True
+    assert episode_end["completed"] is True
     assert math.isfinite(episode_end["loss"]) and episode_end["mean_return_100"] == 3.0
     replay_end = rec.logs[rec.events.index(("replay_end", 4))]
     assert set(replay_end) >= {"loss", "mean_q", "step", "gradient_steps", "updates"}
@@ -96,7 +101,7 @@ def test_periodic_evaluation_confirmation_and_checkpoint(tmp_path):
 
 def test_unconfirmed_result_does_not_stop():
     rec = Recorder.make()
-    stop = StopOnReward(threshold=1.0, confirm_episodes=4)  # chain returns are at most 1: only lucky passes
+    stop = StopOnReward(threshold=1.5, confirm_episodes=4)  # chain returns are at most 1: only lucky passes
     trainer = make_trainer(vec(lambda: ChainEnv()), [PeriodicEvaluation(every=10, episodes=1), stop, rec])
 
     def always_pass(logs=None):  # the periodic evaluation reports a pass; the confirmation decides
@@ -138,9 +143,9 @@ def test_vector_env_transitions_and_episodes():
     obs, next_obs = trainer.replay.obs[:n, 0], trainer.replay.next_obs[:n, 0]
     np.testing.assert_array_equal(next_obs, obs + 1)  # never a (last obs -> reset obs) pair
     ends = [(log["env_index"], log["length"], log["return"], log["terminated"], log["truncated"])
-            for e, log in zip(rec.events, rec.logs) if e[0] == "episode_end"]
+            for e, log in zip(rec.events, rec.logs) if e[0] == "episode_end" and log["completed"]]
     assert set(ends) == {(0, 2, 2.0, True, False), (1, 3, 3.0, False, True)}
     term = trainer.replay.terminated[:n]
     np.testing.assert_array_equal(term, ((next_obs == 2) & (obs == 1) & (term == 1)).astype(np.float32))
-    episode_ids = [e[1] for e in rec.events if e[0] == "episode_end"]
+    episode_ids = [e[1] for e, log in zip(rec.events, rec.logs) if e[0] == "episode_end" and log["completed"]]
     assert len(episode_ids) == len(set(episode_ids)) == trainer.episodes

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tfdqn.errors import ConfigError
-from tfdqn.validation import check_exploration, invalid, is_int, is_real, plain_scalars
+from tfdqn.validation import CheckedFields, check_exploration, check_field_names, invalid, is_int, is_real, plain_scalars
 
 LOSSES = ("huber", "mse")
 INITIALIZERS = ("fan_in_uniform", "he")
@@ -22,7 +22,7 @@ NATURE_CONV_LAYERS: tuple[tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2), 
 
 
 @dataclass(frozen=True)
-class DQNConfig:
+class DQNConfig(CheckedFields):
     """Hyperparameters of a DQN run. The defaults are the general-purpose setting (measured on LunarLander-v3
     and CartPole-v1; see the README): PyTorch-style initialisation, Adam 6.3e-4, one gradient step of 128 per
     env step, Double DQN with a Polyak-averaged target. `tfdqn.config_for_env` adds an environment's preset
@@ -68,7 +68,8 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         plain_scalars(self)
-        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        if isinstance(self.hidden_sizes, (list, tuple)):  # NumPy integers become ints; 64.5 stays, refused below
+            object.__setattr__(self, "hidden_sizes", tuple(int(h) if is_int(h) else h for h in self.hidden_sizes))
         if isinstance(self.conv_layers, (list, tuple)):  # JSON gives lists of lists
             object.__setattr__(self, "conv_layers", tuple(
                 tuple(layer) if isinstance(layer, (list, tuple)) else layer for layer in self.conv_layers))
@@ -91,8 +92,9 @@ class DQNConfig:
                 raise bad(name, "must be a positive integer")
         if not is_int(self.learning_starts) or self.learning_starts < 0:
             raise bad("learning_starts", "must be a non-negative integer")
-        if not self.hidden_sizes or any(h < 1 for h in self.hidden_sizes):
-            raise bad("hidden_sizes", "must be a non-empty sequence of positive layer widths")
+        if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
+                or any(not is_int(h) or h < 1 for h in self.hidden_sizes)):
+            raise bad("hidden_sizes", "must be a non-empty sequence of positive integer layer widths")
         if (not isinstance(self.conv_layers, tuple) or not self.conv_layers
                 or any(not isinstance(layer, tuple) or len(layer) != 3
                        or not all(is_int(v) and v >= 1 for v in layer) for layer in self.conv_layers)):
@@ -135,7 +137,7 @@ class DQNConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DQNConfig":
         """Build from `to_dict()` output; unknown keys are an error rather than silently ignored."""
-        check_field_names(data)
+        check_field_names(cls, data)
         data = dict(data)
         if "hidden_sizes" in data:
             data["hidden_sizes"] = tuple(data["hidden_sizes"])
@@ -166,25 +168,8 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
             raise ConfigError(f"{what} is not valid TOML: {exc}") from None
     else:
         data = _json_object(path.read_text(encoding="utf-8"), what)
-    check_field_names(data, f"{what} has")
+    check_field_names(DQNConfig, data, where=f"{what} has")
     return data
-
-
-def check_field_names(data: dict[str, Any], where: str = "") -> None:
-    """ConfigError naming every key of `data` that is not a DQNConfig field, with the closest valid name."""
-    names = {f.name for f in dataclasses.fields(DQNConfig)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        listed = ", ".join(_with_closest(u, names) for u in unknown)
-        raise ConfigError(f"{where + ' ' if where else ''}unknown DQNConfig field(s): {listed}")
-
-
-def _with_closest(name: str, valid: set[str]) -> str:
-    """`name`, with the closest valid field name when one is close: "lerning_rate (did you mean learning_rate?)"."""
-    import difflib
-
-    close = difflib.get_close_matches(name, sorted(valid), n=1, cutoff=0.6)
-    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

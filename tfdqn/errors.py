@@ -50,3 +50,9 @@ class TrainingInterrupted(TfdqnError):
         self.signal_name = signal.Signals(signum).name
         self.exit_code = 128 + signum
         super().__init__(f"training interrupted by {self.signal_name} at step {step:,}")
+
+
+class ArgumentError(TfdqnError, TypeError, ValueError):
+    """An argument of the wrong kind or value for `train`/`Trainer`: a listener class instead of an
+    instance, a dict instead of a `DQNConfig`, a budget that is not a positive integer. It is also a
+    `TypeError` and a `ValueError`, so code written against the plain errors keeps working."""

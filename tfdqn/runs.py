@@ -42,12 +42,15 @@ def add_run_flags(parser: argparse.ArgumentParser, *, eval_every: int, eval_epis
                         help="do not refresh the learning curve during training (it is still written at the end)")
     parser.add_argument("--no-divergence-alarm", action="store_true",
                         help="do not warn when Q-values exceed r_max / (1 - gamma) (the alarm is on by default)")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="also write TensorBoard event files to DIR (view: tensorboard --logdir DIR); default: none")
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="TensorFlow CPU threads (default %(default)s: fastest for small networks)")
 
 
 def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, plot_threshold: bool = True) -> list:
-    """Progress bar, metrics CSV, divergence alarm (unless --no-divergence-alarm), learning curve (with the
+    """Progress bar, metrics CSV, divergence alarm (unless --no-divergence-alarm), TensorBoard (--tensorboard),
+    learning curve (with the
     `--threshold` line if `plot_threshold`), periodic evaluation, `checkpoint`, and (unless --no-stop or no
     threshold) a confirmed stop on `--threshold`, which defaults to the environment's `reward_threshold` (set
     into `args.threshold` here); evaluation seeds are offset from the run's seed so they never replay
@@ -69,6 +72,8 @@ def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, pl
         listeners.append(tfdqn.StopOnReward(args.threshold, args.confirm_episodes, seed=config.seed + 20_000))
     if not getattr(args, "no_divergence_alarm", False):  # last: saved listener states are keyed by position
         listeners.append(tfdqn.DivergenceAlarm())
+    if getattr(args, "tensorboard", None):  # after the others, so it keeps their saved states' positions
+        listeners.append(tfdqn.TensorBoard(args.tensorboard))
     return listeners
 
 

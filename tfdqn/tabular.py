@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import gymnasium as gym
 import numpy as np
 
-from tfdqn.errors import ConfigError, EnvError, TfdqnError, TrainingError
+from tfdqn.errors import ConfigError, EnvError, TrainingError
 from tfdqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
-from tfdqn.validation import check_exploration, invalid, is_int, is_real
+from tfdqn.validation import CheckedFields, check_exploration, invalid, is_int, is_real
 
 if TYPE_CHECKING:
     from tfdqn.listeners.base import Listener
@@ -53,7 +53,7 @@ Transitions = Mapping[int, Mapping[int, Sequence[tuple[float, int, float, bool]]
 # --------------------------------------------------------------------------------------------- config
 
 @dataclass(frozen=True)
-class TabularConfig:
+class TabularConfig(CheckedFields):
     """Hyperparameters of a tabular Q-learning run on FrozenLake. Validated on construction.
 
     The defaults meet the acceptance figures in the README's FrozenLake section on every seed measured.
@@ -459,7 +459,7 @@ class QLearner:
         """Run `episodes` more episodes (default `config.episodes`) or until a listener stops training.
 
         Returns the `on_train_end` logs (`step`, `episodes`, `updates` (= steps: one table update per
-        step), `wall_seconds`, `stopped`, ...). A `TfdqnError` from a listener is re-raised after
+        step), `wall_seconds`, `stopped`, ...). An error (a listener's, or any other) is re-raised after
         `on_train_end` has reached every listener.
         """
         cfg, env, listeners = self.config, self.env, self.listeners
@@ -470,20 +470,24 @@ class QLearner:
         self.stop_training = False
         listeners.set_trainer(self)
         start = time.perf_counter()
-        error: TfdqnError | None = None
+        error: BaseException | None = None
         try:
             listeners.on_train_begin({
                 "total_steps": episodes * max_steps if max_steps else episodes,  # an upper bound on the steps
                 "total_episodes": episodes, "step": self.step, "resumed": False, "config": cfg.to_dict()})
             self._loop(episodes, start)
-        except TfdqnError as exc:  # a failing listener: the others still get on_train_end
+        except BaseException as exc:  # noqa: BLE001 -- re-raised once every listener has had on_train_end
             error = exc
         end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.step,
                     "wall_seconds": time.perf_counter() - start, "stopped": self.stop_training,
                     "interrupted": None, "error": None if error is None else str(error), "healthy": True}
-        listeners.on_train_end(end_logs)
+        from tfdqn.listeners.base import attach_errors
+
+        later = listeners.call_all("on_train_end", end_logs)
+        if error is None and later:
+            error = later.pop(0)
         if error is not None:
-            raise error
+            raise attach_errors(error, later)
         return end_logs
 
     def _loop(self, episodes: int, start: float) -> None:

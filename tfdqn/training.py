@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import math
+import numbers
 import signal
 import threading
 import time
@@ -19,8 +20,8 @@ import numpy as np
 from tfdqn.agent import DQNAgent
 from tfdqn.config import DQNConfig
 from tfdqn.envs import make_vec_env, observation_dtype
-from tfdqn.errors import EnvError, NonFiniteError, TfdqnError, TrainingInterrupted
-from tfdqn.listeners.base import Listener, ListenerList
+from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
+from tfdqn.listeners.base import Listener, ListenerList, attach_errors
 from tfdqn.replay import ReplayBuffer
 from tfdqn.rng import generator_from_state, generator_state
 from tfdqn.schedules import make_schedule
@@ -39,7 +40,7 @@ class EpisodeState:
     resetting: np.ndarray  # sub-envs whose next step() is Gymnasium's autoreset, not a transition
     returns: np.ndarray
     lengths: np.ndarray
-    ids: np.ndarray
+    ids: np.ndarray  # listeners' episode number per sub-env; -1 until its episode begins (lazily, in order)
     next_id: int
     starts: list[dict[str, Any]]
     actions: list[list[int]]
@@ -57,9 +58,11 @@ class Trainer:
                  listeners: Iterable[Listener] = ()):
         if not isinstance(env, gym.vector.VectorEnv):
             raise EnvError("Trainer needs a gymnasium.vector.VectorEnv; use tfdqn.make_vec_env(env_id, n)")
+        if not isinstance(agent, DQNAgent):
+            raise ArgumentError(f"agent={agent!r} is invalid: Trainer needs a tfdqn.DQNAgent")
         self.agent = agent
         self.env = env
-        self.config = config or agent.config
+        self.config = check_config(config) if config is not None else agent.config
         self.listeners = listeners if isinstance(listeners, ListenerList) else ListenerList(listeners)
         self.schedule = make_schedule(self.config)
         self.rng = np.random.default_rng(self.config.seed)
@@ -74,6 +77,8 @@ class Trainer:
         self.last_mean_q = math.nan
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
         self.episode_state: EpisodeState | None = None  # None until the environment is first reset
+        self._begun = np.zeros(env.num_envs, dtype=bool)  # sub-envs whose episode listeners saw begin
+        self._first_id = 0  # the first episode number when episodes are (re)started from a reset
         self.resumed = False
         # Only a SyncVectorEnv lets us rebuild each sub-env's state on resume; others restart episodes.
         self.replayable = isinstance(env, gym.vector.SyncVectorEnv)
@@ -82,37 +87,48 @@ class Trainer:
     def train(self, total_steps: int) -> dict[str, Any]:
         """Run until the step counter reaches `total_steps` (counted from the very first step, so a
         resumed run with the same budget ends where an uninterrupted one would), a listener sets
-        `stop_training`, or SIGINT/SIGTERM arrives.
+        `stop_training` (on the trainer or, as in Keras, on `self.model`), or SIGINT/SIGTERM arrives.
 
         With N parallel environments the last iteration may collect up to N - 1 transitions more.
-        Raises `TrainingInterrupted` after a signal, and re-raises a `TfdqnError` (non-finite loss,
-        failing listener, bad observation), in both cases after `on_train_end` has reached every listener.
+        However training ends, episodes still running get `on_episode_end` with `completed=False` and then
+        `on_train_end` reaches every listener (see `Listener`); only then is the first error re-raised
+        (any exception, later ones attached), or `TrainingInterrupted` raised after a signal.
         """
-        if not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"total_steps={total_steps!r} is invalid: must be a positive integer")
-        listeners = self.listeners
+        total_steps = check_budget(total_steps)
+        listeners, model = self.listeners, self.agent.q_network
         self.stop_training = False
+        model.stop_training = False
         self.interrupted = None
+        self._begun[:] = False
         listeners.set_trainer(self)
+        listeners.set_model(model)
+        listeners.set_params({"total_steps": total_steps, "start_step": self.step, "num_envs": self.env.num_envs,
+                              "config": self.config.to_dict()})
         start = time.perf_counter()
-        error: TfdqnError | None = None
+        error: BaseException | None = None
         restore = self._install_signal_handlers()
         try:
             listeners.on_train_begin({"total_steps": total_steps, "step": self.step, "resumed": self.resumed,
                                       "config": self.config.to_dict()})
             self._loop(total_steps, start)
-        except TfdqnError as exc:
+        except BaseException as exc:  # noqa: BLE001 -- re-raised below, after every listener has ended
             error = exc
         finally:
             restore()
+        later = self._close_episodes(start)
+        self.stop_training = self.stop_training or bool(getattr(model, "stop_training", False))
+        if error is None and later:
+            error = later.pop(0)
         end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
                     "wall_seconds": time.perf_counter() - start, "stopped": self.stop_training,
                     "interrupted": None if self.interrupted is None else signal.Signals(self.interrupted).name,
-                    "error": None if error is None else str(error),
+                    "error": None if error is None else str(error) or type(error).__name__,
                     "healthy": not isinstance(error, NonFiniteError)}
-        listeners.on_train_end(end_logs)
+        later += listeners.call_all("on_train_end", end_logs)
+        if error is None and later:
+            error = later.pop(0)
         if error is not None:
-            raise error
+            raise attach_errors(error, later)
         if self.interrupted is not None:
             raise TrainingInterrupted(self.interrupted, self.step)
         return end_logs
@@ -122,11 +138,20 @@ class Trainer:
         if self.episode_state is None:
             self._begin_episodes(seed=cfg.seed + self.step)  # cfg.seed on a fresh start
         ep = self.episode_state
+        model = agent.q_network
         wants_step = listeners.wants("on_step")
         check_obs = np.issubdtype(ep.obs.dtype, np.floating)
         record = self.replayable
+        self._continue_episodes()
+        pending = True  # sub-envs whose next episode has not begun for the listeners yet
 
-        while self.step < total_steps and not self.stop_training and self.interrupted is None:
+        while (self.step < total_steps and not self.stop_training and not model.stop_training
+               and self.interrupted is None):
+            if pending:
+                pending = False
+                self._announce_episodes()
+                if self.stop_training or model.stop_training:
+                    break
             actions, epsilon = self._choose_actions(ep.obs)
             next_obs, rewards, terminated, truncated, _ = env.step(actions)
             if check_obs and not np.isfinite(next_obs).all():
@@ -151,9 +176,10 @@ class Trainer:
                 listeners.on_step(self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated,
                                               "truncated": truncated})
             done = (terminated | truncated) & real
+            ep.resetting = done  # set first: a state saved while a listener fails here is consistent
             if done.any():
+                pending = True
                 self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
-            ep.resetting = done
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
                 agent.update_target()
@@ -169,17 +195,41 @@ class Trainer:
         return self.agent.act(obs, epsilon, self.rng), epsilon
 
     def _begin_episodes(self, seed: int | None) -> None:
+        """Reset every sub-env; their episodes are numbered when they begin (`_announce_episodes`)."""
         n = self.env.num_envs
         obs, _ = self.env.reset(seed=seed)
         if seed is not None:
             self.env.action_space.seed(seed)
-        first = self.episodes
         self.episode_state = EpisodeState(
             obs=obs, resetting=np.zeros(n, dtype=bool), returns=np.zeros(n), lengths=np.zeros(n, dtype=np.int64),
-            ids=np.arange(first, first + n), next_id=first + n,
+            ids=np.full(n, -1, dtype=np.int64), next_id=max(self._first_id, self.episodes),
             starts=[{"seed": None if seed is None else seed + i} for i in range(n)], actions=[[] for _ in range(n)])
-        for i in range(n):
-            self.listeners.on_episode_begin(int(first + i), {"step": self.step, "env_index": i})
+
+    def _continue_episodes(self) -> None:
+        """At the start of a `train` call: episodes left running by an earlier call (or a resumed run)
+        begin again for the listeners, under their own numbers, in order."""
+        ep = self.episode_state
+        for i in sorted(np.flatnonzero(ep.ids >= 0), key=lambda i: ep.ids[i]):
+            self._begun[i] = True
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i),
+                                                             "continued": True})
+
+    def _announce_episodes(self) -> None:
+        """Number the sub-envs' new episodes (in increasing order) and emit their `on_episode_begin`."""
+        ep = self.episode_state
+        for i in np.flatnonzero(ep.ids < 0):
+            ep.ids[i] = ep.next_id
+            ep.next_id += 1
+            self._begun[i] = True
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i),
+                                                             "continued": False})
+
+    def _episode_logs(self, i: int, epsilon: float, start: float, completed: bool) -> dict[str, Any]:
+        ep = self.episode_state
+        return {"return": float(ep.returns[i]), "length": int(ep.lengths[i]), "step": self.step,
+                "epsilon": epsilon, "mean_return_100": float(np.mean(self.recent_returns)) if self.recent_returns
+                else math.nan, "loss": self.last_loss, "mean_q": self.last_mean_q, "completed": completed,
+                "env_index": int(i), "wall_seconds": time.perf_counter() - start}
 
     def _end_episodes(self, finished: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
                       epsilon: float, start: float) -> None:
@@ -188,20 +238,32 @@ class Trainer:
         for i in finished:
             self.recent_returns.append(float(ep.returns[i]))
             self.episodes += 1
-            self.listeners.on_episode_end(int(ep.ids[i]), {
-                "return": float(ep.returns[i]), "length": int(ep.lengths[i]), "step": self.step,
-                "epsilon": epsilon, "mean_return_100": float(np.mean(self.recent_returns)),
-                "loss": self.last_loss, "mean_q": self.last_mean_q, "terminated": bool(terminated[i]),
-                "truncated": bool(truncated[i]), "env_index": int(i),
-                "wall_seconds": time.perf_counter() - start})
+            episode = int(ep.ids[i])
+            logs = self._episode_logs(i, epsilon, start, completed=True)
+            logs["terminated"], logs["truncated"] = bool(terminated[i]), bool(truncated[i])
             ep.returns[i] = 0.0
             ep.lengths[i] = 0
-            ep.ids[i] = ep.next_id
-            ep.next_id += 1
+            ep.ids[i] = -1  # the next episode begins (and gets its number) when training goes on
+            self._begun[i] = False
             if rng_states is not None:  # the autoreset on the next step draws from this RNG state
                 ep.starts[i] = {"rng": generator_state(rng_states[i])}
                 ep.actions[i] = []
-            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i)})
+            self.listeners.on_episode_end(episode, logs)
+
+    def _close_episodes(self, start: float) -> list[BaseException]:
+        """When training ends: `on_episode_end(completed=False)` for every episode that began and is still
+        running, delivered to every listener; returns the listeners' failures. The episodes themselves go on
+        (a later `train` call or a resumed run continues them)."""
+        ep, errors = self.episode_state, []
+        if ep is None:
+            return errors
+        epsilon = 1.0 if self.step < self.config.learning_starts else self.schedule(self.step, self.episodes)
+        for i in sorted(np.flatnonzero(self._begun), key=lambda i: ep.ids[i]):
+            self._begun[i] = False
+            logs = self._episode_logs(i, epsilon, start, completed=False)
+            logs["terminated"] = logs["truncated"] = False
+            errors += self.listeners.call_all("on_episode_end", int(ep.ids[i]), logs)
+        return errors
 
     def _train_call(self) -> None:
         cfg = self.config
@@ -222,7 +284,8 @@ class Trainer:
 
     # ----- signals ------------------------------------------------------------------------------------
     def _install_signal_handlers(self):
-        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts at once."""
+        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts the step at once
+        (`KeyboardInterrupt`, raised after the listeners' `on_train_end`; a third one cuts that short)."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -270,6 +333,7 @@ class Trainer:
         self.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]
         self.resumed = True
         saved = meta.get("episodes_in_progress")
+        self._first_id = saved["next_id"] if saved is not None else self.episodes
         if saved is None:
             self.episode_state = None
             return
@@ -315,19 +379,47 @@ def _crossings(before: int, after: int, interval: int) -> int:
     return after // interval - before // interval
 
 
+def check_budget(total_steps: Any, name: str = "total_steps") -> int:
+    """`total_steps` as a Python int, or an `ArgumentError`: it must be a positive whole number (a NumPy
+    integer, or a float such as 5e4 with no fractional part, is accepted)."""
+    if isinstance(total_steps, numbers.Real) and not isinstance(total_steps, bool) and math.isfinite(total_steps) \
+            and total_steps == int(total_steps) and total_steps >= 1:
+        return int(total_steps)
+    raise ArgumentError(f"{name}={total_steps!r} is invalid: must be a positive integer number of env steps")
+
+
+def check_config(config: Any) -> DQNConfig:
+    """`config` if it is a `DQNConfig`, else an `ArgumentError` saying how to make one."""
+    if isinstance(config, DQNConfig):
+        return config
+    if isinstance(config, dict):
+        raise ArgumentError("config is a dict: pass DQNConfig.from_dict(...) (or DQNConfig(**...), or "
+                            "tfdqn.config_for_env(env_id).replace(...)) instead")
+    if isinstance(config, type) and issubclass(config, DQNConfig):
+        raise ArgumentError("config is the DQNConfig class: did you mean DQNConfig()?")
+    raise ArgumentError(f"config={config!r} is invalid: pass a tfdqn.DQNConfig")
+
+
 def train(config: DQNConfig | None = None, total_steps: int = 50_000,
-          listeners: Iterable[Listener] = ()) -> Trainer:
+          listeners: Iterable[Listener] | Listener = ()) -> Trainer:
     """Build the environment(s), the agent and a `Trainer` from `config` (default: what the training command
-    uses for CartPole-v1, `config_for_env("CartPole-v1")`), train, and return the trainer."""
+    uses for CartPole-v1, `config_for_env("CartPole-v1")`), train, and return the trainer.
+
+    The arguments are checked before anything is built: a bad one is an `ArgumentError` saying what to pass.
+    `listeners` may be one listener or a list; Keras callbacks in it are wrapped in `tfdqn.KerasCallbacks`.
+    """
     if config is None:
         from tfdqn.presets import config_for_env
 
         config = config_for_env("CartPole-v1")
+    config = check_config(config)
+    total_steps = check_budget(total_steps)
+    listeners = ListenerList(listeners)
     keras.utils.set_random_seed(config.seed)
     env = make_vec_env(config.env_id, config.num_envs)
-    agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
-    trainer = Trainer(agent, env, config, listeners)
     try:
+        agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+        trainer = Trainer(agent, env, config, listeners)
         trainer.train(total_steps)
     finally:
         env.close()

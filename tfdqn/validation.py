@@ -3,9 +3,11 @@ class, the field and the value, so a bad hyperparameter is found without reading
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
 import numbers
-from typing import Any
+from typing import Any, Iterable
 
 from tfdqn.errors import ConfigError
 
@@ -48,3 +50,30 @@ def check_exploration(config: Any) -> None:
         raise invalid(config, "epsilon_decay_rate", "must be a positive number")
     if not is_real(config.epsilon_multiplier) or not 0 < config.epsilon_multiplier <= 1:
         raise invalid(config, "epsilon_multiplier", "must lie in (0, 1]")
+
+
+def check_field_names(cls: type, names: Iterable[str], where: str = "") -> None:
+    """A `ConfigError` for keyword arguments of dataclass `cls` that are not fields, naming the closest
+    valid field of each (`unknown DQNConfig field 'batchsize' (did you mean 'batch_size'?)`); `where`
+    prefixes the message (e.g. "config file 'x.json' has")."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    unknown = [name for name in names if name not in fields]
+    if not unknown:
+        return
+    parts, all_close = [], True
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), fields, n=1, cutoff=0.6)
+        all_close = all_close and bool(close)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    listing = "" if all_close else f"; the fields are {', '.join(fields)}"
+    prefix = f"{where} " if where else ""
+    raise ConfigError(f"{prefix}unknown {cls.__name__} field {', '.join(parts)}{listing}")
+
+
+class CheckedFields:
+    """Mixin for a config dataclass: an unknown keyword argument is a `ConfigError` naming the closest field
+    (not a bare `TypeError` from the generated `__init__`)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        check_field_names(cls, kwargs)
+        return super().__new__(cls)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tfdqn.listeners.base import HOOKS, Listener, ListenerList
+from tfdqn.listeners.base import HOOKS, Listener, ListenerList, ListenerWarning
 
 _LAZY = {"DivergenceAlarm": "divergence", "DivergenceWarning": "divergence", "ModelCheckpoint": "checkpoint", "PeriodicEvaluation": "evaluation", "StopOnReward": "evaluation",
          "EvaluationEnv": "evaluation", "MetricsLogger": "metrics", "LivePlot": "plotting",
-         "ProgressLogger": "progress"}
+         "ProgressLogger": "progress", "KerasCallbacks": "keras_callbacks", "TensorBoard": "tensorboard"}
 
-__all__ = ["HOOKS", "Listener", "ListenerList", *sorted(_LAZY)]
+__all__ = ["HOOKS", "Listener", "ListenerList", "ListenerWarning", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:

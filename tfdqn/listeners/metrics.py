@@ -62,6 +62,8 @@ class MetricsLogger(Listener):
         self.rows[writer.name] += 1
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("completed", True):
+            return  # an episode cut short by the end of training is not a result
         self._write(self._episodes, {"episode": episode, **logs})
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:

@@ -68,6 +68,8 @@ class LivePlot(Listener):
         self._last_draw = time.perf_counter()
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("completed", True):
+            return  # an episode cut short by the end of training is not a result
         self.steps.append(logs["step"])
         self.values.append(float(logs[self.value_key]))
         if self.live and time.perf_counter() - self._last_draw >= self.every_seconds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -11,9 +12,12 @@ from tfdqn.listeners.base import Listener
 
 
 class ProgressLogger(Listener):
-    """Redraws one status line on a terminal; on a pipe or file, prints a line every `every_seconds`.
+    """On a terminal, Keras's own `keras.utils.Progbar` (steps done, bar, ETA, time per step, and the
+    episode, return, 100-episode mean, epsilon and loss); on a pipe or file, a plain line every
+    `every_seconds`. Evaluations and the end of training are printed on lines of their own.
 
-    Evaluations and the end of training are printed on lines of their own.
+    The bar is Keras's only where Keras is already loaded (DQN training): tabular Q-learning, which needs no
+    TensorFlow, keeps the same information on a hand-drawn line rather than import it for a progress bar.
     """
 
     def __init__(self, stream: TextIO | None = None, every_seconds: float = 10.0, width: int = 24):
@@ -29,12 +33,20 @@ class ProgressLogger(Listener):
         self.start = time.perf_counter()
         self._last_print = -math.inf
         self._line = ""
+        self._bar = None
+        keras = sys.modules.get("keras")
+        if self.tty and keras is not None and not self.total_episodes:
+            with contextlib.redirect_stdout(self.out):  # Progbar writes to sys.stdout; ours may be stderr
+                self._bar = keras.utils.Progbar(self.total, width=self.width, interval=0.1, unit_name="step",
+                                                stateful_metrics=PROGBAR_METRICS)
 
     def _rate(self, step: int) -> float:
         elapsed = time.perf_counter() - self.start
         return (step - self.start_step) / elapsed if elapsed > 0 else 0.0
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("completed", True):
+            return  # an episode cut short by the end of training is not a result
         step = logs["step"]
         if self.total_episodes:
             done, total, unit = episode + 1, self.total_episodes, "episodes"
@@ -47,7 +59,12 @@ class ProgressLogger(Listener):
                       f"| mean100 {_num(logs['mean_return_100'])} | eps {logs['epsilon']:.3f} "
                       f"| loss {'-' if math.isnan(loss) else f'{loss:.4f}'} | {self._rate(step):,.0f} steps/s")
         now = time.perf_counter()
-        if self.tty:
+        if self._bar is not None:
+            with contextlib.redirect_stdout(self.out):
+                self._bar.update(min(step, self.total), [
+                    ("episode", episode), ("return", logs["return"]), ("mean100", logs["mean_return_100"]),
+                    ("eps", logs["epsilon"]), ("loss", loss)], finalize=False)
+        elif self.tty:
             if now - self._last_print >= 0.1:
                 self.out.write("\r\033[K" + self._line)
                 self.out.flush()
@@ -59,7 +76,7 @@ class ProgressLogger(Listener):
     def _print(self, text: str) -> None:
         prefix = "\r\033[K" if self.tty else ""
         self.out.write(prefix + text + "\n")
-        if self.tty and self._line:
+        if self.tty and self._line and self._bar is None:
             self.out.write(self._line)
         self.out.flush()
 
@@ -70,6 +87,7 @@ class ProgressLogger(Listener):
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.tty:
             self.out.write("\n")
+        self._bar = None
         self._line = ""
         if logs.get("interrupted"):
             why = f"interrupted by {logs['interrupted']}"
@@ -81,6 +99,9 @@ class ProgressLogger(Listener):
             why = "episode budget reached" if self.total_episodes else "step budget reached"
         self._print(f"training ended ({why}): {logs['step']:,} steps, {logs['episodes']} episodes, "
                     f"{logs['wall_seconds']:.1f} s, {self._rate(logs['step']):,.0f} steps/s")
+
+
+PROGBAR_METRICS = ("episode", "return", "mean100", "eps", "loss")
 
 
 def _num(x: float) -> str:

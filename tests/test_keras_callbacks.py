@@ -1,0 +1,223 @@
+"""Keras callbacks inside tfdqn training (`tfdqn.KerasCallbacks`) and the `tfdqn.TensorBoard` listener, both
+checked by reading back what they wrote."""
+
+import csv
+import math
+from pathlib import Path
+
+import gymnasium as gym
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import FixedLengthEnv, vec
+from tfdqn import (ArgumentError, DQNAgent, DQNConfig, KerasCallbacks, Listener, PeriodicEvaluation, TensorBoard,
+                   Trainer, build_q_network)
+
+FIXED_ID = "tfdqn-test/FixedLength-v0"
+if FIXED_ID not in gym.registry:
+    gym.register(FIXED_ID, entry_point=FixedLengthEnv)
+CONFIG = DQNConfig(env_id=FIXED_ID, hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
+                   gradient_steps=2, target_update_interval=4, jit_compile=False)
+
+
+def trainer_for(listeners, length=3, num_envs=1):
+    config = CONFIG.replace(num_envs=num_envs)
+    return Trainer(DQNAgent(build_q_network((1,), 2, (8,)), 2, config), vec(lambda: FixedLengthEnv(length), num_envs),
+                   config, listeners)
+
+
+def read_events(log_dir: Path) -> dict[str, list[tuple[int, object]]]:
+    """Every summary in the event files under `log_dir`: tag -> [(step, value)]."""
+    found: dict[str, list] = {}
+    for path in sorted(Path(log_dir).rglob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append((event.step, tf.make_ndarray(value.tensor)))
+    return found
+
+
+def test_csv_logger_and_lambda_callback_see_one_epoch_per_episode(tmp_path):
+    epochs, begins = [], []
+    lam = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: begins.append(epoch),
+                                         on_epoch_end=lambda epoch, logs: epochs.append((epoch, logs)))
+    trainer = trainer_for([KerasCallbacks([keras.callbacks.CSVLogger(str(tmp_path / "log.csv")), lam])])
+    trainer.train(31)  # 10 complete episodes and one cut short
+    assert [e for e, _ in epochs] == begins == list(range(10)) and trainer.episodes == 10
+    assert all(logs["return"] == 3.0 and logs["length"] == 3.0 for _, logs in epochs)
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [int(r["epoch"]) for r in rows] == list(range(10)) and {float(r["return"]) for r in rows} == {3.0}
+    assert [float(r["step"]) for r in rows] == [3.0 * (i + 1) for i in range(10)]
+
+
+def test_early_stopping_on_the_return_stops_training():
+    stop = keras.callbacks.EarlyStopping(monitor="return", mode="max", patience=2)
+    trainer = trainer_for([KerasCallbacks([stop])])
+    end = trainer.train(1_000)
+    # the return is 3 every episode: no improvement after the first, so patience 2 stops after episode 3
+    assert end["stopped"] is True and trainer.episodes == 3 and stop.stopped_epoch == 2
+
+
+@pytest.mark.filterwarnings("ignore:Early stopping conditioned on metric")
+def test_early_stopping_on_the_evaluation_return():
+    stop = keras.callbacks.EarlyStopping(monitor="val_return", mode="max", patience=1)
+    trainer = trainer_for([PeriodicEvaluation(every=6, episodes=1), KerasCallbacks(stop)])
+    end = trainer.train(1_000)
+    assert end["stopped"] is True and trainer.step < 1_000
+
+
+def test_terminate_on_nan_sees_every_update_and_stops_on_a_nan_loss():
+    losses = []
+
+    class PoisonThirdUpdate(Listener):  # stands in for a loss that went NaN (tfdqn itself raises on one)
+        def on_replay_end(self, logs=None):
+            losses.append(logs["loss"])
+            if len(losses) == 3:
+                logs["loss"] = math.nan
+
+    trainer = trainer_for([PoisonThirdUpdate(), KerasCallbacks([keras.callbacks.TerminateOnNaN()])])
+    end = trainer.train(1_000)
+    assert end["stopped"] is True and len(losses) == 3 and trainer.agent.q_network.stop_training
+
+
+def test_step_windows_as_epochs():
+    epochs = []
+    lam = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: epochs.append((epoch, dict(logs))))
+    trainer = trainer_for([KerasCallbacks([lam], epoch=10)], length=4)
+    trainer.train(25)
+    assert [e for e, _ in epochs] == [0, 1, 2]  # two full windows and the partial last one
+    assert [logs["step"] for _, logs in epochs] == [10, 20, 25]
+    assert epochs[0][1]["episodes"] == 2 and epochs[0][1]["return"] == 4.0
+    assert all(math.isfinite(logs["loss"]) for _, logs in epochs)  # an update every 4 steps from step 8
+
+
+def test_keras_tensorboard_callback_writes_epoch_scalars(tmp_path):
+    board = keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=2, update_freq=1)
+    trainer = trainer_for([KerasCallbacks([board])])
+    trainer.train(31)
+    events = read_events(tmp_path)
+    assert [step for step, _ in events["epoch_return"]] == list(range(10))
+    assert {float(v) for _, v in events["epoch_return"]} == {3.0}
+    assert any(tag.endswith("histogram") for tag in events)
+    assert len(events["batch_loss"]) == trainer.updates // CONFIG.gradient_steps  # a batch per training call
+    assert "epoch_learning_rate" in events  # model.optimizer is the agent's
+
+
+def test_keras_callbacks_refuse_what_is_not_a_callback():
+    with pytest.raises(ArgumentError, match=r"did you mean CSVLogger\(\)"):
+        KerasCallbacks([keras.callbacks.CSVLogger])
+    with pytest.raises(ArgumentError, match="positive number of env steps"):
+        KerasCallbacks([], epoch=0)
+
+
+def test_one_failing_keras_callback_does_not_starve_the_others(tmp_path):
+    ended = []
+
+    class Broken(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            raise OSError("full")
+
+    lam = keras.callbacks.LambdaCallback(on_train_end=lambda logs: ended.append(logs))
+    with pytest.raises(Exception, match="full"):
+        trainer_for([KerasCallbacks([Broken(), lam])]).train(10)
+    assert len(ended) == 1
+
+
+def test_tensorboard_listener_writes_scalars_histograms_and_config(tmp_path):
+    board = TensorBoard(tmp_path, histogram_every=4)
+    trainer = trainer_for([PeriodicEvaluation(every=10, episodes=2), board])
+    trainer.train(30)
+    events = read_events(tmp_path)
+    returns = events["episode/return"]
+    assert [step for step, _ in returns] == [3 * (i + 1) for i in range(10)]
+    assert {float(v) for _, v in returns} == {3.0}
+    for tag in ("episode/length", "train/epsilon", "train/loss", "train/mean_q", "perf/env_steps_per_second",
+                "episode/mean_return_100"):
+        assert tag in events, tag
+    assert all(np.isfinite(float(v)) for _, v in events["train/loss"])
+    assert [step for step, _ in events["evaluation/periodic_mean_return"]] == [10, 20, 30]
+    histograms = [tag for tag in events if tag.startswith("weights/")]
+    assert len(histograms) == len(trainer.agent.q_network.weights)
+    assert len(events[histograms[0]]) == trainer.updates // 4
+    config_text = events["config"][0][1]
+    assert b"batch_size" in config_text.reshape(-1)[0]
+
+
+def test_tensorboard_flushes_while_training(tmp_path):
+    """A live `tensorboard --logdir` sees episodes before training ends."""
+    seen = []
+    board = TensorBoard(tmp_path, flush_seconds=0.0)
+
+    class Peek(Listener):
+        def on_episode_end(self, episode, logs=None):
+            if episode == 4:
+                seen.append(len(read_events(tmp_path).get("episode/return", [])))
+
+    trainer_for([board, Peek()]).train(30)
+    assert seen == [5]
+
+
+def test_training_command_writes_tensorboard_events(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    config = tmp_path / "small.json"
+    config.write_text(json.dumps({"hidden_sizes": [16], "learning_starts": 100, "buffer_size": 1000,
+                                  "train_freq": 8, "gradient_steps": 4}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "train_cartpole.py"), "--steps", "300",
+                           "--out", str(tmp_path / "run"), "--config", str(config), "--no-live-plot", "--no-gif",
+                           "--no-stop", "--eval-every", "150", "--eval-episodes", "2", "--final-episodes", "1",
+                           "--tensorboard", str(tmp_path / "tb")],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    events = read_events(tmp_path / "tb")
+    assert len(events["episode/return"]) >= 5 and len(events["evaluation/periodic_mean_return"]) == 2
+    assert "config" in events
+
+
+class _Terminal(__import__("io").StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_is_keras_progbar_and_on_a_pipe_one_plain_line_per_interval():
+    import io
+
+    from tfdqn import ProgressLogger
+
+    terminal = _Terminal()
+    trainer_for([ProgressLogger(stream=terminal)]).train(60)
+    shown = terminal.getvalue()
+    assert "━" in shown and "/step" in shown
+    for name in ("return:", "mean100:", "eps:", "loss:", "episode:"):
+        assert name in shown, name
+    assert shown.endswith("\n") and "\r\x1b[Ktraining ended (step budget reached): 60 steps" in shown.split("\n")[-2]
+
+    pipe = io.StringIO()
+    trainer_for([ProgressLogger(stream=pipe, every_seconds=0.0)]).train(30)
+    lines = pipe.getvalue().splitlines()
+    assert "\x1b" not in pipe.getvalue() and len(lines) == 11  # 10 episodes, one line each, and the end line
+    assert lines[0].startswith("[") and "| episode 0 | return 3 |" in lines[0] and "steps/s" in lines[0]
+
+
+def test_readme_keras_callbacks_example_runs(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = re.search(r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(),
+                     re.S).group(1)
+    assert "50_000" in code
+    proc = subprocess.run([sys.executable, "-c", code.replace("50_000", "300")], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "episodes.csv")))
+    assert len(rows) >= 5 and "return" in rows[0]
+    assert len(read_events(tmp_path / "logs" / "cartpole")["episode/return"]) == len(rows)

@@ -1,0 +1,210 @@
+"""`KerasCallbacks`: run ordinary `keras.callbacks.Callback`s (CSVLogger, EarlyStopping, TerminateOnNaN,
+TensorBoard, LambdaCallback, your own) inside DQN training, with an epoch mapped to an episode or to a
+window of env steps."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable
+
+import keras
+
+from tfdqn.errors import ArgumentError
+from tfdqn.listeners.base import Listener, attach_errors
+
+EPISODE_KEYS = ("return", "length", "step", "epsilon", "mean_return_100", "loss", "mean_q", "terminated",
+                "truncated")
+
+
+class KerasCallbacks(Listener):
+    """Drive Keras callbacks from tfdqn's events, the way `model.fit` would.
+
+    - `set_model` gets the online Q-network (seen with the agent's optimizer as `model.optimizer`, as after
+      `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params` `{"epochs", "steps", "verbose": 0}` plus the
+      run's `total_steps` and `config`; then `on_train_begin`, and `on_train_end` (delivered to every
+      callback even if one fails) whatever ends training.
+    - An epoch is, with `epoch="episode"` (the default), one completed episode: `on_epoch_begin(k)` and
+      `on_epoch_end(k, logs)` fire together when it ends (with several environments episodes overlap, so an
+      epoch cannot start when its episode does); episodes cut short by the end of training are not epochs.
+      logs: the episode's `return`, `length`, `step`, `epsilon`, `mean_return_100`, `loss`, `mean_q`,
+      `terminated`, `truncated` (0/1).
+    - With `epoch=N` (an int), an epoch is a window of N env steps: `on_epoch_begin` fires with its first
+      step and `on_epoch_end` once it is full, or when training ends inside it. logs: `step`, `episodes`
+      (ended in the window), `return` and `length` (their means, NaN if none), `epsilon`, `mean_return_100`,
+      and the window's mean `loss` and `mean_q` (NaN if no update ran).
+    - After the first greedy evaluation, epoch logs also hold its mean return as `val_return` (so
+      `EarlyStopping(monitor="val_return", mode="max")` works), updated at each evaluation.
+    - Each training call is a batch: `on_train_batch_begin` / `on_train_batch_end(batch, {"loss", "mean_q"})`
+      (only if some callback implements batch hooks), so `TerminateOnNaN` sees the loss.
+    - `self.model.stop_training = True` in a callback stops training as in Keras.
+
+    The callbacks' own state (EarlyStopping's patience counter...) is not part of a training checkpoint.
+    """
+
+    def __init__(self, callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback,
+                 epoch: str | int = "episode"):
+        if isinstance(callbacks, keras.callbacks.Callback):
+            callbacks = [callbacks]
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if isinstance(cb, type):
+                raise ArgumentError(f"{cb.__name__} is a class, not a callback: did you mean {cb.__name__}()?")
+            if not isinstance(cb, keras.callbacks.Callback):
+                raise ArgumentError(f"{cb!r} is not a keras.callbacks.Callback"
+                                    + (" (tfdqn listeners go in the listener list directly)"
+                                       if isinstance(cb, Listener) else ""))
+        if epoch != "episode" and not (isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool)
+                                       and epoch >= 1):
+            raise ArgumentError(f"epoch={epoch!r} is invalid: 'episode' or a positive number of env steps")
+        self.callbacks = callbacks
+        self.epoch_steps = None if epoch == "episode" else int(epoch)
+        self.epoch = 0  # epochs completed so far (across train calls and resumes)
+        self._batch_hooks = any(_implements_batch_hooks(cb) for cb in callbacks)
+        skip = set() if self._batch_hooks else {"on_replay_start"}
+        if self.epoch_steps is None:  # episode epochs: no per-step cost
+            skip.add("on_step")
+            if not self._batch_hooks:
+                skip.add("on_replay_end")
+        self._tfdqn_skip_hooks = frozenset(skip)
+        self._val: float | None = None
+        self._open = False
+        self._reset_window(0)
+
+    def get_state(self) -> dict[str, Any]:
+        return {"epoch": self.epoch}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state.get("epoch", 0))
+
+    # ----- mapping --------------------------------------------------------------------------------------
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        total = self.params.get("total_steps")
+        epochs = None if self.epoch_steps is None or total is None else math.ceil(total / self.epoch_steps)
+        params = {"epochs": epochs, "steps": self.epoch_steps, "verbose": 0, **self.params}
+        optimizer = getattr(getattr(self.trainer, "agent", None), "optimizer", None)
+        model = self.model if optimizer is None else ModelView(self.model, optimizer)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self._batch = 0
+        self._open = False
+        self._reset_window(logs.get("step", 0) if logs else 0)
+        for cb in self.callbacks:
+            cb.on_train_begin(_numeric(logs))
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._open:  # a step window cut short: Keras too ends an epoch that training stopped inside
+            self._end_epoch(self._window_logs(logs["step"] if logs else self._window_start))
+        errors = []
+        for cb in self.callbacks:
+            try:
+                cb.on_train_end(_numeric(logs))
+            except Exception as exc:  # noqa: BLE001 -- every callback gets on_train_end
+                errors.append(exc)
+        if errors:
+            raise attach_errors(errors[0], errors[1:])
+
+    def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        if not logs.get("completed", True):
+            return
+        if self.epoch_steps is None:
+            self._begin_epoch()
+            epoch_logs = {k: logs[k] for k in EPISODE_KEYS if k in logs}
+            self._end_epoch(epoch_logs)
+        else:
+            self._returns.append(logs["return"])
+            self._lengths.append(logs["length"])
+            self._last = logs
+
+    def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        if not self._open:
+            self._begin_epoch()
+        self._epsilon = logs["epsilon"]
+        if step >= self._window_start + self.epoch_steps:
+            self._end_epoch(self._window_logs(step))
+            self._reset_window(step)
+
+    def on_replay_start(self, logs: dict[str, Any] | None = None) -> None:
+        for cb in self.callbacks:
+            cb.on_train_batch_begin(self._batch, {})
+
+    def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
+        batch_logs = {"loss": logs["loss"], "mean_q": logs["mean_q"]}
+        if self.epoch_steps is not None:
+            self._losses.append(logs["loss"])
+            self._mean_qs.append(logs["mean_q"])
+        if not self._batch_hooks:
+            return
+        for cb in self.callbacks:
+            cb.on_train_batch_end(self._batch, batch_logs)
+        self._batch += 1
+
+    def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        self._val = float(logs["mean_return"])
+
+    # ----- helpers --------------------------------------------------------------------------------------
+    def _begin_epoch(self) -> None:
+        self._open = True
+        self._batch = 0
+        for cb in self.callbacks:
+            cb.on_epoch_begin(self.epoch, {})
+
+    def _end_epoch(self, logs: dict[str, Any]) -> None:
+        logs = _numeric(logs)
+        if self._val is not None:
+            logs["val_return"] = self._val
+        self._open = False
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def _reset_window(self, step: int) -> None:
+        self._window_start = step
+        self._returns: list[float] = []
+        self._lengths: list[int] = []
+        self._losses: list[float] = []
+        self._mean_qs: list[float] = []
+        self._epsilon = math.nan
+        self._last: dict[str, Any] | None = getattr(self, "_last", None)
+
+    def _window_logs(self, step: int) -> dict[str, Any]:
+        def mean(values: list) -> float:
+            return float(sum(values) / len(values)) if values else math.nan
+
+        return {"step": step, "episodes": len(self._returns), "return": mean(self._returns),
+                "length": mean(self._lengths), "epsilon": self._epsilon,
+                "mean_return_100": self._last["mean_return_100"] if self._last else math.nan,
+                "loss": mean(self._losses), "mean_q": mean(self._mean_qs)}
+
+
+class ModelView:
+    """The online Q-network as a Keras callback expects a model in `fit`: every attribute is the network's
+    (set ones included, e.g. `stop_training`), and `optimizer` is the agent's. The network itself stays
+    uncompiled, so saved `.keras` files hold no optimizer."""
+
+    def __init__(self, model: keras.Model, optimizer: keras.optimizers.Optimizer):
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "optimizer", optimizer)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._model, name, value)
+
+
+def _implements_batch_hooks(cb: keras.callbacks.Callback) -> bool:
+    """Whether `cb` does anything per training batch (its class or the instance overrides a batch hook)."""
+    base = keras.callbacks.Callback
+    return any(name in vars(cb) or getattr(type(cb), name) is not getattr(base, name)
+               for name in ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end"))
+
+
+def _numeric(logs: dict[str, Any] | None) -> dict[str, float]:
+    """The numeric entries of `logs` as Python floats (bools as 0/1): what Keras callbacks can log."""
+    out: dict[str, float] = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, (numbers.Real, bool)) and not isinstance(value, str):
+            out[key] = float(value)
+    return out
