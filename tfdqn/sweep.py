@@ -179,7 +179,7 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err_log, text=True, env=worker_env(),
                                 cwd=os.getcwd())
         try:
-            for line in proc.stdout:
+            for line in _lines(proc):
                 if not line.startswith(PROGRESS_TAG):
                     out_log.write(line)
                     continue
@@ -189,7 +189,7 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
                     status, stopped_at = "stopped", point["step"]
                     proc.send_signal(signal.SIGTERM)  # the trainer saves and exits
                     break
-            code = _wait(proc)
+            code = _wait_interruptibly(proc)
         except BaseException:  # cancelled (KeyboardInterrupt from ray.cancel) or a crash: no orphan left
             _wait(proc, kill=True)
             raise
@@ -214,6 +214,36 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
                             if p.is_file() and p.stat().st_size < 50 * 2**20}
         shutil.rmtree(work, ignore_errors=True)
     return record
+
+
+def _lines(proc: Any) -> Iterator[str]:
+    """The process's stdout lines, read by a helper thread: the task's main thread never blocks in a read, so
+    a cancellation (Ray interrupts the main thread between bytecodes) reaches it at once."""
+    import queue
+
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            return
+        yield line
+
+
+def _wait_interruptibly(proc: Any) -> int:
+    """`proc.wait()` in short slices, so a cancellation is not held up by a blocking wait."""
+    while proc.poll() is None:
+        time.sleep(0.2)
+    return proc.returncode
 
 
 def _wait(proc: Any, kill: bool = False) -> int:
@@ -260,13 +290,14 @@ class Board:
 
 # ----- the engine (driver side) ------------------------------------------------------------------------
 def read_record(run_dir: Path) -> dict[str, Any] | None:
-    """A finished run's record (`record.json` with status ok), or None (never run, failed or cancelled)."""
+    """A finished run's record (`record.json` with status ok, or stopped by a search's halving), or None
+    (never run, failed or cancelled: such runs are run again on resume)."""
     path = run_dir / RECORD_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if record.get("status") == "ok" else None
+    return record if record.get("status") in ("ok", "stopped") else None
 
 
 def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None, num_cpus: int | None = None,
@@ -597,12 +628,13 @@ def _finite(v: float) -> float | None:
     return None if v is None or math.isinf(v) or math.isnan(v) else v
 
 
-def write_report(out: Path, result: dict[str, Any], name: str = "sweep") -> None:
-    """`out/<name>.json` and `out/<name>.md`, atomically."""
+def write_report(out: Path, result: dict[str, Any], name: str = "sweep",
+                 renderer: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """`out/<name>.json` and `out/<name>.md` (`renderer`, default `render`), atomically."""
     from tfdqn.fileio import atomic_write, write_json
 
     write_json(out / f"{name}.json", result)
-    text = render(result)
+    text = (renderer or render)(result)
     atomic_write(out / f"{name}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
