@@ -277,3 +277,20 @@ def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
                            str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "holds another sweep's results" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # accepts connections (the kernel does), never speaks Ray's protocol
+    port = server.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), "--address", f"127.0.0.1:{port}",
+                           "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    server.close()
+    assert time.perf_counter() - t0 < 30
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s"]

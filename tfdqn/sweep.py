@@ -139,8 +139,9 @@ def ray_session(address: str | None = None, num_cpus: int | None = None, ship_co
                 box["error"] = exc
 
         thread = threading.Thread(target=connect, daemon=True)
-        thread.start()
-        thread.join(CONNECT_TIMEOUT_S)
+        with _quiet_stderr():  # Ray's C++ client prints its retries there: the error below is the one line
+            thread.start()
+            thread.join(CONNECT_TIMEOUT_S)
         if thread.is_alive():
             raise SweepError(f"no Ray cluster answered at {address} within {CONNECT_TIMEOUT_S:.0f} s")
         if "error" in box:
@@ -149,6 +150,21 @@ def ray_session(address: str | None = None, num_cpus: int | None = None, ship_co
         yield ray
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the duration (C++ libraries write there directly)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 # ----- the task (runs on a Ray worker) -----------------------------------------------------------------
