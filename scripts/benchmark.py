@@ -195,7 +195,7 @@ def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: in
                      for s in range(seeds)]
             for r in run_specs(specs, Path(tmp), num_cpus=workers, resume=False):
                 if r["status"] != "ok":
-                    raise RuntimeError(f"seed {r['seed']} failed: {r.get('error')}")
+                    raise RuntimeError(f"{r['key']} failed: {r.get('error')}")
                 collect(r["seed"], Path(tmp) / "runs" / r["key"], r["wall_seconds"])
     solved = [r["first_solved_step"] for r in runs if r["first_solved_step"] is not None]
     return {"seeds": seeds, "step_budget": steps, "runs": runs,
@@ -392,7 +392,7 @@ def bench_side_by_side(args, suite: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         def add(run_: dict, _all: list | None = None) -> None:
             if run_.get("status", "ok") != "ok":  # a sweep's failed run: stop, as a failed worker does serially
-                raise RuntimeError(f"{run_['system']} {env_id} seed {run_['seed']} failed: {run_.get('error')}")
+                raise RuntimeError(f"{run_['key']} ({env_id}) failed: {run_.get('error')}")
             result["runs"].append(run_)
             solved = f", solved at {run_['solved_step']:,}" if run_.get("solved_step") else ""
             print(f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "

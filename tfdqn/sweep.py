@@ -193,7 +193,7 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
     with open(work / "stdout.log", "w", encoding="utf-8") as out_log, \
             open(work / "stderr.log", "w", encoding="utf-8") as err_log:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err_log, text=True, env=worker_env(),
-                                cwd=os.getcwd())
+                                cwd=os.getcwd(), preexec_fn=_death_signal())
         try:
             for line in _lines(proc):
                 if not line.startswith(PROGRESS_TAG):
@@ -230,6 +230,19 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
                             if p.is_file() and p.stat().st_size < 50 * 2**20}
         shutil.rmtree(work, ignore_errors=True)
     return record
+
+
+def _death_signal() -> Callable[[], None] | None:
+    """For the run's process (Linux): a `preexec_fn` asking for SIGTERM when the task's worker dies, so a killed
+    worker leaves no orphan. Resolved here, in the parent: the child only makes the call."""
+    try:
+        import ctypes
+        import signal
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _lines(proc: Any) -> Iterator[str]:
@@ -368,10 +381,13 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
                     snap = ray.get(board.snapshot.remote())
                     log(_progress_line(ordered(), len(specs), len(snap["running"]), now - t0, describe_best,
                                        snap.get("rule")))
-        except KeyboardInterrupt:
+        except BaseException as exc:  # Ctrl-C, or an error in on_record: no run is left going on
             for ref in outstanding:
                 ray.cancel(ref)  # the task kills its worker process; queued tasks never start
-            ray.wait(outstanding, num_returns=len(outstanding), timeout=30)
+            if outstanding:
+                ray.wait(outstanding, num_returns=len(outstanding), timeout=30)
+            if not isinstance(exc, KeyboardInterrupt):
+                raise
             raise SweepInterrupted(f"interrupted: {len(records)} of {len(specs)} runs finished and kept, "
                                    f"{len(outstanding)} cancelled; run the same sweep again to resume") from None
     return ordered()
