@@ -294,3 +294,12 @@ def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
     assert time.perf_counter() - t0 < 30
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s"]
+
+
+def test_benchmark_takes_workers_and_keeps_jobs_as_its_alias():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import benchmark
+
+    assert benchmark.parse_args(["--suite", "solve", "--workers", "2"]).workers == 2
+    assert benchmark.parse_args(["--jobs", "2"]).workers == 2
+    assert benchmark.parse_args([]).workers is None  # default: serial, no Ray
