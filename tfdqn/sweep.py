@@ -360,21 +360,35 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
         board = ray.remote(num_cpus=0)(Board).remote(rule)
         task = ray.remote(_execute).options(num_cpus=cpus_per_run, max_retries=0)
         driver = ray.get_runtime_context().get_node_id()
-        refs = {task.remote(s, str((runs_dir / s.key).resolve()), driver, board): s for s in todo}
-        t0 = last = time.perf_counter()
         cpus = ray.cluster_resources().get("CPU", 0)
-        log(f"sweep: {len(todo)} run(s) on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run) -> {runs_dir}")
-        outstanding = list(refs)
+        # At most as many runs in flight as the CPUs hold: Ray lends a task's CPU to a queued task while the
+        # first waits in ray.get (its progress reports), which would put 3 runs on 2 cores. The driver's queue
+        # also keeps the runs' order exactly (every system and config interleaved).
+        capacity = max(1, int(cpus // cpus_per_run))
+        queue = list(todo)
+        refs: dict[Any, RunSpec] = {}
+        cancelled = 0
+
+        def submit() -> None:
+            while queue and len(refs) < capacity:
+                spec = queue.pop(0)
+                refs[task.remote(spec, str((runs_dir / spec.key).resolve()), driver, board)] = spec
+
+        t0 = last = time.perf_counter()
+        log(f"sweep: {len(todo)} run(s) on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run, {capacity} at once) "
+            f"-> {runs_dir}")
         try:
-            while outstanding:
-                ready, outstanding = ray.wait(outstanding, num_returns=1, timeout=1.0)
+            submit()
+            while refs:
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
                 for ref in ready:
-                    spec = refs[ref]
+                    spec = refs.pop(ref)
                     record = _collect(ray, ref, spec, runs_dir / spec.key)
                     records[spec.key] = record
                     _write_record(runs_dir / spec.key, record)
                     if on_record is not None:
                         on_record(record, ordered())
+                submit()
                 now = time.perf_counter()
                 if ready or now - last >= progress_every:
                     last = now
@@ -382,14 +396,16 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
                     log(_progress_line(ordered(), len(specs), len(snap["running"]), now - t0, describe_best,
                                        snap.get("rule")))
         except BaseException as exc:  # Ctrl-C, or an error in on_record: no run is left going on
+            outstanding = list(refs)
+            cancelled = len(outstanding) + len(queue)
             for ref in outstanding:
-                ray.cancel(ref)  # the task kills its worker process; queued tasks never start
+                ray.cancel(ref)  # the task kills its worker process
             if outstanding:
                 ray.wait(outstanding, num_returns=len(outstanding), timeout=30)
             if not isinstance(exc, KeyboardInterrupt):
                 raise
             raise SweepInterrupted(f"interrupted: {len(records)} of {len(specs)} runs finished and kept, "
-                                   f"{len(outstanding)} cancelled; run the same sweep again to resume") from None
+                                   f"{cancelled} cancelled; run the same sweep again to resume") from None
     return ordered()
 
 
