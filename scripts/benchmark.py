@@ -45,9 +45,12 @@ def parse_args(argv: list[str] | None = None):
                    help="seeds for the solve, cartpole and lunarlander suites (default 10)")
     p.add_argument("--sb3-seeds", type=positive_int, default=None,
                    help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
-    p.add_argument("--jobs", type=positive_int, default=1,
-                   help="runs at once in the side-by-side suites, each on one thread (default 1; 2 uses both "
-                        "cores of this machine)")
+    p.add_argument("--workers", "--jobs", dest="workers", type=positive_int, default=None,
+                   help="run the solve and side-by-side suites' runs as Ray tasks (tfdqn.sweep), N at once on a "
+                        "local Ray (one thread each; 2 uses both cores here), or on the cluster at RAY_ADDRESS; "
+                        "default: one after another, no Ray")
+    p.add_argument("--deterministic", action="store_true",
+                   help="solve suite: TensorFlow op determinism in every run (identical results serial or parallel)")
     p.add_argument("--steps", type=positive_int, default=None,
                    help="step budget per run (default: 50000 for solve and cartpole, 100000 for lunarlander; "
                         "e.g. 3000 for a quick smoke run)")
@@ -156,19 +159,17 @@ def report_loop(r: dict) -> str:
 
 
 # ----- solving CartPole over seeds ---------------------------------------------------------------------
-def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = ()) -> dict:
-    """Run `train_cartpole.py` once per seed in a fresh process and collect its summary and evaluations."""
+def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: int | None = None) -> dict:
+    """Run `train_cartpole.py` once per seed in a fresh process and collect its summary and evaluations:
+    one after another, or with `workers` as Ray tasks (tfdqn.sweep), that many at once."""
     runs = []
+    t_begin = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(seeds):
-            out = Path(tmp) / f"seed{seed}"
-            t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--seed", str(seed),
-                                   "--steps", str(steps), "--out", str(out), "--no-live-plot", "--no-gif", *extra],
-                                  capture_output=True, text=True, cwd=ROOT)
-            wall = time.perf_counter() - t0
-            if proc.returncode != 0:
-                raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-2000:]}")
+        def argv(seed: int, out: str) -> list[str]:
+            return [str(ROOT / "scripts" / "train_cartpole.py"), "--seed", str(seed), "--steps", str(steps),
+                    "--out", out, "--no-live-plot", "--no-gif", *extra]
+
+        def collect(seed: int, out: Path, wall: float) -> None:
             summary = json.loads((out / "summary.json").read_text())
             evaluations = (out / "evaluations.csv").read_text().splitlines()
             run = {"seed": seed, "wall_seconds": wall, "first_solved_step": summary["first_evaluation_at_threshold_step"],
@@ -177,12 +178,31 @@ def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = ()) -> dict:
             runs.append(run)
             print(f"seed {seed}: first eval >= 475 at {run['first_solved_step']}, best.keras "
                   f"{run['best_score_100']:.1f} on 100 episodes, {wall:.1f} s", flush=True)
+
+        if workers is None:
+            for seed in range(seeds):
+                out = Path(tmp) / f"seed{seed}"
+                t0 = time.perf_counter()
+                proc = subprocess.run([sys.executable, *argv(seed, str(out))], capture_output=True, text=True, cwd=ROOT)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-2000:]}")
+                collect(seed, out, time.perf_counter() - t0)
+        else:
+            from tfdqn.sweep import RunSpec, run_specs
+
+            specs = [RunSpec(f"seed{s}", ("{python}", *argv(s, "{run_dir}")), {"seed": s}, "summary.json")
+                     for s in range(seeds)]
+            for r in run_specs(specs, Path(tmp), num_cpus=workers, resume=False):
+                if r["status"] != "ok":
+                    raise RuntimeError(f"{r['key']} failed: {r.get('error')}")
+                collect(r["seed"], Path(tmp) / "runs" / r["key"], r["wall_seconds"])
     solved = [r["first_solved_step"] for r in runs if r["first_solved_step"] is not None]
     return {"seeds": seeds, "step_budget": steps, "runs": runs,
             "best_ge_475": sum(r["best_score_100"] >= 475 for r in runs),
             "median_first_solved_step": statistics.median(solved) if solved else None,
             "max_first_solved_step": max(solved) if solved else None, "solved_runs": len(solved),
             "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+            "workers": workers, "suite_wall_seconds": time.perf_counter() - t_begin,
             "median_train_seconds": statistics.median(r["train_seconds"] for r in runs)}
 
 
@@ -205,7 +225,10 @@ def report_solve(r: dict) -> str:
         f"{_fmt(r['max_first_solved_step'])} ({r['solved_runs']}/{r['seeds']} runs reached it; goal median <= 15,000, "
         "max <= 30,000)",
         f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
-        f"(training alone: {r['median_train_seconds']:.1f})", ""])
+        f"(training alone: {r['median_train_seconds']:.1f})",
+        *([f"- the whole suite: {r['suite_wall_seconds']:.0f} s wall, "
+           + (f"{r['workers']} runs at once as Ray tasks (`--workers {r['workers']}`, tfdqn.sweep)" if r.get("workers")
+              else "one run after another")] if "suite_wall_seconds" in r else []), ""])
 
 
 # ----- several environments at once ---------------------------------------------------------------
@@ -332,10 +355,9 @@ SIDE_BY_SIDE = {"cartpole": "CartPole-v1", "lunarlander": "LunarLander-v3"}
 
 
 def bench_side_by_side(args, suite: str) -> dict:
-    """For seed in seeds: for system in systems: one fresh one-thread process, `--jobs` at a time in that
-    order (so every system meets the same load); the report is rewritten after every run, so an interrupted
+    """For seed in seeds: for system in systems: one fresh one-thread process, `--workers` at a time (Ray
+    tasks) in that order (so every system meets the same load); the report is rewritten after every run, so an interrupted
     run still leaves the runs it finished."""
-    import concurrent.futures
     import datetime
     import platform
 
@@ -349,7 +371,7 @@ def bench_side_by_side(args, suite: str) -> dict:
     t_begin = time.perf_counter()
     command = "python scripts/benchmark.py " + (" ".join(sys.argv[1:]) or f"--suite {suite}")
     load = os.getloadavg()
-    result = {"command": command, "env_id": env_id, "jobs": args.jobs,
+    result = {"command": command, "env_id": env_id, "jobs": args.workers or 1,
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "seeds_requested": args.seeds, "seeds_done": 0, "step_budget": steps,
               "tutorial_steps": args.tutorial_steps, "runs": [], "summary": {}, "duration_seconds": 0.0,
@@ -367,23 +389,30 @@ def bench_side_by_side(args, suite: str) -> dict:
         if suite == "cartpole" and seed < args.tutorial_seeds:
             jobs.append((seed, "tutorial", args.tutorial_steps))
     with tempfile.TemporaryDirectory() as tmp:
-        def run(job):
-            seed, system, budget = job
-            return bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json")
+        def add(run_: dict, _all: list | None = None) -> None:
+            if run_.get("status", "ok") != "ok":  # a sweep's failed run: stop, as a failed worker does serially
+                raise RuntimeError(f"{run_['key']} ({env_id}) failed: {run_.get('error')}")
+            result["runs"].append(run_)
+            solved = f", solved at {run_['solved_step']:,}" if run_.get("solved_step") else ""
+            print(f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "
+                  f"steps/s{solved}, {run_['wall_seconds']:.1f} s", flush=True)
+            result["load_averages"].append(os.getloadavg()[0])
+            result["seeds_done"] = len({r["seed"] for r in result["runs"] if r["system"] == "tfdqn_default"})
+            result["summary"] = bs.summarize(result["runs"], task["threshold"])
+            result["duration_seconds"] = time.perf_counter() - t_begin
+            write_json(args.out / f"{suite}.json", result)
+            bs.plot_curves(result["runs"], args.out / f"{suite}_curves.png", env_id)
+            atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
 
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            for run_ in pool.map(run, jobs):
-                result["runs"].append(run_)
-                solved = f", solved at {run_['solved_step']:,}" if run_.get("solved_step") else ""
-                print(f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "
-                      f"steps/s{solved}, {run_['wall_seconds']:.1f} s", flush=True)
-                result["load_averages"].append(os.getloadavg()[0])
-                result["seeds_done"] = len({r["seed"] for r in result["runs"] if r["system"] == "tfdqn_default"})
-                result["summary"] = bs.summarize(result["runs"], task["threshold"])
-                result["duration_seconds"] = time.perf_counter() - t_begin
-                write_json(args.out / f"{suite}.json", result)
-                bs.plot_curves(result["runs"], args.out / f"{suite}_curves.png", env_id)
-                atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
+        if args.workers:  # Ray tasks submitted in the jobs' order, so the systems stay interleaved across workers
+            from tfdqn.sweep import RunSpec, run_specs
+
+            specs = [RunSpec(f"{system}_{seed}", bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json"),
+                             {}, "run.json") for seed, system, budget in jobs]
+            run_specs(specs, Path(tmp), num_cpus=args.workers, resume=False, on_record=add)
+        else:
+            for seed, system, budget in jobs:
+                add(bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json"))
     return result
 
 
@@ -506,7 +535,9 @@ def main() -> int:
         elif suite == "memory":
             result, text = (r := bench_memory(args.memory_steps)), report_memory(r)
         else:
-            result, text = (r := bench_solve(args.seeds, args.steps or 50_000)), report_solve(r)
+            result, text = (r := bench_solve(args.seeds, args.steps or 50_000,
+                                             ("--deterministic",) if args.deterministic else (), args.workers)), \
+                report_solve(r)
         result["load_average"] = [load_before, os.getloadavg()[0]]
         text += _load_note(*result["load_average"])
         write_json(args.out / f"{suite}.json", result)

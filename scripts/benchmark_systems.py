@@ -416,9 +416,8 @@ def run_worker(system: str, seed: int, steps: int, env_id: str, out: Path, *extr
     and return its record, with `wall_seconds` (the process's, import included) added; `extra` are more
     worker flags (`--config JSON`, `--no-preset`). A failed worker raises with the end of its stderr."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), system, "--seed",
-                           str(seed), "--steps", str(steps), "--env", env_id, "--out", str(out), *extra],
-                          capture_output=True, text=True, cwd=ROOT, env=thread_env())
+    argv = [a.replace("{python}", sys.executable) for a in worker_argv(system, seed, steps, env_id, str(out), *extra)]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())
     if proc.returncode != 0:
         raise RuntimeError(f"{system} {env_id} seed {seed} failed:\n{proc.stderr[-3000:]}")
     record = json.loads(Path(out).read_text(encoding="utf-8"))
@@ -426,13 +425,18 @@ def run_worker(system: str, seed: int, steps: int, env_id: str, out: Path, *extr
     return record
 
 
+def worker_argv(system: str, seed: int, steps: int, env_id: str, out: str, *extra: str) -> tuple[str, ...]:
+    """The worker's command line ("{python}": the interpreter; a sweep's task fills it in on its node)."""
+    return ("{python}", str(ROOT / "scripts" / "benchmark_systems.py"), system, "--seed", str(seed), "--steps",
+            str(steps), "--env", env_id, "--out", out, *extra)
+
+
 # ----- pure helpers of the report ----------------------------------------------------------------------
 def thread_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a worker process: one thread for OpenMP/MKL, quiet TensorFlow."""
-    env = dict(os.environ if base is None else base)
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONUNBUFFERED="1")
-    return env
+    from tfdqn.sweep import worker_env
+
+    return worker_env(base)
 
 
 def band(curves: list[tuple[list[float], list[float]]], grid: list[float] | Any,

@@ -2,7 +2,7 @@
 
 `python scripts/screen_configs.py CANDIDATES.json --seeds 3 --jobs 2 --out results/benchmark/screen`
 runs every (candidate, task, seed) as a fresh one-thread process of `benchmark_systems.py tfdqn_default
---no-preset` with the candidate's fields as overrides of the plain `DQNConfig` defaults (no preset) (the same evaluation protocol as the benchmark suites), two at a
+--no-preset` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig` defaults (no preset) (the same evaluation protocol as the benchmark suites), two at a
 time by default, interleaved so that every candidate sees the same machine load; it writes
 `screen.json` (raw runs) and `screen.md` (per candidate and task: solved, median steps to the first
 evaluation at the threshold, best and final policy on 100 fresh episodes) after every run.
@@ -16,7 +16,6 @@ screen holding several screens' runs (a candidate screened over two rounds of se
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import statistics
 import sys
@@ -145,8 +144,9 @@ def main() -> int:
         from tfdqn.errors import ConfigError
 
         raise ConfigError("name a CANDIDATES.json file (or --rerender SCREEN_JSON ...)")
-    from tfdqn.fileio import write_json
     from benchmark import atomic_write_text
+    from tfdqn.fileio import write_json
+    from tfdqn.sweep import RunSpec, run_specs
 
     candidates = json.loads(args.candidates.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -157,23 +157,23 @@ def main() -> int:
               "runs": [], "duration_seconds": 0.0}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        def run(job):
-            seed, env_id, name = job
-            record = bs.run_worker("tfdqn_default", seed, bs.TASKS[env_id]["budget"], env_id,
-                                   Path(tmp) / f"{name}_{env_id}_{seed}.json", "--no-preset",
-                                   "--config", json.dumps(fields_for(candidates[name], env_id)))
-            record["candidate"] = name
-            return record
+        def add(record: dict, _all: list) -> None:
+            if record["status"] != "ok":
+                raise RuntimeError(f"{record['key']} failed: {record.get('error')}")
+            result["runs"].append(record)
+            result["duration_seconds"] = time.perf_counter() - t0
+            print(f"{record['candidate']:12s} {record['env_id']:15s} seed {record['seed']}: solved at "
+                  f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
+                  f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
+            write_json(args.out / "screen.json", result)
+            atomic_write_text(args.out / "screen.md", render(result))
 
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            for record in pool.map(run, jobs):
-                result["runs"].append(record)
-                result["duration_seconds"] = time.perf_counter() - t0
-                print(f"{record['candidate']:12s} {record['env_id']:15s} seed {record['seed']}: solved at "
-                      f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
-                      f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
-                write_json(args.out / "screen.json", result)
-                atomic_write_text(args.out / "screen.md", render(result))
+        # one Ray task per run (tfdqn.sweep), --jobs at once, in this order: every candidate meets the same load
+        specs = [RunSpec(f"{name}_{env_id}_{seed}", bs.worker_argv(
+            "tfdqn_default", seed, bs.TASKS[env_id]["budget"], env_id, "{run_dir}/run.json", "--no-preset",
+            "--config", json.dumps(fields_for(candidates[name], env_id))), {"candidate": name}, "run.json")
+            for seed, env_id, name in jobs]
+        run_specs(specs, Path(tmp), num_cpus=args.jobs, resume=False, on_record=add)
     print(render(result))
     return 0
 

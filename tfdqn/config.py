@@ -152,9 +152,17 @@ class DQNConfig(CheckedFields):
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
-    """The DQNConfig fields in `path` (names checked, values not): a `.toml` file's table (Python's built-in `tomllib`; TOML
-    has no null, so a field set to None needs JSON), any other file's JSON object (e.g. a saved config.json).
-    A missing file, or one that is not an object of that format, is a ConfigError naming the file."""
+    """The DQNConfig fields in `path` (names checked, values not; see `read_object_file` for the formats).
+    A misspelt field is a ConfigError naming it and the closest valid name."""
+    data = read_object_file(path)
+    check_field_names(DQNConfig, data, where=f"config file {str(path)!r} has")
+    return data
+
+
+def read_object_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The object in `path`: a `.toml` file's table (Python's built-in `tomllib`; TOML has no null, so a field
+    set to None needs JSON), any other file's JSON object (e.g. a saved config.json). A missing file, or one
+    that is not an object of that format, is a ConfigError naming the file."""
     path = Path(path)
     what = f"config file {str(path)!r}"
     if not path.is_file():
@@ -163,13 +171,10 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
         import tomllib
 
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{what} is not valid TOML: {exc}") from None
-    else:
-        data = _json_object(path.read_text(encoding="utf-8"), what)
-    check_field_names(DQNConfig, data, where=f"{what} has")
-    return data
+    return _json_object(path.read_text(encoding="utf-8"), what)
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:

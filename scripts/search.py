@@ -1,0 +1,9 @@
+"""Hyperparameter search on Ray (random or grid over named DQNConfig fields, ASHA-style halving).
+
+A thin front end of `tfdqn search` (tfdqn/commands/search.py); `--help` for the flags.
+"""
+
+from tfdqn.commands import run_command
+
+if __name__ == "__main__":
+    run_command("search", prog="search.py")

@@ -1,0 +1,305 @@
+"""tfdqn.sweep and tfdqn.search on a local Ray (2 CPUs, started once for this module, shut down after)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tfdqn import search as se
+from tfdqn import sweep as sw
+from tfdqn.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = sw.Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
+"""Short real runs: 400 env steps (before learning starts: no gradient step), evaluations at 200 and 400."""
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray")
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = sw.worker_env()["PYTHONPATH"]  # the workers import tfdqn
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    os.environ.pop("PYTHONPATH") if saved is None else os.environ.update(PYTHONPATH=saved)
+    yield ray
+    ray.shutdown()
+
+
+def script(code: str) -> tuple[str, ...]:
+    """A fake worker: Python code run with RUN_DIR as sys.argv[1]."""
+    return ("{python}", "-c", code, "{run_dir}")
+
+
+def writes(value: int, sleep: float = 0.0) -> tuple[str, ...]:
+    return script(f"import json, sys, time; time.sleep({sleep}); "
+                  f"open(sys.argv[1] + '/result.json', 'w').write(json.dumps({{'value': {value}}}))")
+
+
+# ----- a real 2-config x 2-seed sweep ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_sweep(local_ray, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    configs = {"lr_low": {"learning_rate": 1e-3}, "lr_high": {"learning_rate": 3e-3, "hidden_sizes": [32, 32]}}
+    result = sw.sweep(configs, [0, 1], out, TINY, progress_every=1e9)
+    return out, configs, result
+
+
+def test_sweep_runs_every_config_and_seed_in_its_own_folder(real_sweep):
+    out, configs, result = real_sweep
+    assert result["complete"] and len(result["runs"]) == 4
+    assert {(r["config"], r["seed"]) for r in result["runs"]} == {(c, s) for c in configs for s in (0, 1)}
+    for r in result["runs"]:
+        assert r["status"] == "ok", r.get("error")
+        run_dir = out / "runs" / r["key"]
+        for name in ("best.keras", "metrics.csv", "evaluations.csv", "summary.json", "config.json", "record.json"):
+            assert (run_dir / name).is_file(), name
+        config = json.loads((run_dir / "config.json").read_text())
+        assert config["seed"] == r["seed"]
+        assert config["learning_rate"] == configs[r["config"]]["learning_rate"]
+
+
+def test_the_table_agrees_with_the_runs_own_files(real_sweep):
+    out, configs, result = real_sweep
+    saved = json.loads((out / "sweep.json").read_text())
+    assert saved["runs"] == json.loads(json.dumps(result["runs"]))
+    for r in saved["runs"]:
+        run_dir = out / "runs" / r["key"]
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert r["best_score"] == summary["best_keras_evaluation"]["mean_return"]
+        assert r["env_steps"] == summary["env_steps"]
+        with open(run_dir / "evaluations.csv", newline="") as f:
+            periodic = [row for row in csv.DictReader(f) if row["kind"] == "periodic"]
+        first = next((int(row["step"]) for row in periodic if float(row["mean_return"]) >= 20.0), None)
+        assert r["solved_step"] == first
+    for row in saved["summary"]:
+        rs = [r for r in saved["runs"] if r["config"] == row["config"]]
+        assert row["median_best_score"] == pytest.approx(statistics.median(r["best_score"] for r in rs))
+        assert row["median_final_score"] == pytest.approx(statistics.median(r["final_score"] for r in rs))
+        assert row["solved"] == sum(r["solved_step"] is not None for r in rs)
+        lo, hi = row["ci_best_score"]
+        assert lo <= row["median_best_score"] <= hi
+    table = (out / "sweep.md").read_text()
+    for row in saved["summary"]:
+        assert f"| {row['config']} | 2 | 0 | {row['solved']}/2" in table
+
+
+def test_rerunning_the_same_sweep_skips_finished_runs(real_sweep, capsys):
+    out, configs, _ = real_sweep
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/best.keras")}
+    t0 = time.perf_counter()
+    again = sw.sweep(configs, [0, 1], out, TINY)
+    assert time.perf_counter() - t0 < 10  # nothing ran
+    assert all(r.get("resumed") for r in again["runs"]) and len(again["runs"]) == 4
+    assert {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/best.keras")} == stamps
+    assert "4 finished run(s)" in capsys.readouterr().err
+
+
+def test_a_folder_holding_another_sweep_is_refused(real_sweep):
+    out, configs, _ = real_sweep
+    with pytest.raises(sw.SweepError, match="another sweep"):
+        sw.sweep({"other": {"gamma": 0.9}}, [0], out, TINY)
+
+
+# ----- the engine: failures, cancellation, resume --------------------------------------------------------
+def test_a_run_that_raises_is_recorded_and_the_others_go_on(local_ray, tmp_path):
+    specs = [sw.RunSpec("ok0", writes(0), {"seed": 0}),
+             sw.RunSpec("bad", script("raise SystemExit('error: the environment exploded')"), {"seed": 1}),
+             sw.RunSpec("ok2", writes(2), {"seed": 2})]
+    records = sw.run_specs(specs, tmp_path, progress_every=1e9)
+    assert [r["status"] for r in records] == ["ok", "failed", "ok"]
+    assert records[1]["error"] == "error: the environment exploded" and records[1]["exit_code"] == 1
+    assert [records[0]["value"], records[2]["value"]] == [0, 2]
+    assert json.loads((tmp_path / "runs" / "bad" / "record.json").read_text())["status"] == "failed"
+    # resume: the finished runs are kept, the failed one is run again
+    specs[1] = sw.RunSpec("bad", writes(1), {"seed": 1})
+    again = sw.run_specs(specs, tmp_path, progress_every=1e9)
+    assert [r.get("resumed", False) for r in again] == [True, False, True] and again[1]["value"] == 1
+
+
+def test_ctrl_c_cancels_outstanding_runs_and_keeps_finished_ones(local_ray, tmp_path):
+    slow = script("import os, sys, time; open(sys.argv[1] + '/pid', 'w').write(str(os.getpid())); time.sleep(120)")
+    specs = [sw.RunSpec("fast", writes(7), {"seed": 0})] + [sw.RunSpec(f"slow{i}", slow, {"seed": i + 1})
+                                                             for i in range(3)]
+
+    def interrupt_after_first(record, records):
+        deadline = time.time() + 20
+        while not (tmp_path / "runs" / "slow0" / "pid").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        raise KeyboardInterrupt  # what Ctrl-C raises in the driver
+
+    t0 = time.perf_counter()
+    with pytest.raises(sw.SweepInterrupted, match="1 of 4 runs finished") as info:
+        sw.run_specs(specs, tmp_path, on_record=interrupt_after_first, progress_every=1e9)
+    assert info.value.exit_code == 130 and time.perf_counter() - t0 < 60
+    assert sw.read_record(tmp_path / "runs" / "fast")["value"] == 7
+    pid = int((tmp_path / "runs" / "slow0" / "pid").read_text())
+    deadline = time.time() + 15
+    while _alive(pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid), "a cancelled run's process was left running"
+    assert not (tmp_path / "runs" / "slow2" / "record.json").exists()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead too
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_interrupted_sweep_writes_the_partial_table(monkeypatch, tmp_path):
+    def fake_run_specs(specs, out, **kwargs):
+        record = {"key": specs[0].key, **specs[0].info, "status": "ok", "solved_step": 200, "best_score": 30.0,
+                  "final_score": 25.0, "env_steps": 200, "wall_seconds": 1.0}
+        sw._write_record(out / "runs" / specs[0].key, record)
+        raise sw.SweepInterrupted("interrupted: 1 of 4 runs finished and kept, 3 cancelled")
+
+    monkeypatch.setattr(sw, "run_specs", fake_run_specs)
+    with pytest.raises(sw.SweepInterrupted):
+        sw.sweep({"a": {}, "b": {"gamma": 0.9}}, [0, 1], tmp_path, TINY)
+    saved = json.loads((tmp_path / "sweep.json").read_text())
+    assert len(saved["runs"]) == 1 and not saved["complete"]
+    table = (tmp_path / "sweep.md").read_text()
+    assert "partial: interrupted" in table and "| a | 0 | ok | 200 | 30.0 | 25.0 |" in table
+
+
+# ----- halving on the engine (fake workers that report evaluations) --------------------------------------
+def reporter(means: list[float], sleep: float) -> tuple[str, ...]:
+    """A fake worker printing one progress line per evaluation (every 100 steps), then its result."""
+    return script("import json, sys, time\n"
+                  f"for i, m in enumerate({means}):\n"
+                  f"    time.sleep({sleep}); print('{'@tfdqn-progress'}', json.dumps({{'step': 100 * (i + 1), 'mean': m}}), "
+                  "flush=True)\n"
+                  "open(sys.argv[1] + '/result.json', 'w').write(json.dumps({'solved_step': None, 'best_score': 1.0}))")
+
+
+def test_halving_stops_a_hopeless_trial_at_a_milestone(local_ray, tmp_path):
+    # trials good1, good2, good3 report high evaluation means and finish first; "bad" is ranked below the top
+    # 1/eta = 1/2 at the 200-step milestone and stopped there, long before its 10th evaluation
+    specs = [sw.RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t)
+             for t in ("good1", "good2", "good3")]
+    specs.append(sw.RunSpec("bad", reporter([1.0] * 10, 1.0), {"config": "bad"}, group="bad"))
+    rule = se.Halving([200], eta=2, runs_per_trial=1)
+    records = sw.run_specs(specs, tmp_path, rule=rule, progress_every=1e9)
+    by_key = {r["key"]: r for r in records}
+    assert [by_key[t]["status"] for t in ("good1", "good2", "good3")] == ["ok"] * 3
+    assert by_key["bad"]["status"] == "stopped" and by_key["bad"]["stopped_at"] == 200
+    assert len(by_key["bad"]["progress"]) == 2
+
+
+# ----- pure parts ----------------------------------------------------------------------------------------
+def test_halving_rule_waits_for_every_seed_and_keeps_the_first_eta():
+    rule = se.Halving([1000], eta=3, runs_per_trial=2)
+    for trial, value in (("a", 10.0), ("b", 20.0), ("c", 30.0)):
+        assert rule.report(trial, f"{trial}0", {"step": 1000, "mean": value})  # one seed: undecided
+        assert rule.report(trial, f"{trial}1", {"step": 1000, "mean": value})  # too few to rank: go on
+    rule.report("d", "d0", {"step": 1000, "mean": 25.0})
+    rule.finished("d", "d1")  # ended before the milestone without an evaluation: counts as -inf
+    assert not rule.alive("d")  # median(25, -inf) is below the top third of (10, 20, 30, ...)
+    assert rule.report("e", "e0", {"step": 1000, "mean": 40.0}) and rule.report("e", "e1", {"step": 1000, "mean": 40.0})
+    assert rule.alive("e") and rule.stopped == {"d": 1000}
+
+
+def test_search_space_sampling_and_checks():
+    space = {"learning_rate": {"log_uniform": [1e-4, 1e-2]}, "gamma": {"uniform": [0.9, 0.99]},
+             "train_freq": {"int": [1, 8]}, "batch_size": [64, 128]}
+    se.check_space(space, "random")
+    configs = se.sample(space, "random", trials=20, seed=3)
+    assert len(configs) == 20 and configs == se.sample(space, "random", trials=20, seed=3)
+    for c in configs.values():
+        assert 1e-4 <= c["learning_rate"] <= 1e-2 and 0.9 <= c["gamma"] <= 0.99
+        assert c["train_freq"] in range(1, 9) and c["batch_size"] in (64, 128)
+    assert len(se.sample({"gamma": [0.9, 0.99], "batch_size": [64, 128, 256]}, "grid")) == 6
+    with pytest.raises(ConfigError, match="'lr' is not a DQNConfig field"):
+        se.check_space({"lr": [1e-3]}, "random")
+    with pytest.raises(sw.SweepError, match="grid search needs a list"):
+        se.check_space({"gamma": {"uniform": [0.9, 0.99]}}, "grid")
+    with pytest.raises(sw.SweepError, match="low > 0"):
+        se.check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "random")
+    assert se.milestones_for(50_000, 3, 1_000) == [6_000, 17_000]
+    records = [{"status": "ok", "solved_step": 4000}, {"status": "stopped"}, {"status": "ok", "solved_step": None}]
+    assert se.objective(records, 50_000) == 50_000 and se.objective(records[:1], 50_000) == 4000
+
+
+def test_grid_flags_and_files(tmp_path):
+    assert sw.parse_set(["hidden_sizes=[64,64],[256,256]", "double_dqn=true,false"]) == {
+        "hidden_sizes": [[64, 64], [256, 256]], "double_dqn": [True, False]}
+    configs = sw.expand_grid({"gamma": [0.9, 0.99], "tau": [1.0]})
+    assert list(configs) == ["gamma=0.9,tau=1.0", "gamma=0.99,tau=1.0"]
+    (tmp_path / "g.json").write_text(json.dumps({"grid": {"gamma": [0.9]}, "configs": {"base": {}}}))
+    assert sw.read_configs(tmp_path / "g.json") == {"base": {}, "gamma=0.9": {"gamma": 0.9}}
+    assert sw.run_key("hidden_sizes=[64, 64]", 3) == "hidden_sizes=_64_64__seed3"
+
+
+def test_bad_input_is_a_clear_error_before_ray_starts(tmp_path):
+    with pytest.raises(ConfigError, match="config 'x': unknown DQNConfig field.*learnin_rate"):
+        sw.sweep({"x": {"learnin_rate": 1e-3}}, [0], tmp_path, TINY)
+    with pytest.raises(sw.SweepError, match="seed list is empty"):
+        sw.sweep({"x": {}}, [], tmp_path, TINY)
+    with pytest.raises(sw.SweepError, match="sets seed"):
+        sw.sweep({"x": {"seed": 3}}, [0], tmp_path, TINY)
+    with pytest.raises(sw.SweepError, match="listed twice"):
+        sw.sweep({"x": {}}, [1, 1], tmp_path, TINY)
+    assert not (tmp_path / "sweep.json").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "learnin_rate=1e-3"], "error: config 'learnin_rate=0.001': unknown DQNConfig field 'learnin_rate' (did you mean 'learning_rate'?)"),
+    (["--seeds", "0-x"], "error: seed '0-x' is not an integer or a range like 0-9"),
+    (["--address", "127.0.0.1:9"], "error: cannot reach the Ray cluster at 127.0.0.1:9"),
+])
+def test_the_command_prints_one_line_and_exits_2(tmp_path, args, message):
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), *args, "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, timeout=60)
+    assert time.perf_counter() - t0 < 30
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
+    sw.write_report(tmp_path, {"plan": {"kind": "sweep", "configs": {"a": {}}, "protocol": {}}, "runs": [],
+                               "seeds": [0], "summary": [], "command": "x", "date": "d"}, renderer=lambda r: "")
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), "--set", "gamma=0.9", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "holds another sweep's results" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)  # accepts connections (the kernel does), never speaks Ray's protocol
+    port = server.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), "--address", f"127.0.0.1:{port}",
+                           "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    server.close()
+    assert time.perf_counter() - t0 < 30
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s"]
+
+
+def test_benchmark_takes_workers_and_keeps_jobs_as_its_alias():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import benchmark
+
+    assert benchmark.parse_args(["--suite", "solve", "--workers", "2"]).workers == 2
+    assert benchmark.parse_args(["--jobs", "2"]).workers == 2
+    assert benchmark.parse_args([]).workers is None  # default: serial, no Ray
