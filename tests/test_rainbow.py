@@ -337,3 +337,22 @@ def test_rainbow_preset_turns_every_part_on():
         DQNConfig(n_step=0)
     with pytest.raises(ValueError):
         DQNConfig(v_min=1.0, v_max=1.0)
+
+
+def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import benchmark_rainbow
+    from tfdqn import config_for_env
+
+    for env_id in benchmark_rainbow.ENVS:
+        configs = {p: config_for_env(env_id, **benchmark_rainbow.part_fields(p, env_id))
+                   for p in benchmark_rainbow.PARTS}
+        assert configs["defaults"] == config_for_env(env_id)
+        assert configs["rainbow"] == config_for_env(env_id, "rainbow")
+        for part in ("dueling", "prioritized", "noisy", "distributional"):
+            assert getattr(configs[part], part) and sum(
+                getattr(configs[part], p) for p in ("dueling", "prioritized", "noisy", "distributional")) == 1
+        assert configs["n_step"].n_step == 3

@@ -22,14 +22,24 @@ def project_distribution(next_probs: tf.Tensor, rewards: tf.Tensor, discounts: t
     """The categorical projection Phi T z: the target distribution on `atoms` for each sample.
 
     `next_probs` (batch, K) is the distribution at the bootstrap state; each atom z_j moves to
-    Tz_j = r + discount * (1 - terminated) * z_j, clipped to [v_min, v_max], and its probability is shared
-    between the two nearest atoms in proportion to closeness: atom i receives
-    sum_j p_j * max(0, 1 - |Tz_j - z_i| / dz). A terminal transition puts all mass at r (clipped).
+    Tz_j = r + discount * (1 - terminated) * z_j, clipped to [v_min, v_max], and its probability p_j is
+    shared between the two neighbouring atoms in proportion to closeness: with b_j = (Tz_j - v_min) / dz,
+    atom floor(b_j) receives p_j * (1 - (b_j - floor(b_j))) and the next atom p_j * (b_j - floor(b_j)).
+    A terminal transition puts all mass at r (clipped). O(batch * K) work: a segment sum, no K x K matrix.
     """
+    k = tf.shape(atoms)[0]
+    last = tf.cast(k - 1, tf.float32)
     v_min, v_max = atoms[0], atoms[-1]
-    delta = (v_max - v_min) / tf.cast(tf.shape(atoms)[0] - 1, tf.float32)
     bootstrap = discounts * (1.0 - terminated)
     tz = tf.clip_by_value(rewards[:, None] + bootstrap[:, None] * atoms[None, :], v_min, v_max)  # (B, K)
-    # weight of each moved atom j (axis 1) on each support atom i (axis 2): the triangular kernel
-    closeness = tf.maximum(0.0, 1.0 - tf.abs(tz[:, :, None] - atoms[None, None, :]) / delta)
-    return tf.reduce_sum(next_probs[:, :, None] * closeness, axis=1)
+    b = (tz - v_min) / ((v_max - v_min) / last)  # position on the support, in [0, K - 1]
+    lower = tf.floor(b)
+    upper_share = b - lower  # 0 when Tz_j falls on an atom: all of p_j goes to `lower`
+    upper = tf.minimum(lower + 1.0, last)
+    rows = tf.range(tf.shape(b)[0])[:, None] * k  # flat index of (sample, atom) = sample * K + atom
+    n = tf.shape(b)[0] * k
+    m = (tf.math.unsorted_segment_sum(tf.reshape(next_probs * (1.0 - upper_share), [-1]),
+                                      tf.reshape(rows + tf.cast(lower, tf.int32), [-1]), n)
+         + tf.math.unsorted_segment_sum(tf.reshape(next_probs * upper_share, [-1]),
+                                        tf.reshape(rows + tf.cast(upper, tf.int32), [-1]), n))
+    return tf.reshape(m, tf.shape(next_probs))

@@ -137,13 +137,18 @@ class NumpyQ:
             arrays = [w.numpy() for w in ((layer.kernel, layer.bias, layer.kernel_sigma, layer.bias_sigma)
                                           if isinstance(layer, NoisyDense) else (layer.kernel, layer.bias))]
             self.params.append((arrays, relu))
+        self.noise_size = sum(sum(a[0].shape) for a, _ in self.params if len(a) == 4)
 
     def __call__(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Q-values (batch, n_actions); with `rng`, noisy layers draw their noise from it."""
         x = np.asarray(obs, dtype=np.float32)
+        noise = None if rng is None or not self.noise_size else rng.standard_normal(self.noise_size, np.float32)
+        start = 0
         for arrays, relu in self.params:
-            if len(arrays) == 4 and rng is not None:
-                x = numpy_noisy_forward(x, *arrays, rng)
+            if len(arrays) == 4 and noise is not None:  # one draw for every layer's e_in and e_out
+                end = start + sum(arrays[0].shape)
+                x = numpy_noisy_forward(x, *arrays, noise[start:end])
+                start = end
             else:
                 x = x @ arrays[0] + arrays[1]
             if relu:

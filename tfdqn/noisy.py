@@ -68,10 +68,9 @@ class NoisyDense(keras.layers.Layer):
 
 
 def numpy_noisy_forward(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, kernel_sigma: np.ndarray,
-                        bias_sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One noisy forward pass of a `NoisyDense` (before its activation) in NumPy, noise from `rng`."""
-    e_in = rng.standard_normal(kernel.shape[0]).astype(np.float32)
-    e_out = rng.standard_normal(kernel.shape[1]).astype(np.float32)
-    e_in = np.sign(e_in) * np.sqrt(np.abs(e_in))
-    e_out = np.sign(e_out) * np.sqrt(np.abs(e_out))
+                        bias_sigma: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """One noisy forward pass of a `NoisyDense` (before its activation) in NumPy; `noise` holds the
+    layer's fan_in + units standard normal draws (e_in then e_out)."""
+    f = np.sign(noise) * np.sqrt(np.abs(noise))
+    e_in, e_out = f[:kernel.shape[0]], f[kernel.shape[0]:]
     return x @ kernel + bias + ((x * e_in) @ kernel_sigma) * e_out + bias_sigma * e_out

@@ -42,8 +42,13 @@ class SumTree:
             raise ValueError("priorities must be finite and non-negative")
         nodes = self.leaves + idx
         self.tree[nodes] = priorities
-        for _ in range(self.depth):
-            nodes = np.unique(nodes >> 1)
+        if len(nodes) * self.depth > self.leaves:  # many updates: rebuilding every level is cheaper
+            for level in range(self.depth - 1, -1, -1):
+                lo = 1 << level
+                self.tree[lo:2 * lo] = self.tree[2 * lo:4 * lo].reshape(-1, 2).sum(axis=1)
+            return
+        for _ in range(self.depth):  # a parent repeated in `nodes` is just recomputed to the same sum
+            nodes = nodes >> 1
             self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes + 1]
 
     def find(self, mass: np.ndarray) -> np.ndarray:
