@@ -413,3 +413,16 @@ def test_resume_with_every_part_is_exact(tmp_path):
     proc = subprocess.run([sys.executable, "-c", RESUME, str(tmp_path / "state"), str(root / "tests")],
                           capture_output=True, text=True, timeout=600, env=env, cwd=root)
     assert proc.returncode == 0 and "exact" in proc.stdout, proc.stderr[-3000:]
+
+
+def test_pixel_network_with_every_part_exports_plain_keras(tmp_path):
+    config = DQNConfig(hidden_sizes=(16,), dueling=True, noisy=True, distributional=True, num_atoms=5)
+    agent = DQNAgent(build_network((36, 36, 2), 3, config), 3, config)
+    assert agent._numpy is None  # convolutions: TensorFlow acts
+    x = np.random.default_rng(0).integers(0, 255, size=(4, 36, 36, 2), dtype=np.uint8)
+    q = agent.q_values(x)
+    assert q.shape == (4, 3)
+    assert not np.allclose(agent.noisy_q_values(x, np.random.default_rng(0)), q)
+    loaded = keras.models.load_model(agent.save(tmp_path / "pixels.keras"), safe_mode=True, compile=False)
+    assert _builtin_only(loaded) and loaded.inputs[0].dtype == "uint8"
+    np.testing.assert_allclose(loaded(x).numpy(), q, rtol=1e-5, atol=1e-6)
