@@ -118,8 +118,9 @@ def bench_ablation(args, act: dict | None = None) -> dict:
             record["candidate"] = part
             return record
 
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            for record in pool.map(run, jobs):
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:  # started in order, kept as they finish
+            for future in concurrent.futures.as_completed([pool.submit(run, job) for job in jobs]):
+                record = future.result()
                 record.pop("curve", None)
                 result["runs"].append(record)
                 result["duration_seconds"] = time.perf_counter() - t0
