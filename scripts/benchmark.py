@@ -14,6 +14,9 @@ Suites:
          Baselines3 DQN with RL-Zoo's tuned CartPole settings, tfdqn with those same settings, and a
          tutorial-style Keras loop, side by side over --seeds seeds with the same evaluation protocol;
          writes cartpole.md, cartpole.json (raw runs) and cartpole_curves.png. See scripts/benchmark_systems.py.
+  rainbow  the Rainbow ablation (scripts/benchmark_rainbow.py, which has more options): CartPole-v1 and
+         LunarLander-v3, each part alone, all together and the config as it is, --seeds (default here 5)
+         seeds each, plus the act cost of each part; rainbow.md and rainbow.json. Hours on 2 cores.
   lunarlander  (likewise) tfdqn's config for LunarLander-v3 (the plain defaults: it has no preset) against SB3 DQN with RL-Zoo's
          LunarLander settings (--sb3-seeds of them); lunarlander.md, .json and _curves.png.
 """
@@ -39,7 +42,7 @@ SUITES = ("loop", "solve", "memory", "vector")
 
 def parse_args(argv: list[str] | None = None):
     p = ArgumentParser(description="Run tfdqn's benchmarks and write reports under results/benchmark/.")
-    p.add_argument("--suite", choices=SUITES + ("cartpole", "lunarlander", "all"), default="all",
+    p.add_argument("--suite", choices=SUITES + ("cartpole", "lunarlander", "rainbow", "all"), default="all",
                    help="which benchmark (default all: every suite but the side-by-side cartpole and lunarlander)")
     p.add_argument("--seeds", type=positive_int, default=10,
                    help="seeds for the solve, cartpole and lunarlander suites (default 10)")
@@ -492,6 +495,13 @@ def main() -> int:
     args = parse_args()
     prepare_process()
     from tfdqn.fileio import atomic_write, write_json
+
+    if args.suite == "rainbow":  # the ablation has its own script and options (scripts/benchmark_rainbow.py)
+        import benchmark_rainbow
+
+        return benchmark_rainbow.main(["--seeds", str(min(args.seeds, 5) if "--seeds" not in sys.argv else args.seeds),
+                                       "--jobs", str(args.jobs), "--out", str(args.out)]
+                                      + (["--steps", str(args.steps)] if args.steps else []))
 
     suites = SUITES if args.suite == "all" else (args.suite,)
     if any(suite in SIDE_BY_SIDE for suite in suites):

@@ -243,9 +243,11 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
     env.close()
 
     def make_policy(weights):
+        from tfdqn.heads import export_q_network
+
         model = tfdqn.clone_network(agent.q_network, name="best")
         model.set_weights(weights)
-        return tfdqn.greedy_policy(model)
+        return tfdqn.greedy_policy(export_q_network(model, config))  # noisy at its mean, C51 as Q-values
 
     record = protocol.finish(make_policy, agent.greedy)
     record.update(import_seconds=t_imported - _T_START, gradient_steps=trainer.updates, config=config.to_dict(),

@@ -11,11 +11,14 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.config import DQNConfig
+from tfdqn.distributional import expected_q, project_distribution, support
 from tfdqn.envs import check_spaces
+from tfdqn.errors import ConfigError
+from tfdqn.heads import NumpyQ, build_network, export_q_network, uses_heads
 from tfdqn.model_io import save_model
-from tfdqn.networks import NumpyMLP, build_q_network, clone_network
+from tfdqn.networks import NumpyMLP, clone_network
 from tfdqn.replay import Batch
-from tfdqn.spaces import attach_encoder, network_input_shape
+from tfdqn.spaces import attach_encoder, is_plain, network_input_shape
 
 
 def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tensor, gamma: float | tf.Tensor,
@@ -23,7 +26,8 @@ def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tens
     """Bellman targets `r + gamma * (1 - terminated) * Q_target(s', a')`.
 
     `a'` is argmax of the target network (DQN) or, when `next_q_online` is given, of the online network
-    (Double DQN). Truncated transitions have terminated=0 and so still bootstrap.
+    (Double DQN). Truncated transitions have terminated=0 and so still bootstrap. `gamma` may be one
+    discount per sample (n-step transitions: gamma**k for the k rewards summed).
     """
     if next_q_online is None:
         next_v = tf.reduce_max(next_q_target, axis=-1)
@@ -48,22 +52,31 @@ class DQNAgent:
     """The learner: owns the networks and the optimizer; knows nothing of environments' loops or files.
 
     `learn(batch)` runs `batch.actions.shape[0]` gradient steps in one compiled call when the batch has
-    a leading gradient-steps axis, which is what keeps the update fast on a CPU.
+    a leading gradient-steps axis, which is what keeps the update fast on a CPU. Rainbow's parts switched on
+    in the config (dueling, noisy, C51 in the network; n-step discounts and importance weights in the batch)
+    all run inside that same call.
     """
 
     def __init__(self, q_network: keras.Model, n_actions: int, config: DQNConfig = DQNConfig()):
         self.config = config
         self.n_actions = int(n_actions)
         self.q_network = q_network
+        _check_output(q_network, self.n_actions, config)
         self.target_network = clone_network(q_network)
         self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
                                                global_clipnorm=config.max_grad_norm)
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
-        self._numpy = NumpyMLP.from_model(q_network)
+        self._atoms = tf.constant(support(config.v_min, config.v_max, config.num_atoms))
+        self._numpy = NumpyQ.from_model(q_network, config) if uses_heads(config) else NumpyMLP.from_model(q_network)
         self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile, reduce_retracing=True)
         self._sync_fn = tf.function(self._sync_target)
-        self._q_fn = tf.function(lambda x: self.q_network(x, training=False), reduce_retracing=True)
+        self._q_fn = tf.function(lambda x: self._q_of(x, False), reduce_retracing=True)
+        self._noisy_q_fn = tf.function(lambda x: self._q_of(x, True), reduce_retracing=True)
+        # the noise generators' states (noisy nets): part of the training state, never copied to the target
+        self._noise_variables = [v for m in (q_network, self.target_network) for v in m.variables
+                                 if "seed_generator" in v.path] if config.noisy else []
+        self.last_priorities: np.ndarray | None = None  # per-sample |TD error| (or C51 loss) of the last learn()
 
     @classmethod
     def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
@@ -71,69 +84,132 @@ class DQNAgent:
         """Build the default Q-network for these spaces (checked: Discrete actions; observations of any space
         `tfdqn.spaces` encodes, the encoding inside the network, which takes raw observations)."""
         check_spaces(observation_space, action_space, config.env_id)
-        net = build_q_network(network_input_shape(observation_space), int(action_space.n), config.hidden_sizes,
-                              conv_layers=config.conv_layers, initializer=config.initializer)
+        if (config.noisy or config.distributional) and not is_plain(observation_space):
+            raise ConfigError(f"noisy and distributional networks take Box observations only for now (their saved "
+                              f"model is rebuilt from plain layers); {config.env_id} has {observation_space}")
+        net = build_network(network_input_shape(observation_space), int(action_space.n), config)
         return cls(attach_encoder(observation_space, net), int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------
+    def _q_of(self, x, noise: bool):
+        out = self.q_network(x, training=noise)
+        return expected_q(out, self._atoms) if self.config.distributional else out
+
     def q_values(self, obs: np.ndarray) -> np.ndarray:
-        """Q-values of the online network for a batch of observations, as NumPy."""
+        """Q-values of the online network for a batch of observations, as NumPy (noisy layers at their mean,
+        C51 as the expectation: what the exported model computes)."""
         if self._numpy is not None:
             return self._numpy(obs)
         return self._q_fn(tf.convert_to_tensor(obs)).numpy()
+
+    def noisy_q_values(self, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Q-values with one fresh noise sample (noisy nets' exploration); plain `q_values` otherwise."""
+        if not self.config.noisy:
+            return self.q_values(obs)
+        if self._numpy is not None:
+            return self._numpy(obs, rng)
+        return self._noisy_q_fn(tf.convert_to_tensor(obs)).numpy()
 
     def greedy(self, obs: np.ndarray) -> np.ndarray:
         """Greedy actions for a batch of observations."""
         return np.argmax(self.q_values(obs), axis=-1)
 
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-        """Epsilon-greedy actions for a batch: each row explores with probability `epsilon`."""
+        """Epsilon-greedy actions for a batch: each row explores with probability `epsilon`. With noisy nets
+        the greedy choice is made under a fresh noise sample (and the trainer passes epsilon 0)."""
         n = len(obs)
         explore = rng.random(n) < epsilon
         random_actions = rng.integers(0, self.n_actions, size=n)
         if explore.all():
             return random_actions
-        return np.where(explore, random_actions, self.greedy(obs))
+        greedy = np.argmax(self.noisy_q_values(obs, rng), axis=-1) if self.config.noisy else self.greedy(obs)
+        return np.where(explore, random_actions, greedy)
 
     # ----- learning -----------------------------------------------------------------------------------
     def learn(self, batch: Batch) -> dict[str, float]:
         """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns the mean loss, the mean
-        Q-value of the actions taken and the largest |Q| of those over all the steps (`max_abs_q`)."""
-        if batch.actions.ndim == 1:
-            batch = Batch(*(a[None] for a in batch))
-        loss, mean_q, max_abs_q = self._learn_fn(batch.obs, batch.actions, batch.rewards, batch.next_obs,
-                                                 batch.terminated)
+        Q-value of the actions taken and the largest |Q| of those over all the steps (`max_abs_q`).
+
+        `batch` may be a `tfdqn.rainbow_replay.Sample`, whose per-transition `discounts` (n-step: gamma**k)
+        and importance `weights` (prioritized replay) enter the update; a plain `Batch` means discount gamma
+        and weight 1. Each sample's priority signal (|TD error|, or its C51 cross-entropy) is left in
+        `last_priorities`, shaped like `batch.actions`."""
+        single = batch.actions.ndim == 1
+        if single:
+            batch = type(batch)(*(a[None] for a in batch))
+        discounts = getattr(batch, "discounts", None)
+        weights = getattr(batch, "weights", None)
+        if discounts is None:
+            discounts = np.full(batch.actions.shape, self.config.gamma, dtype=np.float32)
+        if weights is None:
+            weights = np.ones(batch.actions.shape, dtype=np.float32)
+        loss, mean_q, max_abs_q, priorities = self._learn_fn(
+            batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminated,
+            np.asarray(discounts, np.float32), np.asarray(weights, np.float32))
+        priorities = priorities.numpy()
+        self.last_priorities = priorities[0] if single else priorities
         if self._numpy is not None:
             self._numpy.sync()
         return {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
 
-    def _learn_many(self, obs, actions, rewards, next_obs, terminated):
+    def _learn_many(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         steps = tf.shape(actions)[0]
         loss_sum = tf.constant(0.0)
         q_sum = tf.constant(0.0)
         q_max = tf.constant(0.0)
+        priorities = tf.zeros(tf.shape(rewards), tf.float32)
         for i in tf.range(steps):
-            loss, mean_q, max_abs_q = self._gradient_step(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
+            loss, mean_q, max_abs_q, priority = self._gradient_step(
+                obs[i], actions[i], rewards[i], next_obs[i], terminated[i], discounts[i], weights[i])
             loss_sum += loss
             q_sum += mean_q
             q_max = tf.maximum(q_max, max_abs_q)
+            priorities = tf.tensor_scatter_nd_update(priorities, [[i]], priority[None])
         n = tf.cast(steps, tf.float32)
-        return loss_sum / n, q_sum / n, q_max
+        return loss_sum / n, q_sum / n, q_max, priorities
 
-    def _gradient_step(self, obs, actions, rewards, next_obs, terminated):
+    def _gradient_step(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         obs = tf.cast(obs, tf.float32)
         next_obs = tf.cast(next_obs, tf.float32)
-        next_q_target = self.target_network(next_obs, training=False)
-        next_q_online = self.q_network(next_obs, training=False) if self.config.double_dqn else None
-        y = tf.stop_gradient(td_targets(rewards, terminated, next_q_target, self._gamma, next_q_online))
+        rewards = tf.cast(rewards, tf.float32)
+        terminated = tf.cast(terminated, tf.float32)
+        if self.config.distributional:
+            return self._distributional_step(obs, actions, rewards, next_obs, terminated, discounts, weights)
+        noise = self.config.noisy  # noisy nets: every forward pass of the update draws its own noise
+        next_q_target = self.target_network(next_obs, training=noise)
+        next_q_online = self.q_network(next_obs, training=noise) if self.config.double_dqn else None
+        # y = r + gamma^k * (1 - terminated) * Q_target(s', a'): k = 1, or the rewards an n-step target sums
+        y = tf.stop_gradient(td_targets(rewards, terminated, next_q_target, discounts, next_q_online))
         variables = self.q_network.trainable_variables
         with tf.GradientTape() as tape:
             q = self.q_network(obs, training=True)
             q_taken = tf.gather(q, actions, axis=1, batch_dims=1)
-            loss = _loss(y - q_taken, self.config.loss)
+            td_error = y - q_taken
+            loss = tf.reduce_mean(weights * _elementwise_loss(td_error, self.config.loss))
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return loss, tf.reduce_mean(q_taken), tf.reduce_max(tf.abs(q_taken))
+        return loss, tf.reduce_mean(q_taken), tf.reduce_max(tf.abs(q_taken)), tf.abs(td_error)
+
+    def _distributional_step(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
+        """C51: cross-entropy between the projected target distribution and the predicted one."""
+        noise = self.config.noisy
+        next_probs = tf.nn.softmax(self.target_network(next_obs, training=noise), axis=-1)  # (B, n, K)
+        if self.config.double_dqn:
+            best = tf.argmax(expected_q(self.q_network(next_obs, training=noise), self._atoms), axis=-1,
+                             output_type=tf.int32)
+        else:
+            best = tf.argmax(tf.reduce_sum(next_probs * self._atoms, axis=-1), axis=-1, output_type=tf.int32)
+        next_best = tf.gather(next_probs, best, axis=1, batch_dims=1)  # (B, K)
+        target = tf.stop_gradient(project_distribution(next_best, rewards, discounts, terminated, self._atoms))
+        variables = self.q_network.trainable_variables
+        with tf.GradientTape() as tape:
+            logits = tf.gather(self.q_network(obs, training=True), actions, axis=1, batch_dims=1)  # (B, K)
+            cross_entropy = -tf.reduce_sum(target * tf.nn.log_softmax(logits, axis=-1), axis=-1)
+            loss = tf.reduce_mean(weights * cross_entropy)
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        q_taken = tf.reduce_sum(tf.nn.softmax(logits, axis=-1) * self._atoms, axis=-1)
+        return loss, tf.reduce_mean(q_taken), tf.reduce_max(tf.abs(q_taken)), cross_entropy
 
     def update_target(self) -> None:
         """Hard copy (tau=1) or Polyak step `target <- tau*online + (1-tau)*target`."""
@@ -147,16 +223,14 @@ class DQNAgent:
     def get_state(self) -> dict[str, np.ndarray]:
         """Every array needed to continue training exactly: online and target weights, optimizer slots."""
         state = {}
-        for prefix, variables in (("online", self.q_network.weights), ("target", self.target_network.weights),
-                                  ("optimizer", self.optimizer.variables)):
+        for prefix, variables in self._state_groups():
             for i, v in enumerate(variables):
                 state[f"{prefix}/{i:03d}"] = np.asarray(v.numpy())
         return state
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore `get_state()` output; raises ValueError if the arrays do not fit these networks."""
-        for prefix, variables in (("online", self.q_network.weights), ("target", self.target_network.weights),
-                                  ("optimizer", self.optimizer.variables)):
+        for prefix, variables in self._state_groups():
             names = sorted(k for k in state if k.startswith(prefix + "/"))
             if len(names) != len(variables):
                 raise ValueError(f"saved {prefix} state has {len(names)} arrays, this agent has {len(variables)}")
@@ -167,13 +241,36 @@ class DQNAgent:
         if self._numpy is not None:
             self._numpy.sync()
 
+    def _state_groups(self) -> list[tuple[str, list]]:
+        groups = [("online", self.q_network.weights), ("target", self.target_network.weights),
+                  ("optimizer", self.optimizer.variables)]
+        if self._noise_variables:
+            groups.append(("noise", self._noise_variables))
+        return groups
+
+    def export_model(self) -> keras.Model:
+        """The online network as plain Keras for evaluation: itself, or with noisy layers at their mean and
+        a C51 output turned into Q-values (`tfdqn.heads.export_q_network`)."""
+        return export_q_network(self.q_network, self.config)
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the online Q-network to a `.keras` file, atomically."""
-        return save_model(self.q_network, path)
+        """Write the online Q-network (its `export_model()`) to a `.keras` file, atomically."""
+        return save_model(self.export_model(), path)
 
 
-def _loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:
+def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None:
+    """The network's output must be what the config's update reads: Q-values, or C51's atom logits."""
+    want = (n_actions, config.num_atoms) if config.distributional else (n_actions,)
+    got = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if got != want:
+        what = f"(batch, {n_actions}, {config.num_atoms}) atom logits" if config.distributional else \
+            f"(batch, {n_actions}) Q-values"
+        raise ConfigError(f"the Q-network outputs shape {got}, but this config needs {what}; "
+                          "build it with tfdqn.heads.build_network(obs_shape, n_actions, config)")
+
+
+def _elementwise_loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:
     if kind == "mse":
-        return tf.reduce_mean(tf.square(td_error))
+        return tf.square(td_error)
     abs_err = tf.abs(td_error)  # Huber with delta 1: quadratic near zero, linear beyond
-    return tf.reduce_mean(tf.where(abs_err <= 1.0, 0.5 * tf.square(td_error), abs_err - 0.5))
+    return tf.where(abs_err <= 1.0, 0.5 * tf.square(td_error), abs_err - 0.5)

@@ -65,6 +65,21 @@ class DQNConfig(CheckedFields):
     epsilon_decay_steps: int = 10_000  # linear: steps from start to end
     epsilon_decay_rate: float = 5e-4  # exponential: end + (start - end) * exp(-rate * step)
     epsilon_multiplier: float = 0.995  # multiplicative: start * multiplier ** episode, floored at end
+    # Rainbow's parts (Hessel et al. 2018), each off by default and switchable alone (README: "Rainbow");
+    # the "rainbow" preset turns them all on. Double DQN is `double_dqn` above.
+    dueling: bool = False  # Q = V + A - mean(A), the aggregation a fixed linear layer
+    n_step: int = 1  # rewards summed per target; bootstrap with gamma**n (1: one-step DQN)
+    prioritized: bool = False  # proportional prioritized replay (sum-tree)
+    priority_alpha: float = 0.6  # priority = (|TD error| + priority_eps) ** alpha
+    priority_eps: float = 1e-6
+    priority_beta: float = 0.4  # importance-weight exponent at the first update, annealed linearly to 1
+    priority_beta_steps: int | None = None  # env steps to anneal beta over; None: the run's total_steps
+    noisy: bool = False  # factorised Gaussian noisy layers replace epsilon-greedy (epsilon is 0 when on)
+    noisy_sigma: float = 0.5  # sigma_0: initial noise scale sigma_0 / sqrt(fan_in)
+    distributional: bool = False  # C51: a categorical return distribution, cross-entropy loss
+    num_atoms: int = 51
+    v_min: float = -10.0  # support of the return distribution, [v_min, v_max]
+    v_max: float = 10.0
 
     def __post_init__(self) -> None:
         plain_scalars(self)
@@ -119,9 +134,35 @@ class DQNConfig(CheckedFields):
             raise ConfigError(f"DQNConfig.batch_size={self.batch_size} is invalid: "
                               f"larger than buffer_size={self.buffer_size}")
         check_exploration(self)
+        self._validate_rainbow(bad)
         for name in ("double_dqn", "jit_compile"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "must be True or False")
+
+    def _validate_rainbow(self, bad) -> None:
+        for name in ("dueling", "prioritized", "noisy", "distributional"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "must be True or False")
+        if not is_int(self.n_step) or self.n_step < 1:
+            raise bad("n_step", "must be a positive integer")
+        if not is_real(self.priority_alpha) or not 0 <= self.priority_alpha <= 1:
+            raise bad("priority_alpha", "must lie in [0, 1]")
+        if not is_real(self.priority_beta) or not 0 <= self.priority_beta <= 1:
+            raise bad("priority_beta", "must lie in [0, 1]")
+        if not is_real(self.priority_eps) or not self.priority_eps > 0:
+            raise bad("priority_eps", "must be a positive number")
+        if self.priority_beta_steps is not None and (not is_int(self.priority_beta_steps)
+                                                     or self.priority_beta_steps < 1):
+            raise bad("priority_beta_steps", "must be None or a positive integer")
+        if not is_real(self.noisy_sigma) or not self.noisy_sigma > 0:
+            raise bad("noisy_sigma", "must be a positive number")
+        if not is_int(self.num_atoms) or self.num_atoms < 2:
+            raise bad("num_atoms", "must be an integer of at least 2")
+        for name in ("v_min", "v_max"):
+            if not is_real(getattr(self, name)):
+                raise bad(name, "must be a finite number")
+        if not self.v_min < self.v_max:
+            raise bad("v_max", f"must exceed v_min={self.v_min}")
 
     def replace(self, **changes: Any) -> "DQNConfig":
         """A copy with some fields changed (validated again)."""

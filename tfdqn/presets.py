@@ -42,12 +42,21 @@ def budget_for_env(env_id: str, default: int = 50_000) -> int:
     return BUDGETS.get(env_id, default)
 
 
+STACKED_PRESETS = ("rainbow",)
+"""Presets for any environment, applied on top of the environment's own preset: "rainbow" (`tfdqn.rainbow`)."""
+
+
 def preset_fields(name: str, env_id: str) -> dict[str, Any]:
     """The fields preset `name` sets; a `ConfigError` for an unknown name or a preset meant for another env."""
+    if name == "rainbow":
+        from tfdqn.rainbow import rainbow_fields
+
+        own = preset_for_env(env_id)
+        return {**(preset_fields(own, env_id) if own else {}), **rainbow_fields(env_id)}
     if name not in PRESETS:
-        close = difflib.get_close_matches(name, PRESETS, n=1)
+        close = difflib.get_close_matches(name, [*PRESETS, *STACKED_PRESETS], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown preset {name!r}{hint}; presets: {', '.join(sorted(PRESETS)) or 'none'}")
+        raise ConfigError(f"unknown preset {name!r}{hint}; presets: {', '.join(sorted([*PRESETS, *STACKED_PRESETS]))}")
     preset = PRESETS[name]
     if env_id not in preset["env_ids"]:
         raise ConfigError(f"preset {name!r} is for {', '.join(preset['env_ids'])}, not {env_id}")

@@ -22,6 +22,8 @@ from tfdqn.config import DQNConfig
 from tfdqn.envs import make_vec_env, observation_dtype
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, ListenerList, attach_errors
+from tfdqn.nstep import NStepWindows
+from tfdqn.rainbow_replay import ExtendedReplay
 from tfdqn.replay import ReplayBuffer
 from tfdqn.rng import generator_from_state, generator_state
 from tfdqn.schedules import make_schedule
@@ -67,7 +69,11 @@ class Trainer:
         self.schedule = make_schedule(self.config)
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
-        self.replay = ReplayBuffer.for_observations(self.config.buffer_size, space.shape, observation_dtype(space))
+        self.replay = ExtendedReplay.for_config(  # discounts and priorities beside the buffer, if asked for
+            ReplayBuffer.for_observations(self.config.buffer_size, space.shape, observation_dtype(space)), self.config)
+        self.nstep = None if self.config.n_step == 1 else NStepWindows(
+            self.config.n_step, self.config.gamma, env.num_envs, space.shape, observation_dtype(space))
+        self.total_steps = 0  # the budget of the current train() call (anneals prioritized replay's beta)
         self.stop_training = False
         self.interrupted: int | None = None  # signal number that stopped training
         self.step = 0  # transitions collected so far
@@ -96,6 +102,7 @@ class Trainer:
         """
         total_steps = check_budget(total_steps)
         listeners, model = self.listeners, self.agent.q_network
+        self.total_steps = total_steps
         self.stop_training = False
         model.stop_training = False
         self.interrupted = None
@@ -160,7 +167,11 @@ class Trainer:
             real = ~ep.resetting
             n_real = int(real.sum())
             obs = ep.obs
-            if n_real == env.num_envs:
+            if self.nstep is not None:  # n-step returns: the windows decide which transitions are complete
+                completed = self.nstep.push(obs, actions, rewards, next_obs, terminated, truncated, real)
+                if completed is not None:
+                    self.replay.add_batch(*completed)
+            elif n_real == env.num_envs:
                 self.replay.add_batch(obs, actions, rewards, next_obs, terminated)
             else:
                 self.replay.add_batch(obs[real], actions[real], rewards[real], next_obs[real], terminated[real])
@@ -191,13 +202,15 @@ class Trainer:
         """Uniformly random actions before `learning_starts`, epsilon-greedy after."""
         if self.step < self.config.learning_starts:
             return self.rng.integers(0, self.agent.n_actions, size=len(obs)), 1.0
-        epsilon = self.schedule(self.step, self.episodes)
+        epsilon = 0.0 if self.config.noisy else self.schedule(self.step, self.episodes)  # noisy nets explore
         return self.agent.act(obs, epsilon, self.rng), epsilon
 
     def _begin_episodes(self, seed: int | None) -> None:
         """Reset every sub-env; their episodes are numbered when they begin (`_announce_episodes`)."""
         n = self.env.num_envs
         obs, _ = self.env.reset(seed=seed)
+        if self.nstep is not None:  # fresh episodes: no window may carry over
+            self.nstep.clear()
         if seed is not None:
             self.env.action_space.seed(seed)
         self.episode_state = EpisodeState(
@@ -272,8 +285,13 @@ class Trainer:
                                            "learning_starts": cfg.learning_starts})
             return
         self.listeners.on_replay_start({"step": self.step, "gradient_steps": cfg.gradient_steps})
+        if cfg.prioritized:  # importance-weight exponent, annealed linearly from priority_beta to 1
+            span = cfg.priority_beta_steps or max(self.total_steps, 1)
+            self.replay.beta = min(1.0, cfg.priority_beta + (1.0 - cfg.priority_beta) * self.step / span)
         batch = self.replay.sample(cfg.batch_size, self.rng, cfg.gradient_steps)
         metrics = self.agent.learn(batch)
+        if cfg.prioritized:
+            self.replay.update_priorities(batch.indices, self.agent.last_priorities)
         if not all(math.isfinite(v) for v in metrics.values()):
             raise NonFiniteError(f"non-finite loss or Q-value at step {self.step} "
                                  f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped")
@@ -314,6 +332,8 @@ class Trainer:
                 "action_space_rng": generator_state(self.env.action_space.np_random),
                 "num_envs": self.env.num_envs, "replayable": self.replayable}
         arrays = {f"replay/{k}": v for k, v in self.replay.state_dict().items()}
+        if self.nstep is not None:
+            arrays.update({f"nstep/{k}": v for k, v in self.nstep.state_dict().items()})
         if ep is not None:
             meta["episodes_in_progress"] = {
                 "resetting": ep.resetting.tolist(), "returns": ep.returns.tolist(), "lengths": ep.lengths.tolist(),
@@ -328,6 +348,8 @@ class Trainer:
         self.recent_returns = collections.deque(meta["recent_returns"], maxlen=100)
         self.rng.bit_generator.state = meta["rng"]
         self.replay.load_state_dict({k[len("replay/"):]: v for k, v in arrays.items() if k.startswith("replay/")})
+        if self.nstep is not None:
+            self.nstep.load_state_dict({k[len("nstep/"):]: v for k, v in arrays.items() if k.startswith("nstep/")})
         if meta["num_envs"] != self.env.num_envs:
             raise ValueError(f"saved state has {meta['num_envs']} environments, this trainer {self.env.num_envs}")
         self.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]

@@ -76,7 +76,7 @@ class ModelCheckpoint(Listener):
                 self._write_best_info(logs)
             return
         if score > self.best_score:
-            save_model(self.trainer.agent.q_network, self.best_path)
+            save_model(self.trainer.agent.export_model(), self.best_path)
             self.best_score, self.best_step, self.best_episodes = score, step, episodes
             self._write_best_info(logs)
 
@@ -93,6 +93,6 @@ class ModelCheckpoint(Listener):
         if not logs.get("healthy", True):
             return  # the weights may hold NaN: keep the last good files
         if self.save_last:
-            save_model(self.trainer.agent.q_network, self.last_path)
+            save_model(self.trainer.agent.export_model(), self.last_path)
         if self.save_state:
             self._write_state()

@@ -1,0 +1,190 @@
+"""The Rainbow ablation: each of Rainbow's parts alone on top of an environment's config, all of them
+together (the "rainbow" preset), and the config as it is, side by side; plus what each part costs per act.
+
+`python scripts/benchmark_rainbow.py` (or `python scripts/benchmark.py --suite rainbow`) runs
+  act       the cost of one greedy action (batch of 1, CartPole-sized observation) for each part's network,
+            against the plain network's NumPy forward pass, medians of --repeats timings in one process;
+  ablation  every (seed, environment, config) as a fresh one-thread process of `benchmark_systems.py
+            tfdqn_default --config <part's fields>` (the benchmark suites' protocol: greedy evaluations
+            every 1k/2k steps, steps to the first evaluation at the threshold, best and final policy on 100
+            fresh episodes, train-only env steps/s), interleaved so every config sees the same machine load;
+            --jobs at a time. Results are written after every run, so a partial run leaves a valid report.
+Writes `<out>/rainbow.json` (raw runs) and `<out>/rainbow.md` (medians and rates with 95% intervals).
+The full ablation (2 environments x 7 configs x 5 seeds) takes hours on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from tfdqn.cli import ArgumentParser, positive_int, run_main
+
+ENVS = ("CartPole-v1", "LunarLander-v3")
+PARTS = ("defaults", "dueling", "n_step", "prioritized", "noisy", "distributional", "rainbow")
+
+
+def part_fields(part: str, env_id: str) -> dict:
+    """DQNConfig fields that switch one part on over `env_id`'s config ("rainbow": all of them)."""
+    from tfdqn.rainbow import RAINBOW_FIELDS, rainbow_fields
+
+    all_parts = rainbow_fields(env_id)
+    support = {k: all_parts[k] for k in ("v_min", "v_max") if k in all_parts}
+    return {"defaults": {}, "dueling": {"dueling": True}, "n_step": {"n_step": RAINBOW_FIELDS["n_step"]},
+            "prioritized": {k: RAINBOW_FIELDS[k] for k in ("prioritized", "priority_alpha", "priority_beta")},
+            "noisy": {k: RAINBOW_FIELDS[k] for k in ("noisy", "noisy_sigma")},
+            "distributional": {"distributional": True, "num_atoms": RAINBOW_FIELDS["num_atoms"], **support},
+            "rainbow": all_parts}[part]
+
+
+def parse_args(argv=None):
+    p = ArgumentParser(description="Rainbow ablation: each part alone, all together and the defaults, side by side.")
+    p.add_argument("--what", choices=("act", "ablation", "both"), default="both")
+    p.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
+    p.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
+    p.add_argument("--seeds", type=positive_int, default=5)
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="env steps per run (default: each task's budget, 50k CartPole, 100k LunarLander)")
+    p.add_argument("--jobs", type=positive_int, default=2,
+                   help="runs at once, as Ray tasks (tfdqn.sweep; default 2: this machine's cores)")
+    p.add_argument("--append", action="store_true",
+                   help="add these runs to the existing rainbow.json's (e.g. more seeds; default: a new table)")
+    p.add_argument("--repeats", type=positive_int, default=2000, help="timed actions per part in the act suite")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark")
+    return p.parse_args(argv)
+
+
+def bench_act(repeats: int) -> dict:
+    """Median microseconds, for each part's network (CartPole preset's 64x64 MLP, batch of 1), of the forward
+    pass that acting uses (with a fresh noise sample for noisy nets) and of `agent.act` (what the Trainer
+    calls each step: epsilon-greedy draws included, epsilon 0)."""
+    import keras
+    import numpy as np
+
+    import tfdqn
+    from tfdqn.heads import build_network
+
+    tfdqn.configure_threads(1)
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(1, 4)).astype(np.float32)
+    rows = {}
+    for part in PARTS:
+        if part == "n_step" or part == "prioritized":
+            continue  # replay-side parts: the network, and so acting, is the plain one
+        config = tfdqn.config_for_env("CartPole-v1").replace(**part_fields(part, "CartPole-v1"))
+        agent = tfdqn.DQNAgent(build_network((4,), 2, config), 2, config)
+        forward = (lambda: agent.noisy_q_values(obs, rng)) if config.noisy else (lambda: agent.q_values(obs))
+        rows[part] = {"act_us": _median_us(lambda: agent.act(obs, 0.0, rng), repeats),
+                      "forward_us": _median_us(forward, repeats), "numpy": agent._numpy is not None}
+    return {"repeats": repeats, "rows": rows}
+
+
+def _median_us(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e6
+
+
+def bench_ablation(args, act: dict | None = None) -> dict:
+    import benchmark_systems as bs
+    from benchmark import atomic_write_text
+    from tfdqn.fileio import write_json
+    from tfdqn.sweep import RunSpec, run_specs
+
+    jobs = [(seed, env_id, part) for seed in range(args.first_seed, args.first_seed + args.seeds)
+            for env_id in args.envs for part in args.parts]
+    result = {"command": "python scripts/benchmark_rainbow.py " + " ".join(sys.argv[1:]),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "candidates": {p: {e: part_fields(p, e) for e in args.envs} for p in args.parts},
+              "planned_runs": len(jobs), "runs": [], "duration_seconds": 0.0, "act": act}
+    if args.append and (args.out / "rainbow.json").is_file():  # more seeds for an earlier run's table
+        earlier = json.loads((args.out / "rainbow.json").read_text(encoding="utf-8"))
+        result["runs"] = earlier.get("runs", [])
+        result["planned_runs"] += earlier.get("planned_runs", len(result["runs"]))
+        result["command"] = f"{earlier.get('command')}; then {result['command']}"
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        def add(record: dict, _all: list) -> None:
+            if record["status"] != "ok":
+                raise RuntimeError(f"{record['key']} failed: {record.get('error')}")
+            record.pop("curve", None)
+            result["runs"].append(record)
+            result["duration_seconds"] = time.perf_counter() - t0
+            print(f"{record['candidate']:14s} {record['env_id']:15s} seed {record['seed']}: solved at "
+                  f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
+                  f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
+            write_json(args.out / "rainbow.json", result)
+            atomic_write_text(args.out / "rainbow.md", render(result))
+
+        # one Ray task per run (tfdqn.sweep), --jobs at once, in this order: every part meets the same load
+        specs = [RunSpec(f"{part}_{env_id}_{seed}", bs.worker_argv(
+            "tfdqn_default", seed, args.steps or bs.TASKS[env_id]["budget"], env_id, "{run_dir}/run.json",
+            "--config", json.dumps(part_fields(part, env_id))), {"candidate": part}, "run.json")
+            for seed, env_id, part in jobs]
+        run_specs(specs, Path(tmp), num_cpus=args.jobs, resume=False, on_record=add)
+    return result
+
+
+def render(result: dict) -> str:
+    """The report: the act costs, then screen_configs' table of the ablation runs."""
+    import screen_configs
+
+    lines = ["# Rainbow ablation", ""]
+    act = result.get("act")
+    if act:
+        base = act["rows"].get("defaults", {}).get("act_us")
+        lines += [f"Cost of one action (`agent.act`, batch 1, CartPole's 64x64 network), median of {act['repeats']} "
+                  "timings in one process (`python scripts/benchmark_rainbow.py --what act`). Forward: the Q-values acting "
+                  "uses (noisy: with a fresh noise sample); act: `agent.act`, the forward plus the epsilon-greedy "
+                  "draws.", "", "| part | forward µs | act µs | act vs plain | NumPy path |",
+                  "| --- | --- | --- | --- | --- |"]
+        for part, row in act["rows"].items():
+            ratio = f"{row['act_us'] / base:.2f}x" if base else "-"
+            lines.append(f"| {part} | {row.get('forward_us', float('nan')):.1f} | {row['act_us']:.1f} | {ratio} | "
+                         f"{'yes' if row['numpy'] else 'no'} |")
+        lines += ["", "n-step and prioritized replay change only the replay side: they act with the plain network.", ""]
+    if result.get("runs"):
+        lines += [f"Ablation: {len(result['runs'])} of {result.get('planned_runs', len(result['runs']))} planned runs "
+                  "finished.", ""]
+        table = screen_configs.render(result).splitlines()
+        lines += table[2:]  # without screen_configs' own title
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    from benchmark import atomic_write_text
+    from tfdqn.fileio import write_json
+
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    act = None
+    if args.what in ("act", "both"):
+        act = bench_act(args.repeats)
+        write_json(args.out / "rainbow_act.json", act)
+    if act is None and (args.out / "rainbow_act.json").is_file():
+        act = json.loads((args.out / "rainbow_act.json").read_text(encoding="utf-8"))
+    if args.what in ("ablation", "both"):
+        result = bench_ablation(args, act)
+    else:
+        path = args.out / "rainbow.json"
+        result = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"runs": []}
+    result["act"] = act
+    atomic_write_text(args.out / "rainbow.md", render(result))
+    print((args.out / "rainbow.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,79 @@
+"""`NStepWindows`: turns one-step transitions from a vector environment into n-step transitions.
+
+A window holds the last n steps of each sub-environment. A full window leaves as the transition
+(s_t, a_t, sum_{j<n} gamma^j r_{t+j}, s_{t+n}, terminated=0, discount=gamma^n). When an episode ends,
+every window still open leaves at once with the rewards up to the end: a termination sets terminated=1
+(no bootstrap); a truncation keeps terminated=0 and bootstraps from the state where the episode was cut,
+with discount gamma^k for the k steps summed. The windows are then emptied, so none spans Gymnasium's
+autoreset step (which the trainer never passes here). The windows in progress are part of the training
+state (`state_dict`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class NStepWindows:
+    """One window of up to `n` steps per sub-environment, in preallocated arrays."""
+
+    def __init__(self, n: int, gamma: float, num_envs: int, obs_shape: tuple[int, ...], obs_dtype=np.float32):
+        if n < 1:
+            raise ValueError(f"n={n} is invalid: must be a positive integer")
+        self.n, self.gamma, self.num_envs = int(n), float(gamma), int(num_envs)
+        self.obs = np.zeros((num_envs, n, *obs_shape), dtype=obs_dtype)
+        self.actions = np.zeros((num_envs, n), dtype=np.int32)
+        self.rewards = np.zeros((num_envs, n), dtype=np.float64)
+        self.length = np.zeros(num_envs, dtype=np.int64)
+        self.powers = self.gamma ** np.arange(n + 1)
+
+    def push(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
+             terminated: np.ndarray, truncated: np.ndarray, real: np.ndarray | None = None):
+        """Add one vector step (`real`: the sub-envs whose step is a transition, not an autoreset) and return
+        the n-step transitions it completes: (obs, actions, returns, next_obs, terminated, discounts)."""
+        envs = np.flatnonzero(np.ones(len(actions), bool) if real is None else real)
+        out: list[tuple] = []
+        if len(envs):
+            pos = self.length[envs]
+            self.obs[envs, pos] = obs[envs]
+            self.actions[envs, pos] = actions[envs]
+            self.rewards[envs, pos] = rewards[envs]
+            self.length[envs] += 1
+        done = np.zeros(len(actions), bool)
+        done[envs] = (np.asarray(terminated) | np.asarray(truncated))[envs]
+        full = np.zeros(len(actions), bool)
+        full[envs] = self.length[envs] == self.n
+        full &= ~done
+        f = np.flatnonzero(full)
+        if len(f):  # the oldest step of each full window leaves as an n-step transition
+            out.append((self.obs[f, 0].copy(), self.actions[f, 0].copy(), self.rewards[f] @ self.powers[:-1],
+                        next_obs[f], np.zeros(len(f), np.float32), np.full(len(f), self.powers[-1])))
+            self.obs[f, :-1] = self.obs[f, 1:]
+            self.actions[f, :-1] = self.actions[f, 1:]
+            self.rewards[f, :-1] = self.rewards[f, 1:]
+            self.length[f] -= 1
+        for i in np.flatnonzero(done):  # an episode ended: every open window leaves, then the window is empty
+            k = int(self.length[i])
+            returns = np.array([self.rewards[i, s:k] @ self.powers[:k - s] for s in range(k)])
+            out.append((self.obs[i, :k].copy(), self.actions[i, :k].copy(), returns,
+                        np.repeat(next_obs[i][None], k, axis=0), np.full(k, float(terminated[i]), np.float32),
+                        self.powers[k - np.arange(k)]))
+            self.length[i] = 0
+        if not out:
+            return None
+        parts = list(zip(*out))
+        return tuple(np.concatenate(p) for p in parts)
+
+    def clear(self) -> None:
+        """Empty every window (the episodes they belonged to will not continue)."""
+        self.length[:] = 0
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The windows in progress, for an exact resume."""
+        return {"obs": self.obs, "actions": self.actions, "rewards": self.rewards, "length": self.length}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        if state["obs"].shape != self.obs.shape:
+            raise ValueError(f"saved n-step windows have shape {state['obs'].shape}, these {self.obs.shape}")
+        for name in ("obs", "actions", "rewards", "length"):
+            getattr(self, name)[...] = state[name]
