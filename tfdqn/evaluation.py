@@ -22,6 +22,25 @@ from tfdqn.spaces import check_model_fits
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
 
+UNLIMITED_EPISODE_CAP = 10_000
+"""Steps after which a greedy episode of an environment without a time limit of its own (CliffWalking-v1,
+a user's env registered without `max_episode_steps`) is cut, so that a policy that never reaches a terminal
+state cannot hang an evaluation or a GIF."""
+
+
+def episode_step_cap(env: gym.Env) -> int | None:
+    """`UNLIMITED_EPISODE_CAP` when `env` has no time limit of its own (its spec's `max_episode_steps`), else None."""
+    spec = getattr(env, "spec", None)
+    return UNLIMITED_EPISODE_CAP if spec is None or spec.max_episode_steps is None else None
+
+
+def _warn_cut(env: gym.Env, cap: int) -> None:
+    import warnings
+
+    name = env.spec.id if getattr(env, "spec", None) is not None else type(env.unwrapped).__name__
+    warnings.warn(f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
+                  "there (register the environment with max_episode_steps to choose the limit)", stacklevel=3)
+
 
 @dataclass(frozen=True)
 class EvaluationResult:
@@ -56,14 +75,20 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int | None = Non
     if episodes < 1:
         raise ValueError(f"episodes={episodes} is invalid: must be positive")
     returns = np.zeros(episodes)
+    cap, cut = episode_step_cap(env), False
     for k in range(episodes):
         obs, _ = env.reset(seed=seed if k == 0 else None)
-        done = False
+        done, t = False, 0
         while not done:
             action = int(policy(obs[None])[0])
             obs, reward, terminated, truncated, _ = env.step(action)
             returns[k] += float(reward)
+            t += 1
             done = terminated or truncated
+            if cap is not None and t >= cap and not done:
+                done = cut = True
+    if cut:
+        _warn_cut(env, cap)
     return EvaluationResult(returns)
 
 
@@ -112,7 +137,7 @@ def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int =
     total = 0.0
     try:
         obs, _ = env.reset(seed=seed)
-        done, t = False, 0
+        done, t, cap = False, 0, episode_step_cap(env)
         while True:
             if t % frame_skip == 0 or done:
                 frame = Image.fromarray(np.asarray(env.render()))
@@ -125,6 +150,9 @@ def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int =
             total += float(reward)
             done = terminated or truncated
             t += 1
+            if cap is not None and t >= cap and not done:
+                done = True
+                _warn_cut(env, cap)
     finally:
         env.close()
     duration = int(1000 * frame_skip / fps)
