@@ -293,7 +293,8 @@ def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
     server.close()
     assert time.perf_counter() - t0 < 30
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s"]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s")
 
 
 def test_benchmark_takes_workers_and_keeps_jobs_as_its_alias():

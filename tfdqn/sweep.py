@@ -143,7 +143,10 @@ def ray_session(address: str | None = None, num_cpus: int | None = None, ship_co
             thread.start()
             thread.join(CONNECT_TIMEOUT_S)
         if thread.is_alive():
-            raise SweepError(f"no Ray cluster answered at {address} within {CONNECT_TIMEOUT_S:.0f} s")
+            hint = ("" if os.environ.get("RAY_AUTH_MODE") == "token" else
+                    " (a cluster started with token authentication, the default for `ray start` since Ray 2.59, "
+                    "answers only a client started with RAY_AUTH_MODE=token and its token: `ray get-auth-token`)")
+            raise SweepError(f"no Ray cluster answered at {address} within {CONNECT_TIMEOUT_S:.0f} s{hint}")
         if "error" in box:
             raise SweepError(f"cannot join the Ray cluster at {address}: {str(box['error']).splitlines()[0]}")
     try:
