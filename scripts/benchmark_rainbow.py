@@ -45,7 +45,8 @@ def part_fields(part: str, env_id: str) -> dict:
 
 def parse_args(argv=None):
     p = ArgumentParser(description="Rainbow ablation: each part alone, all together and the defaults, side by side.")
-    p.add_argument("--what", choices=("act", "ablation", "both"), default="both")
+    p.add_argument("--what", choices=("act", "ablation", "both", "report"), default="both",
+                   help="act costs, the ablation runs, both, or only rewrite rainbow.md from the JSON files (default both)")
     p.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     p.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     p.add_argument("--seeds", type=positive_int, default=5)
@@ -112,7 +113,7 @@ def bench_ablation(args, act: dict | None = None) -> dict:
     if args.append and (args.out / "rainbow.json").is_file():  # more seeds for an earlier run's table
         earlier = json.loads((args.out / "rainbow.json").read_text(encoding="utf-8"))
         result["runs"] = earlier.get("runs", [])
-        result["planned_runs"] += earlier.get("planned_runs", len(result["runs"]))
+        result["planned_runs"] += len(result["runs"])  # the earlier runs that finished, and these
         result["command"] = f"{earlier.get('command')}; then {result['command']}"
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
