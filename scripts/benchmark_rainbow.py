@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -100,9 +99,7 @@ def _median_us(fn, repeats: int) -> float:
 
 def bench_ablation(args, act: dict | None = None) -> dict:
     import benchmark_systems as bs
-    from benchmark import atomic_write_text
-    from tfdqn.fileio import write_json
-    from tfdqn.sweep import RunSpec, run_specs
+    import screen_configs
 
     jobs = [(seed, env_id, part) for seed in range(args.first_seed, args.first_seed + args.seeds)
             for env_id in args.envs for part in args.parts]
@@ -115,26 +112,10 @@ def bench_ablation(args, act: dict | None = None) -> dict:
         result["runs"] = earlier.get("runs", [])
         result["planned_runs"] += len(result["runs"])  # the earlier runs that finished, and these
         result["command"] = f"{earlier.get('command')}; then {result['command']}"
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        def add(record: dict, _all: list) -> None:
-            if record["status"] != "ok":
-                raise RuntimeError(f"{record['key']} failed: {record.get('error')}")
-            record.pop("curve", None)
-            result["runs"].append(record)
-            result["duration_seconds"] = time.perf_counter() - t0
-            print(f"{record['candidate']:14s} {record['env_id']:15s} seed {record['seed']}: solved at "
-                  f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
-                  f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
-            write_json(args.out / "rainbow.json", result)
-            atomic_write_text(args.out / "rainbow.md", render(result))
-
-        # one Ray task per run (tfdqn.sweep), --jobs at once, in this order: every part meets the same load
-        specs = [RunSpec(f"{part}_{env_id}_{seed}", bs.worker_argv(
-            "tfdqn_default", seed, args.steps or bs.TASKS[env_id]["budget"], env_id, "{run_dir}/run.json",
-            "--config", json.dumps(part_fields(part, env_id))), {"candidate": part}, "run.json")
-            for seed, env_id, part in jobs]
-        run_specs(specs, Path(tmp), num_cpus=args.jobs, resume=False, on_record=add)
+    screen_configs.run_candidates(
+        result, [(part, seed, env_id, args.steps or bs.TASKS[env_id]["budget"],
+                  ["--config", json.dumps(part_fields(part, env_id))]) for seed, env_id, part in jobs],
+        args.jobs, args.out / "rainbow.json", args.out / "rainbow.md", render)
     return result
 
 

@@ -128,6 +128,35 @@ def merge(out: Path, paths: list[Path]) -> None:
     rerender([out])
 
 
+def run_candidates(result: dict, jobs: list, jobs_at_once: int, json_path: Path, md_path: Path, render_fn) -> None:
+    """Run `jobs` [(candidate, seed, env_id, steps, extra worker flags)] as Ray tasks (tfdqn.sweep), in this
+    order so every candidate meets the same load, appending each record to `result["runs"]` as it finishes and
+    rewriting `json_path` and `md_path` (`render_fn(result)`) after every run; a failed run stops the screen."""
+    from benchmark import atomic_write_text
+    from tfdqn.fileio import write_json
+    from tfdqn.sweep import RunSpec, run_specs
+
+    t0 = time.perf_counter()
+    width = max([12, *(len(name) + 1 for name, *_ in jobs)])
+
+    def add(record: dict, _all: list) -> None:
+        if record["status"] != "ok":
+            raise RuntimeError(f"{record['key']} failed: {record.get('error')}")
+        result["runs"].append(record)
+        result["duration_seconds"] = time.perf_counter() - t0
+        print(f"{record['candidate']:{width}s} {record['env_id']:15s} seed {record['seed']}: solved at "
+              f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
+              f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
+        write_json(json_path, result)
+        atomic_write_text(md_path, render_fn(result))
+
+    specs = [RunSpec(f"{name}_{env_id}_{seed}", bs.worker_argv("tfdqn_default", seed, steps, env_id,
+                                                               "{run_dir}/run.json", *flags),
+                     {"candidate": name}, "run.json") for name, seed, env_id, steps, flags in jobs]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_specs(specs, Path(tmp), num_cpus=jobs_at_once, resume=False, on_record=add)
+
+
 def main() -> int:
     args = parse_args()
     if args.merge:
@@ -144,10 +173,6 @@ def main() -> int:
         from tfdqn.errors import ConfigError
 
         raise ConfigError("name a CANDIDATES.json file (or --rerender SCREEN_JSON ...)")
-    from benchmark import atomic_write_text
-    from tfdqn.fileio import write_json
-    from tfdqn.sweep import RunSpec, run_specs
-
     candidates = json.loads(args.candidates.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
     jobs = [(seed, env_id, name) for seed in range(args.first_seed, args.first_seed + args.seeds)
@@ -155,25 +180,10 @@ def main() -> int:
     result = {"command": "python scripts/screen_configs.py " + " ".join(sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "candidates": candidates,
               "runs": [], "duration_seconds": 0.0}
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        def add(record: dict, _all: list) -> None:
-            if record["status"] != "ok":
-                raise RuntimeError(f"{record['key']} failed: {record.get('error')}")
-            result["runs"].append(record)
-            result["duration_seconds"] = time.perf_counter() - t0
-            print(f"{record['candidate']:12s} {record['env_id']:15s} seed {record['seed']}: solved at "
-                  f"{record['solved_step']}, best {record['best_100']['mean']:.1f}, final "
-                  f"{record['final_100']['mean']:.1f}, {record['train_steps_per_s']:.0f} steps/s", flush=True)
-            write_json(args.out / "screen.json", result)
-            atomic_write_text(args.out / "screen.md", render(result))
-
-        # one Ray task per run (tfdqn.sweep), --jobs at once, in this order: every candidate meets the same load
-        specs = [RunSpec(f"{name}_{env_id}_{seed}", bs.worker_argv(
-            "tfdqn_default", seed, bs.TASKS[env_id]["budget"], env_id, "{run_dir}/run.json", "--no-preset",
-            "--config", json.dumps(fields_for(candidates[name], env_id))), {"candidate": name}, "run.json")
-            for seed, env_id, name in jobs]
-        run_specs(specs, Path(tmp), num_cpus=args.jobs, resume=False, on_record=add)
+    run_candidates(result, [(name, seed, env_id, bs.TASKS[env_id]["budget"],
+                             ["--no-preset", "--config", json.dumps(fields_for(candidates[name], env_id))])
+                            for seed, env_id, name in jobs],
+                   args.jobs, args.out / "screen.json", args.out / "screen.md", render)
     print(render(result))
     return 0
 
