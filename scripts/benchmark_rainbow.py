@@ -142,7 +142,28 @@ def render(result: dict) -> str:
                   "finished.", ""]
         table = screen_configs.render(result).splitlines()
         lines += table[2:]  # without screen_configs' own title
+        lines += changed_since(result["runs"])
     return "\n".join(lines) + "\n"
+
+
+def changed_since(runs: list[dict]) -> list[str]:
+    """Report lines naming, per environment, the fields in which its config today differs from the one its
+    "defaults" runs recorded: the rows were measured on top of the config as it was then."""
+    from tfdqn import config_for_env
+
+    lines = []
+    for env_id in sorted({r["env_id"] for r in runs}):
+        then = next((r.get("config") for r in runs if r["env_id"] == env_id and r["candidate"] == "defaults"), None)
+        if not then:
+            continue
+        now = config_for_env(env_id).to_dict()
+        diff = [f"{k} {then[k]!r} -> {now[k]!r}" for k in sorted(now) if k in then and k != "seed"
+                and (list(then[k]) if isinstance(then[k], (list, tuple)) else then[k])
+                != (list(now[k]) if isinstance(now[k], (list, tuple)) else now[k])]
+        if diff:
+            lines += ["", f"{env_id}'s rows were measured on top of its config as it was then; today's "
+                      f"`config_for_env({env_id!r})` differs in: {', '.join(diff)}."]
+    return lines
 
 
 def main(argv=None) -> int:

@@ -72,9 +72,11 @@ def tfdqn_sb3_settings(budget: int = BUDGET, env_id: str = ENV_ID) -> dict[str, 
             "epsilon_decay_steps": int(z["exploration_fraction"] * budget),
             "hidden_sizes": tuple(z["policy_kwargs"]["net_arch"]),
             # SB3 DQN's fixed choices: global grad-norm clip 10, smooth L1 (= Huber, delta 1), plain DQN
-            # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment.
+            # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment,
+            # none of Rainbow's parts (one-step returns, uniform replay, a plain head, epsilon-greedy).
             "max_grad_norm": 10.0, "loss": "huber", "double_dqn": False, "tau": 1.0, "num_envs": 1,
-            "learning_rate_final": None, "initializer": "fan_in_uniform"}
+            "learning_rate_final": None, "initializer": "fan_in_uniform", "n_step": 1, "dueling": False,
+            "prioritized": False, "noisy": False, "distributional": False}
 
 
 SYSTEMS: dict[str, str] = {
@@ -643,7 +645,9 @@ def render_report(result: dict[str, Any]) -> str:
                                                                                        "tfdqn vs Stable-Baselines3")
     lines = [f"# {env_id}: {title}", "",
              f"Produced by `{result['command']}` on {result['date']}, "
-             f"{result['seeds_done']} seed(s) ({result['seeds_requested']} requested), "
+             f"{result['seeds_done']} seed(s) ({result['seeds_requested']} requested"
+             + (f", seeds {result['first_seed']} to {result['first_seed'] + result['seeds_requested'] - 1}"
+                if result.get("first_seed") else "") + "), "
              f"step budget {result['step_budget']:,} env steps per run; {result['duration_seconds'] / 60:.1f} minutes "
              "in all.", "",
              f"Machine: {result['machine']}. Each run is a fresh process (its import included) with one thread "

@@ -174,6 +174,8 @@ def test_loop_and_vector_reports_render_new_and_older_results():
     assert "batch 64" in old and "without XLA" not in old and "**0.82**" in old
     new = benchmark.report_loop({**loop, "batch_size": 128, "hidden_sizes": [32, 32], "t_update_without_xla_ms": 2.5})
     assert "batch 128, 32x32" in new and "| 2.500 ms (2.5x) |" in new
+    parts = benchmark.report_loop({**loop, "hidden_sizes": [32, 32], "parts": ["3-step returns", "C51"]})
+    assert "32x32, 3-step returns, C51, inside a 128-step" in parts and "goal >= 0.9" in parts
 
     solve = {"seeds": 1, "step_budget": 100, "best_ge_475": 1, "median_first_solved_step": 50,
              "max_first_solved_step": 50, "solved_runs": 1, "median_train_seconds": 1.0, "median_wall_seconds": 2.0,

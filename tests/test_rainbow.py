@@ -352,10 +352,11 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
                    for p in benchmark_rainbow.PARTS}
         assert configs["defaults"] == config_for_env(env_id)
         assert configs["rainbow"] == config_for_env(env_id, "rainbow")
-        for part in ("dueling", "prioritized", "noisy", "distributional"):
-            assert getattr(configs[part], part) and sum(
-                getattr(configs[part], p) for p in ("dueling", "prioritized", "noisy", "distributional")) == 1
-        assert configs["n_step"].n_step == 3
+        for part in ("dueling", "n_step", "prioritized", "noisy", "distributional"):  # one part over the defaults
+            fields = benchmark_rainbow.part_fields(part, env_id)
+            assert getattr(configs[part], part) in (True, 3)
+            assert configs[part] == configs["defaults"].replace(**fields)
+            assert {k for k, v in configs[part].to_dict().items() if v != configs["defaults"].to_dict()[k]} <= set(fields)
 
 
 RESUME = """

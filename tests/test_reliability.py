@@ -195,3 +195,32 @@ def test_in_process_continuation_equals_one_run():
     assert (a.step, a.episodes, a.updates) == (b.step, b.episodes, b.updates)
     for x, y in zip(a.agent.q_network.get_weights(), b.agent.q_network.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+def test_hard_target_copies_without_a_gradient_step_in_between_are_skipped(tau):
+    """A hard copy repeated with no gradient step since the last one copies the same weights: it is skipped
+    (the listener still hears every target update, and the target equals the online network at each);
+    Polyak steps (tau < 1) are never skipped."""
+    seen = []
+
+    class Check(Listener):
+        def on_target_update(self, logs=None):
+            if tau == 1.0:
+                for o, t in zip(trainer.agent.q_network.get_weights(), trainer.agent.target_network.get_weights()):
+                    np.testing.assert_array_equal(o, t)
+            seen.append(logs["step"])
+
+    config = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=12,
+                       gradient_steps=2, target_update_interval=4, tau=tau)
+    trainer = Trainer(DQNAgent(build_q_network((1,), 2, (8,)), 2, config), vec(lambda: FixedLengthEnv(10)),
+                      config, [Check()])
+    copies = []
+    real_update = trainer.agent.update_target
+    trainer.agent.update_target = lambda: (copies.append(trainer.step), real_update())[1]
+    trainer.train(48)
+    assert seen == list(range(4, 49, 4))
+    if tau == 1.0:  # the first copy, then the first one after each training call (steps 12, 24, 36, 48;
+        assert copies == [4, 16, 28, 40]  # a step's copy comes before its training call)
+    else:
+        assert copies == seen

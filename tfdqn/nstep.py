@@ -26,25 +26,23 @@ class NStepWindows:
         self.rewards = np.zeros((num_envs, n), dtype=np.float64)
         self.length = np.zeros(num_envs, dtype=np.int64)
         self.powers = self.gamma ** np.arange(n + 1)
+        self._every = np.arange(num_envs)
 
     def push(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
              terminated: np.ndarray, truncated: np.ndarray, real: np.ndarray | None = None):
         """Add one vector step (`real`: the sub-envs whose step is a transition, not an autoreset) and return
         the n-step transitions it completes: (obs, actions, returns, next_obs, terminated, discounts)."""
-        envs = np.flatnonzero(np.ones(len(actions), bool) if real is None else real)
+        envs = self._every if real is None or real.all() else np.flatnonzero(real)
+        if not len(envs):
+            return None
+        pos = self.length[envs]
+        self.obs[envs, pos] = obs[envs]
+        self.actions[envs, pos] = actions[envs]
+        self.rewards[envs, pos] = rewards[envs]
+        self.length[envs] = pos + 1
+        ended = np.logical_or(terminated, truncated)[envs]
         out: list[tuple] = []
-        if len(envs):
-            pos = self.length[envs]
-            self.obs[envs, pos] = obs[envs]
-            self.actions[envs, pos] = actions[envs]
-            self.rewards[envs, pos] = rewards[envs]
-            self.length[envs] += 1
-        done = np.zeros(len(actions), bool)
-        done[envs] = (np.asarray(terminated) | np.asarray(truncated))[envs]
-        full = np.zeros(len(actions), bool)
-        full[envs] = self.length[envs] == self.n
-        full &= ~done
-        f = np.flatnonzero(full)
+        f = envs[(pos + 1 == self.n) & ~ended]
         if len(f):  # the oldest step of each full window leaves as an n-step transition
             out.append((self.obs[f, 0].copy(), self.actions[f, 0].copy(), self.rewards[f] @ self.powers[:-1],
                         next_obs[f], np.zeros(len(f), np.float32), np.full(len(f), self.powers[-1])))
@@ -52,17 +50,16 @@ class NStepWindows:
             self.actions[f, :-1] = self.actions[f, 1:]
             self.rewards[f, :-1] = self.rewards[f, 1:]
             self.length[f] -= 1
-        for i in np.flatnonzero(done):  # an episode ended: every open window leaves, then the window is empty
+        for i in envs[ended]:  # an episode ended: every open window leaves, then the window is empty
             k = int(self.length[i])
             returns = np.array([self.rewards[i, s:k] @ self.powers[:k - s] for s in range(k)])
             out.append((self.obs[i, :k].copy(), self.actions[i, :k].copy(), returns,
                         np.repeat(next_obs[i][None], k, axis=0), np.full(k, float(terminated[i]), np.float32),
                         self.powers[k - np.arange(k)]))
             self.length[i] = 0
-        if not out:
-            return None
-        parts = list(zip(*out))
-        return tuple(np.concatenate(p) for p in parts)
+        if len(out) < 2:  # the usual step: one part (or none), nothing to join
+            return out[0] if out else None
+        return tuple(np.concatenate(p) for p in zip(*out))
 
     def clear(self) -> None:
         """Empty every window (the episodes they belonged to will not continue)."""

@@ -95,8 +95,10 @@ class ReplayBuffer:
         return self.gather(idx)
 
     def gather(self, idx: np.ndarray) -> Batch:
-        """The stored transitions at slots `idx` (any shape of indices below `len(self)`)."""
-        return Batch(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx], self.terminated[idx])
+        """The stored transitions at slots `idx` (any shape of indices below `len(self)`). `take` rather than
+        fancy indexing: the same arrays, about 5x faster for a 128x128 sample (README, loop efficiency)."""
+        return Batch(self.obs.take(idx, axis=0), self.actions.take(idx), self.rewards.take(idx),
+                     self.next_obs.take(idx, axis=0), self.terminated.take(idx))
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Arrays that restore this buffer exactly (for `np.savez`, no pickle needed)."""
@@ -261,11 +263,11 @@ class PixelReplayBuffer(ReplayBuffer):
 
     def gather(self, idx: np.ndarray) -> Batch:
         """The stored transitions at slots `idx` (any shape of indices below `len(self)`)."""
-        obs = self.obs[idx]
-        kind, ref = self.next_kind[idx], self.next_ref[idx]
+        obs = self.obs.take(idx, axis=0)
+        kind, ref = self.next_kind.take(idx), self.next_ref.take(idx)
         in_obs = kind == _NEXT_IN_OBS
         if in_obs.all():
-            next_obs = self.obs[ref]
+            next_obs = self.obs.take(ref, axis=0)
         else:
             next_obs = np.empty_like(obs)
             next_obs[in_obs] = self.obs[ref[in_obs]]
@@ -273,7 +275,7 @@ class PixelReplayBuffer(ReplayBuffer):
             next_obs[extra] = self._extra[ref[extra] % len(self._extra)]
             pending = kind == _NEXT_PENDING
             next_obs[pending] = self._pending[ref[pending]]
-        return Batch(obs, self.actions[idx], self.rewards[idx], next_obs, self.terminated[idx])
+        return Batch(obs, self.actions.take(idx), self.rewards.take(idx), next_obs, self.terminated.take(idx))
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Arrays that restore this buffer exactly, links included (for `np.savez`, no pickle needed)."""

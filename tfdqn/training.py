@@ -79,6 +79,7 @@ class Trainer:
         self.step = 0  # transitions collected so far
         self.episodes = 0  # episodes finished so far
         self.updates = 0  # gradient steps taken so far
+        self._copied_at: int | None = None  # `updates` at the last hard target copy (None: copy at the next one)
         self.last_loss = math.nan
         self.last_mean_q = math.nan
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
@@ -106,6 +107,7 @@ class Trainer:
         self.stop_training = False
         model.stop_training = False
         self.interrupted = None
+        self._copied_at = None  # the weights may have been changed between calls: the first copy is made
         self._begun[:] = False
         listeners.set_trainer(self)
         listeners.set_model(model)
@@ -175,8 +177,12 @@ class Trainer:
                 self.replay.add_batch(obs, actions, rewards, next_obs, terminated)
             else:
                 self.replay.add_batch(obs[real], actions[real], rewards[real], next_obs[real], terminated[real])
-            ep.returns[real] += rewards[real]
-            ep.lengths[real] += 1
+            if n_real == env.num_envs:
+                ep.returns += rewards
+                ep.lengths += 1
+            else:
+                ep.returns[real] += rewards[real]
+                ep.lengths[real] += 1
             if record:
                 for i in np.flatnonzero(real):
                     ep.actions[i].append(int(actions[i]))
@@ -193,7 +199,9 @@ class Trainer:
                 self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
-                agent.update_target()
+                if cfg.tau < 1.0 or self._copied_at != self.updates:  # a hard copy with no gradient step
+                    agent.update_target()  # since the last one would copy the same weights again: skipped
+                    self._copied_at = self.updates
                 listeners.on_target_update({"step": self.step, "tau": cfg.tau})
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
                 self._train_call()
