@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main  # noqa: E402
+from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
 from tfdqn.errors import ConfigError  # noqa: E402
 
 SUITES = ("loop", "solve", "memory", "vector")
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None):
                    help="which benchmark (default all: every suite but the side-by-side cartpole and lunarlander)")
     p.add_argument("--seeds", type=positive_int, default=10,
                    help="seeds for the solve, cartpole and lunarlander suites (default 10)")
-    p.add_argument("--first-seed", type=int, default=0,
+    p.add_argument("--first-seed", type=non_negative_int, default=0,
                    help="side-by-side suites: seeds are first-seed .. first-seed + seeds - 1, e.g. fresh seeds to "
                         "confirm a config chosen on seeds 0-9 (default 0)")
     p.add_argument("--sb3-seeds", type=positive_int, default=None,

@@ -1,5 +1,6 @@
-"""The Rainbow ablation: each of Rainbow's parts alone on top of an environment's config, all of them
-together (the "rainbow" preset), and the config as it is, side by side; plus what each part costs per act.
+"""The Rainbow ablation: each of Rainbow's parts alone on top of an environment's config with none of them on
+(`RAINBOW_OFF`), all of them together (the "rainbow" preset), and that base config ("defaults"), side by side;
+plus what each part costs per act.
 
 `python scripts/benchmark_rainbow.py` (or `python scripts/benchmark.py --suite rainbow`) runs
   act       the cost of one greedy action (batch of 1, CartPole-sized observation) for each part's network,
@@ -29,17 +30,24 @@ ENVS = ("CartPole-v1", "LunarLander-v3")
 PARTS = ("defaults", "dueling", "n_step", "prioritized", "noisy", "distributional", "rainbow")
 
 
+RAINBOW_OFF = {"n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False}
+"""The base every part is added to: `env_id`'s config (its preset included) with none of Rainbow's parts on
+(the `cartpole` preset has 3-step returns and C51 of its own; Double DQN stays as the config has it)."""
+
+
 def part_fields(part: str, env_id: str) -> dict:
-    """DQNConfig fields that switch one part on over `env_id`'s config ("rainbow": all of them)."""
+    """DQNConfig fields that switch one part on over `env_id`'s config without Rainbow's parts ("defaults": that
+    base itself; "rainbow": all of them, i.e. `config_for_env(env_id, "rainbow")`)."""
     from tfdqn.rainbow import RAINBOW_FIELDS, rainbow_fields
 
     all_parts = rainbow_fields(env_id)
     support = {k: all_parts[k] for k in ("v_min", "v_max") if k in all_parts}
-    return {"defaults": {}, "dueling": {"dueling": True}, "n_step": {"n_step": RAINBOW_FIELDS["n_step"]},
-            "prioritized": {k: RAINBOW_FIELDS[k] for k in ("prioritized", "priority_alpha", "priority_beta")},
-            "noisy": {k: RAINBOW_FIELDS[k] for k in ("noisy", "noisy_sigma")},
-            "distributional": {"distributional": True, "num_atoms": RAINBOW_FIELDS["num_atoms"], **support},
-            "rainbow": all_parts}[part]
+    return {**RAINBOW_OFF, **{
+        "defaults": {}, "dueling": {"dueling": True}, "n_step": {"n_step": RAINBOW_FIELDS["n_step"]},
+        "prioritized": {k: RAINBOW_FIELDS[k] for k in ("prioritized", "priority_alpha", "priority_beta")},
+        "noisy": {k: RAINBOW_FIELDS[k] for k in ("noisy", "noisy_sigma")},
+        "distributional": {"distributional": True, "num_atoms": RAINBOW_FIELDS["num_atoms"], **support},
+        "rainbow": all_parts}[part]}
 
 
 def parse_args(argv=None):
@@ -146,9 +154,15 @@ def render(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+INERT = {"distributional": ("num_atoms", "v_min", "v_max"), "noisy": ("noisy_sigma",),
+         "prioritized": ("priority_alpha", "priority_beta", "priority_beta_steps", "priority_eps")}
+"""Fields that do nothing while their part is off."""
+
+
 def changed_since(runs: list[dict]) -> list[str]:
-    """Report lines naming, per environment, the fields in which its config today differs from the one its
-    "defaults" runs recorded: the rows were measured on top of the config as it was then."""
+    """Report lines naming, per environment, the fields in which the ablation's base config today differs from
+    the one its "defaults" runs recorded (fields of a part that is off in both ignored): the rows were measured
+    on top of the config as it was then."""
     from tfdqn import config_for_env
 
     lines = []
@@ -156,8 +170,9 @@ def changed_since(runs: list[dict]) -> list[str]:
         then = next((r.get("config") for r in runs if r["env_id"] == env_id and r["candidate"] == "defaults"), None)
         if not then:
             continue
-        now = config_for_env(env_id).to_dict()
-        diff = [f"{k} {then[k]!r} -> {now[k]!r}" for k in sorted(now) if k in then and k != "seed"
+        now = config_for_env(env_id, **part_fields("defaults", env_id)).to_dict()
+        inert = {f for part, fields in INERT.items() if not then.get(part) and not now[part] for f in fields}
+        diff = [f"{k} {then[k]!r} -> {now[k]!r}" for k in sorted(now) if k in then and k not in inert | {"seed"}
                 and (list(then[k]) if isinstance(then[k], (list, tuple)) else then[k])
                 != (list(now[k]) if isinstance(now[k], (list, tuple)) else now[k])]
         if diff:

@@ -350,13 +350,14 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
     for env_id in benchmark_rainbow.ENVS:
         configs = {p: config_for_env(env_id, **benchmark_rainbow.part_fields(p, env_id))
                    for p in benchmark_rainbow.PARTS}
-        assert configs["defaults"] == config_for_env(env_id)
+        base = configs["defaults"]  # the environment's config (its preset too) with none of Rainbow's parts
+        assert base == config_for_env(env_id).replace(**benchmark_rainbow.RAINBOW_OFF)
+        assert (base.n_step, base.dueling, base.prioritized, base.noisy, base.distributional) == (1,) + (False,) * 4
         assert configs["rainbow"] == config_for_env(env_id, "rainbow")
-        for part in ("dueling", "n_step", "prioritized", "noisy", "distributional"):  # one part over the defaults
-            fields = benchmark_rainbow.part_fields(part, env_id)
-            assert getattr(configs[part], part) in (True, 3)
-            assert configs[part] == configs["defaults"].replace(**fields)
-            assert {k for k, v in configs[part].to_dict().items() if v != configs["defaults"].to_dict()[k]} <= set(fields)
+        for part in ("dueling", "n_step", "prioritized", "noisy", "distributional"):  # one part over the base
+            changed = {k for k, v in configs[part].to_dict().items() if v != base.to_dict()[k]}
+            assert part in changed and changed <= set(benchmark_rainbow.part_fields(part, env_id))
+        assert configs["n_step"].n_step == 3
 
 
 RESUME = """

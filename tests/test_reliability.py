@@ -222,5 +222,9 @@ def test_hard_target_copies_without_a_gradient_step_in_between_are_skipped(tau):
     assert seen == list(range(4, 49, 4))
     if tau == 1.0:  # the first copy, then the first one after each training call (steps 12, 24, 36, 48;
         assert copies == [4, 16, 28, 40]  # a step's copy comes before its training call)
+        version = trainer.agent.weights_version  # what the skip compares: moved by learn and set_state
+        assert version == 4  # the training calls at steps 12, 24, 36 and 48
+        trainer.agent.set_state(trainer.agent.get_state())
+        assert trainer.agent.weights_version == version + 1
     else:
         assert copies == seen

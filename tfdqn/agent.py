@@ -77,6 +77,9 @@ class DQNAgent:
         self._noise_variables = [v for m in (q_network, self.target_network) for v in m.variables
                                  if "seed_generator" in v.path] if config.noisy else []
         self.last_priorities: np.ndarray | None = None  # per-sample |TD error| (or C51 loss) of the last learn()
+        # Counts the changes this class makes to the online weights (`learn`, `set_state`): the Trainer skips a
+        # hard target copy when it has not moved since the last one (the copy would change nothing).
+        self.weights_version = 0
 
     @classmethod
     def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
@@ -148,6 +151,7 @@ class DQNAgent:
             np.asarray(discounts, np.float32), np.asarray(weights, np.float32))
         priorities = priorities.numpy()
         self.last_priorities = priorities[0] if single else priorities
+        self.weights_version += 1
         if self._numpy is not None:
             self._numpy.sync()
         return {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
@@ -238,6 +242,7 @@ class DQNAgent:
                 if tuple(state[name].shape) != tuple(v.shape):
                     raise ValueError(f"saved {name} has shape {state[name].shape}, this agent's is {tuple(v.shape)}")
                 v.assign(state[name])
+        self.weights_version += 1
         if self._numpy is not None:
             self._numpy.sync()
 

@@ -32,6 +32,7 @@ class NStepWindows:
              terminated: np.ndarray, truncated: np.ndarray, real: np.ndarray | None = None):
         """Add one vector step (`real`: the sub-envs whose step is a transition, not an autoreset) and return
         the n-step transitions it completes: (obs, actions, returns, next_obs, terminated, discounts)."""
+        real = None if real is None else np.asarray(real, bool)
         envs = self._every if real is None or real.all() else np.flatnonzero(real)
         if not len(envs):
             return None

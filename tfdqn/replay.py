@@ -96,7 +96,7 @@ class ReplayBuffer:
 
     def gather(self, idx: np.ndarray) -> Batch:
         """The stored transitions at slots `idx` (any shape of indices below `len(self)`). `take` rather than
-        fancy indexing: the same arrays, about 5x faster for a 128x128 sample (README, loop efficiency)."""
+        fancy indexing: the same arrays, several times faster for a training call's 128 x 128 indices."""
         return Batch(self.obs.take(idx, axis=0), self.actions.take(idx), self.rewards.take(idx),
                      self.next_obs.take(idx, axis=0), self.terminated.take(idx))
 

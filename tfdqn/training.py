@@ -54,6 +54,9 @@ class Trainer:
     All counts are environment transitions summed over the parallel environments. The step on which
     a finished sub-environment is reset (Gymnasium's next-step autoreset) is not a transition: it is
     neither stored nor counted. Calling `train` again continues where the last call stopped.
+    A hard target copy (tau 1) is skipped when the online weights have not changed since the last one
+    (`agent.weights_version`, moved by `learn` and `set_state`): a listener that sets the online weights in
+    another way should call `agent.update_target()` itself.
     """
 
     def __init__(self, agent: DQNAgent, env: gym.vector.VectorEnv, config: DQNConfig | None = None,
@@ -79,7 +82,7 @@ class Trainer:
         self.step = 0  # transitions collected so far
         self.episodes = 0  # episodes finished so far
         self.updates = 0  # gradient steps taken so far
-        self._copied_at: int | None = None  # `updates` at the last hard target copy (None: copy at the next one)
+        self._copied_at: int | None = None  # agent.weights_version at the last hard target copy (None: copy next)
         self.last_loss = math.nan
         self.last_mean_q = math.nan
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
@@ -199,9 +202,9 @@ class Trainer:
                 self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
-                if cfg.tau < 1.0 or self._copied_at != self.updates:  # a hard copy with no gradient step
-                    agent.update_target()  # since the last one would copy the same weights again: skipped
-                    self._copied_at = self.updates
+                if agent.config.tau < 1.0 or self._copied_at != agent.weights_version:  # a hard copy with no
+                    agent.update_target()  # change to the online weights since the last one would change nothing
+                    self._copied_at = agent.weights_version
                 listeners.on_target_update({"step": self.step, "tau": cfg.tau})
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
                 self._train_call()
