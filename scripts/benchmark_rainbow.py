@@ -118,6 +118,8 @@ def bench_ablation(args, act: dict | None = None) -> dict:
     if args.append and (args.out / "rainbow.json").is_file():  # more seeds for an earlier run's table
         earlier = json.loads((args.out / "rainbow.json").read_text(encoding="utf-8"))
         result["runs"] = earlier.get("runs", [])
+        for part, envs in earlier.get("candidates", {}).items():  # the earlier runs' candidates stay listed
+            result["candidates"][part] = {**envs, **result["candidates"].get(part, {})}
         result["planned_runs"] += len(result["runs"])  # the earlier runs that finished, and these
         result["command"] = f"{earlier.get('command')}; then {result['command']}"
     screen_configs.run_candidates(
