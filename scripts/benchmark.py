@@ -89,6 +89,7 @@ def bench_loop(repeats: int) -> dict:
     env = tfdqn.make_vec_env(config.env_id, 1)
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     rng = np.random.default_rng(0)
+    from tfdqn.rainbow import parts_on
     from tfdqn.rainbow_replay import ExtendedReplay
 
     # The Trainer's own kind of replay (n-step discounts beside the buffer when the config asks for them).
@@ -143,9 +144,7 @@ def bench_loop(repeats: int) -> dict:
             "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
             "gradient_steps_per_call": config.gradient_steps, "batch_size": config.batch_size,
             "hidden_sizes": list(config.hidden_sizes),
-            "parts": [p for p, on in (("3-step returns" if config.n_step == 3 else f"{config.n_step}-step returns",
-                                       config.n_step > 1), ("C51", config.distributional), ("dueling", config.dueling),
-                                      ("prioritized replay", config.prioritized), ("noisy nets", config.noisy)) if on],
+            "parts": parts_on(config),
             "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
             "achieved_over_ceiling": sps * floor, "repeats": repeats,
             "raw": {"t_update_s": t_update, "t_update_without_xla_s": t_update_plain, "t_env_and_act_s": t_env_act, "achieved_steps_per_s": achieved}}
@@ -437,6 +436,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def _settings_notes(bs, steps: int, env_id: str) -> list[str]:
     import tfdqn
+    from tfdqn.rainbow import parts_on
 
     d = tfdqn.config_for_env(env_id)
     z = bs.TASKS[env_id]["zoo"]
@@ -453,10 +453,7 @@ def _settings_notes(bs, steps: int, env_id: str) -> list[str]:
         f"(tau {d.tau:g}), epsilon {d.exploration} {d.epsilon_start:g} -> {d.epsilon_end:g} over "
         f"{d.epsilon_decay_steps:,} steps, {d.loss} loss, global grad-norm clip {d.max_grad_norm}, "
         f"double DQN {d.double_dqn}, num_envs {d.num_envs}, XLA {d.jit_compile}"
-        + (f", {d.n_step}-step returns" if d.n_step > 1 else "")
-        + (f", C51 ({d.num_atoms} atoms on [{d.v_min:g}, {d.v_max:g}], cross-entropy loss)" if d.distributional else "")
-        + (", dueling head" if d.dueling else "") + (", prioritized replay" if d.prioritized else "")
-        + (", noisy nets" if d.noisy else "") + ".",
+        + "".join(f", {part}" for part in parts_on(d)) + ".",
         f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, {env_id}): {z}, total_timesteps {steps:,}; SB3's fixed "
         "choices: smooth L1 loss (= Huber), global grad-norm clip 10, Adam (PyTorch, eps 1e-8), hard target copy "
         "(tau 1) counted in env steps (`_on_step` every target_update_interval // n_envs calls), epsilon linear over "

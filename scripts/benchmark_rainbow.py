@@ -30,9 +30,8 @@ ENVS = ("CartPole-v1", "LunarLander-v3")
 PARTS = ("defaults", "dueling", "n_step", "prioritized", "noisy", "distributional", "rainbow")
 
 
-RAINBOW_OFF = {"n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False}
-"""The base every part is added to: `env_id`'s config (its preset included) with none of Rainbow's parts on
-(the `cartpole` preset has 3-step returns and C51 of its own; Double DQN stays as the config has it)."""
+from tfdqn.rainbow import RAINBOW_OFF  # noqa: E402 -- the base every part is added to: `env_id`'s config (its
+# preset included) with none of Rainbow's parts on (the `cartpole` preset has 3-step returns and C51 of its own)
 
 
 def part_fields(part: str, env_id: str) -> dict:

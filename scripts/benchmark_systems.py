@@ -63,6 +63,8 @@ TASKS: dict[str, dict[str, Any]] = {
 
 def tfdqn_sb3_settings(budget: int = BUDGET, env_id: str = ENV_ID) -> dict[str, Any]:
     """The DQNConfig fields that reproduce RL-Zoo's settings for `env_id` (and SB3's fixed choices) in tfdqn."""
+    from tfdqn.rainbow import RAINBOW_OFF
+
     z = TASKS[env_id]["zoo"]
     return {"learning_rate": z["learning_rate"], "batch_size": z["batch_size"], "buffer_size": z["buffer_size"],
             "learning_starts": z["learning_starts"], "gamma": z["gamma"],
@@ -75,8 +77,7 @@ def tfdqn_sb3_settings(budget: int = BUDGET, env_id: str = ENV_ID) -> dict[str, 
             # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment,
             # none of Rainbow's parts (one-step returns, uniform replay, a plain head, epsilon-greedy).
             "max_grad_norm": 10.0, "loss": "huber", "double_dqn": False, "tau": 1.0, "num_envs": 1,
-            "learning_rate_final": None, "initializer": "fan_in_uniform", "n_step": 1, "dueling": False,
-            "prioritized": False, "noisy": False, "distributional": False}
+            "learning_rate_final": None, "initializer": "fan_in_uniform", **RAINBOW_OFF}
 
 
 SYSTEMS: dict[str, str] = {

@@ -23,6 +23,19 @@ RAINBOW_SUPPORT: dict[str, tuple[float, float]] = {
 these. Other environments keep `DQNConfig`'s [-10, 10] unless told otherwise."""
 
 
+RAINBOW_OFF: dict[str, Any] = {"n_step": 1, "dueling": False, "prioritized": False, "noisy": False,
+                               "distributional": False}
+"""The fields that turn every part but Double DQN off (DQNConfig's defaults for them)."""
+
+
+def parts_on(config: Any) -> list[str]:
+    """Names of the Rainbow parts (but Double DQN) a `DQNConfig` has on, for reports."""
+    return [name for name, on in ((f"{config.n_step}-step returns", config.n_step > 1),
+                                  (f"C51 ({config.num_atoms} atoms on [{config.v_min:g}, {config.v_max:g}])",
+                                   config.distributional), ("dueling head", config.dueling),
+                                  ("prioritized replay", config.prioritized), ("noisy nets", config.noisy)) if on]
+
+
 def rainbow_fields(env_id: str) -> dict[str, Any]:
     """The fields of the "rainbow" preset for `env_id`: every part on, and the support for its returns."""
     fields = dict(RAINBOW_FIELDS)
