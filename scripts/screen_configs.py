@@ -17,6 +17,7 @@ screen holding several screens' runs (a candidate screened over two rounds of se
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,16 @@ def fields_for(candidate: dict, env_id: str) -> dict:
     return {k: (v[env_id] if isinstance(v, dict) else v) for k, v in candidate.items()}
 
 
+LATE_EVALUATIONS = 10
+
+
+def late_mean(run: dict) -> float:
+    """The mean of a run's last `LATE_EVALUATIONS` greedy evaluations: where its policy stood over the end of the
+    budget, a steadier figure than the final policy's one score (NaN for a run without evaluations)."""
+    means = [e["mean"] for e in run.get("evaluations") or []][-LATE_EVALUATIONS:]
+    return statistics.fmean(means) if means else math.nan
+
+
 def summarize(runs: list[dict]) -> list[dict]:
     """Per candidate and task: per-seed figures, the median steps to solve and the rates, with 95% intervals."""
     from tfdqn import stats
@@ -66,6 +77,7 @@ def summarize(runs: list[dict]) -> list[dict]:
             steps = [r["solved_step"] for r in rs]
             best_ge = sum(r["best_100"]["mean"] >= th for r in rs)
             final_ge = sum(r["final_100"]["mean"] >= th for r in rs)
+            late = [late_mean(r) for r in rs]
             rows.append({
                 "candidate": name, "env_id": env_id, "runs": len(rs), "seeds": [r["seed"] for r in rs],
                 "solved": sum(s is not None for s in steps), "solved_steps": steps,
@@ -74,6 +86,8 @@ def summarize(runs: list[dict]) -> list[dict]:
                 "final_100": [round(r["final_100"]["mean"], 1) for r in rs],
                 "best_ge": best_ge, "ci_best_rate": stats.wilson_ci(best_ge, len(rs)),
                 "final_ge": final_ge, "ci_final_rate": stats.wilson_ci(final_ge, len(rs)),
+                "late_mean": [round(v, 1) for v in late], "median_late_mean": stats.median(late),
+                "ci_late_mean": stats.bootstrap_ci(late),
                 "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
                 "max_loss": max((r.get("max_loss") or 0) for r in rs)})
     return rows
@@ -90,8 +104,9 @@ def render(result: dict) -> str:
              "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
              "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
              "| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
-             "| best on 100 | best >= threshold [95%] | final on 100 | final >= threshold [95%] | env steps/s | max loss |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| best on 100 | best >= threshold [95%] | final on 100 | final >= threshold [95%] "
+             f"| mean of the last {LATE_EVALUATIONS} evaluations | median [95%] | env steps/s | max loss |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in summarize(result["runs"]):
         steps = ", ".join("never" if s is None else f"{s:,}" for s in r["solved_steps"])
         median = "not solved" if r["median_solved_step"] == float("inf") else f"{r['median_solved_step']:,.0f}"
@@ -99,6 +114,8 @@ def render(result: dict) -> str:
                      f"{r['solved']}/{r['runs']} | {steps} | {median} {stats.fmt_interval(r['ci_solved_step'])} | "
                      f"{', '.join(map(str, r['best_100']))} | {rate(r['best_ge'], r['runs'], r['ci_best_rate'])} | "
                      f"{', '.join(map(str, r['final_100']))} | {rate(r['final_ge'], r['runs'], r['ci_final_rate'])} | "
+                     f"{', '.join(map(str, r['late_mean']))} | {r['median_late_mean']:,.1f} "
+                     f"{stats.fmt_interval(r['ci_late_mean'], ',.1f')} | "
                      f"{r['median_train_steps_per_s']:,.0f} | {r['max_loss']:,.1f} |")
     lines += ["", "Candidates:", ""]
     lines += [f"- **{k}**: `{json.dumps(v)}`" for k, v in result["candidates"].items()]

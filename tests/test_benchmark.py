@@ -210,3 +210,5 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     text = (tmp_path / "ab.md").read_text()
     assert "| C | CartPole-v1 | 0, 1, 2, 3, 4 | 4/5 |" in text and "2/5 [0.12, 0.77]" in text
     assert "4,000 [1,000, not solved]" in text
+    # every run's two evaluations (100 and 480) average 290: the late-evaluation column, per seed and its median
+    assert row["late_mean"] == [290.0] * 5 and "290.0, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0]" in text
