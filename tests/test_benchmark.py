@@ -176,6 +176,15 @@ def test_loop_and_vector_reports_render_new_and_older_results():
     assert "batch 128, 32x32" in new and "| 2.500 ms (2.5x) |" in new
     parts = benchmark.report_loop({**loop, "hidden_sizes": [32, 32], "parts": ["3-step returns", "C51"]})
     assert "32x32, 3-step returns, C51, inside a 128-step" in parts and "goal >= 0.9" in parts
+    split = {"in_loop_update_ms_per_step": 4.0, "in_loop_t_update_ms": 1.0, "in_loop_rest_us_per_step": 900.0,
+             "in_loop_update_calls": 10, "ratio_per_repeat": [0.85, 0.92, 0.95], "median_ratio": 0.92,
+             "ci_ratio": (0.85, 0.95)}
+    undecided = benchmark.report_loop({**loop, **split})
+    assert "| 4.000 ms/step (1.000 ms per gradient step) |" in undecided and "900.0 µs/step" in undecided
+    assert "0.92 [0.85, 0.95] (0.85, 0.92, 0.95): goal 0.9 undecided" in undecided and "interleaved" in undecided
+    assert "goal 0.9 met" in benchmark.report_loop({**loop, **split, "ci_ratio": (0.9, 0.95)})
+    assert "goal 0.9 missed" in benchmark.report_loop({**loop, **split, "ci_ratio": (0.8, 0.89)})
+    assert "interleaved" not in old  # older results say nothing of how their repeats were ordered
 
     solve = {"seeds": 1, "step_budget": 100, "best_ge_475": 1, "median_first_solved_step": 50,
              "max_first_solved_step": 50, "solved_runs": 1, "median_train_seconds": 1.0, "median_wall_seconds": 2.0,

@@ -32,6 +32,28 @@ class NStepWindows:
              terminated: np.ndarray, truncated: np.ndarray, real: np.ndarray | None = None):
         """Add one vector step (`real`: the sub-envs whose step is a transition, not an autoreset) and return
         the n-step transitions it completes: (obs, actions, returns, next_obs, terminated, discounts)."""
+        if self.num_envs == 1 and (real is None or real[0]) and not (terminated[0] or truncated[0]):
+            return self._push_one(obs, actions, rewards, next_obs)
+        return self._push(obs, actions, rewards, next_obs, terminated, truncated, real)
+
+    def _push_one(self, obs, actions, rewards, next_obs):
+        """`push` for the usual step of a single environment (a transition, the episode going on), in scalar
+        operations: what the loop does at every env step, so kept cheap."""
+        k = int(self.length[0])
+        self.obs[0, k] = obs[0]
+        self.actions[0, k] = actions[0]
+        self.rewards[0, k] = rewards[0]
+        if k + 1 < self.n:
+            self.length[0] = k + 1
+            return None
+        out = (self.obs[:, 0].copy(), self.actions[:, 0].copy(), self.rewards @ self.powers[:-1],
+               np.array(next_obs[:1]), np.zeros(1, np.float32), np.full(1, self.powers[-1]))
+        self.obs[0, :-1] = self.obs[0, 1:]
+        self.actions[0, :-1] = self.actions[0, 1:]
+        self.rewards[0, :-1] = self.rewards[0, 1:]
+        return out  # the window stays full (length n - 1 + the next step)
+
+    def _push(self, obs, actions, rewards, next_obs, terminated, truncated, real):
         real = None if real is None else np.asarray(real, bool)
         envs = self._every if real is None or real.all() else np.flatnonzero(real)
         if not len(envs):
