@@ -63,6 +63,11 @@ def late_mean(run: dict) -> float:
     return statistics.fmean(means) if means else math.nan
 
 
+def known(values: list[float]) -> list[float]:
+    """`values` without NaN (runs that have no evaluations)."""
+    return [v for v in values if not math.isnan(v)]
+
+
 def summarize(runs: list[dict]) -> list[dict]:
     """Per candidate and task: per-seed figures, the median steps to solve and the rates, with 95% intervals."""
     from tfdqn import stats
@@ -86,8 +91,8 @@ def summarize(runs: list[dict]) -> list[dict]:
                 "final_100": [round(r["final_100"]["mean"], 1) for r in rs],
                 "best_ge": best_ge, "ci_best_rate": stats.wilson_ci(best_ge, len(rs)),
                 "final_ge": final_ge, "ci_final_rate": stats.wilson_ci(final_ge, len(rs)),
-                "late_mean": [round(v, 1) for v in late], "median_late_mean": stats.median(late),
-                "ci_late_mean": stats.bootstrap_ci(late),
+                "late_mean": [round(v, 1) for v in late], "median_late_mean": stats.median(known(late)),
+                "ci_late_mean": stats.bootstrap_ci(known(late)),
                 "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
                 "max_loss": max((r.get("max_loss") or 0) for r in rs)})
     return rows
@@ -114,7 +119,8 @@ def render(result: dict) -> str:
                      f"{r['solved']}/{r['runs']} | {steps} | {median} {stats.fmt_interval(r['ci_solved_step'])} | "
                      f"{', '.join(map(str, r['best_100']))} | {rate(r['best_ge'], r['runs'], r['ci_best_rate'])} | "
                      f"{', '.join(map(str, r['final_100']))} | {rate(r['final_ge'], r['runs'], r['ci_final_rate'])} | "
-                     f"{', '.join(map(str, r['late_mean']))} | {r['median_late_mean']:,.1f} "
+                     f"{', '.join('-' if math.isnan(v) else str(v) for v in r['late_mean'])} | "
+                     f"{'-' if math.isnan(r['median_late_mean']) else format(r['median_late_mean'], ',.1f')} "
                      f"{stats.fmt_interval(r['ci_late_mean'], ',.1f')} | "
                      f"{r['median_train_steps_per_s']:,.0f} | {r['max_loss']:,.1f} |")
     lines += ["", "Candidates:", ""]

@@ -221,3 +221,6 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     assert "4,000 [1,000, not solved]" in text
     # every run's two evaluations (100 and 480) average 290: the late-evaluation column, per seed and its median
     assert row["late_mean"] == [290.0] * 5 and "290.0, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0]" in text
+    merged["runs"][0]["evaluations"] = []  # a run without evaluations: shown as "-", left out of the median
+    (row,) = sc.summarize(merged["runs"])
+    assert row["median_late_mean"] == 290.0 and "| -, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0] |" in sc.render(merged)

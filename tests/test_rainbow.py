@@ -108,28 +108,28 @@ def test_nstep_skips_autoreset_steps_and_state_round_trip():
     np.testing.assert_allclose(a[2], [2.0])
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 5])
-def test_nstep_single_env_fast_path_matches_the_general_path(n):
+@pytest.mark.parametrize("n,dtype,real_as", [(1, np.float32, "array"), (2, np.float32, "list"),
+                                             (3, np.uint8, "array"), (5, np.float64, "none")])
+def test_nstep_single_env_fast_path_matches_the_general_path(n, dtype, real_as):
     # One environment's usual step takes a scalar path; the general (vector) path must give the same transitions
     # and leave the same windows, over random episodes with terminations, truncations and autoreset steps.
     rng = np.random.default_rng(n)
-    fast, general = NStepWindows(n, 0.9, 1, (2, 3)), NStepWindows(n, 0.9, 1, (2, 3))
+    fast, general = NStepWindows(n, 0.9, 1, (2, 3), dtype), NStepWindows(n, 0.9, 1, (2, 3), dtype)
     fast_path = 0
     for step in range(3_000):
-        obs, next_obs = rng.normal(size=(2, 1, 2, 3)).astype(np.float32)
+        obs, next_obs = (rng.normal(size=(2, 1, 2, 3)) * 50 + 100).astype(dtype)
         actions, rewards = rng.integers(0, 4, size=1), rng.normal(size=1).astype(np.float32)
         terminated, truncated, real = rng.random(1) < 0.05, rng.random(1) < 0.03, rng.random(1) > 0.05
-        fast_path += bool(real[0] and not (terminated[0] or truncated[0]))
+        real = {"array": real, "list": [bool(real[0])], "none": None}[real_as]
+        fast_path += bool((real is None or real[0]) and not (terminated[0] or truncated[0]))
         a = fast.push(obs, actions, rewards, next_obs, terminated, truncated, real)
         b = general._push(obs, actions, rewards, next_obs, terminated, truncated, real)
         assert (a is None) == (b is None), step
         for x, y in zip(a or (), b or ()):
             assert x.dtype == y.dtype and x.shape == y.shape, step
             np.testing.assert_array_equal(x, y)
-        for name, arr in fast.state_dict().items():
-            np.testing.assert_array_equal(arr[:, :fast.length[0]] if arr.ndim > 1 else arr,
-                                          general.state_dict()[name][:, :general.length[0]] if arr.ndim > 1
-                                          else general.state_dict()[name])
+        for name, arr in fast.state_dict().items():  # the whole windows, not only their filled part
+            np.testing.assert_array_equal(arr, general.state_dict()[name])
     assert fast_path > 2_000  # the fast path was the one tested
 
 
