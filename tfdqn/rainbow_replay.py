@@ -84,11 +84,12 @@ class ExtendedReplay:
         if n == 0:
             return
         keep = min(n, self.capacity)
-        slots = (self.base.pos + np.arange(keep)) % self.capacity
+        pos = self.base.pos
+        slots = slice(pos, pos + keep) if pos + keep <= self.capacity else (pos + np.arange(keep)) % self.capacity
         self.base.add_batch(obs, actions, rewards, next_obs, terminated)
         self.discounts[slots] = self.gamma if discounts is None else np.asarray(discounts)[-keep:]
         if self.tree is not None:
-            self.tree.set(slots, np.full(keep, self.max_priority))
+            self.tree.set(np.arange(pos, pos + keep) % self.capacity, np.full(keep, self.max_priority))
 
     def sample(self, batch_size: int, rng: np.random.Generator, gradient_steps: int | None = None) -> Sample:
         """Shape (batch,) or (gradient_steps, batch): proportional to priority (stratified within each batch)

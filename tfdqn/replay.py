@@ -77,7 +77,9 @@ class ReplayBuffer:
             obs, actions, rewards, next_obs, terminated = (
                 a[-self.capacity:] for a in (obs, actions, rewards, next_obs, terminated))
             n = self.capacity
-        idx = (self.pos + np.arange(n)) % self.capacity
+        # A slice where the n slots do not wrap (always, for one env but at the end): cheaper than an index array.
+        idx = slice(self.pos, self.pos + n) if self.pos + n <= self.capacity else \
+            (self.pos + np.arange(n)) % self.capacity
         self.obs[idx] = obs
         self.next_obs[idx] = next_obs
         self.actions[idx] = actions
