@@ -105,7 +105,8 @@ def render(result: dict) -> str:
         return f"{k}/{n} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
     lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
-             f"{len(result['runs'])} runs, {result['duration_seconds'] / 60:.1f} min.", "",
+             f"{len(result['runs'])} runs, {'the last command ' if '; then ' in result['command'] else ''}"
+             f"{result['duration_seconds'] / 60:.1f} min.", "",
              "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
              "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
              "| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
