@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tfdqn.config import DQNConfig
-from tfdqn.replay import ReplayBuffer
+from tfdqn.replay import ReplayBuffer, ring_slots
 from tfdqn.sumtree import SumTree
 
 
@@ -85,7 +85,7 @@ class ExtendedReplay:
             return
         keep = min(n, self.capacity)
         pos = self.base.pos
-        slots = slice(pos, pos + keep) if pos + keep <= self.capacity else (pos + np.arange(keep)) % self.capacity
+        slots = ring_slots(pos, keep, self.capacity)
         self.base.add_batch(obs, actions, rewards, next_obs, terminated)
         self.discounts[slots] = self.gamma if discounts is None else np.asarray(discounts)[-keep:]
         if self.tree is not None:

@@ -19,6 +19,12 @@ class Batch(NamedTuple):
     terminated: np.ndarray
 
 
+def ring_slots(pos: int, n: int, capacity: int) -> slice | np.ndarray:
+    """The `n` ring slots from `pos` on: a slice where they do not wrap (every step of one environment but the
+    ring's last), cheaper to store into than the index array needed where they do."""
+    return slice(pos, pos + n) if pos + n <= capacity else (pos + np.arange(n)) % capacity
+
+
 class ReplayBuffer:
     """Fixed-capacity store of (obs, action, reward, next_obs, terminated); oldest entries are overwritten.
 
@@ -77,9 +83,7 @@ class ReplayBuffer:
             obs, actions, rewards, next_obs, terminated = (
                 a[-self.capacity:] for a in (obs, actions, rewards, next_obs, terminated))
             n = self.capacity
-        # A slice where the n slots do not wrap (always, for one env but at the end): cheaper than an index array.
-        idx = slice(self.pos, self.pos + n) if self.pos + n <= self.capacity else \
-            (self.pos + np.arange(n)) % self.capacity
+        idx = ring_slots(self.pos, n, self.capacity)
         self.obs[idx] = obs
         self.next_obs[idx] = next_obs
         self.actions[idx] = actions
