@@ -1,3 +1,4 @@
+import gymnasium as gym
 import keras
 import numpy as np
 import pytest
@@ -48,6 +49,30 @@ def test_numpy_mirror_matches_keras_and_follows_updates():
     agent.learn(batch)
     np.testing.assert_allclose(agent.q_values(x), agent.q_network(x).numpy(), rtol=1e-5, atol=1e-5)
     assert NumpyMLP.from_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="tanh")])) is None
+    lora = keras.layers.Dense(2)
+    lora_model = keras.Sequential([keras.Input((4,)), lora])
+    lora.enable_lora(1)
+    assert NumpyMLP.from_model(lora_model) is None  # its kernel is computed, not a variable the mirror can copy
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
+    # The compiled update returns the new weights the NumPy mirror copies (noisy sigmas and the dueling map
+    # included): after learn() the mirror equals a fresh read of the variables, and acts like the network.
+    from tfdqn.rainbow import rainbow_fields
+
+    config = DQNConfig(**{**rainbow_fields("CartPole-v1"), "hidden_sizes": (16,), "jit_compile": jit,
+                          "batch_size": 8, "buffer_size": 8})
+    space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+    agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(2), config)
+    agent.learn(_random_batch(np.random.default_rng(1), steps=3, size=8))
+    synced = [a for arrays, _ in agent._numpy.params for a in arrays]
+    read = [v.numpy() for v in agent._numpy.variables()]
+    assert len(synced) == len(read) and len(read) > 6
+    for a, b in zip(synced, read):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(agent.q_values(x), agent._q_fn(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
 def _random_batch(rng, steps, size, dim=4):

@@ -69,6 +69,8 @@ class DQNAgent:
         self._gamma = tf.constant(config.gamma, tf.float32)
         self._atoms = tf.constant(support(config.v_min, config.v_max, config.num_atoms))
         self._numpy = NumpyQ.from_model(q_network, config) if uses_heads(config) else NumpyMLP.from_model(q_network)
+        # the compiled update returns these variables' new values: the NumPy mirror syncs without reading them
+        self._mirrored = self._numpy.variables() if self._numpy is not None else []
         self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile, reduce_retracing=True)
         self._sync_fn = tf.function(self._sync_target)
         self._q_fn = tf.function(lambda x: self._q_of(x, False), reduce_retracing=True)
@@ -146,14 +148,14 @@ class DQNAgent:
             discounts = np.full(batch.actions.shape, self.config.gamma, dtype=np.float32)
         if weights is None:
             weights = np.ones(batch.actions.shape, dtype=np.float32)
-        loss, mean_q, max_abs_q, priorities = self._learn_fn(
+        loss, mean_q, max_abs_q, priorities, mirrored = self._learn_fn(
             batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminated,
             np.asarray(discounts, np.float32), np.asarray(weights, np.float32))
         priorities = priorities.numpy()
         self.last_priorities = priorities[0] if single else priorities
         self.weights_version += 1
         if self._numpy is not None:
-            self._numpy.sync()
+            self._numpy.sync([t.numpy() for t in mirrored])
         return {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
 
     def _learn_many(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
@@ -170,7 +172,7 @@ class DQNAgent:
             q_max = tf.maximum(q_max, max_abs_q)
             priorities = tf.tensor_scatter_nd_update(priorities, [[i]], priority[None])
         n = tf.cast(steps, tf.float32)
-        return loss_sum / n, q_sum / n, q_max, priorities
+        return loss_sum / n, q_sum / n, q_max, priorities, [tf.identity(v.value) for v in self._mirrored]
 
     def _gradient_step(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         obs = tf.cast(obs, tf.float32)

@@ -123,20 +123,31 @@ class NumpyQ:
                 continue
             if not isinstance(layer, (keras.layers.Dense, NoisyDense)):
                 return None
-            if getattr(layer.activation, "__name__", "") not in ("relu", "linear"):
+            if getattr(layer.activation, "__name__", "") not in ("relu", "linear") or getattr(layer, "lora_enabled",
+                                                                                              False):
                 return None
         return cls(model, config)
 
-    def sync(self) -> None:
-        """Copy the current Keras weights."""
+    def _layers(self) -> list:
+        return [layer for layer in self.model.layers if not isinstance(layer, keras.layers.Reshape)]
+
+    def variables(self) -> list:
+        """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
+        return [w for layer in self._layers() for w in ((layer.kernel, layer.bias, layer.kernel_sigma,
+                                                         layer.bias_sigma) if isinstance(layer, NoisyDense)
+                                                        else (layer.kernel, layer.bias))]
+
+    def sync(self, values: list[np.ndarray] | None = None) -> None:
+        """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
+        variables = self.variables()
+        values = [w.numpy() for w in variables] if values is None else values
+        if len(values) != len(variables):
+            raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
+        values = iter(values)
         self.params = []
-        for layer in self.model.layers:
-            if isinstance(layer, keras.layers.Reshape):
-                continue
-            relu = layer.activation.__name__ == "relu"
-            arrays = [w.numpy() for w in ((layer.kernel, layer.bias, layer.kernel_sigma, layer.bias_sigma)
-                                          if isinstance(layer, NoisyDense) else (layer.kernel, layer.bias))]
-            self.params.append((arrays, relu))
+        for layer in self._layers():
+            arrays = [next(values) for _ in range(4 if isinstance(layer, NoisyDense) else 2)]
+            self.params.append((arrays, layer.activation.__name__ == "relu"))
         self.noise_size = sum(sum(a[0].shape) for a, _ in self.params if len(a) == 4)
 
     def __call__(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:

@@ -136,7 +136,7 @@ class NumpyMLP:
             return None
         activations = []
         for layer in model.layers:
-            if not isinstance(layer, keras.layers.Dense) or not layer.use_bias:
+            if not isinstance(layer, keras.layers.Dense) or not layer.use_bias or getattr(layer, "lora_enabled", False):
                 return None
             name = getattr(layer.activation, "__name__", "")
             if name not in cls._ACTIVATIONS:
@@ -144,9 +144,17 @@ class NumpyMLP:
             activations.append(name)
         return cls(model, activations)
 
-    def sync(self) -> None:
-        """Copy the current Keras weights."""
-        self.params = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.model.layers]
+    def variables(self) -> list:
+        """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
+        return [v for layer in self.model.layers for v in (layer.kernel, layer.bias)]
+
+    def sync(self, values: list[np.ndarray] | None = None) -> None:
+        """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
+        variables = self.variables()
+        values = [v.numpy() for v in variables] if values is None else values
+        if len(values) != len(variables):
+            raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
+        self.params = list(zip(values[0::2], values[1::2]))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Q-values for a batch of observations, shape (batch, n_actions)."""

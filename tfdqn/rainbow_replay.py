@@ -104,7 +104,7 @@ class ExtendedReplay:
         else:
             idx = self.tree.sample(shape, rng, size)
             weights = importance_weights(self.tree.get(idx) / self.tree.total, size, self.beta)
-        return Sample(*self.base.gather(idx), self.discounts[idx], weights, idx)
+        return Sample(*self.base.gather(idx), self.discounts.take(idx), weights, idx)
 
     def update_priorities(self, indices: np.ndarray, errors: np.ndarray) -> None:
         """Set the priorities of `indices` to (|errors| + eps) ** alpha (for repeated slots, the last wins)."""
