@@ -487,6 +487,16 @@ def _none_if_inf(interval: tuple[float, float]) -> list[float | None]:
     return [None if math.isinf(v) else v for v in interval]
 
 
+LATE_EVALUATIONS = 10
+
+
+def late_mean(run: dict) -> float:
+    """The mean of a run's last `LATE_EVALUATIONS` greedy evaluations: where its policy stood over the end of the
+    budget, a steadier figure than the final policy's one score (NaN for a run without evaluations)."""
+    means = [e["mean"] for e in run.get("evaluations") or []][-LATE_EVALUATIONS:]
+    return statistics.fmean(means) if means else math.nan
+
+
 def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[str, dict[str, Any]]:
     """Per-system medians (with bootstrap 95% intervals) and counts (with Wilson intervals) from the raw runs."""
     from tfdqn import stats
@@ -509,6 +519,7 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
             seconds = [r["solved_train_seconds"] for r in rs]
             n_best = sum(b is not None and b >= threshold for b in best)
             n_final = sum(f is not None and f >= threshold for f in final)
+            late = [v for v in map(late_mean, rs) if not math.isnan(v)]
             s.update(
                 solved=sum(v is not None for v in steps), solved_steps=steps, solved_seconds=seconds,
                 median_solved_step=_median_or_inf(steps), ci_solved_step=_none_if_inf(stats.bootstrap_ci(steps)),
@@ -525,6 +536,8 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
                     f is not None for f in final) else None,
                 ci_final_100=list(stats.bootstrap_ci([f for f in final if f is not None])) if any(
                     f is not None for f in final) else None,
+                late_mean=[round(v, 1) for v in late], median_late_mean=statistics.median(late) if late else None,
+                ci_late_mean=list(stats.bootstrap_ci(late)) if late else None,
                 median_stop_step=_median_or_inf([(r.get("stop_on_reward") or {}).get("step") for r in rs]),
                 max_loss=max((r.get("max_loss") or 0.0) for r in rs))
         out[system] = s
@@ -669,8 +682,9 @@ def render_report(result: dict[str, Any]) -> str:
              "side of it.", "",
              "## Summary (medians over seeds, 95% intervals in brackets)", "",
              "| system | solved | env steps to solve | train-only s to solve | train-only env steps/s | "
-             f"best policy, 100 ep. | best >= {th:g} | final policy, 100 ep. | final >= {th:g} | process s (import s) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             f"best policy, 100 ep. | best >= {th:g} | final policy, 100 ep. | final >= {th:g} | "
+             f"late | process s (import s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for system, s in summary.items():
         if system in LEARNERS:
             lines.append(
@@ -680,12 +694,16 @@ def render_report(result: dict[str, Any]) -> str:
                 f"{_f(s['median_best_100'], '.1f')} | {s['best_ge_threshold']}/{s['runs']} | "
                 f"{_f(s['median_final_100'], '.1f')} {_ci(s.get('ci_final_100'), '.1f')} | "
                 f"{s['final_ge_threshold']}/{s['runs']} | "
+                f"{_f(s.get('median_late_mean'), '.1f')} {_ci(s.get('ci_late_mean'), '.1f')} | "
                 f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |")
         else:
             lines.append(f"| {SYSTEMS[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
-                         f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | {s['median_process_seconds']:.1f} "
+                         f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | - | {s['median_process_seconds']:.1f} "
                          f"({s['median_import_seconds']:.1f}) |")
-    lines += ["", "## Targets", "", "| target | on these seeds | the 95% interval says | figures |",
+    lines += ["", f"*late*: each run's mean over its last {LATE_EVALUATIONS} greedy evaluations (the last "
+              f"{LATE_EVALUATIONS * task['eval_every']:,} env steps), where its policy stood over the end of the budget: a "
+              "steadier figure than the final policy's one score.",
+              "", "## Targets", "", "| target | on these seeds | the 95% interval says | figures |",
               "| --- | --- | --- | --- |"]
     for name, met, verdict, figures in targets(summary, env_id, result.get("step_budget")):
         on_seeds = "-" if met is None else ("**yes**" if met else "**no**")
@@ -704,8 +722,8 @@ def render_report(result: dict[str, Any]) -> str:
         if system in LEARNERS:
             lines += ["| seed | env steps to solve | train-only s to solve | StopOnReward would stop at | "
                       "train-only env steps/s | train-only s | evaluation s | best eval (step) | best, 100 ep. | "
-                      "final, 100 ep. | max loss | process s |",
-                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                      "final, 100 ep. | late | max loss | process s |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
             for r in rs:
                 stop = (r.get("stop_on_reward") or {}).get("step")
                 best = r.get("best_100") or {}
@@ -716,6 +734,7 @@ def render_report(result: dict[str, Any]) -> str:
                     f"{_f(r['best_eval_mean'], '.1f')} ({_f(r['best_eval_step'])}) | "
                     f"{_f(best.get('mean'), '.1f')} ± {_f(best.get('std'), '.1f')} | "
                     f"{_f(final.get('mean'), '.1f')} ± {_f(final.get('std'), '.1f')} | "
+                    f"{'-' if math.isnan(late_mean(r)) else format(late_mean(r), '.1f')} | "
                     f"{_f(r.get('max_loss'), ',.1f')} | {r['process_seconds']:.1f} |")
             lines.append("")
         else:

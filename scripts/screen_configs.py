@@ -53,14 +53,7 @@ def fields_for(candidate: dict, env_id: str) -> dict:
     return {k: (v[env_id] if isinstance(v, dict) else v) for k, v in candidate.items()}
 
 
-LATE_EVALUATIONS = 10
-
-
-def late_mean(run: dict) -> float:
-    """The mean of a run's last `LATE_EVALUATIONS` greedy evaluations: where its policy stood over the end of the
-    budget, a steadier figure than the final policy's one score (NaN for a run without evaluations)."""
-    means = [e["mean"] for e in run.get("evaluations") or []][-LATE_EVALUATIONS:]
-    return statistics.fmean(means) if means else math.nan
+LATE_EVALUATIONS, late_mean = bs.LATE_EVALUATIONS, bs.late_mean  # the side-by-side suites' "late" figure
 
 
 def known(values: list[float]) -> list[float]:

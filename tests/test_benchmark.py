@@ -124,6 +124,9 @@ def test_lunarlander_targets_use_its_threshold():
                              "curves_file": "lunarlander_curves.png"})
     assert "# LunarLander-v3: tfdqn vs Stable-Baselines3" in text and "2 at a time" in text
     assert "lunarlander_curves.png" in text and "best >= 200" in text
+    # "late": the mean of each run's last 10 evaluations, its median over seeds in the summary
+    assert s["tfdqn_default"]["late_mean"] == [290.0] * 4 and s["tfdqn_default"]["median_late_mean"] == 290.0
+    assert "| late |" in text and "last 10 greedy evaluations" in text and "| 290.0 [290.0, 290.0] |" in text
 
 
 def test_report_renders_every_system_and_the_targets(tmp_path):

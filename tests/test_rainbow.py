@@ -383,6 +383,12 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
             changed = {k for k, v in configs[part].to_dict().items() if v != base.to_dict()[k]}
             assert part in changed and changed <= set(benchmark_rainbow.part_fields(part, env_id))
         assert configs["n_step"].n_step == 3
+    # LunarLander's ablation base is the plain defaults (fields that do nothing while their part is off aside),
+    # the config its rows were measured on, whatever preset LunarLander gets
+    inert = {f for fields in benchmark_rainbow.INERT.values() for f in fields}
+    base = config_for_env("LunarLander-v3", **benchmark_rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
+    plain = config_for_env("LunarLander-v3", None).to_dict()
+    assert {k: v for k, v in base.items() if k not in inert} == {k: v for k, v in plain.items() if k not in inert}
 
 
 RESUME = """
