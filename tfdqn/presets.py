@@ -35,9 +35,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 LunarLander-v3 has no preset: the full Rainbow (`--preset rainbow`) held its final policy in 9 of 10 screened
 seeds (0-4, 10-14), but on fresh seeds 20-27 beside the general defaults the two could not be told apart on
 the final policy (>= 200 in 4/8 against 3/8; late-evaluation median 156 against 146) while the defaults solved
-every seed, twice as fast, and kept best.keras >= 200 in 6/8 against 3/8, at ~1/4 of the Rainbow's cost per
-env step (results/benchmark/lunarlander_rainbow/, screen/lunarlander_round6.md; README: "The full Rainbow on
-fresh seeds")."""
+every seed, twice as fast, and kept best.keras >= 200 in 6/8 against 3/8, at less cost per env step (3.4x the
+Rainbow's env steps/s in the quiet ablation runs) (results/benchmark/lunarlander_rainbow/,
+screen/lunarlander_round6.md; README: "The full Rainbow on fresh seeds")."""
 
 BUDGETS: dict[str, int] = {"CartPole-v1": 50_000, "LunarLander-v3": 100_000}
 """The env-step budget each environment's defaults were measured with: the training command's default --steps."""
