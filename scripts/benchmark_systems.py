@@ -726,6 +726,7 @@ def render_report(result: dict[str, Any]) -> str:
                       "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
             for r in rs:
                 stop = (r.get("stop_on_reward") or {}).get("step")
+                late = late_mean(r)
                 best = r.get("best_100") or {}
                 final = r.get("final_100") or {}
                 lines.append(
@@ -734,7 +735,7 @@ def render_report(result: dict[str, Any]) -> str:
                     f"{_f(r['best_eval_mean'], '.1f')} ({_f(r['best_eval_step'])}) | "
                     f"{_f(best.get('mean'), '.1f')} ± {_f(best.get('std'), '.1f')} | "
                     f"{_f(final.get('mean'), '.1f')} ± {_f(final.get('std'), '.1f')} | "
-                    f"{'-' if math.isnan(late_mean(r)) else format(late_mean(r), '.1f')} | "
+                    f"{'-' if math.isnan(late) else format(late, '.1f')} | "
                     f"{_f(r.get('max_loss'), ',.1f')} | {r['process_seconds']:.1f} |")
             lines.append("")
         else:

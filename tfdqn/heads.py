@@ -16,7 +16,7 @@ import numpy as np
 
 from tfdqn.config import DQNConfig
 from tfdqn.distributional import support
-from tfdqn.networks import build_q_network, initializers
+from tfdqn.networks import build_q_network, initializers, mirror_values
 from tfdqn.noisy import NoisyDense, numpy_noisy_forward
 
 
@@ -139,11 +139,7 @@ class NumpyQ:
 
     def sync(self, values: list[np.ndarray] | None = None) -> None:
         """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
-        variables = self.variables()
-        values = [w.numpy() for w in variables] if values is None else values
-        if len(values) != len(variables):
-            raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
-        values = iter(values)
+        values = iter(mirror_values(self.variables(), values))
         self.params = []
         for layer in self._layers():
             arrays = [next(values) for _ in range(4 if isinstance(layer, NoisyDense) else 2)]

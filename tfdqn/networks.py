@@ -115,6 +115,15 @@ def clone_network(model: keras.Model, name: str = "target_network") -> keras.Mod
     return target
 
 
+def mirror_values(variables: list, values: list[np.ndarray] | None) -> list[np.ndarray]:
+    """The arrays a NumPy mirror copies: `values` (the update's outputs, one per variable, checked) or a read."""
+    if values is None:
+        return [v.numpy() for v in variables]
+    if len(values) != len(variables):
+        raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
+    return values
+
+
 class NumpyMLP:
     """The same function as a Dense/ReLU `Sequential`, computed in NumPy: ~6 µs per greedy action.
 
@@ -150,10 +159,7 @@ class NumpyMLP:
 
     def sync(self, values: list[np.ndarray] | None = None) -> None:
         """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
-        variables = self.variables()
-        values = [v.numpy() for v in variables] if values is None else values
-        if len(values) != len(variables):
-            raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
+        values = mirror_values(self.variables(), values)
         self.params = list(zip(values[0::2], values[1::2]))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
