@@ -19,6 +19,7 @@ Suites:
          seeds each, plus the act cost of each part; rainbow.md and rainbow.json. Hours on 2 cores.
   lunarlander  (likewise) tfdqn's config for LunarLander-v3 (the plain defaults: it has no preset) against SB3 DQN with RL-Zoo's
          LunarLander settings (--sb3-seeds of them); lunarlander.md, .json and _curves.png.
+  --preset NAME runs tfdqn in a side-by-side suite with that preset instead (e.g. --preset rainbow).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--first-seed", type=non_negative_int, default=0,
                    help="side-by-side suites: seeds are first-seed .. first-seed + seeds - 1, e.g. fresh seeds to "
                         "confirm a config chosen on seeds 0-9 (default 0)")
+    p.add_argument("--preset", default=None,
+                   help="side-by-side suites: run tfdqn with this preset (e.g. rainbow) instead of the one the "
+                        "training command picks for the environment")
     p.add_argument("--sb3-seeds", type=positive_int, default=None,
                    help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
     p.add_argument("--workers", "--jobs", dest="workers", type=positive_int, default=None,
@@ -431,8 +435,13 @@ def bench_side_by_side(args, suite: str) -> dict:
               "curves_file": f"{suite}_curves.png",
               "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
                          f"Python {platform.python_version()}, load average {load[0]:.2f} at the start",
-              "settings_notes": _settings_notes(bs, steps, env_id), "load_averages": [load[0]]}
+              "settings_notes": _settings_notes(bs, steps, env_id, args.preset), "load_averages": [load[0]],
+              **({"preset": args.preset} if args.preset else {})}
     learners = bs.LEARNERS if suite == "cartpole" else ("tfdqn_default", "sb3_zoo")
+
+    def preset_flag(system: str) -> tuple[str, ...]:
+        return ("--preset", args.preset) if args.preset and system == "tfdqn_default" else ()
+
     jobs = []
     for k, seed in enumerate(range(args.first_seed, args.first_seed + args.seeds)):
         for system in learners:
@@ -454,18 +463,20 @@ def bench_side_by_side(args, suite: str) -> dict:
             result["summary"] = bs.summarize(result["runs"], task["threshold"])
             result["duration_seconds"] = time.perf_counter() - t_begin
             write_json(args.out / f"{suite}.json", result)
-            bs.plot_curves(result["runs"], args.out / f"{suite}_curves.png", env_id)
+            bs.plot_curves(result["runs"], args.out / f"{suite}_curves.png", env_id, args.preset)
             atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
 
         if args.workers:  # Ray tasks submitted in the jobs' order, so the systems stay interleaved across workers
             from tfdqn.sweep import RunSpec, run_specs
 
-            specs = [RunSpec(f"{system}_{seed}", bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json"),
+            specs = [RunSpec(f"{system}_{seed}", bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json",
+                                                                *preset_flag(system)),
                              {}, "run.json") for seed, system, budget in jobs]
             run_specs(specs, Path(tmp), num_cpus=args.workers, resume=False, on_record=add)
         else:
             for seed, system, budget in jobs:
-                add(bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json"))
+                add(bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json",
+                                  *preset_flag(system)))
     return result
 
 
@@ -475,17 +486,18 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def _settings_notes(bs, steps: int, env_id: str) -> list[str]:
+def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> list[str]:
     import tfdqn
     from tfdqn.rainbow import parts_on
 
-    d = tfdqn.config_for_env(env_id)
+    d = tfdqn.config_for_env(env_id, chosen or "auto")
     z = bs.TASKS[env_id]["zoo"]
-    preset = tfdqn.preset_for_env(env_id)
+    preset = chosen or tfdqn.preset_for_env(env_id)
     return [
-        f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
-        f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): "
-        f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
+        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
+         if chosen else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
+         f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): ")
+        + f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
         + (f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
            if d.learning_rate_final is not None else "") + ", "
         f"batch {d.batch_size}, buffer {d.buffer_size:,}, learning_starts {d.learning_starts:,}, gamma {d.gamma:g}, "
@@ -556,6 +568,13 @@ def main() -> int:
                                       + (["--steps", str(args.steps)] if args.steps else []))
 
     suites = SUITES if args.suite == "all" else (args.suite,)
+    if args.preset is not None:
+        if suites != (args.suite,) or args.suite not in SIDE_BY_SIDE:
+            raise ConfigError(f"--preset is for the side-by-side suites ({', '.join(SIDE_BY_SIDE)}), "
+                              f"not --suite {args.suite}")
+        from tfdqn.presets import preset_fields
+
+        preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
     if any(suite in SIDE_BY_SIDE for suite in suites):
         import benchmark_systems
 

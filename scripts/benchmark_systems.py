@@ -87,6 +87,12 @@ SYSTEMS: dict[str, str] = {
     "tutorial": "tutorial-style Keras loop",
 }
 LEARNERS = ("tfdqn_default", "sb3_zoo", "tfdqn_zoo")
+
+
+def system_labels(preset: str | None = None) -> dict[str, str]:
+    """`SYSTEMS`, with tfdqn's label naming the preset a suite ran it with (`benchmark.py --preset`)."""
+    return {**SYSTEMS, "tfdqn_default": f"tfdqn, --preset {preset}"} if preset else dict(SYSTEMS)
+
 EXTRAS_MESSAGE = ("error: the cartpole suite needs torch and stable-baselines3: "
                   "pip install -r requirements-bench.txt")
 
@@ -391,8 +397,11 @@ def worker_main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--env", default=ENV_ID, choices=tuple(TASKS))
     p.add_argument("--config", default=None, help="JSON object of DQNConfig fields overriding tfdqn's config")
-    p.add_argument("--no-preset", action="store_true", help="start from the plain DQNConfig defaults, not the "
-                                                            "environment's preset")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--no-preset", action="store_true", help="start from the plain DQNConfig defaults, not the "
+                                                                "environment's preset")
+    which.add_argument("--preset", default="auto", help="the preset tfdqn's config starts from (default auto: the "
+                                                        "environment's own)")
     args = p.parse_args(argv)
     if args.system == "sb3_zoo":
         record = run_sb3(args.seed, args.steps, args.env)
@@ -401,7 +410,7 @@ def worker_main(argv: list[str] | None = None) -> int:
     else:
         record = run_tfdqn(args.seed, args.steps, zoo=args.system == "tfdqn_zoo", env_id=args.env,
                            overrides=json.loads(args.config) if args.config else None,
-                           preset=None if args.no_preset else "auto")
+                           preset=None if args.no_preset else args.preset)
     record.update(system=args.system, env_id=args.env, seed=args.seed, step_budget=args.steps,
                   process_seconds=time.perf_counter() - _T_START)
     args.out.write_text(json.dumps(record, indent=1, default=_json_default), encoding="utf-8")
@@ -655,6 +664,7 @@ def render_report(result: dict[str, Any]) -> str:
     task = TASKS[env_id]
     th = task["threshold"]
     runs, summary = result["runs"], result["summary"]
+    labels = system_labels(result.get("preset"))
     title = {"CartPole-v1": "tfdqn vs Stable-Baselines3 vs a tutorial-style loop"}.get(env_id,
                                                                                        "tfdqn vs Stable-Baselines3")
     lines = [f"# {env_id}: {title}", "",
@@ -688,7 +698,7 @@ def render_report(result: dict[str, Any]) -> str:
     for system, s in summary.items():
         if system in LEARNERS:
             lines.append(
-                f"| {SYSTEMS[system]} | {s['solved']}/{s['runs']} | {_f(s['median_solved_step'], none='not solved')} "
+                f"| {labels[system]} | {s['solved']}/{s['runs']} | {_f(s['median_solved_step'], none='not solved')} "
                 f"{_ci(s.get('ci_solved_step'))} | {_f(s['median_solved_seconds'], '.1f', 'not solved')} "
                 f"{_ci(s.get('ci_solved_seconds'), '.1f')} | {s['median_train_steps_per_s']:,.0f} | "
                 f"{_f(s['median_best_100'], '.1f')} | {s['best_ge_threshold']}/{s['runs']} | "
@@ -697,7 +707,7 @@ def render_report(result: dict[str, Any]) -> str:
                 f"{_f(s.get('median_late_mean'), '.1f')} {_ci(s.get('ci_late_mean'), '.1f')} | "
                 f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |")
         else:
-            lines.append(f"| {SYSTEMS[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
+            lines.append(f"| {labels[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
                          f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | - | {s['median_process_seconds']:.1f} "
                          f"({s['median_import_seconds']:.1f}) |")
     lines += ["", f"*late*: each run's mean over its last {LATE_EVALUATIONS} greedy evaluations (the last "
@@ -718,7 +728,7 @@ def render_report(result: dict[str, Any]) -> str:
         rs = sorted((r for r in runs if r["system"] == system), key=lambda r: r["seed"])
         if not rs:
             continue
-        lines += [f"### {SYSTEMS[system]}", ""]
+        lines += [f"### {labels[system]}", ""]
         if system in LEARNERS:
             lines += ["| seed | env steps to solve | train-only s to solve | StopOnReward would stop at | "
                       "train-only env steps/s | train-only s | evaluation s | best eval (step) | best, 100 ep. | "
@@ -753,7 +763,7 @@ def render_report(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_curves(runs: list[dict[str, Any]], path: Path, env_id: str = ENV_ID) -> None:
+def plot_curves(runs: list[dict[str, Any]], path: Path, env_id: str = ENV_ID, preset: str | None = None) -> None:
     """Evaluation mean vs env steps and vs train-only seconds: median line and 25-75% band per system."""
     task = TASKS[env_id]
     import matplotlib
@@ -769,7 +779,7 @@ def plot_curves(runs: list[dict[str, Any]], path: Path, env_id: str = ENV_ID) ->
         rs = [r for r in runs if r["system"] == system and r.get("evaluations")]
         if not rs:
             continue
-        label = f"{SYSTEMS[system]} (n={len(rs)})"
+        label = f"{system_labels(preset)[system]} (n={len(rs)})"
         by_step = [([e["step"] for e in r["evaluations"]], [e["mean"] for e in r["evaluations"]]) for r in rs]
         grid = np.arange(task["eval_every"], max(max(xs) for xs, _ in by_step) + 1, task["eval_every"])
         med, lo, hi = band(by_step, grid)

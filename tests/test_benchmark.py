@@ -129,6 +129,28 @@ def test_lunarlander_targets_use_its_threshold():
     assert "| late |" in text and "last 10 greedy evaluations" in text and "| 290.0 [290.0, 290.0] |" in text
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--suite", "lunarlander", "--preset", "cartpole"], "error: preset 'cartpole' is for CartPole-v1, not LunarLander-v3"),
+    (["--suite", "cartpole", "--preset", "rainbo"], "error: unknown preset 'rainbo' (did you mean 'rainbow'?)"),
+    (["--suite", "loop", "--preset", "rainbow"], "error: --preset is for the side-by-side suites"),
+])
+def test_suite_preset_is_checked_before_anything_runs(tmp_path, argv, message):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), *argv, "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, env=bs.thread_env(), timeout=120)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith(message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_suite_run_with_a_preset_is_labelled_with_it(tmp_path):
+    result = {**_fake_result(), "preset": "rainbow"}
+    text = bs.render_report(result)
+    assert "| tfdqn, --preset rainbow |" in text and "### tfdqn, --preset rainbow" in text
+    assert bs.SYSTEMS["tfdqn_default"] not in text
+    assert bs.worker_argv("tfdqn_default", 3, 100, "LunarLander-v3", "o.json", "--preset", "rainbow")[-2:] == (
+        "--preset", "rainbow")
+
+
 def test_report_renders_every_system_and_the_targets(tmp_path):
     text = bs.render_report(_fake_result())
     for label in bs.SYSTEMS.values():

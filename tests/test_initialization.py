@@ -92,6 +92,33 @@ def test_learning_rate_decays_linearly_over_env_steps_at_the_update_ratio():
     assert learning_rate_schedule(DQNConfig(learning_rate_final=None)) == DQNConfig().learning_rate
 
 
+def test_learning_rate_can_hold_before_it_decays():
+    config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_start=50,
+                       learning_rate_decay_steps=100, train_freq=4, gradient_steps=8, batch_size=8, buffer_size=64)
+    schedule = learning_rate_schedule(config)  # held 100 gradient steps, then 200 to 0
+    for step, rate in ((0, 1e-3), (100, 1e-3), (200, 5e-4), (300, 0.0), (10_000, 0.0)):
+        assert float(schedule(step)) == pytest.approx(rate, abs=1e-9)
+    with pytest.raises(ConfigError, match="learning_rate_decay_start"):
+        DQNConfig(learning_rate_decay_start=-1)
+
+
+def test_a_held_schedule_runs_inside_the_compiled_update_without_retracing():
+    config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_start=2,
+                       learning_rate_decay_steps=1, train_freq=1, gradient_steps=4, batch_size=8, buffer_size=64,
+                       hidden_sizes=(8,))
+    agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, config)
+    buf = ReplayBuffer(64, (4,))
+    rng = np.random.default_rng(0)
+    for _ in range(64):
+        buf.add(rng.normal(size=4), int(rng.integers(2)), 1.0, rng.normal(size=4), False)
+    agent.learn(buf.sample(8, rng, 4))
+    assert float(agent.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    for _ in range(2):
+        agent.learn(buf.sample(8, rng, 4))
+    assert float(agent.optimizer.learning_rate.numpy()) == pytest.approx(0.0)
+    assert agent._learn_fn.experimental_get_tracing_count() == 1
+
+
 def test_learning_rate_schedule_runs_inside_the_compiled_update_without_retracing():
     # 3 env steps at 4 gradient steps per env step: the rate reaches 0 after 12 gradient steps
     config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_steps=3, train_freq=1,

@@ -45,6 +45,7 @@ class DQNConfig(CheckedFields):
     # (counted from the first update); None keeps learning_rate constant
     learning_rate_final: float | None = None
     learning_rate_decay_steps: int = 50_000
+    learning_rate_decay_start: int = 0  # env steps of updates at learning_rate before the decay begins
     max_grad_norm: float | None = 10.0  # global norm; None disables clipping
     loss: str = "huber"
     gamma: float = 0.99
@@ -105,8 +106,9 @@ class DQNConfig(CheckedFields):
                      "target_update_interval", "epsilon_decay_steps", "learning_rate_decay_steps"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "must be a positive integer")
-        if not is_int(self.learning_starts) or self.learning_starts < 0:
-            raise bad("learning_starts", "must be a non-negative integer")
+        for name in ("learning_starts", "learning_rate_decay_start"):
+            if not is_int(getattr(self, name)) or getattr(self, name) < 0:
+                raise bad(name, "must be a non-negative integer")
         if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
                 or any(not is_int(h) or h < 1 for h in self.hidden_sizes)):
             raise bad("hidden_sizes", "must be a non-empty sequence of positive integer layer widths")
