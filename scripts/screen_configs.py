@@ -43,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--envs", nargs="+", default=list(bs.TASKS), choices=tuple(bs.TASKS))
     p.add_argument("--seeds", type=positive_int, default=3)
     p.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed + seeds - 1")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="env steps per run (default: each task's budget, benchmark_systems.TASKS)")
     p.add_argument("--jobs", type=positive_int, default=2, help="runs at once (default 2: this machine's cores)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark" / "screen")
     return p.parse_args(argv)
@@ -99,7 +101,9 @@ def render(result: dict) -> str:
 
     lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
              f"{len(result['runs'])} runs, {'the last command ' if '; then ' in result['command'] else ''}"
-             f"{result['duration_seconds'] / 60:.1f} min.", "",
+             f"{result['duration_seconds'] / 60:.1f} min"
+             + (f"; {result['step_budget']:,} env steps per run, not the task's budget" if "step_budget" in result
+                else "") + ".", "",
              "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
              "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
              "| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
@@ -197,7 +201,9 @@ def main() -> int:
     result = {"command": "python scripts/screen_configs.py " + " ".join(sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "candidates": candidates,
               "runs": [], "duration_seconds": 0.0}
-    run_candidates(result, [(name, seed, env_id, bs.TASKS[env_id]["budget"],
+    if args.steps:
+        result["step_budget"] = args.steps
+    run_candidates(result, [(name, seed, env_id, args.steps or bs.TASKS[env_id]["budget"],
                              ["--no-preset", "--config", json.dumps(fields_for(candidates[name], env_id))])
                             for seed, env_id, name in jobs],
                    args.jobs, args.out / "screen.json", args.out / "screen.md", render)

@@ -249,3 +249,5 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     merged["runs"][0]["evaluations"] = []  # a run without evaluations: shown as "-", left out of the median
     (row,) = sc.summarize(merged["runs"])
     assert row["median_late_mean"] == 290.0 and "| -, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0] |" in sc.render(merged)
+    assert "env steps per run" not in sc.render(merged)  # a screen run with --steps says so beside its command
+    assert "; 200,000 env steps per run, not the task's budget." in sc.render({**merged, "step_budget": 200_000})
