@@ -17,7 +17,7 @@ Suites:
   rainbow  the Rainbow ablation (scripts/benchmark_rainbow.py, which has more options): CartPole-v1 and
          LunarLander-v3, each part alone, all together and the config as it is, --seeds (default here 5)
          seeds each, plus the act cost of each part; rainbow.md and rainbow.json. Hours on 2 cores.
-  lunarlander  (likewise) tfdqn's config for LunarLander-v3 (the plain defaults: it has no preset) against SB3 DQN with RL-Zoo's
+  lunarlander  (likewise) tfdqn's config for LunarLander-v3 (the defaults with its 'lunarlander' preset) against SB3 DQN with RL-Zoo's
          LunarLander settings (--sb3-seeds of them); lunarlander.md, .json and _curves.png.
   --preset NAME runs tfdqn in a side-by-side suite with that preset instead (e.g. --preset rainbow).
 """

@@ -37,6 +37,24 @@ def test_fields_override_the_preset():
     assert config_for_env("CartPole-v1").hidden_sizes == (64, 64)  # the preset's
 
 
+def test_lunarlander_preset_is_the_defaults_with_a_held_learning_rate_decay():
+    preset, plain = config_for_env("LunarLander-v3").to_dict(), config_for_env("LunarLander-v3", None).to_dict()
+    assert {k for k in preset if preset[k] != plain[k]} <= {
+        "learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps"}
+    c = config_for_env("LunarLander-v3")  # held until env step 50,000, then 0 at the 100,000-step budget
+    assert c.learning_starts + c.learning_rate_decay_start == 50_000
+    assert c.learning_starts + c.learning_rate_decay_start + c.learning_rate_decay_steps == 100_000
+
+
+def test_a_run_longer_than_the_decay_says_when_the_rate_reaches_its_final_value():
+    from tfdqn.commands.train import decay_note
+
+    lunar = config_for_env("LunarLander-v3")
+    assert decay_note(lunar, 100_000) is None and decay_note(config_for_env("Acrobot-v1"), 10**6) is None
+    assert decay_note(lunar, 300_000) == ("note: the learning rate decays to 0 by env step 100,000 of this "
+                                          "300,000-step run (learning_rate_decay_start/_steps in --config to change it)")
+
+
 def test_unknown_preset_names_the_closest():
     with pytest.raises(ConfigError, match="unknown preset 'cartpol'.*did you mean 'cartpole'"):
         preset_fields("cartpol", "CartPole-v1")
@@ -90,7 +108,8 @@ def test_lunarlander_trains_with_its_gymnasium_threshold_and_says_which_config(t
 
     proc = _train(tmp_path, "--env", "LunarLander-v3", "--steps", "300")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "config for LunarLander-v3: DQNConfig defaults" in proc.stderr
+    assert "config for LunarLander-v3: DQNConfig defaults + preset 'lunarlander'" in proc.stderr
+    assert "note: the learning rate" not in proc.stderr  # a 300-step run ends long before the decay
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["threshold"] == 200.0 and summary["env_id"] == "LunarLander-v3"
     assert json.loads((tmp_path / "config.json").read_text())["hidden_sizes"] == [256, 256]

@@ -105,6 +105,18 @@ def describe_config(args: argparse.Namespace, config, tfdqn) -> str:
     return f"config for {config.env_id}: {' + '.join(parts)}"
 
 
+def decay_note(config, steps: int) -> str | None:
+    """A line when the learning rate reaches `learning_rate_final` before a run of `steps` env steps ends: a
+    preset's decay is measured for its environment's budget, so a longer run learns nothing new at rate 0."""
+    if config.learning_rate_final is None:
+        return None
+    end = config.learning_starts + config.learning_rate_decay_start + config.learning_rate_decay_steps
+    if steps <= end:
+        return None
+    return (f"note: the learning rate decays to {config.learning_rate_final:g} by env step {end:,} of this "
+            f"{steps:,}-step run (learning_rate_decay_start/_steps in --config to change it)")
+
+
 def can_render(env_id: str) -> bool:
     """True when `env_id` renders rgb_array frames (so the GIFs can be recorded)."""
     from tfdqn.envs import make_env
@@ -135,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         tf.config.experimental.enable_op_determinism()
     if args.steps is None:
         args.steps = tfdqn.budget_for_env(config.env_id)
+    elif args.resume is None and (note := decay_note(config, args.steps)):
+        print(note, file=sys.stderr)
     out: Path = args.out or args.resume or default_out(config.env_id)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
