@@ -51,8 +51,8 @@ def parse_args(argv: list[str] | None = None):
                    help="side-by-side suites: seeds are first-seed .. first-seed + seeds - 1, e.g. fresh seeds to "
                         "confirm a config chosen on seeds 0-9 (default 0)")
     p.add_argument("--preset", default=None,
-                   help="side-by-side suites: run tfdqn with this preset (e.g. rainbow) instead of the one the "
-                        "training command picks for the environment")
+                   help="side-by-side suites: run tfdqn with this preset (e.g. rainbow; none: the plain DQNConfig "
+                        "defaults) instead of the one the training command picks for the environment")
     p.add_argument("--sb3-seeds", type=positive_int, default=None,
                    help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
     p.add_argument("--workers", "--jobs", dest="workers", type=positive_int, default=None,
@@ -440,7 +440,9 @@ def bench_side_by_side(args, suite: str) -> dict:
     learners = bs.LEARNERS if suite == "cartpole" else ("tfdqn_default", "sb3_zoo")
 
     def preset_flag(system: str) -> tuple[str, ...]:
-        return ("--preset", args.preset) if args.preset and system == "tfdqn_default" else ()
+        if not args.preset or system != "tfdqn_default":
+            return ()
+        return ("--no-preset",) if args.preset == "none" else ("--preset", args.preset)
 
     jobs = []
     for k, seed in enumerate(range(args.first_seed, args.first_seed + args.seeds)):
@@ -490,15 +492,17 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> l
     import tfdqn
     from tfdqn.rainbow import parts_on
 
-    d = tfdqn.config_for_env(env_id, chosen or "auto")
+    arg = None if chosen == "none" else chosen  # config_for_env's name for "no preset"
+    d = tfdqn.config_for_env(env_id, arg or "auto" if chosen != "none" else None)
     z = bs.TASKS[env_id]["zoo"]
     preset = chosen or tfdqn.preset_for_env(env_id)
     return [
-        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
+        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {arg!r})` at run time): "
          if chosen else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
          f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): ")
         + f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
         + (f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
+           + (f" after {d.learning_rate_decay_start:,} at that rate" if d.learning_rate_decay_start else "")
            if d.learning_rate_final is not None else "") + ", "
         f"batch {d.batch_size}, buffer {d.buffer_size:,}, learning_starts {d.learning_starts:,}, gamma {d.gamma:g}, "
         f"{d.gradient_steps} gradient steps every {d.train_freq} env steps "
@@ -574,7 +578,8 @@ def main() -> int:
                               f"not --suite {args.suite}")
         from tfdqn.presets import preset_fields
 
-        preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
+        if args.preset != "none":
+            preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
     if any(suite in SIDE_BY_SIDE for suite in suites):
         import benchmark_systems
 

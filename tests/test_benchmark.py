@@ -133,6 +133,7 @@ def test_lunarlander_targets_use_its_threshold():
     (["--suite", "lunarlander", "--preset", "cartpole"], "error: preset 'cartpole' is for CartPole-v1, not LunarLander-v3"),
     (["--suite", "cartpole", "--preset", "rainbo"], "error: unknown preset 'rainbo' (did you mean 'rainbow'?)"),
     (["--suite", "loop", "--preset", "rainbow"], "error: --preset is for the side-by-side suites"),
+    (["--suite", "loop", "--preset", "none"], "error: --preset is for the side-by-side suites"),
 ])
 def test_suite_preset_is_checked_before_anything_runs(tmp_path, argv, message):
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), *argv, "--out", str(tmp_path / "out")],

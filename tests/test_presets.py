@@ -51,8 +51,15 @@ def test_a_run_longer_than_the_decay_says_when_the_rate_reaches_its_final_value(
 
     lunar = config_for_env("LunarLander-v3")
     assert decay_note(lunar, 100_000) is None and decay_note(config_for_env("Acrobot-v1"), 10**6) is None
+    assert decay_note(config_for_env("CartPole-v1"), 50_000) is None  # its own budget, though its rate is 0 from 26,000
+    assert decay_note(config_for_env("CartPole-v1"), 60_000).startswith("note: the learning rate decays to 0 by env step 26,000")
     assert decay_note(lunar, 300_000) == ("note: the learning rate decays to 0 by env step 100,000 of this "
                                           "300,000-step run (learning_rate_decay_start/_steps in --config to change it)")
+
+
+def test_rainbow_on_lunarlander_stacks_on_its_preset():
+    rainbow = config_for_env("LunarLander-v3", "rainbow")
+    assert rainbow.distributional and rainbow.learning_rate_decay_start == 49_000 and rainbow.learning_rate_final == 0
 
 
 def test_unknown_preset_names_the_closest():

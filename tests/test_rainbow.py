@@ -383,9 +383,8 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
             changed = {k for k, v in configs[part].to_dict().items() if v != base.to_dict()[k]}
             assert part in changed and changed <= set(benchmark_rainbow.part_fields(part, env_id))
         assert configs["n_step"].n_step == 3
-    # LunarLander's ablation base is the plain defaults (fields that do nothing while their part is off aside),
-    # the config its rows in rainbow.md were measured on, but for the learning-rate schedule of the preset it
-    # got afterwards (README: "Learning-rate schedules for the final policy")
+    # LunarLander's ablation base: the plain defaults its rows in rainbow.md were measured on (fields that do
+    # nothing while their part is off aside), but for the learning-rate schedule of the preset it got afterwards (README: "Learning-rate schedules for the final policy")
     inert = {f for fields in benchmark_rainbow.INERT.values() for f in fields}
     base = config_for_env("LunarLander-v3", **benchmark_rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
     plain = config_for_env("LunarLander-v3", None).to_dict()

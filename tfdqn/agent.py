@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import keras
@@ -59,7 +60,8 @@ class HeldLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, initial: float, hold: int, decay: int, final: float) -> None:
         self.initial, self.hold, self.decay, self.final = float(initial), int(hold), int(decay), float(final)
 
-    def __call__(self, step):
+    def __call__(self, step: Any) -> Any:
+        """The rate at optimizer step `step` (a tensor inside the compiled update)."""
         frac = keras.ops.clip((keras.ops.cast(step, "float32") - self.hold) / self.decay, 0.0, 1.0)
         return self.initial + (self.final - self.initial) * frac
 

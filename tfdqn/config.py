@@ -41,8 +41,9 @@ class DQNConfig(CheckedFields):
     conv_layers: tuple[tuple[int, int, int], ...] = NATURE_CONV_LAYERS
     initializer: str = "fan_in_uniform"  # see INITIALIZERS; the step size of every default assumes it
     learning_rate: float = 6.3e-4
-    # linear decay from learning_rate to learning_rate_final over learning_rate_decay_steps env steps
-    # (counted from the first update); None keeps learning_rate constant
+    # linear decay from learning_rate to learning_rate_final over learning_rate_decay_steps env steps, after
+    # learning_rate_decay_start env steps at learning_rate (both counted from the first update); None keeps
+    # learning_rate constant
     learning_rate_final: float | None = None
     learning_rate_decay_steps: int = 50_000
     learning_rate_decay_start: int = 0  # env steps of updates at learning_rate before the decay begins

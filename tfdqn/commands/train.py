@@ -15,8 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
 from tfdqn.runs import add_run_flags
+
+if TYPE_CHECKING:
+    from tfdqn.config import DQNConfig
 
 START = time.perf_counter()
 HELP = "train a DQN on a Gymnasium environment (default CartPole-v1) and write results to --out"
@@ -105,10 +110,13 @@ def describe_config(args: argparse.Namespace, config, tfdqn) -> str:
     return f"config for {config.env_id}: {' + '.join(parts)}"
 
 
-def decay_note(config, steps: int) -> str | None:
-    """A line when the learning rate reaches `learning_rate_final` before a run of `steps` env steps ends: a
-    preset's decay is measured for its environment's budget, so a longer run learns nothing new at rate 0."""
-    if config.learning_rate_final is None:
+def decay_note(config: DQNConfig, steps: int) -> str | None:
+    """A line when a run longer than its environment's budget (`BUDGETS`) has the learning rate reach
+    `learning_rate_final` before it ends: a preset's decay is measured for that budget, and at rate 0 the
+    steps past it learn nothing."""
+    from tfdqn.presets import budget_for_env
+
+    if config.learning_rate_final is None or steps <= budget_for_env(config.env_id):
         return None
     end = config.learning_starts + config.learning_rate_decay_start + config.learning_rate_decay_steps
     if steps <= end:
