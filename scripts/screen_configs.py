@@ -145,6 +145,9 @@ def merge(out: Path, paths: list[Path]) -> None:
               "candidates": {k: v for r in sources for k, v in r["candidates"].items()},
               "runs": [run for r in sources for run in r["runs"]],
               "duration_seconds": sum(r["duration_seconds"] for r in sources)}
+    budgets = {r.get("step_budget") for r in sources}
+    if len(budgets) == 1 and None not in budgets:  # every source ran --steps N alike
+        result["step_budget"] = budgets.pop()
     write_json(out, result)
     rerender([out])
 

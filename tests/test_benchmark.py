@@ -252,3 +252,7 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     assert row["median_late_mean"] == 290.0 and "| -, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0] |" in sc.render(merged)
     assert "env steps per run" not in sc.render(merged)  # a screen run with --steps says so beside its command
     assert "; 200,000 env steps per run, not the task's budget." in sc.render({**merged, "step_budget": 200_000})
+    for name in ("a", "b"):  # two screens run with the same --steps merge into one that says so
+        (tmp_path / f"{name}.json").write_text(json.dumps({**screen([0], name), "step_budget": 200_000}))
+    sc.merge(tmp_path / "ab.json", [tmp_path / "a.json", tmp_path / "b.json"])
+    assert json.loads((tmp_path / "ab.json").read_text())["step_budget"] == 200_000
