@@ -493,7 +493,7 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> l
     from tfdqn.rainbow import parts_on
 
     arg = None if chosen == "none" else chosen  # config_for_env's name for "no preset"
-    d = tfdqn.config_for_env(env_id, arg or "auto" if chosen != "none" else None)
+    d = tfdqn.config_for_env(env_id, arg if chosen else "auto")
     z = bs.TASKS[env_id]["zoo"]
     preset = chosen or tfdqn.preset_for_env(env_id)
     return [
