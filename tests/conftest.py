@@ -10,6 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 # The scripts import tfdqn as an installed package; the tests' subprocesses get this checkout's copy instead.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+# A subprocess that crashes (SIGSEGV and the like) prints its Python stacks, so a rare crash in CI says where.
+os.environ.setdefault("PYTHONFAULTHANDLER", "1")
 
 from tfdqn.cli import prepare_process  # noqa: E402
 
