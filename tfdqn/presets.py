@@ -43,8 +43,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 """name -> {"env_ids": the environment ids it is for, "fields": DQNConfig fields it sets}.
 
-LunarLander-v3's preset is only a learning-rate schedule over the general defaults. The full Rainbow (`--preset rainbow`) held its final policy in 9 of 10 screened
-seeds (0-4, 10-14), but on fresh seeds 20-27 beside the general defaults the two could not be told apart on
+LunarLander-v3's preset is only a learning-rate schedule over the general defaults. The full Rainbow
+(`--preset rainbow`) held its final policy in 9 of 10 screened seeds (0-4, 10-14), but on fresh seeds 20-27
+beside the general defaults the two could not be told apart on
 the final policy (>= 200 in 4/8 against 3/8; late-evaluation median 156 against 146) while the defaults solved
 every seed, twice as fast, and kept best.keras >= 200 in 6/8 against 3/8, at less cost per env step (3.4x the
 Rainbow's env steps/s in the quiet ablation runs) (results/benchmark/lunarlander_rainbow/,

@@ -14,7 +14,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
