@@ -442,7 +442,7 @@ def bench_side_by_side(args, suite: str) -> dict:
     def preset_flag(system: str) -> tuple[str, ...]:
         if not args.preset or system != "tfdqn_default":
             return ()
-        return ("--no-preset",) if args.preset == "none" else ("--preset", args.preset)
+        return ("--preset", args.preset)
 
     jobs = []
     for k, seed in enumerate(range(args.first_seed, args.first_seed + args.seeds)):
@@ -492,12 +492,11 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> l
     import tfdqn
     from tfdqn.rainbow import parts_on
 
-    arg = None if chosen == "none" else chosen  # config_for_env's name for "no preset"
-    d = tfdqn.config_for_env(env_id, arg if chosen else "auto")
+    d = tfdqn.config_for_env(env_id, chosen or "auto")
     z = bs.TASKS[env_id]["zoo"]
-    preset = chosen or tfdqn.preset_for_env(env_id)
+    preset = tfdqn.preset_for_env(env_id)
     return [
-        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {arg!r})` at run time): "
+        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
          if chosen else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
          f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): ")
         + f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
@@ -578,8 +577,7 @@ def main() -> int:
                               f"not --suite {args.suite}")
         from tfdqn.presets import preset_fields
 
-        if args.preset != "none":
-            preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
+        preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
     if any(suite in SIDE_BY_SIDE for suite in suites):
         import benchmark_systems
 

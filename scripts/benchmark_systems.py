@@ -397,11 +397,8 @@ def worker_main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--env", default=ENV_ID, choices=tuple(TASKS))
     p.add_argument("--config", default=None, help="JSON object of DQNConfig fields overriding tfdqn's config")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--no-preset", action="store_true", help="start from the plain DQNConfig defaults, not the "
-                                                                "environment's preset")
-    which.add_argument("--preset", default="auto", help="the preset tfdqn's config starts from (default auto: the "
-                                                        "environment's own)")
+    p.add_argument("--preset", default="auto", help="the preset tfdqn's config starts from: auto (default: the "
+                                                    "environment's own), none (the plain DQNConfig defaults) or a name")
     args = p.parse_args(argv)
     if args.system == "sb3_zoo":
         record = run_sb3(args.seed, args.steps, args.env)
@@ -410,7 +407,7 @@ def worker_main(argv: list[str] | None = None) -> int:
     else:
         record = run_tfdqn(args.seed, args.steps, zoo=args.system == "tfdqn_zoo", env_id=args.env,
                            overrides=json.loads(args.config) if args.config else None,
-                           preset=None if args.no_preset else args.preset)
+                           preset=args.preset)
     record.update(system=args.system, env_id=args.env, seed=args.seed, step_budget=args.steps,
                   process_seconds=time.perf_counter() - _T_START)
     args.out.write_text(json.dumps(record, indent=1, default=_json_default), encoding="utf-8")
@@ -428,7 +425,7 @@ def _json_default(x):
 def run_worker(system: str, seed: int, steps: int, env_id: str, out: Path, *extra: str) -> dict[str, Any]:
     """Run the worker above (`python scripts/benchmark_systems.py SYSTEM ...`) in a fresh one-thread process
     and return its record, with `wall_seconds` (the process's, import included) added; `extra` are more
-    worker flags (`--config JSON`, `--no-preset`). A failed worker raises with the end of its stderr."""
+    worker flags (`--config JSON`, `--preset NAME`). A failed worker raises with the end of its stderr."""
     t0 = time.perf_counter()
     argv = [a.replace("{python}", sys.executable) for a in worker_argv(system, seed, steps, env_id, str(out), *extra)]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())

@@ -2,7 +2,7 @@
 
 `python scripts/screen_configs.py CANDIDATES.json --seeds 3 --jobs 2 --out results/benchmark/screen`
 runs every (candidate, task, seed) as a fresh one-thread process of `benchmark_systems.py tfdqn_default
---no-preset` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig` defaults (no preset) (the same evaluation protocol as the benchmark suites), two at a
+--preset none` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig` defaults (no preset) (the same evaluation protocol as the benchmark suites), two at a
 time by default, interleaved so that every candidate sees the same machine load; it writes
 `screen.json` (raw runs) and `screen.md` (per candidate and task: solved, median steps to the first
 evaluation at the threshold, best and final policy on 100 fresh episodes) after every run.
@@ -207,7 +207,7 @@ def main() -> int:
     if args.steps:
         result["step_budget"] = args.steps
     run_candidates(result, [(name, seed, env_id, args.steps or bs.TASKS[env_id]["budget"],
-                             ["--no-preset", "--config", json.dumps(fields_for(candidates[name], env_id))])
+                             ["--preset", "none", "--config", json.dumps(fields_for(candidates[name], env_id))])
                             for seed, env_id, name in jobs],
                    args.jobs, args.out / "screen.json", args.out / "screen.md", render)
     print(render(result))

@@ -175,6 +175,18 @@ def test_sb3_equivalent_config_is_a_valid_tfdqn_config():
     assert (config.learning_starts, config.target_update_interval, config.epsilon_end) == (0, 250, 0.1)
 
 
+def test_tfdqn_worker_takes_preset_none_as_the_plain_defaults(tmp_path):
+    import json
+
+    out = tmp_path / "run.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "tfdqn_default", "--seed",
+                           "0", "--steps", "300", "--out", str(out), "--preset", "none"], capture_output=True,
+                          text=True, env=bs.thread_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    config = json.loads(out.read_text())["config"]
+    assert (config["hidden_sizes"], config["gamma"]) == ([256, 256], 0.99)  # not the cartpole preset's 64x64, 0.98
+
+
 def test_sb3_worker_runs_a_few_steps(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("stable_baselines3")

@@ -32,6 +32,17 @@ def test_auto_picks_the_environments_preset_and_none_keeps_the_defaults():
     assert config_for_env("CartPole-v1", None, seed=3) == DQNConfig(seed=3)
 
 
+def test_none_is_the_one_spelling_of_no_preset_everywhere():
+    from tfdqn.presets import NO_PRESET, resolve_preset
+
+    assert NO_PRESET == "none" and preset_fields("none", "LunarLander-v3") == {}
+    assert config_for_env("LunarLander-v3", "none") == config_for_env("LunarLander-v3", None) == DQNConfig(
+        env_id="LunarLander-v3")
+    assert [resolve_preset("LunarLander-v3", p) for p in ("auto", "none", None, "rainbow")] == [
+        "lunarlander", None, None, "rainbow"]
+    assert resolve_preset("Acrobot-v1") is None
+
+
 def test_fields_override_the_preset():
     assert config_for_env("CartPole-v1", seed=4, batch_size=32).batch_size == 32
     assert config_for_env("CartPole-v1").hidden_sizes == (64, 64)  # the preset's

@@ -68,31 +68,46 @@ def budget_for_env(env_id: str, default: int = 50_000) -> int:
     return BUDGETS.get(env_id, default)
 
 
+NO_PRESET = "none"
+"""The preset name meaning "no preset: the plain `DQNConfig` defaults" (what `--preset none` passes)."""
+
 STACKED_PRESETS = ("rainbow",)
 """Presets for any environment, applied on top of the environment's own preset: "rainbow" (`tfdqn.rainbow`)."""
 
 
 def preset_fields(name: str, env_id: str) -> dict[str, Any]:
-    """The fields preset `name` sets; a `ConfigError` for an unknown name or a preset meant for another env."""
+    """The fields preset `name` sets (none for `NO_PRESET`); a `ConfigError` for an unknown name or a preset
+    meant for another env."""
+    if name == NO_PRESET:
+        return {}
     if name == "rainbow":
         from tfdqn.rainbow import rainbow_fields
 
         own = preset_for_env(env_id)
         return {**(preset_fields(own, env_id) if own else {}), **rainbow_fields(env_id)}
     if name not in PRESETS:
-        close = difflib.get_close_matches(name, [*PRESETS, *STACKED_PRESETS], n=1)
+        close = difflib.get_close_matches(name, [*PRESETS, *STACKED_PRESETS, NO_PRESET], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown preset {name!r}{hint}; presets: {', '.join(sorted([*PRESETS, *STACKED_PRESETS]))}")
+        raise ConfigError(f"unknown preset {name!r}{hint}; presets: "
+                          f"{', '.join(sorted([*PRESETS, *STACKED_PRESETS, NO_PRESET]))}")
     preset = PRESETS[name]
     if env_id not in preset["env_ids"]:
         raise ConfigError(f"preset {name!r} is for {', '.join(preset['env_ids'])}, not {env_id}")
     return dict(preset["fields"])
 
 
+def resolve_preset(env_id: str, preset: str | None = "auto") -> str | None:
+    """The preset a `preset` argument means for `env_id`: "auto" the registered one (or None), None or
+    `NO_PRESET` None (the plain defaults), any other name itself (checked by `preset_fields`)."""
+    if preset == "auto":
+        return preset_for_env(env_id)
+    return None if preset in (None, NO_PRESET) else preset
+
+
 def config_for_env(env_id: str = "CartPole-v1", preset: str | None = "auto", **fields: Any) -> DQNConfig:
     """`DQNConfig` for `env_id`: the defaults, then the preset ("auto": the one registered for `env_id`;
-    None: no preset; or a name), then `fields`."""
-    name = preset_for_env(env_id) if preset == "auto" else preset
+    None or `NO_PRESET` ("none"): no preset; or a name), then `fields`."""
+    name = resolve_preset(env_id, preset)
     values = preset_fields(name, env_id) if name is not None else {}
     values.update(fields)
     values["env_id"] = env_id

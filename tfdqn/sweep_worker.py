@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
         tf.config.experimental.enable_op_determinism()
     overrides = json.loads(args.overrides)
-    config = tfdqn.config_for_env(args.env, None if args.preset == "none" else args.preset,
+    config = tfdqn.config_for_env(args.env, args.preset,
                                   **{**overrides, "seed": args.seed})
     args.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)

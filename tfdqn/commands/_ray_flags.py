@@ -56,7 +56,7 @@ def protocol_of(args: argparse.Namespace, stop_on_reward: bool):
     """The evaluation protocol every run of a sweep or search follows, from the shared flags."""
     from tfdqn.sweep import Protocol
 
-    return Protocol(env_id=args.env, preset=None if args.preset == "none" else args.preset, steps=args.steps,
+    return Protocol(env_id=args.env, preset=args.preset, steps=args.steps,
                     threshold=args.threshold, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
                     confirm_episodes=args.confirm_episodes, final_episodes=args.final_episodes,
                     stop_on_reward=stop_on_reward, deterministic=args.deterministic)

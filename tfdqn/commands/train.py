@@ -91,19 +91,16 @@ def build_config(args: argparse.Namespace, tfdqn):
         fields["num_envs"] = args.num_envs
     file_env = fields.pop("env_id", None)
     env_id = args.env or file_env or DEFAULT_ENV  # --env wins over the file's
-    return tfdqn.config_for_env(env_id, preset_arg(args), **fields)
-
-
-def preset_arg(args: argparse.Namespace) -> str | None:
-    """`--preset` as `config_for_env` takes it: "auto", None for 'none', or a name."""
-    return None if args.preset == "none" else args.preset
+    return tfdqn.config_for_env(env_id, args.preset, **fields)
 
 
 def describe_config(args: argparse.Namespace, config, tfdqn) -> str:
     """One line saying where the run's hyperparameters come from."""
     if args.resume is not None:
         return f"config: the saved one of {args.resume} ({config.env_id})"
-    name = tfdqn.preset_for_env(config.env_id) if args.preset == "auto" else preset_arg(args)
+    from tfdqn.presets import resolve_preset
+
+    name = resolve_preset(config.env_id, args.preset)
     parts = ["DQNConfig defaults"] + ([f"preset {name!r}"] if name else []) + (
         [f"--config {args.config}"] if args.config else [])
     return f"config for {config.env_id}: {' + '.join(parts)}"
