@@ -575,9 +575,11 @@ def main() -> int:
         if suites != (args.suite,) or args.suite not in SIDE_BY_SIDE:
             raise ConfigError(f"--preset is for the side-by-side suites ({', '.join(SIDE_BY_SIDE)}), "
                               f"not --suite {args.suite}")
-        from tfdqn.presets import preset_fields
+        from tfdqn.presets import preset_fields, resolve_preset
 
-        preset_fields(args.preset, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
+        name = resolve_preset(SIDE_BY_SIDE[args.suite], args.preset)  # auto and none are fine
+        if name is not None:
+            preset_fields(name, SIDE_BY_SIDE[args.suite])  # unknown, or for another env: one line, status 2
     if any(suite in SIDE_BY_SIDE for suite in suites):
         import benchmark_systems
 

@@ -209,8 +209,8 @@ class Protocol:
 def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
               overrides: dict[str, Any] | None = None, preset: str | None = "auto") -> dict[str, Any]:
     """tfdqn through its public API: Trainer + a Listener that drives the shared protocol. The config is
-    what the training command uses for `env_id` (defaults + the environment's preset; `preset=None`: the
-    plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace fields on top."""
+    what the training command uses for `env_id` (defaults + the environment's preset; `preset` None or
+    "none": the plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace fields on top."""
     from tfdqn.cli import prepare_process
 
     prepare_process()

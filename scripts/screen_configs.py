@@ -2,7 +2,8 @@
 
 `python scripts/screen_configs.py CANDIDATES.json --seeds 3 --jobs 2 --out results/benchmark/screen`
 runs every (candidate, task, seed) as a fresh one-thread process of `benchmark_systems.py tfdqn_default
---preset none` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig` defaults (no preset) (the same evaluation protocol as the benchmark suites), two at a
+--preset none` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig`
+defaults (no preset; the same evaluation protocol as the benchmark suites), two at a
 time by default, interleaved so that every candidate sees the same machine load; it writes
 `screen.json` (raw runs) and `screen.md` (per candidate and task: solved, median steps to the first
 evaluation at the threshold, best and final policy on 100 fresh episodes) after every run.

@@ -304,3 +304,9 @@ def test_benchmark_takes_workers_and_keeps_jobs_as_its_alias():
     assert benchmark.parse_args(["--suite", "solve", "--workers", "2"]).workers == 2
     assert benchmark.parse_args(["--jobs", "2"]).workers == 2
     assert benchmark.parse_args([]).workers is None  # default: serial, no Ray
+
+
+def test_a_protocol_spells_no_preset_one_way_so_saved_plans_match():
+    assert sw.Protocol(preset="none") == sw.Protocol(preset=None)
+    argv = sw.Protocol(preset="none").argv({}, 0)
+    assert argv[argv.index("--preset") + 1] == "none"

@@ -76,7 +76,7 @@ STACKED_PRESETS = ("rainbow",)
 
 
 def preset_fields(name: str, env_id: str) -> dict[str, Any]:
-    """The fields preset `name` sets (none for `NO_PRESET`); a `ConfigError` for an unknown name or a preset
+    """The fields preset `name` sets (`{}` for `NO_PRESET`); a `ConfigError` for an unknown name or a preset
     meant for another env."""
     if name == NO_PRESET:
         return {}

@@ -544,7 +544,7 @@ class Protocol:
     """What every run of a sweep shares: environment, preset, budget and the evaluation protocol."""
 
     env_id: str = "CartPole-v1"
-    preset: str | None = "auto"
+    preset: str | None = "auto"  # "auto" (the environment's own), None (= "none": the plain defaults) or a name
     steps: int | None = None  # default: the budget the environment's config was measured with
     threshold: float | None = None  # default: the environment's reward_threshold
     eval_every: int = 1_000
@@ -553,6 +553,12 @@ class Protocol:
     final_episodes: int = 100
     stop_on_reward: bool = True  # as a single run: stop at a confirmed threshold
     deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        from tfdqn.presets import NO_PRESET
+
+        if self.preset == NO_PRESET:  # one spelling in a saved plan, so a folder resumes whichever was given
+            object.__setattr__(self, "preset", None)
 
     def resolved(self) -> "Protocol":
         from tfdqn.envs import reward_threshold

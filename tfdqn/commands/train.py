@@ -94,7 +94,7 @@ def build_config(args: argparse.Namespace, tfdqn):
     return tfdqn.config_for_env(env_id, args.preset, **fields)
 
 
-def describe_config(args: argparse.Namespace, config, tfdqn) -> str:
+def describe_config(args: argparse.Namespace, config: DQNConfig) -> str:
     """One line saying where the run's hyperparameters come from."""
     if args.resume is not None:
         return f"config: the saved one of {args.resume} ({config.env_id})"
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out or args.resume or default_out(config.env_id)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
-    print(describe_config(args, config, tfdqn), file=sys.stderr)
+    print(describe_config(args, config), file=sys.stderr)
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
