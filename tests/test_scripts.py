@@ -87,3 +87,26 @@ def test_help_documents_every_flag():
     assert proc.returncode == 0
     for flag in ("--steps", "--seed", "--out", "--no-live-plot", "--env", "--num-envs", "--threads"):
         assert flag in proc.stdout
+
+
+def test_screen_averages_scores_averages_of_the_suites_own_run(tmp_path):
+    """The copies do not change training: the run's evaluations and final score are the suite worker's."""
+    proc = run("screen_averages.py", "--env", "CartPole-v1", "--seeds", 1, "--first-seed", 2, "--steps", 2000,
+               "--jobs", 1, "--out", tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (got,) = json.loads((tmp_path / "averages.json").read_text())["runs"]
+    assert set(got["averages"]) == {"swa_half", "swa_last_fifth", "ema", "target"}
+    assert "| swa_half | " in (tmp_path / "averages.md").read_text()
+    suite = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "tfdqn_default", "--seed",
+                            "2", "--steps", "2000", "--out", str(tmp_path / "suite.json")], capture_output=True,
+                           text=True, timeout=600, env=ENV, cwd=ROOT)
+    assert suite.returncode == 0, suite.stderr[-3000:]
+    want = json.loads((tmp_path / "suite.json").read_text())
+    assert [e["mean"] for e in got["evaluations"]] == [e["mean"] for e in want["evaluations"]]
+    assert got["final_100"]["mean"] == want["final_100"]["mean"]
+
+
+def test_screen_averages_refuses_an_unknown_preset_before_running(tmp_path):
+    proc = run("screen_averages.py", "--preset", "nope", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown preset 'nope'")
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -1,0 +1,210 @@
+"""Weight averages of the online network, scored beside the final network: does averaging hold the final policy?
+
+`python scripts/screen_averages.py --env LunarLander-v3 --preset auto --seeds 10 --first-seed 20 --jobs 2 --out DIR`
+trains tfdqn exactly as the benchmark suites' worker does (`benchmark_systems.Protocol`: the same config, seeds,
+greedy evaluations, best and final on 100 fresh episodes), one fresh one-thread process per seed, and also keeps a
+copy of the online weights every 1,000 env steps. After the budget it scores, on the same 100 final episodes as the
+final network (seed + 30,000):
+
+- `swa_half`: the uniform mean of the copies after the first half of the budget (stochastic weight averaging;
+  Izmailov et al. 2018, for RL Nikishin et al. 2018);
+- `swa_last_fifth`: the uniform mean of the copies in the last fifth;
+- `ema`: an exponential moving average of every copy, 0.1 per copy (a time constant of about 10,000 env steps);
+- `target`: the target network at the end (the Polyak average the update bootstraps from).
+
+Training is not changed by the copies, so each run's final and best are the suite's run of the same seed. Writes
+`averages.json` and `averages.md` in `--out` after every run; `--rerender AVERAGES_JSON` rewrites the report.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from tfdqn.cli import ArgumentParser, positive_int, run_main  # noqa: E402
+
+import benchmark_systems as bs  # noqa: E402
+
+COPY_EVERY = 1_000
+EMA_RATE = 0.1
+VARIANTS = ("swa_half", "swa_last_fifth", "ema", "target")
+
+
+def parse_args(argv: list[str] | None = None):
+    p = ArgumentParser(description="Score weight averages of tfdqn's online network beside its final network.")
+    p.add_argument("--env", default="LunarLander-v3", choices=tuple(bs.TASKS))
+    p.add_argument("--preset", default="auto", help="auto (the environment's own, default), none, or a name")
+    p.add_argument("--seeds", type=positive_int, default=10)
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--steps", type=positive_int, default=None, help="env steps per run (default: the task's budget)")
+    p.add_argument("--jobs", type=positive_int, default=2)
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark" / "screen" / "averages")
+    p.add_argument("--rerender", type=Path, default=None, metavar="AVERAGES_JSON",
+                   help="rewrite the report next to AVERAGES_JSON from it, without measuring")
+    p.add_argument("--worker", type=int, default=None, metavar="SEED", help=argparse_suppress())
+    p.add_argument("--worker-out", type=Path, default=None, help=argparse_suppress())
+    return p.parse_args(argv)
+
+
+def argparse_suppress() -> str:
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:
+    """One run in this process: the suite worker's tfdqn run plus the copies and the averages' scores."""
+    from tfdqn.cli import prepare_process
+
+    prepare_process()
+    import gymnasium as gym
+    import keras
+    import numpy as np
+
+    import tfdqn
+    from tfdqn.evaluation import evaluate
+    from tfdqn.heads import export_q_network
+
+    tfdqn.configure_threads(1)
+    task = bs.TASKS[env_id]
+    config = tfdqn.config_for_env(env_id, preset).replace(seed=seed)
+    keras.utils.set_random_seed(seed)
+    env = tfdqn.make_vec_env(config.env_id, config.num_envs)
+    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    protocol = bs.Protocol(seed, task["eval_every"], task["eval_episodes"], env_id=env_id, threshold=task["threshold"])
+    copies: dict[int, list] = {}
+    ema: list = []
+
+    class Copies(tfdqn.Listener):
+        def on_train_begin(self, logs=None):
+            protocol.start()
+
+        def on_step(self, step, logs=None):
+            protocol.maybe_evaluate(step, agent.greedy, agent.q_network.get_weights)
+            if step % COPY_EVERY == 0:
+                weights = agent.q_network.get_weights()
+                if step > steps // 2:
+                    copies[step] = weights
+                ema[:] = weights if not ema else [(1 - EMA_RATE) * e + EMA_RATE * w for e, w in zip(ema, weights)]
+
+        def on_train_end(self, logs=None):
+            protocol.stop(logs["step"])
+
+    tfdqn.Trainer(agent, env, config, [Copies()]).train(steps)
+    env.close()
+
+    def make_policy(weights):
+        model = tfdqn.clone_network(agent.q_network, name="average")
+        model.set_weights(weights)
+        return tfdqn.greedy_policy(export_q_network(model, config))
+
+    def mean_of(after: int) -> list:
+        return [np.mean(np.stack(layer), axis=0) for layer in zip(*(copies[s] for s in sorted(copies) if s > after))]
+
+    record = protocol.finish(make_policy, agent.greedy)
+    weights = {"swa_half": mean_of(steps // 2), "swa_last_fifth": mean_of(steps * 4 // 5), "ema": ema,
+               "target": agent.target_network.get_weights()}
+    record["averages"] = {}
+    for name in VARIANTS:
+        scoring_env = gym.make(env_id)
+        r = evaluate(make_policy(weights[name]), scoring_env, bs.FINAL_EPISODES, seed + 30_000)  # the final's episodes
+        scoring_env.close()
+        record["averages"][name] = {"mean": r.mean, "std": r.std}
+    record.update(seed=seed, env_id=env_id, preset=preset, step_budget=steps, config=config.to_dict())
+    out.write_text(json.dumps(record, indent=1, default=bs._json_default), encoding="utf-8")
+
+
+def scores(run: dict[str, Any]) -> dict[str, float]:
+    """A run's 100-episode scores: final, best and every average."""
+    return {"final": run["final_100"]["mean"], "best": (run["best_100"] or {"mean": float("nan")})["mean"],
+            **{name: run["averages"][name]["mean"] for name in VARIANTS}}
+
+
+def render(result: dict[str, Any]) -> str:
+    """The report: per seed, then per network the count >= threshold and the median, with 95% intervals."""
+    from tfdqn.stats import bootstrap_ci, fmt_interval, wilson_ci
+
+    runs = sorted(result["runs"], key=lambda r: r["seed"])
+    threshold = bs.TASKS[result["env_id"]]["threshold"]
+    names = ("final", "best", *VARIANTS)
+    lines = [f"`{result['command']}`", "",
+             f"# Weight averages beside the final network: {result['env_id']}, preset {result['preset']!r}", "",
+             f"{len(runs)} runs of {result['steps']:,} env steps (seeds {', '.join(str(r['seed']) for r in runs)}); "
+             f"scores are means over the same 100 fresh episodes (seed + 30,000). Copies of the online weights every "
+             f"{COPY_EVERY:,} env steps; `swa_half`: their mean after env step {result['steps'] // 2:,}; "
+             f"`swa_last_fifth`: after {result['steps'] * 4 // 5:,}; `ema`: {EMA_RATE:g} per copy; `target`: the "
+             "target network at the end. `best` is best.keras (the best greedy evaluation's weights).", "",
+             "| seed | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    per = [scores(r) for r in runs]
+    for run, s in zip(runs, per):
+        lines.append(f"| {run['seed']} | " + " | ".join(f"{s[n]:.0f}" for n in names) + " |")
+    lines += ["", f"| network | >= {threshold:g} [95% Wilson] | median [95% bootstrap] | better than final, seed for "
+                  "seed |", "| --- | --- | --- | --- |"]
+    for name in names:
+        values = [s[name] for s in per]
+        k = sum(v >= threshold for v in values)
+        lo, hi = wilson_ci(k, len(values))
+        better = "" if name == "final" else f"{sum(s[name] > s['final'] for s in per)} of {len(per)}"
+        lines.append(f"| {name} | {k}/{len(values)} [{lo:.2f}, {hi:.2f}] | {statistics.median(values):.0f} "
+                     f"{fmt_interval(bootstrap_ci(values), ',.0f')} | {better} |")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: dict[str, Any], out: Path) -> None:
+    from tfdqn.fileio import atomic_write, write_json
+
+    write_json(out / "averages.json", result)
+    atomic_write(out / "averages.md", lambda tmp: Path(tmp).write_text(render(result), encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker is not None:
+        worker(args.worker, args.steps, args.env, args.preset, args.worker_out)
+        return 0
+    if args.rerender is not None:
+        result = json.loads(args.rerender.read_text(encoding="utf-8"))
+        write(result, args.rerender.parent)
+        return 0
+    from tfdqn.presets import config_for_env, resolve_preset
+
+    config_for_env(args.env, args.preset)  # an unknown preset, or one for another env: one line, status 2
+    steps = args.steps or bs.TASKS[args.env]["budget"]
+    preset = resolve_preset(args.env, args.preset) or "none"
+    result = {"command": "python scripts/screen_averages.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "env_id": args.env, "preset": preset, "steps": steps, "runs": []}
+    args.out.mkdir(parents=True, exist_ok=True)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+
+    def one(seed: int) -> dict[str, Any]:
+        out = args.out / f"run_{seed}.json"
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, __file__, "--worker", str(seed), "--worker-out", str(out), "--steps",
+                               str(steps), "--env", args.env, "--preset", preset], capture_output=True, text=True,
+                              cwd=ROOT, env=bs.thread_env())
+        if proc.returncode != 0:
+            raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-3000:]}")
+        run = json.loads(out.read_text(encoding="utf-8"))
+        out.unlink()
+        run["wall_seconds"] = time.perf_counter() - t0
+        return run
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for run in pool.map(one, seeds):  # in seed order; the report is rewritten after each
+            result["runs"].append(run)
+            s = scores(run)
+            print(f"seed {run['seed']}: " + ", ".join(f"{k} {v:.0f}" for k, v in s.items()), flush=True)
+            write(result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
