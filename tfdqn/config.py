@@ -40,6 +40,7 @@ class DQNConfig(CheckedFields):
     # image observations (height, width, channels) only: (filters, kernel_size, stride) per Conv2D
     conv_layers: tuple[tuple[int, int, int], ...] = NATURE_CONV_LAYERS
     initializer: str = "fan_in_uniform"  # see INITIALIZERS; the step size of every default assumes it
+    layer_norm: bool = False  # LayerNormalization in each hidden layer, before its ReLU
     learning_rate: float = 6.3e-4
     # linear decay from learning_rate to learning_rate_final over learning_rate_decay_steps env steps, after
     # learning_rate_decay_start env steps at learning_rate (both counted from the first update); None keeps
@@ -125,6 +126,8 @@ class DQNConfig(CheckedFields):
             raise bad("learning_rate_final", f"must be None or lie in [0, learning_rate={self.learning_rate}]")
         if self.initializer not in INITIALIZERS:
             raise bad("initializer", f"must be one of {INITIALIZERS}")
+        if not isinstance(self.layer_norm, bool):
+            raise bad("layer_norm", "must be True or False")
         if self.max_grad_norm is not None and (not is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
             raise bad("max_grad_norm", "must be a positive number or None")
         if self.loss not in LOSSES:

@@ -44,7 +44,7 @@ def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = 
     the head becomes a `NoisyDense` (the convolutions stay deterministic, as in the paper).
     """
     base = build_q_network(obs_shape, n_actions, config.hidden_sizes, conv_layers=config.conv_layers,
-                           initializer=config.initializer)
+                           initializer=config.initializer, layer_norm=config.layer_norm)
     if not uses_heads(config):
         return base
     atoms = config.num_atoms if config.distributional else 1

@@ -14,14 +14,24 @@ from tfdqn.errors import ConfigError, EnvError
 
 def build_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
                     name: str = "q_network", conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
-                    initializer: str = "fan_in_uniform") -> keras.Sequential:
+                    initializer: str = "fan_in_uniform", layer_norm: bool = False) -> keras.Sequential:
     """The Q-network for observations of `obs_shape`: `build_mlp_q_network` for a flat vector (n,), or
     for an image (height, width, channels) `build_conv_q_network` (`conv_layers`, then `hidden_sizes` as
     its dense part)."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if len(obs_shape) == 3:
-        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name, initializer)
-    return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name, initializer)
+        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name, initializer, layer_norm)
+    return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name, initializer, layer_norm)
+
+
+def hidden_layers(i: int, width: int, fan_in: int, initializer: str, layer_norm: bool) -> list[keras.Layer]:
+    """Hidden layer `i`: Dense + ReLU, or with `layer_norm` Dense, `LayerNormalization`, then ReLU (the
+    normalisation before the nonlinearity, as in PQN and BRO)."""
+    if not layer_norm:
+        return [keras.layers.Dense(int(width), activation="relu", name=f"hidden_{i}",
+                                   **initializers(initializer, fan_in))]
+    return [keras.layers.Dense(int(width), name=f"hidden_{i}", **initializers(initializer, fan_in)),
+            keras.layers.LayerNormalization(name=f"norm_{i}"), keras.layers.Activation("relu", name=f"relu_{i}")]
 
 
 def initializers(scheme: str, fan_in: int, output: bool = False) -> dict[str, keras.initializers.Initializer]:
@@ -41,8 +51,10 @@ def initializers(scheme: str, fan_in: int, output: bool = False) -> dict[str, ke
 
 
 def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                        name: str = "q_network", initializer: str = "fan_in_uniform") -> keras.Sequential:
-    """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers, `initializer` scheme."""
+                        name: str = "q_network", initializer: str = "fan_in_uniform",
+                        layer_norm: bool = False) -> keras.Sequential:
+    """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers (`layer_norm`: each
+    normalised before its ReLU, `hidden_layers`), `initializer` scheme."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if n_actions < 1:
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
@@ -54,8 +66,7 @@ def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: 
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="float32")]
     fan_in = obs_shape[0]
     for i, width in enumerate(hidden_sizes):
-        layers.append(keras.layers.Dense(int(width), activation="relu", name=f"hidden_{i}",
-                                         **initializers(initializer, fan_in)))
+        layers += hidden_layers(i, width, fan_in, initializer, layer_norm)
         fan_in = int(width)
     layers.append(keras.layers.Dense(n_actions, name="q_values", **initializers(initializer, fan_in, output=True)))
     return keras.Sequential(layers, name=name)
@@ -64,14 +75,15 @@ def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: 
 def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
                          conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
                          hidden_sizes: Sequence[int] = (512,), name: str = "q_network",
-                         initializer: str = "fan_in_uniform") -> keras.Sequential:
+                         initializer: str = "fan_in_uniform", layer_norm: bool = False) -> keras.Sequential:
     """A convolutional Q-network for uint8 images (height, width, channels), channels-last.
 
     The model takes raw pixels 0..255 (uint8; float input holding the same values works too) and scales
     them inside itself with a `Rescaling(1/255)` layer, so the replay buffer keeps one byte per pixel and
     the saved `.keras` file is used exactly like the network was during training. Then one `Conv2D`
     (valid padding, ReLU) per `(filters, kernel_size, stride)` in `conv_layers`, `Flatten`, one Dense ReLU
-    layer per entry of `hidden_sizes`, and a linear output per action. The defaults are the Nature-DQN
+    layer per entry of `hidden_sizes` (normalised before its ReLU with `layer_norm`), and a linear output per
+    action. The defaults are the Nature-DQN
     network: 32x8x8/4, 64x4x4/2, 64x3x3/1, 512. Weights follow `initializer` (see `initializers`).
     Built-in layers only: loads with `safe_mode=True`.
     """
@@ -100,8 +112,7 @@ def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
     layers.append(keras.layers.Flatten(name="flatten"))
     fan_in = height * width * channels
     for i, units in enumerate(hidden_sizes):
-        layers.append(keras.layers.Dense(int(units), activation="relu", name=f"hidden_{i}",
-                                         **initializers(initializer, fan_in)))
+        layers += hidden_layers(i, units, fan_in, initializer, layer_norm)
         fan_in = int(units)
     layers.append(keras.layers.Dense(n_actions, name="q_values", **initializers(initializer, fan_in, output=True)))
     return keras.Sequential(layers, name=name)
@@ -125,7 +136,8 @@ def mirror_values(variables: list, values: list[np.ndarray] | None) -> list[np.n
 
 
 class NumpyMLP:
-    """The same function as a Dense/ReLU `Sequential`, computed in NumPy: ~6 µs per greedy action.
+    """The same function as a `Sequential` of Dense (ReLU/linear), LayerNormalization and ReLU/linear
+    Activation layers, computed in NumPy: ~6 µs per greedy action.
 
     Call `sync()` after the Keras weights change; `from_model` returns None for models it cannot mirror.
     """
@@ -134,20 +146,28 @@ class NumpyMLP:
 
     def __init__(self, model: keras.Model, activations: list[str]):
         self.model = model
-        self.activations = [self._ACTIVATIONS[a] for a in activations]
-        self.params: list[tuple[np.ndarray, np.ndarray]] = []
+        self.activations = [self._ACTIVATIONS[a] for a in activations]  # one per layer, after its own op
+        self.params: list[tuple[np.ndarray, ...]] = []
         self.sync()
 
     @classmethod
     def from_model(cls, model: keras.Model) -> "NumpyMLP | None":
-        """Mirror `model` if it is a Sequential of Dense layers with ReLU/linear activations."""
+        """Mirror `model` if every layer is a Dense with a bias, a LayerNormalization over the last axis with
+        both its scale and offset, or an Activation, each with a ReLU/linear activation."""
         if not isinstance(model, keras.Sequential) or not model.layers:
             return None
         activations = []
         for layer in model.layers:
-            if not isinstance(layer, keras.layers.Dense) or not layer.use_bias or getattr(layer, "lora_enabled", False):
+            if isinstance(layer, keras.layers.Dense):
+                if not layer.use_bias or getattr(layer, "lora_enabled", False):
+                    return None
+            elif isinstance(layer, keras.layers.LayerNormalization):
+                if not (layer.center and layer.scale) or getattr(layer, "rms_scaling", False) or list(
+                        np.atleast_1d(layer.axis)) not in ([-1], [len(layer.input.shape) - 1]):
+                    return None
+            elif not isinstance(layer, keras.layers.Activation):
                 return None
-            name = getattr(layer.activation, "__name__", "")
+            name = getattr(layer.activation, "__name__", "") if hasattr(layer, "activation") else "linear"
             if name not in cls._ACTIVATIONS:
                 return None
             activations.append(name)
@@ -155,16 +175,36 @@ class NumpyMLP:
 
     def variables(self) -> list:
         """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
-        return [v for layer in self.model.layers for v in (layer.kernel, layer.bias)]
+        return [v for layer in self.model.layers for v in self._variables_of(layer)]
+
+    @staticmethod
+    def _variables_of(layer: keras.Layer) -> tuple:
+        if isinstance(layer, keras.layers.Dense):
+            return layer.kernel, layer.bias
+        if isinstance(layer, keras.layers.LayerNormalization):
+            return layer.gamma, layer.beta
+        return ()
 
     def sync(self, values: list[np.ndarray] | None = None) -> None:
         """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
-        values = mirror_values(self.variables(), values)
-        self.params = list(zip(values[0::2], values[1::2]))
+        values = iter(mirror_values(self.variables(), values))
+        self.params = [tuple(next(values) for _ in self._variables_of(layer)) for layer in self.model.layers]
+        self._epsilons = [getattr(layer, "epsilon", 0.0) for layer in self.model.layers]
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Q-values for a batch of observations, shape (batch, n_actions)."""
         x = np.asarray(obs, dtype=np.float32)
-        for (kernel, bias), act in zip(self.params, self.activations):
-            x = act(x @ kernel + bias)
+        for params, act, layer, eps in zip(self.params, self.activations, self.model.layers, self._epsilons):
+            if isinstance(layer, keras.layers.Dense):
+                x = x @ params[0] + params[1]
+            elif params:  # LayerNormalization over the features, Keras's epsilon inside the root (ufuncs: fast)
+                inv_n = np.float32(1.0 / x.shape[-1])
+                x = x - np.add.reduce(x, axis=-1, keepdims=True) * inv_n
+                scale = np.add.reduce(x * x, axis=-1, keepdims=True) * inv_n
+                scale += np.float32(eps)
+                np.sqrt(scale, out=scale)
+                x /= scale
+                x *= params[0]
+                x += params[1]
+            x = act(x)
         return x
