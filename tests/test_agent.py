@@ -66,7 +66,7 @@ def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
     space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(2), config)
     agent.learn(_random_batch(np.random.default_rng(1), steps=3, size=8))
-    synced = [a for arrays, _ in agent._numpy.params for a in arrays]
+    synced = [a for arrays, *_ in agent._numpy.params for a in arrays]
     read = [v.numpy() for v in agent._numpy.variables()]
     assert len(synced) == len(read) and len(read) > 6
     for a, b in zip(synced, read):

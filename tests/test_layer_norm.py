@@ -60,12 +60,27 @@ def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
     np.testing.assert_allclose(loaded(x).numpy(), agent.q_values(x), rtol=1e-5, atol=1e-5)
 
 
-def test_with_rainbow_heads_it_builds_and_acts():
-    config = DQNConfig(layer_norm=True, dueling=True, distributional=True, hidden_sizes=(16,), batch_size=8,
-                       buffer_size=8, v_min=-5.0, v_max=5.0)
+@pytest.mark.parametrize("parts", [{"dueling": True, "distributional": True}, {"noisy": True}])
+def test_with_rainbow_heads_acting_stays_in_numpy_and_matches_the_network(parts):
+    from tfdqn.heads import NumpyQ
+
+    config = DQNConfig(layer_norm=True, hidden_sizes=(16, 16), batch_size=8, buffer_size=8, v_min=-5.0, v_max=5.0,
+                       **parts)
     agent = DQNAgent.from_spaces(BOX, gym.spaces.Discrete(2), config)
-    agent.learn(_batch(np.random.default_rng(4)))
-    assert agent.greedy(np.zeros((3, 4), np.float32)).shape == (3,)
+    assert isinstance(agent._numpy, NumpyQ)
+    for _ in range(2):
+        agent.learn(_batch(np.random.default_rng(4)))
+    x = np.random.default_rng(5).normal(size=(6, 4)).astype(np.float32)
+    np.testing.assert_allclose(agent.q_values(x), agent._q_fn(x).numpy(), rtol=1e-5, atol=1e-5)
+    one = x[:1].copy()
+    agent.greedy(one)
+    np.testing.assert_array_equal(one, x[:1])  # the caller's observation is never written into
+
+
+def test_mirror_refuses_a_model_that_does_not_start_with_a_dense_layer():
+    # the ReLU runs in place; a first Dense makes the new array it runs on, so the caller's observation is safe
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Activation("relu"), keras.layers.Dense(2)])
+    assert NumpyMLP.from_model(model) is None
 
 
 def test_layer_norm_must_be_a_bool():

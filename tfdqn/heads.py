@@ -16,7 +16,7 @@ import numpy as np
 
 from tfdqn.config import DQNConfig
 from tfdqn.distributional import support
-from tfdqn.networks import build_q_network, initializers, mirror_values
+from tfdqn.networks import build_q_network, initializers, mirror_values, mirrorable_norm, numpy_layer_norm
 from tfdqn.noisy import NoisyDense, numpy_noisy_forward
 
 
@@ -104,10 +104,11 @@ def export_q_network(model: keras.Model, config: DQNConfig) -> keras.Model:
 
 
 class NumpyQ:
-    """Q-values of a `build_network` model of Dense/NoisyDense layers (plus its fixed dueling map and C51
-    reshape) in NumPy: the fast acting path when the parts are on. `noisy=True` in a call draws one noise
-    sample per noisy layer from `rng` (acting with noisy nets); otherwise the mean weights are used.
-    `from_model` returns None for other models (convolutions: TensorFlow acts)."""
+    """Q-values of a `build_network` model of Dense/NoisyDense layers (with `layer_norm` its LayerNormalization
+    and ReLU Activation layers; plus its fixed dueling map and C51 reshape) in NumPy: the fast acting path when
+    the parts are on. `noisy=True` in a call draws one noise sample per noisy layer from `rng` (acting with noisy
+    nets); otherwise the mean weights are used. `from_model` returns None for other models (convolutions:
+    TensorFlow acts)."""
 
     def __init__(self, model: keras.Model, config: DQNConfig):
         self.model = model
@@ -118,45 +119,60 @@ class NumpyQ:
 
     @classmethod
     def from_model(cls, model: keras.Model, config: DQNConfig) -> "NumpyQ | None":
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.Reshape):
-                continue
-            if not isinstance(layer, (keras.layers.Dense, NoisyDense)):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.Reshape)]
+        if not layers or not isinstance(layers[0], (keras.layers.Dense, NoisyDense)):
+            return None  # the first layer makes a new array: the in-place ReLU never writes into observations
+        for layer in layers:
+            if not isinstance(layer, (keras.layers.Dense, NoisyDense, keras.layers.Activation)) and not mirrorable_norm(
+                    layer):
                 return None
-            if getattr(layer.activation, "__name__", "") not in ("relu", "linear") or getattr(layer, "lora_enabled",
-                                                                                              False):
+            if getattr(getattr(layer, "activation", None), "__name__", "linear") not in ("relu", "linear") or getattr(
+                    layer, "lora_enabled", False):
                 return None
         return cls(model, config)
 
     def _layers(self) -> list:
         return [layer for layer in self.model.layers if not isinstance(layer, keras.layers.Reshape)]
 
+    @staticmethod
+    def _variables_of(layer: keras.Layer) -> tuple:
+        if isinstance(layer, NoisyDense):
+            return layer.kernel, layer.bias, layer.kernel_sigma, layer.bias_sigma
+        if isinstance(layer, keras.layers.Dense):
+            return layer.kernel, layer.bias
+        if isinstance(layer, keras.layers.LayerNormalization):
+            return layer.gamma, layer.beta
+        return ()
+
     def variables(self) -> list:
         """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
-        return [w for layer in self._layers() for w in ((layer.kernel, layer.bias, layer.kernel_sigma,
-                                                         layer.bias_sigma) if isinstance(layer, NoisyDense)
-                                                        else (layer.kernel, layer.bias))]
+        return [w for layer in self._layers() for w in self._variables_of(layer)]
 
     def sync(self, values: list[np.ndarray] | None = None) -> None:
         """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
         values = iter(mirror_values(self.variables(), values))
         self.params = []
         for layer in self._layers():
-            arrays = [next(values) for _ in range(4 if isinstance(layer, NoisyDense) else 2)]
-            self.params.append((arrays, layer.activation.__name__ == "relu"))
-        self.noise_size = sum(sum(a[0].shape) for a, _ in self.params if len(a) == 4)
+            arrays = [next(values) for _ in self._variables_of(layer)]
+            kind = "norm" if isinstance(layer, keras.layers.LayerNormalization) else (
+                "activation" if isinstance(layer, keras.layers.Activation) else "dense")
+            relu = getattr(getattr(layer, "activation", None), "__name__", "linear") == "relu"
+            self.params.append((arrays, relu, kind, np.float32(getattr(layer, "epsilon", 0.0))))
+        self.noise_size = sum(sum(a[0].shape) for a, *_ in self.params if len(a) == 4)
 
     def __call__(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Q-values (batch, n_actions); with `rng`, noisy layers draw their noise from it."""
         x = np.asarray(obs, dtype=np.float32)
         noise = None if rng is None or not self.noise_size else rng.standard_normal(self.noise_size, np.float32)
         start = 0
-        for arrays, relu in self.params:
-            if len(arrays) == 4 and noise is not None:  # one draw for every layer's e_in and e_out
+        for arrays, relu, kind, epsilon in self.params:
+            if kind == "norm":
+                x = numpy_layer_norm(x, arrays[0], arrays[1], epsilon)
+            elif kind == "dense" and len(arrays) == 4 and noise is not None:  # one draw for every e_in and e_out
                 end = start + sum(arrays[0].shape)
                 x = numpy_noisy_forward(x, *arrays, noise[start:end])
                 start = end
-            else:
+            elif kind == "dense":
                 x = x @ arrays[0] + arrays[1]
             if relu:
                 np.maximum(x, 0.0, out=x)
