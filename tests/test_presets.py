@@ -48,10 +48,11 @@ def test_fields_override_the_preset():
     assert config_for_env("CartPole-v1").hidden_sizes == (64, 64)  # the preset's
 
 
-def test_lunarlander_preset_is_the_defaults_with_a_held_learning_rate_decay():
+def test_lunarlander_preset_is_the_defaults_with_a_held_learning_rate_decay_and_layer_norm():
     preset, plain = config_for_env("LunarLander-v3").to_dict(), config_for_env("LunarLander-v3", None).to_dict()
-    assert {k for k in preset if preset[k] != plain[k]} <= {
-        "learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps"}
+    changed = {k for k in preset if preset[k] != plain[k]}
+    assert {"layer_norm", "learning_rate_final"} <= changed <= {
+        "learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps", "layer_norm"}
     c = config_for_env("LunarLander-v3")  # held until env step 50,000, then 0 at the 100,000-step budget
     assert c.learning_starts + c.learning_rate_decay_start == 50_000
     assert c.learning_starts + c.learning_rate_decay_start + c.learning_rate_decay_steps == 100_000
