@@ -18,6 +18,7 @@ Training is not changed by the copies, so each run's final and best are the suit
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -49,15 +50,9 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark" / "screen" / "averages")
     p.add_argument("--rerender", type=Path, default=None, metavar="AVERAGES_JSON",
                    help="rewrite the report next to AVERAGES_JSON from it, without measuring")
-    p.add_argument("--worker", type=int, default=None, metavar="SEED", help=argparse_suppress())
-    p.add_argument("--worker-out", type=Path, default=None, help=argparse_suppress())
+    p.add_argument("--worker", type=int, default=None, metavar="SEED", help=argparse.SUPPRESS)  # one run, internal
+    p.add_argument("--worker-out", type=Path, default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:

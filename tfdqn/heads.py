@@ -16,7 +16,8 @@ import numpy as np
 
 from tfdqn.config import DQNConfig
 from tfdqn.distributional import support
-from tfdqn.networks import build_q_network, initializers, mirror_values, mirrorable_norm, numpy_layer_norm
+from tfdqn.networks import (build_q_network, initializers, layer_kind, mirror_values, mirrorable_norm,
+                             mirrored_variables, numpy_layer_norm)
 from tfdqn.noisy import NoisyDense, numpy_noisy_forward
 
 
@@ -138,11 +139,7 @@ class NumpyQ:
     def _variables_of(layer: keras.Layer) -> tuple:
         if isinstance(layer, NoisyDense):
             return layer.kernel, layer.bias, layer.kernel_sigma, layer.bias_sigma
-        if isinstance(layer, keras.layers.Dense):
-            return layer.kernel, layer.bias
-        if isinstance(layer, keras.layers.LayerNormalization):
-            return layer.gamma, layer.beta
-        return ()
+        return mirrored_variables(layer)
 
     def variables(self) -> list:
         """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
@@ -154,10 +151,8 @@ class NumpyQ:
         self.params = []
         for layer in self._layers():
             arrays = [next(values) for _ in self._variables_of(layer)]
-            kind = "norm" if isinstance(layer, keras.layers.LayerNormalization) else (
-                "activation" if isinstance(layer, keras.layers.Activation) else "dense")
             relu = getattr(getattr(layer, "activation", None), "__name__", "linear") == "relu"
-            self.params.append((arrays, relu, kind, np.float32(getattr(layer, "epsilon", 0.0))))
+            self.params.append((arrays, relu, layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0))))
         self.noise_size = sum(sum(a[0].shape) for a, *_ in self.params if len(a) == 4)
 
     def __call__(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:

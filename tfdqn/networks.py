@@ -167,10 +167,8 @@ class NumpyMLP:
 
     def __init__(self, model: keras.Model, activations: list[str]):
         self.model = model
-        # per layer: "dense" or "norm" (or "activation"), its epsilon, and the activation applied after it
-        self._ops = [("dense" if isinstance(layer, keras.layers.Dense) else
-                      "norm" if isinstance(layer, keras.layers.LayerNormalization) else "activation",
-                      np.float32(getattr(layer, "epsilon", 0.0)), self._ACTIVATIONS[a])
+        # per layer: its `layer_kind`, its epsilon (norms), and the activation applied after it
+        self._ops = [(layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), self._ACTIVATIONS[a])
                      for layer, a in zip(model.layers, activations)]
         self.params: list[tuple[np.ndarray, ...]] = []
         self.sync()
@@ -216,6 +214,14 @@ class NumpyMLP:
                 x = numpy_layer_norm(x, params[0], params[1], epsilon)
             x = act(x)
         return x
+
+
+def layer_kind(layer: keras.Layer) -> str:
+    """How a NumPy mirror computes `layer`: "norm" (LayerNormalization), "activation" (its activation only) or
+    "dense" (a matrix product: Dense, NoisyDense)."""
+    if isinstance(layer, keras.layers.LayerNormalization):
+        return "norm"
+    return "activation" if isinstance(layer, keras.layers.Activation) else "dense"
 
 
 def mirrored_variables(layer: keras.Layer) -> tuple:
