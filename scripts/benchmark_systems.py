@@ -206,11 +206,26 @@ class Protocol:
 
 
 # ----- the systems (each runs in its own process) ------------------------------------------------------
+class RunHooks:
+    """Additions to a `run_tfdqn` run that must not change it (e.g. weight copies for averaging): listeners that
+    follow the protocol's at every event, then fields for the run's record. The base class adds nothing."""
+
+    def listeners(self, agent: Any, config: Any) -> list:
+        """Extra `tfdqn.Listener`s, called after the protocol's listener."""
+        return []
+
+    def record(self, agent: Any, config: Any, make_policy: Callable[[list], Any]) -> dict[str, Any]:
+        """Extra fields for the record after training; `make_policy(weights)` is a greedy policy of those weights."""
+        return {}
+
+
 def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
-              overrides: dict[str, Any] | None = None, preset: str | None = "auto") -> dict[str, Any]:
+              overrides: dict[str, Any] | None = None, preset: str | None = "auto",
+              hooks: RunHooks | None = None) -> dict[str, Any]:
     """tfdqn through its public API: Trainer + a Listener that drives the shared protocol. The config is
     what the training command uses for `env_id` (defaults + the environment's preset; `preset` None or
-    "none": the plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace fields on top."""
+    "none": the plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace
+    fields on top; `hooks` add listeners and record fields without changing the run."""
     from tfdqn.cli import prepare_process
 
     prepare_process()
@@ -247,7 +262,8 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
         def on_train_end(self, logs=None):
             protocol.stop(logs["step"])
 
-    trainer = tfdqn.Trainer(agent, env, config, [ProtocolListener()])
+    hooks = hooks or RunHooks()
+    trainer = tfdqn.Trainer(agent, env, config, [ProtocolListener(), *hooks.listeners(agent, config)])
     trainer.train(steps)
     env.close()
 
@@ -262,6 +278,7 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
     record.update(import_seconds=t_imported - _T_START, gradient_steps=trainer.updates, config=config.to_dict(),
                   max_loss=max(losses, default=None), max_abs_mean_q=max(q_max, default=None),
                   versions={"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _version("tensorflow")})
+    record.update(hooks.record(agent, config, make_policy))
     return record
 
 

@@ -55,65 +55,59 @@ def parse_args(argv: list[str] | None = None):
     return p.parse_args(argv)
 
 
+class Averages(bs.RunHooks):
+    """The suite worker's run plus copies of the online weights, then the averages' scores in the record."""
+
+    def __init__(self, seed: int, steps: int, env_id: str) -> None:
+        self.seed, self.steps, self.env_id = seed, steps, env_id
+        self.copies: dict[int, list] = {}
+        self.ema: list = []
+
+    def listeners(self, agent, config) -> list:
+        import tfdqn
+
+        hooks = self
+
+        class Copies(tfdqn.Listener):
+            def on_step(self, step, logs=None):
+                if step % COPY_EVERY == 0:
+                    hooks.keep(step, agent.q_network.get_weights())
+
+        return [Copies()]
+
+    def keep(self, step: int, weights: list) -> None:
+        """One copy: kept for the SWA means after half the budget, always folded into the EMA."""
+        if step > self.steps // 2:
+            self.copies[step] = weights
+        self.ema = weights if not self.ema else [(1 - EMA_RATE) * e + EMA_RATE * w for e, w in zip(self.ema, weights)]
+
+    def mean_after(self, after: int) -> list:
+        """The uniform mean of the copies taken after env step `after`."""
+        import numpy as np
+
+        kept = [self.copies[s] for s in sorted(self.copies) if s > after]
+        return [np.mean(np.stack(layer), axis=0) for layer in zip(*kept)]
+
+    def record(self, agent, config, make_policy) -> dict[str, Any]:
+        import gymnasium as gym
+
+        from tfdqn.evaluation import evaluate
+
+        weights = {"swa_half": self.mean_after(self.steps // 2), "swa_last_fifth": self.mean_after(self.steps * 4 // 5),
+                   "ema": self.ema, "target": agent.target_network.get_weights()}
+        averages = {}
+        for name in VARIANTS:
+            env = gym.make(self.env_id)
+            r = evaluate(make_policy(weights[name]), env, bs.FINAL_EPISODES, self.seed + 30_000)  # the final's episodes
+            env.close()
+            averages[name] = {"mean": r.mean, "std": r.std}
+        return {"averages": averages}
+
+
 def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:
-    """One run in this process: the suite worker's tfdqn run plus the copies and the averages' scores."""
-    from tfdqn.cli import prepare_process
-
-    prepare_process()
-    import gymnasium as gym
-    import keras
-    import numpy as np
-
-    import tfdqn
-    from tfdqn.evaluation import evaluate
-    from tfdqn.heads import export_q_network
-
-    tfdqn.configure_threads(1)
-    task = bs.TASKS[env_id]
-    config = tfdqn.config_for_env(env_id, preset).replace(seed=seed)
-    keras.utils.set_random_seed(seed)
-    env = tfdqn.make_vec_env(config.env_id, config.num_envs)
-    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
-    protocol = bs.Protocol(seed, task["eval_every"], task["eval_episodes"], env_id=env_id, threshold=task["threshold"])
-    copies: dict[int, list] = {}
-    ema: list = []
-
-    class Copies(tfdqn.Listener):
-        def on_train_begin(self, logs=None):
-            protocol.start()
-
-        def on_step(self, step, logs=None):
-            protocol.maybe_evaluate(step, agent.greedy, agent.q_network.get_weights)
-            if step % COPY_EVERY == 0:
-                weights = agent.q_network.get_weights()
-                if step > steps // 2:
-                    copies[step] = weights
-                ema[:] = weights if not ema else [(1 - EMA_RATE) * e + EMA_RATE * w for e, w in zip(ema, weights)]
-
-        def on_train_end(self, logs=None):
-            protocol.stop(logs["step"])
-
-    tfdqn.Trainer(agent, env, config, [Copies()]).train(steps)
-    env.close()
-
-    def make_policy(weights):
-        model = tfdqn.clone_network(agent.q_network, name="average")
-        model.set_weights(weights)
-        return tfdqn.greedy_policy(export_q_network(model, config))
-
-    def mean_of(after: int) -> list:
-        return [np.mean(np.stack(layer), axis=0) for layer in zip(*(copies[s] for s in sorted(copies) if s > after))]
-
-    record = protocol.finish(make_policy, agent.greedy)
-    weights = {"swa_half": mean_of(steps // 2), "swa_last_fifth": mean_of(steps * 4 // 5), "ema": ema,
-               "target": agent.target_network.get_weights()}
-    record["averages"] = {}
-    for name in VARIANTS:
-        scoring_env = gym.make(env_id)
-        r = evaluate(make_policy(weights[name]), scoring_env, bs.FINAL_EPISODES, seed + 30_000)  # the final's episodes
-        scoring_env.close()
-        record["averages"][name] = {"mean": r.mean, "std": r.std}
-    record.update(seed=seed, env_id=env_id, preset=preset, step_budget=steps, config=config.to_dict())
+    """One run in this process: `benchmark_systems.run_tfdqn` (the suite worker's run) with the `Averages` hooks."""
+    record = bs.run_tfdqn(seed, steps, zoo=False, env_id=env_id, preset=preset, hooks=Averages(seed, steps, env_id))
+    record.update(seed=seed, env_id=env_id, preset=preset, step_budget=steps)
     out.write_text(json.dumps(record, indent=1, default=bs._json_default), encoding="utf-8")
 
 
