@@ -90,28 +90,22 @@ def summarize(runs: list[dict]) -> list[dict]:
                 "late_mean": [round(v, 1) for v in late], "median_late_mean": stats.median(known(late)),
                 "ci_late_mean": stats.bootstrap_ci(known(late)),
                 "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
-                "max_loss": max((r.get("max_loss") or 0) for r in rs)})
+                "max_loss": max((r["max_loss"] for r in rs if r.get("max_loss") is not None), default=None)})
     return rows
 
 
-def render(result: dict) -> str:
+def render_table(runs: list[dict]) -> list[str]:
+    """The screen's table: per candidate and task, per-seed figures and rates with 95% intervals."""
     from tfdqn import stats
 
     def rate(k: int, n: int, ci: tuple[float, float]) -> str:
         return f"{k}/{n} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
-    lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
-             f"{len(result['runs'])} runs, {'the last command ' if '; then ' in result['command'] else ''}"
-             f"{result['duration_seconds'] / 60:.1f} min"
-             + (f"; {result['step_budget']:,} env steps per run, not the task's budget" if "step_budget" in result
-                else "") + ".", "",
-             "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
-             "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
-             "| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
+    lines = ["| candidate | env | seeds | solved | steps to first eval >= threshold (per seed) | median [95%] "
              "| best on 100 | best >= threshold [95%] | final on 100 | final >= threshold [95%] "
              f"| mean of the last {LATE_EVALUATIONS} evaluations | median [95%] | env steps/s | max loss |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in summarize(result["runs"]):
+    for r in summarize(runs):
         steps = ", ".join("never" if s is None else f"{s:,}" for s in r["solved_steps"])
         median = "not solved" if r["median_solved_step"] == float("inf") else f"{r['median_solved_step']:,.0f}"
         lines.append(f"| {r['candidate']} | {r['env_id']} | {', '.join(map(str, r['seeds']))} | "
@@ -121,7 +115,19 @@ def render(result: dict) -> str:
                      f"{', '.join('-' if math.isnan(v) else str(v) for v in r['late_mean'])} | "
                      f"{'-' if math.isnan(r['median_late_mean']) else format(r['median_late_mean'], ',.1f')} "
                      f"{stats.fmt_interval(r['ci_late_mean'], ',.1f')} | "
-                     f"{r['median_train_steps_per_s']:,.0f} | {r['max_loss']:,.1f} |")
+                     f"{r['median_train_steps_per_s']:,.0f} | {'-' if r['max_loss'] is None else format(r['max_loss'], ',.1f')} |")
+    return lines
+
+
+def render(result: dict) -> str:
+    lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
+             f"{len(result['runs'])} runs, {'the last command ' if '; then ' in result['command'] else ''}"
+             f"{result['duration_seconds'] / 60:.1f} min"
+             + (f"; {result['step_budget']:,} env steps per run, not the task's budget" if "step_budget" in result
+                else "") + ".", "",
+             "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
+             "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
+             *render_table(result["runs"])]
     lines += ["", "Candidates:", ""]
     lines += [f"- **{k}**: `{json.dumps(v)}`" for k, v in result["candidates"].items()]
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """Fast tests of the cartpole side-by-side benchmark's plumbing (no torch or Stable-Baselines3 needed)."""
 
 import math
+import re
 import os
 import subprocess
 import sys
@@ -268,3 +269,56 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps({**screen([0], name), "step_budget": 200_000}))
     sc.merge(tmp_path / "ab.json", [tmp_path / "a.json", tmp_path / "b.json"])
     assert json.loads((tmp_path / "ab.json").read_text())["step_budget"] == 200_000
+
+
+def _pool_report(path, name, seeds, finals, config=None, key="candidate"):
+    import json
+
+    runs = [{**_run("tfdqn_default", s, 1000, 500.0, f, 900.0), "env_id": "CartPole-v1", key: name, "max_loss": 1.0,
+             "step_budget": 50_000, "config": {"seed": s, "gamma": 0.98, **(config or {})}}
+            for s, f in zip(seeds, finals)]
+    path.write_text(json.dumps({"command": "c", "date": "d", "runs": runs}))
+    return f"{path}:{name}"
+
+
+def test_pool_runs_pools_one_config_and_compares_groups_seed_by_seed(tmp_path):
+    import json
+
+    import pool_runs
+
+    a = _pool_report(tmp_path / "screen.json", "C", [0, 1, 2], [500.0, 100.0, 480.0])
+    b = _pool_report(tmp_path / "suite.json", "tfdqn_default", [3, 4], [500.0, 500.0], key="system")
+    other = _pool_report(tmp_path / "other.json", "D", [0, 1, 2, 3], [100.0, 100.0, 100.0, 500.0],
+                         config={"gamma": 0.9})
+    out = tmp_path / "pooled" / "p.json"
+    assert pool_runs.main(["--group", "mine", a, b, "--group", "theirs", other, "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert [r["seed"] for r in result["runs"] if r["candidate"] == "mine"] == [0, 1, 2, 3, 4]
+    text = out.with_suffix(".md").read_text()
+    assert "| mine | CartPole-v1 | 0, 1, 2, 3, 4 | 5/5 |" in text and "4/5 [0.38, 0.96]" in text
+    final = result["paired"]["theirs"]["final_100"]  # seeds 0-3: mine holds 0, 2, 3; theirs holds 3
+    assert result["paired"]["theirs"]["seeds"] == [0, 1, 2, 3]
+    assert (final["both"], final["only_first"], final["only_second"], final["neither"]) == (1, 2, 0, 1)
+    assert final["mcnemar_p"] == pytest.approx(0.5)
+    assert "| theirs | 4 | final | 1 | 2 | 0 | 1 | 0.500 |" in text
+
+
+@pytest.mark.parametrize("case, message", [
+    ("other_config", "ran different configs (gamma)"),
+    ("seed_twice", "seed(s) 0 appear twice"),
+    ("unknown_name", "has no runs of 'nope' (it has: C)"),
+    ("no_name", "give FILE:NAME"),
+])
+def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
+    import pool_runs
+
+    from tfdqn.errors import ConfigError
+
+    a = _pool_report(tmp_path / "a.json", "C", [0, 1], [500.0, 500.0])
+    second = {"other_config": lambda: _pool_report(tmp_path / "b.json", "C", [2], [1.0], config={"gamma": 0.9}),
+              "seed_twice": lambda: _pool_report(tmp_path / "b.json", "C", [0], [1.0]),
+              "unknown_name": lambda: f"{tmp_path / 'a.json'}:nope",
+              "no_name": lambda: str(tmp_path / "a.json")}[case]()
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        pool_runs.main(["--group", "g", a, second, "--out", str(tmp_path / "p.json")])
+    assert not (tmp_path / "p.json").exists()

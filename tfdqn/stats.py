@@ -97,6 +97,18 @@ def wilson_ci(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[f
     return (0.0 if successes == 0 else lo, 1.0 if successes == n else hi)
 
 
+def mcnemar_exact(only_a: int, only_b: int) -> float:
+    """Exact two-sided McNemar p for paired yes/no outcomes: a binomial(n, 1/2) test on the `only_a + only_b` pairs
+    where exactly one side said yes (1.0 when there are none)."""
+    if only_a < 0 or only_b < 0:
+        raise ValueError("counts must be >= 0")
+    n, k = only_a + only_b, min(only_a, only_b)
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
 def verdict(interval: tuple[float, float], target: float, better: str) -> str:
     """"met" when the whole interval is on the good side of `target` ("lower" or "higher" is better),
     "missed" when the whole interval is on the bad side, else "undecided" (the interval spans the target)."""
