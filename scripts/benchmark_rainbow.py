@@ -164,14 +164,15 @@ def changed_since(runs: list[dict]) -> list[str]:
     """Report lines naming, per environment, the fields in which the ablation's base config today differs from
     the one its "defaults" runs recorded (fields of a part that is off in both ignored): the rows were measured
     on top of the config as it was then."""
-    from tfdqn import DQNConfig, config_for_env
+    import benchmark_systems as bs
+    from tfdqn import config_for_env
 
     lines = []
     for env_id in sorted({r["env_id"] for r in runs}):
         then = next((r.get("config") for r in runs if r["env_id"] == env_id and r["candidate"] == "defaults"), None)
         if not then:
             continue
-        then = {**DQNConfig().to_dict(), **then}  # a field added since had its default then
+        then = bs.complete_config({"system": "tfdqn_default", "config": then})  # a field added since had its default
         now = config_for_env(env_id, **part_fields("defaults", env_id)).to_dict()
         inert = {f for part, fields in INERT.items() if not then.get(part) and not now[part] for f in fields}
         diff = [f"{k} {then[k]!r} -> {now[k]!r}" for k in sorted(now) if k in then and k not in inert | {"seed"}

@@ -207,8 +207,9 @@ class Protocol:
 
 # ----- the systems (each runs in its own process) ------------------------------------------------------
 class RunHooks:
-    """Additions to a `run_tfdqn` run that must not change it (e.g. weight copies for averaging): listeners that
-    follow the protocol's at every event, then fields for the run's record. The base class adds nothing."""
+    """Additions to a `run_tfdqn` run that must not change its learning (e.g. weight copies for averaging):
+    listeners that follow the protocol's at every event (their time counts as training time), then new fields
+    for the run's record. The base class adds nothing."""
 
     def listeners(self, agent: Any, config: Any) -> list:
         """Extra `tfdqn.Listener`s, called after the protocol's listener."""
@@ -278,7 +279,10 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
     record.update(import_seconds=t_imported - _T_START, gradient_steps=trainer.updates, config=config.to_dict(),
                   max_loss=max(losses, default=None), max_abs_mean_q=max(q_max, default=None),
                   versions={"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _version("tensorflow")})
-    record.update(hooks.record(agent, config, make_policy))
+    extra = hooks.record(agent, config, make_policy)
+    if clash := sorted(extra.keys() & record.keys()):
+        raise ValueError(f"{type(hooks).__name__}.record would overwrite the run's {', '.join(clash)}")
+    record.update(extra)
     return record
 
 
@@ -399,6 +403,17 @@ def run_tutorial(seed: int, steps: int) -> dict[str, Any]:
     return {"env_steps": steps, "train_seconds": seconds, "train_steps_per_s": steps / seconds,
             "import_seconds": t_imported - _T_START,
             "versions": {"keras": keras.__version__, "tensorflow": _version("tensorflow")}}
+
+
+def complete_config(run: dict[str, Any]) -> dict[str, Any]:
+    """The config a run recorded, with any `DQNConfig` field added since filled in at its default (it had that
+    value then) for tfdqn's runs; other systems' configs as recorded."""
+    recorded = run.get("config") or {}
+    if not str(run.get("system", "")).startswith("tfdqn"):
+        return dict(recorded)
+    from tfdqn import DQNConfig
+
+    return {**DQNConfig().to_dict(), **recorded}
 
 
 def _version(module: str) -> str:

@@ -104,6 +104,16 @@ class Averages(bs.RunHooks):
         return {"averages": averages}
 
 
+def check_steps(steps: int) -> None:
+    """Every average needs a copy: at least one multiple of COPY_EVERY in the budget's last fifth."""
+    from tfdqn.errors import ConfigError
+
+    if steps // COPY_EVERY * COPY_EVERY <= steps * 4 // 5:
+        raise ConfigError(f"--steps {steps:,}: the averages need a copy of the weights (every {COPY_EVERY:,} env "
+                          f"steps) in the last fifth of the budget; give at least {5 * COPY_EVERY:,} steps or a "
+                          f"multiple of {COPY_EVERY:,}")
+
+
 def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:
     """One run in this process: `benchmark_systems.run_tfdqn` (the suite worker's run) with the `Averages` hooks."""
     record = bs.run_tfdqn(seed, steps, zoo=False, env_id=env_id, preset=preset, hooks=Averages(seed, steps, env_id))
@@ -167,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config_for_env(args.env, args.preset)  # an unknown preset, or one for another env: one line, status 2
     steps = args.steps or bs.TASKS[args.env]["budget"]
+    check_steps(steps)
     preset = resolve_preset(args.env, args.preset) or "none"
     result = {"command": "python scripts/screen_averages.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "env_id": args.env, "preset": preset, "steps": steps, "runs": []}

@@ -115,11 +115,13 @@ def render_table(runs: list[dict]) -> list[str]:
                      f"{', '.join('-' if math.isnan(v) else str(v) for v in r['late_mean'])} | "
                      f"{'-' if math.isnan(r['median_late_mean']) else format(r['median_late_mean'], ',.1f')} "
                      f"{stats.fmt_interval(r['ci_late_mean'], ',.1f')} | "
-                     f"{r['median_train_steps_per_s']:,.0f} | {'-' if r['max_loss'] is None else format(r['max_loss'], ',.1f')} |")
+                     f"{r['median_train_steps_per_s']:,.0f} | "
+                     f"{'-' if r['max_loss'] is None else format(r['max_loss'], ',.1f')} |")
     return lines
 
 
 def render(result: dict) -> str:
+    """A screen report: its command, the table, the candidates' fields."""
     lines = ["# Config screening", "", f"`{result['command']}`, {result['date']}; "
              f"{len(result['runs'])} runs, {'the last command ' if '; then ' in result['command'] else ''}"
              f"{result['duration_seconds'] / 60:.1f} min"

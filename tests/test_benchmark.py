@@ -1,8 +1,8 @@
 """Fast tests of the cartpole side-by-side benchmark's plumbing (no torch or Stable-Baselines3 needed)."""
 
 import math
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import benchmark_systems as bs  # noqa: E402
+from tfdqn.errors import ConfigError  # noqa: E402
 
 
 def test_missing_extras_are_named_without_importing_them():
@@ -271,13 +272,14 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     assert json.loads((tmp_path / "ab.json").read_text())["step_budget"] == 200_000
 
 
-def _pool_report(path, name, seeds, finals, config=None, key="candidate"):
+def _pool_report(path, name, seeds, finals, config=None, key="candidate", env_id="CartPole-v1", budget=50_000,
+                 bests=None, extra_runs=()):
     import json
 
-    runs = [{**_run("tfdqn_default", s, 1000, 500.0, f, 900.0), "env_id": "CartPole-v1", key: name, "max_loss": 1.0,
-             "step_budget": 50_000, "config": {"seed": s, "gamma": 0.98, **(config or {})}}
-            for s, f in zip(seeds, finals)]
-    path.write_text(json.dumps({"command": "c", "date": "d", "runs": runs}))
+    runs = [{**_run("tfdqn_default", s, 1000, b, f, 900.0), "env_id": env_id, key: name, "max_loss": 1.0,
+             "step_budget": budget, "config": {"seed": s, "gamma": 0.98, **(config or {})}}
+            for s, f, b in zip(seeds, finals, bests or [500.0] * len(seeds))]
+    path.write_text(json.dumps({"command": f"make {path.name}", "date": "d", "runs": runs + list(extra_runs)}))
     return f"{path}:{name}"
 
 
@@ -287,38 +289,93 @@ def test_pool_runs_pools_one_config_and_compares_groups_seed_by_seed(tmp_path):
     import pool_runs
 
     a = _pool_report(tmp_path / "screen.json", "C", [0, 1, 2], [500.0, 100.0, 480.0])
-    b = _pool_report(tmp_path / "suite.json", "tfdqn_default", [3, 4], [500.0, 500.0], key="system")
-    other = _pool_report(tmp_path / "other.json", "D", [0, 1, 2, 3], [100.0, 100.0, 100.0, 500.0],
-                         config={"gamma": 0.9})
+    lunar = {**_run("tfdqn_default", 9, 1000, 1.0, 1.0, 900.0), "env_id": "LunarLander-v3", "system": "tfdqn_default",
+             "step_budget": 100_000, "config": {"seed": 9}}  # another env's run in the same report: left out
+    b = _pool_report(tmp_path / "suite.json", "tfdqn_default", [3, 4], [500.0, 500.0], key="system",
+                     extra_runs=[lunar])
+    other = _pool_report(tmp_path / "other:x.json", "D", [0, 1, 2, 3, 7], [100.0, 500.0, 100.0, 500.0, 1.0],
+                         config={"gamma": 0.9}, bests=[100.0, 500.0, 500.0, 500.0, 1.0])  # ':' in a path is fine
     out = tmp_path / "pooled" / "p.json"
-    assert pool_runs.main(["--group", "mine", a, b, "--group", "theirs", other, "--out", str(out)]) == 0
+    assert pool_runs.main(["--env", "CartPole-v1", "--group", "mine", a, b, "--group", "theirs", other,
+                           "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert [r["seed"] for r in result["runs"] if r["candidate"] == "mine"] == [0, 1, 2, 3, 4]
     text = out.with_suffix(".md").read_text()
     assert "| mine | CartPole-v1 | 0, 1, 2, 3, 4 | 5/5 |" in text and "4/5 [0.38, 0.96]" in text
-    final = result["paired"]["theirs"]["final_100"]  # seeds 0-3: mine holds 0, 2, 3; theirs holds 3
-    assert result["paired"]["theirs"]["seeds"] == [0, 1, 2, 3]
-    assert (final["both"], final["only_first"], final["only_second"], final["neither"]) == (1, 2, 0, 1)
-    assert final["mcnemar_p"] == pytest.approx(0.5)
-    assert "| theirs | 4 | final | 1 | 2 | 0 | 1 | 0.500 |" in text
+    assert "`make suite.json`, d" in text  # each source's command and date
+    cmp = result["paired"]["theirs"]  # seeds 0-3: mine holds finals on 0, 2, 3; theirs on 1, 3
+    assert cmp["seeds"] == [0, 1, 2, 3]
+    final, best = cmp["final_100"], cmp["best_100"]
+    assert (final["both"], final["only_first"], final["only_second"], final["neither"]) == (1, 2, 1, 0)
+    assert final["mcnemar_p"] == pytest.approx(1.0)
+    assert (best["both"], best["only_first"], best["only_second"], best["neither"]) == (3, 1, 0, 0)
+    assert "| theirs | 4 | final | 1 | 2 | 1 | 0 | 1.000 |" in text and "| only mine | only the other |" in text
+    # no shared seed: no p
+    alone = _pool_report(tmp_path / "alone.json", "E", [8], [1.0])
+    assert pool_runs.main(["--env", "CartPole-v1", "--group", "mine", a, "--group", "e", alone, "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["paired"]["e"]["final_100"]["mcnemar_p"] is None
+    assert "| e | 0 | final | 0 | 0 | 0 | 0 | - |" in out.with_suffix(".md").read_text()
+
+
+def test_pool_runs_counts_a_field_added_since_at_its_default(tmp_path):
+    import pool_runs
+
+    from tfdqn import DQNConfig
+
+    a = _pool_report(tmp_path / "old.json", "C", [0], [500.0])  # recorded before layer_norm existed
+    b = _pool_report(tmp_path / "new.json", "C", [1], [500.0], config={"layer_norm": DQNConfig().layer_norm})
+    assert pool_runs.main(["--env", "CartPole-v1", "--group", "g", a, b, "--out", str(tmp_path / "p.json")]) == 0
+    c = _pool_report(tmp_path / "norm.json", "C", [2], [500.0], config={"layer_norm": not DQNConfig().layer_norm})
+    with pytest.raises(ConfigError, match=r"recorded different configs \(layer_norm\)"):
+        pool_runs.main(["--env", "CartPole-v1", "--group", "g", a, c, "--out", str(tmp_path / "p.json")])
 
 
 @pytest.mark.parametrize("case, message", [
-    ("other_config", "ran different configs (gamma)"),
-    ("seed_twice", "seed(s) 0 appear twice"),
+    ("other_config", "recorded different configs (gamma)"),
+    ("other_budget", "ran 100,000 env steps"),
+    ("seed_twice", "seed 0 is in"),
     ("unknown_name", "has no runs of 'nope' (it has: C)"),
+    ("other_env", "'C' has no runs on LunarLander-v3"),
     ("no_name", "give FILE:NAME"),
+    ("no_config", "did not record config"),
+    ("not_json", "not a readable report JSON"),
+    ("label_forgotten", "a group starts with its label"),
 ])
 def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
     import pool_runs
 
-    from tfdqn.errors import ConfigError
-
     a = _pool_report(tmp_path / "a.json", "C", [0, 1], [500.0, 500.0])
-    second = {"other_config": lambda: _pool_report(tmp_path / "b.json", "C", [2], [1.0], config={"gamma": 0.9}),
-              "seed_twice": lambda: _pool_report(tmp_path / "b.json", "C", [0], [1.0]),
-              "unknown_name": lambda: f"{tmp_path / 'a.json'}:nope",
-              "no_name": lambda: str(tmp_path / "a.json")}[case]()
+    env = "CartPole-v1"
+    group = ["g", a]
+    if case == "other_config":
+        group.append(_pool_report(tmp_path / "b.json", "C", [2], [1.0], config={"gamma": 0.9}))
+    elif case == "other_budget":
+        group.append(_pool_report(tmp_path / "b.json", "C", [2], [1.0], budget=100_000))
+    elif case == "seed_twice":
+        group.append(_pool_report(tmp_path / "b.json", "C", [0], [1.0]))
+    elif case == "unknown_name":
+        group.append(f"{tmp_path / 'a.json'}:nope")
+    elif case == "other_env":
+        env = "LunarLander-v3"
+    elif case == "no_name":
+        group.append(str(tmp_path / "a.json"))
+    elif case == "no_config":
+        group.append(_pool_report(tmp_path / "b.json", "C", [2], [1.0]))
+        (tmp_path / "b.json").write_text((tmp_path / "b.json").read_text().replace('"config": {"seed": 2, "gamma": 0.98}',
+                                                                                   '"config": {}'))
+    elif case == "not_json":
+        (tmp_path / "b.json").write_text("{not json")
+        group.append(f"{tmp_path / 'b.json'}:C")
+    elif case == "label_forgotten":
+        group = [a, _pool_report(tmp_path / "b.json", "C", [2], [1.0])]
     with pytest.raises(ConfigError, match=re.escape(message)):
-        pool_runs.main(["--group", "g", a, second, "--out", str(tmp_path / "p.json")])
+        pool_runs.main(["--env", env, "--group", *group, "--out", str(tmp_path / "p.json")])
     assert not (tmp_path / "p.json").exists()
+
+
+def test_pool_runs_command_prints_one_line_and_exits_2(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_runs.py"), "--env", "CartPole-v1", "--group",
+                           "g", f"{tmp_path / 'missing.json'}:C", "--out", str(tmp_path / "p.json")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "missing.json: no such report JSON" in proc.stderr

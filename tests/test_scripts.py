@@ -110,3 +110,9 @@ def test_screen_averages_refuses_an_unknown_preset_before_running(tmp_path):
     proc = run("screen_averages.py", "--preset", "nope", "--out", tmp_path / "out")
     assert proc.returncode == 2 and proc.stderr.startswith("error: unknown preset 'nope'")
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_screen_averages_refuses_a_budget_with_no_copy_to_average_before_running(tmp_path):
+    proc = run("screen_averages.py", "--env", "CartPole-v1", "--steps", 1500, "--out", tmp_path / "out")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: --steps 1,500: the averages need a copy")
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
