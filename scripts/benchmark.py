@@ -24,6 +24,7 @@ Suites:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import statistics
@@ -488,18 +489,20 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
-def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> list[str]:
+def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None, config=None) -> list[str]:
+    """The report's settings lines; the first describes tfdqn's `config` (default: the one the suite runs now)."""
     import tfdqn
     from tfdqn.rainbow import parts_on
 
-    d = tfdqn.config_for_env(env_id, chosen or "auto")
+    d = config or tfdqn.config_for_env(env_id, chosen or "auto")
     z = bs.TASKS[env_id]["zoo"]
     preset = tfdqn.preset_for_env(env_id)
     return [
         (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
          if chosen else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
          f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): ")
-        + f"{list(d.hidden_sizes)} MLP, {d.initializer} initialisation, lr {d.learning_rate:g}"
+        + f"{list(d.hidden_sizes)} MLP{' with a LayerNormalization in each hidden layer' if d.layer_norm else ''}, "
+        f"{d.initializer} initialisation, lr {d.learning_rate:g}"
         + (f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
            + (f" after {d.learning_rate_decay_start:,} at that rate" if d.learning_rate_decay_start else "")
            if d.learning_rate_final is not None else "") + ", "
@@ -530,6 +533,22 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None) -> l
         "`tfdqn.evaluation` (which imports TensorFlow) for the shared `evaluate`, outside its timed import and "
         "training.",
     ]
+
+
+def _describe_recorded_config(bs, result: dict) -> None:
+    """On --rerender: the first settings line describes the config tfdqn's runs recorded (fields added since at
+    their defaults), so the report names what ran, not what the suite would run today."""
+    import tfdqn
+
+    run = next((r for r in result["runs"] if r["system"] == "tfdqn_default" and r.get("config")), None)
+    if run is None or not result.get("settings_notes"):
+        return
+    known = {f.name for f in dataclasses.fields(tfdqn.DQNConfig)}
+    recorded = {k: v for k, v in bs.complete_config(run).items() if k in known}
+    config = tfdqn.DQNConfig.from_dict(recorded)
+    fresh = _settings_notes(bs, result["step_budget"], result["env_id"], result.get("preset"), config)[0]
+    head = result["settings_notes"][0].partition("): ")[0]  # what the run called its config, as it was then
+    result["settings_notes"][0] = f"{head}): {fresh.partition('): ')[2]}"
 
 
 def _load_note(before: float, after: float) -> str:
@@ -594,6 +613,7 @@ def main() -> int:
                 import benchmark_systems as bs
                 result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
                 result["summary"] = bs.summarize(result["runs"], bs.TASKS[result["env_id"]]["threshold"])
+                _describe_recorded_config(bs, result)
                 write_json(args.out / f"{suite}.json", result)
                 atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
             else:

@@ -379,3 +379,20 @@ def test_pool_runs_command_prints_one_line_and_exits_2(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "missing.json: no such report JSON" in proc.stderr
+
+
+def test_rerender_describes_the_config_tfdqns_runs_recorded():
+    import benchmark
+
+    from tfdqn import config_for_env
+
+    recorded = config_for_env("LunarLander-v3", "none").replace(layer_norm=True, seed=3).to_dict()
+    del recorded["initializer"]  # a field added after the run: counted at its default
+    result = {"env_id": "LunarLander-v3", "step_budget": 100_000,
+              "settings_notes": ["tfdqn defaults (as the run called them then): [1] MLP, stale.", "SB3 ..."],
+              "runs": [{"system": "sb3_zoo", "config": {"learning_rate": 1.0}},
+                       {"system": "tfdqn_default", "config": {**recorded, "removed_since": 1}}]}
+    benchmark._describe_recorded_config(bs, result)
+    note = result["settings_notes"][0]
+    assert note.startswith("tfdqn defaults (as the run called them then): [256, 256] MLP with a LayerNormalization")
+    assert "lr 0.00063, " in note and result["settings_notes"][1] == "SB3 ..."

@@ -35,9 +35,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (screen/lunarlander_round9.md, round6.md): final >= 200 in 5/10 against 3/10, best >= 200 9/10 against
     # 8/10, both 10/10 solved at a median 39,000 steps; seed for seed the finals are mixed (better in 6 seeds,
     # one by 7 points, worse in 4), so the gain is small and not yet certain. On fresh seeds 30-39 beside SB3
-    # (lunarlander.md): 10/10 solved at a median 46,000 steps (SB3 84,000, 3/5), best 9/10, final only 3/10;
-    # the defaults on those seeds held 4/10 (screen/lunarlander_round6_seeds30.md). Over seeds 20-39 the rule
-    # (strictly more finals) keeps it, 8/20 against 7/20: not a shown difference.
+    # (lunarlander_schedule/lunarlander.md): 10/10 solved at a median 46,000 steps (SB3 84,000, 3/5), best
+    # 9/10, final only 3/10; the defaults on those seeds held 4/10 (screen/lunarlander_round6_seeds30.md).
+    # Over seeds 20-39 the rule (strictly more finals) keeps it, 8/20 against 7/20: not a shown difference.
     # With a LayerNormalization in each hidden layer (`layer_norm`), screened under a rule fixed before its runs on
     # seeds 20-29 (final >= 200 in 7/10 against the schedule's 5/10, best 10/10) and confirmed under another on
     # fresh seeds 30-39 (screen/lunarlander_round10_seeds30.md): final >= 200 in 8/10 against the schedule's 3/10
