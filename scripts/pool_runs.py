@@ -102,15 +102,16 @@ def pool(label: str, sources: list[str], env_id: str) -> tuple[list[dict[str, An
         chosen, origin = select(source, env_id)
         runs += [{**r, "candidate": label, "source": source} for r in chosen]
         origins.append(origin)
+    def recorded(run: dict[str, Any]) -> dict[str, Any]:  # what must match: the config but its seed
+        return {k: v for k, v in bs.complete_config(run).items() if k != "seed"}
+
     first = runs[0]
-    want = bs.complete_config(first)
-    want.pop("seed", None)
+    want = recorded(first)
     for r in runs[1:]:
         if r["step_budget"] != first["step_budget"]:
             raise ConfigError(f"group {label!r}: {r['source']} ran {r['step_budget']:,} env steps, {first['source']} "
                               f"{first['step_budget']:,}; pool only one experiment")
-        got = bs.complete_config(r)
-        got.pop("seed", None)
+        got = recorded(r)
         if got != want:
             diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
             raise ConfigError(f"group {label!r}: {r['source']} (seed {r['seed']}) and {first['source']} (seed "
@@ -150,8 +151,7 @@ def render(result: dict[str, Any]) -> str:
     """The screen table over the pooled groups, each group's sources, then the paired comparisons."""
     lines = ["# Pooled runs", "", f"`{result['command']}`, {result['date']}; {len(result['runs'])} runs of "
              f"{result['env_id']}, each group one recorded config on distinct seeds.", "",
-             "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
-             "solve), Wilson for the rates.", "", *screen_configs.render_table(result["runs"]),
+             screen_configs.INTERVALS_NOTE, "", *screen_configs.render_table(result["runs"]),
              "", "Pooled from (within a group the recorded configs are the same but for the seed):", ""]
     for label, origins in result["groups"].items():
         lines.append(f"- **{label}**:")

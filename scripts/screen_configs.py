@@ -94,6 +94,11 @@ def summarize(runs: list[dict]) -> list[dict]:
     return rows
 
 
+INTERVALS_NOTE = ("Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
+                  "solve), Wilson for the rates.")
+"""What the intervals in `render_table` are, said under every report that prints it."""
+
+
 def render_table(runs: list[dict]) -> list[str]:
     """The screen's table: per candidate and task, per-seed figures and rates with 95% intervals."""
     from tfdqn import stats
@@ -127,8 +132,7 @@ def render(result: dict) -> str:
              f"{result['duration_seconds'] / 60:.1f} min"
              + (f"; {result['step_budget']:,} env steps per run, not the task's budget" if "step_budget" in result
                 else "") + ".", "",
-             "Intervals are 95%: bootstrap over seeds for the median (an unsolved seed counts as worse than any "
-             "solve), Wilson for the rates. Screens are small samples: read them as where to look next.", "",
+             f"{INTERVALS_NOTE} Screens are small samples: read them as where to look next.", "",
              *render_table(result["runs"])]
     lines += ["", "Candidates:", ""]
     lines += [f"- **{k}**: `{json.dumps(v)}`" for k, v in result["candidates"].items()]
