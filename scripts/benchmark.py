@@ -510,7 +510,8 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None, conf
         f"{d.gradient_steps} gradient steps every {d.train_freq} env steps "
         f"({d.gradient_steps / d.train_freq:g} per env step), target copy every {d.target_update_interval} env steps "
         f"(tau {d.tau:g}), epsilon {d.exploration} {d.epsilon_start:g} -> {d.epsilon_end:g} over "
-        f"{d.epsilon_decay_steps:,} steps, {d.loss} loss, global grad-norm clip {d.max_grad_norm}, "
+        f"{d.epsilon_decay_steps:,} steps, {'cross-entropy' if d.distributional else d.loss} loss, "
+        f"global grad-norm clip {d.max_grad_norm}, "
         f"double DQN {d.double_dqn}, num_envs {d.num_envs}, XLA {d.jit_compile}"
         + "".join(f", {part}" for part in parts_on(d)) + ".",
         f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, {env_id}): {z}, total_timesteps {steps:,}; SB3's fixed "

@@ -396,3 +396,14 @@ def test_rerender_describes_the_config_tfdqns_runs_recorded():
     note = result["settings_notes"][0]
     assert note.startswith("tfdqn defaults (as the run called them then): [256, 256] MLP with a LayerNormalization")
     assert "lr 0.00063, " in note and result["settings_notes"][1] == "SB3 ..."
+
+
+def test_settings_notes_name_the_loss_the_update_uses():
+    import benchmark
+
+    from tfdqn import config_for_env
+
+    c51 = benchmark._settings_notes(bs, 50_000, "CartPole-v1", config=config_for_env("CartPole-v1"))[0]
+    plain = benchmark._settings_notes(bs, 100_000, "LunarLander-v3", config=config_for_env("LunarLander-v3"))[0]
+    assert "cross-entropy loss" in c51 and "huber loss" not in c51  # C51's loss, whatever `loss` says
+    assert "huber loss" in plain and "cross-entropy" not in plain
