@@ -577,9 +577,14 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
                 late_mean=[round(v, 1) for v in late], median_late_mean=statistics.median(late) if late else None,
                 ci_late_mean=list(stats.bootstrap_ci(late)) if late else None,
                 median_stop_step=_median_or_inf([(r.get("stop_on_reward") or {}).get("step") for r in rs]),
-                max_loss=max((r.get("max_loss") or 0.0) for r in rs))
+                max_loss=max_loss(rs))
         out[system] = s
     return out
+
+
+def max_loss(runs: list[dict]) -> float | None:
+    """The largest loss any of `runs` recorded; None when none did (SB3 records no loss), not a made-up 0."""
+    return max((r["max_loss"] for r in runs if r.get("max_loss") is not None), default=None)
 
 
 def _f(x, fmt: str = ",.0f", none: str = "-") -> str:

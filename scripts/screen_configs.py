@@ -90,7 +90,7 @@ def summarize(runs: list[dict]) -> list[dict]:
                 "late_mean": [round(v, 1) for v in late], "median_late_mean": stats.median(known(late)),
                 "ci_late_mean": stats.bootstrap_ci(known(late)),
                 "median_train_steps_per_s": statistics.median(r["train_steps_per_s"] for r in rs),
-                "max_loss": max((r["max_loss"] for r in rs if r.get("max_loss") is not None), default=None)})
+                "max_loss": bs.max_loss(rs)})
     return rows
 
 

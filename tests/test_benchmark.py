@@ -407,3 +407,8 @@ def test_settings_notes_name_the_loss_the_update_uses():
     plain = benchmark._settings_notes(bs, 100_000, "LunarLander-v3", config=config_for_env("LunarLander-v3"))[0]
     assert "cross-entropy loss" in c51 and "huber loss" not in c51  # C51's loss, whatever `loss` says
     assert "huber loss" in plain and "cross-entropy" not in plain
+
+
+def test_max_loss_is_none_where_no_run_recorded_one():
+    assert bs.max_loss([{"max_loss": None}, {}]) is None  # SB3 records no loss: not a made-up 0.0
+    assert bs.max_loss([{"max_loss": 2.5}, {"max_loss": None}, {"max_loss": 4.0}]) == 4.0
