@@ -12,7 +12,8 @@ a suite's system: tfdqn_default, sb3_zoo, ...) on `--env` from each report JSON,
 are not one experiment: one step budget, the same recorded config in every run but its seed (a tfdqn field
 added since a run was recorded counts at its default, `benchmark_systems.complete_config`), no seed twice.
 The report (OUT.json and OUT.md) has the screen report's table per group (`screen_configs.render_table`: solved,
-steps to the threshold, best and final on 100 episodes, with 95% intervals), each source's command and date and,
+steps to the threshold, best and final on 100 episodes, with 95% intervals), each group's median greedy evaluation
+at every tenth of the budget (where along it the config learns), each source's command and date and,
 for the first group against each other, the seeds both ran: finals and bests at the threshold held by both, by
 one only, by neither, with an exact McNemar p (two-sided) on the seeds where they differ.
 
@@ -147,11 +148,57 @@ def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], threshold: float) -
     return out
 
 
+CURVE_POINTS = 10
+"""The learning-curve table's rows: the first group's budget in this many equal parts."""
+
+
+def curves(groups: dict[str, list[dict[str, Any]]], budget: int, threshold: float) -> dict[str, list[dict[str, Any]]]:
+    """Per group, at each tenth of `budget`: the median over its seeds of each run's last greedy evaluation at or
+    before that step, with a 95% bootstrap interval, and how many of those reached `threshold`: where along the
+    budget a config learns, which its first solve and its final policy alone do not show."""
+    from tfdqn import stats
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for label, runs in groups.items():
+        rows = []
+        for step in (budget * (i + 1) // CURVE_POINTS for i in range(CURVE_POINTS)):
+            last = [max((e for e in r["evaluations"] if e["step"] <= step), key=lambda e: e["step"], default=None)
+                    for r in runs]
+            means = [e["mean"] for e in last if e is not None]
+            rows.append({"step": step, "n": len(means), "median": stats.median(means) if means else None,
+                         "ci": list(stats.bootstrap_ci(means)) if means else None,
+                         "at_threshold": sum(m >= threshold for m in means)})
+        out[label] = rows
+    return out
+
+
+def render_curves(result: dict[str, Any]) -> list[str]:
+    """The learning-curve table: a row per tenth of the budget, two columns per group."""
+    from tfdqn import stats
+
+    labels = list(result["curves"])
+    task = bs.TASKS[result["env_id"]]
+    lines = [f"Along the budget: each run's last greedy evaluation at or before the step ({task['eval_episodes']} "
+             f"episodes every {task['eval_every']:,} env steps), median over the group's seeds [95% bootstrap], and "
+             f"the seeds whose evaluation there was >= {result['threshold']:g}:",
+             "", "| env steps | " + " | ".join(f"{g}: median [95%] | {g}: >= {result['threshold']:g}" for g in labels)
+             + " |", "| --- |" + " --- | --- |" * len(labels)]
+    for i, step in enumerate(row["step"] for row in result["curves"][labels[0]]):
+        cells = []
+        for g in labels:
+            row = result["curves"][g][i]
+            cells += ["-", "-"] if row["median"] is None else [
+                f"{row['median']:,.0f} {stats.fmt_interval(row['ci'])}", f"{row['at_threshold']}/{row['n']}"]
+        lines.append(f"| {step:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render(result: dict[str, Any]) -> str:
     """The screen table over the pooled groups, each group's sources, then the paired comparisons."""
     lines = ["# Pooled runs", "", f"`{result['command']}`, {result['date']}; {len(result['runs'])} runs of "
              f"{result['env_id']}, each group one recorded config on distinct seeds.", "",
              screen_configs.INTERVALS_NOTE, "", *screen_configs.render_table(result["runs"]),
+             "", *render_curves(result),
              "", "Pooled from (within a group the recorded configs are the same but for the seed):", ""]
     for label, origins in result["groups"].items():
         lines.append(f"- **{label}**:")
@@ -200,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "env_id": args.env,
               "threshold": threshold, "groups": {label: origins for label, (_, origins) in pooled.items()},
               "runs": [r for runs, _ in pooled.values() for r in runs],
-              "paired": {o: paired(pooled[first][0], pooled[o][0], threshold) for o in others}}
+              "paired": {o: paired(pooled[first][0], pooled[o][0], threshold) for o in others},
+              "curves": curves({label: runs for label, (runs, _) in pooled.items()},
+                               pooled[first][0][0]["step_budget"], threshold)}
     text = render(result)  # before writing anything: a report that cannot render leaves no files
     from benchmark import atomic_write_text
     from tfdqn.fileio import write_json

@@ -412,3 +412,20 @@ def test_settings_notes_name_the_loss_the_update_uses():
 def test_max_loss_is_none_where_no_run_recorded_one():
     assert bs.max_loss([{"max_loss": None}, {}]) is None  # SB3 records no loss: not a made-up 0.0
     assert bs.max_loss([{"max_loss": 2.5}, {"max_loss": None}, {"max_loss": 4.0}]) == 4.0
+
+
+def test_pool_runs_curves_take_each_runs_last_evaluation_at_or_before_each_tenth():
+    import pool_runs
+
+    early = _run("tfdqn_default", 0, 1000, 500.0, 500.0, 900.0, evals=((1000, 10.0), (3000, 480.0), (10_000, 490.0)))
+    late = _run("tfdqn_default", 1, None, 1.0, 1.0, 900.0, evals=((2000, 20.0), (4000, 30.0)))
+    (rows,) = pool_runs.curves({"g": [early, late]}, 10_000, 475.0).values()
+    assert [r["step"] for r in rows] == list(range(1000, 10_001, 1000))
+    assert rows[0] == {"step": 1000, "n": 1, "median": 10.0, "ci": [10.0, 10.0], "at_threshold": 0}  # late: none yet
+    assert (rows[2]["n"], rows[2]["median"], rows[2]["at_threshold"]) == (2, 250.0, 1)  # 480 (step 3,000) and 20
+    assert (rows[8]["median"], rows[9]["median"], rows[9]["at_threshold"]) == (255.0, 260.0, 1)  # 480|490 and 30
+    result = {"env_id": "CartPole-v1", "threshold": 475.0,
+              "curves": {"g": rows, "h": pool_runs.curves({"h": [late]}, 10_000, 475.0)["h"]}}
+    text = "\n".join(pool_runs.render_curves(result))
+    assert "(20 episodes every 1,000 env steps)" in text and "| g: median [95%] | g: >= 475 | h: median [95%] |" in text
+    assert "| 1,000 | 10 [10, 10] | 0/1 | - | - |" in text and "| 3,000 | 250 [20, 480] | 1/2 | 20 [20, 20] | 0/1 |" in text
