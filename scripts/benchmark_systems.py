@@ -582,7 +582,7 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
     return out
 
 
-def max_loss(runs: list[dict]) -> float | None:
+def max_loss(runs: list[dict[str, Any]]) -> float | None:
     """The largest loss any of `runs` recorded; None when none did (SB3 records no loss), not a made-up 0."""
     return max((r["max_loss"] for r in runs if r.get("max_loss") is not None), default=None)
 

@@ -87,7 +87,8 @@ def select(source: str, env_id: str) -> tuple[list[dict[str, Any]], dict[str, An
         raise ConfigError(f"{file}: {name!r} has no runs on {env_id} (it ran "
                           f"{', '.join(sorted({str(r.get('env_id')) for r in named}))})")
     for r in chosen:
-        missing = [k for k in NEEDED if k not in r or (k == "config" and not r[k])]
+        missing = [k for k in NEEDED if k not in r or (k == "config" and not r[k])
+                   or (k == "evaluations" and not isinstance(r[k], list))]
         if missing:
             raise ConfigError(f"{file}: {name!r} seed {r.get('seed')} did not record {', '.join(missing)}; "
                               "only learning runs with a recorded config can be pooled")
@@ -149,13 +150,12 @@ def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], threshold: float) -
 
 
 CURVE_POINTS = 10
-"""The learning-curve table's rows: the first group's budget in this many equal parts."""
+"""The learning-curve table's rows: the budget (one for every group) in this many equal parts."""
 
 
 def curves(groups: dict[str, list[dict[str, Any]]], budget: int, threshold: float) -> dict[str, list[dict[str, Any]]]:
-    """Per group, at each tenth of `budget`: the median over its seeds of each run's last greedy evaluation at or
-    before that step, with a 95% bootstrap interval, and how many of those reached `threshold`: where along the
-    budget a config learns, which its first solve and its final policy alone do not show."""
+    """Per group, at each tenth of `budget`: the median and 95% interval of its runs' last evaluations by then, and
+    how many reached `threshold` (where along the budget a config learns; a run not yet evaluated is left out)."""
     from tfdqn import stats
 
     out: dict[str, list[dict[str, Any]]] = {}
@@ -179,8 +179,8 @@ def render_curves(result: dict[str, Any]) -> list[str]:
     labels = list(result["curves"])
     task = bs.TASKS[result["env_id"]]
     lines = [f"Along the budget: each run's last greedy evaluation at or before the step ({task['eval_episodes']} "
-             f"episodes every {task['eval_every']:,} env steps), median over the group's seeds [95% bootstrap], and "
-             f"the seeds whose evaluation there was >= {result['threshold']:g}:",
+             f"episodes every {task['eval_every']:,} env steps), median over the group's seeds evaluated by then [95% "
+             f"bootstrap], and how many of them were >= {result['threshold']:g}:",
              "", "| env steps | " + " | ".join(f"{g}: median [95%] | {g}: >= {result['threshold']:g}" for g in labels)
              + " |", "| --- |" + " --- | --- |" * len(labels)]
     for i, step in enumerate(row["step"] for row in result["curves"][labels[0]]):
@@ -241,15 +241,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     check_groups(args.group, args.out)
     pooled = {g[0]: pool(g[0], g[1:], args.env) for g in args.group}
+    budgets = {label: runs[0]["step_budget"] for label, (runs, _) in pooled.items()}
+    if len(set(budgets.values())) > 1:
+        ran = ", ".join(f"{label}: {b:,}" for label, b in budgets.items())
+        raise ConfigError(f"groups ran different step budgets ({ran}); compare runs of one budget")
     threshold = bs.TASKS[args.env]["threshold"]
     first, *others = pooled
     result = {"command": "python scripts/pool_runs.py " + " ".join(sys.argv[1:] if argv is None else map(str, argv)),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "env_id": args.env,
-              "threshold": threshold, "groups": {label: origins for label, (_, origins) in pooled.items()},
+              "threshold": threshold, "step_budget": budgets[first],
+              "groups": {label: origins for label, (_, origins) in pooled.items()},
               "runs": [r for runs, _ in pooled.values() for r in runs],
               "paired": {o: paired(pooled[first][0], pooled[o][0], threshold) for o in others},
-              "curves": curves({label: runs for label, (runs, _) in pooled.items()},
-                               pooled[first][0][0]["step_budget"], threshold)}
+              "curves": curves({label: runs for label, (runs, _) in pooled.items()}, budgets[first], threshold)}
     text = render(result)  # before writing anything: a report that cannot render leaves no files
     from benchmark import atomic_write_text
     from tfdqn.fileio import write_json

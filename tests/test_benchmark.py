@@ -340,8 +340,12 @@ def test_pool_runs_counts_a_field_added_since_at_its_default(tmp_path):
     ("no_config", "did not record config"),
     ("not_json", "not a readable report JSON"),
     ("label_forgotten", "a group starts with its label"),
+    ("groups_other_budgets", "groups ran different step budgets (g: 50,000, h: 100,000)"),
+    ("no_evaluations", "did not record evaluations"),
 ])
 def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
+    import json
+
     import pool_runs
 
     a = _pool_report(tmp_path / "a.json", "C", [0, 1], [500.0, 500.0])
@@ -368,6 +372,13 @@ def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
         group.append(f"{tmp_path / 'b.json'}:C")
     elif case == "label_forgotten":
         group = [a, _pool_report(tmp_path / "b.json", "C", [2], [1.0])]
+    elif case == "groups_other_budgets":  # each group one budget, but not the same one: no curves or pairs across
+        group += ["--group", "h", _pool_report(tmp_path / "b.json", "C", [2], [1.0], budget=100_000)]
+    elif case == "no_evaluations":
+        group.append(_pool_report(tmp_path / "b.json", "C", [2], [1.0]))
+        report = json.loads((tmp_path / "b.json").read_text())
+        report["runs"][0]["evaluations"] = None
+        (tmp_path / "b.json").write_text(json.dumps(report))
     with pytest.raises(ConfigError, match=re.escape(message)):
         pool_runs.main(["--env", env, "--group", *group, "--out", str(tmp_path / "p.json")])
     assert not (tmp_path / "p.json").exists()
