@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--sb3-seeds", type=positive_int, default=None,
                    help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
     p.add_argument("--workers", "--jobs", dest="workers", type=positive_int, default=None,
-                   help="run the solve and side-by-side suites' runs as Ray tasks (tfdqn.sweep), N at once on a "
+                   help="run the solve and side-by-side suites' runs as Ray tasks (tfdqn.experiments.sweep), N at once on a "
                         "local Ray (one thread each; 2 uses both cores here), or on the cluster at RAY_ADDRESS; "
                         "default: one after another, no Ray")
     p.add_argument("--deterministic", action="store_true",
@@ -95,7 +95,7 @@ def bench_loop(repeats: int) -> dict:
     agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     rng = np.random.default_rng(0)
     from tfdqn.rainbow import parts_on
-    from tfdqn.rainbow_replay import ExtendedReplay
+    from tfdqn.replay.prioritized import ExtendedReplay
 
     # The Trainer's own kind of replay (n-step discounts beside the buffer when the config asks for them).
     buffer = ExtendedReplay.for_config(tfdqn.ReplayBuffer(config.buffer_size, (4,)), config)
@@ -165,7 +165,7 @@ def bench_loop(repeats: int) -> dict:
     rest_per_step = statistics.median(1 / a - u for a, (u, _) in zip(achieved, update_share))
     calls = update_share[0][1]
     # The same ratio within each repeat (its own floor and Trainer run), with a bootstrap interval over repeats.
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     ratios = [a * (updates_per_step * u + e) for a, u, e in zip(achieved, t_update, t_env_act)]
     return {"t_update_ms": tu * 1e3, "t_update_without_xla_ms": statistics.median(t_update_plain) * 1e3,
@@ -219,7 +219,7 @@ def report_loop(r: dict) -> str:
 # ----- solving CartPole over seeds ---------------------------------------------------------------------
 def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: int | None = None) -> dict:
     """Run `train_cartpole.py` once per seed in a fresh process and collect its summary and evaluations:
-    one after another, or with `workers` as Ray tasks (tfdqn.sweep), that many at once."""
+    one after another, or with `workers` as Ray tasks (tfdqn.experiments.sweep), that many at once."""
     runs = []
     t_begin = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -246,7 +246,7 @@ def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: in
                     raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-2000:]}")
                 collect(seed, out, time.perf_counter() - t0)
         else:
-            from tfdqn.sweep import RunSpec, run_specs
+            from tfdqn.experiments.sweep import RunSpec, run_specs
 
             specs = [RunSpec(f"seed{s}", ("{python}", *argv(s, "{run_dir}")), {"seed": s}, "summary.json")
                      for s in range(seeds)]
@@ -285,7 +285,7 @@ def report_solve(r: dict) -> str:
         f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
         f"(training alone: {r['median_train_seconds']:.1f})",
         *([f"- the whole suite: {r['suite_wall_seconds']:.0f} s wall, "
-           + (f"{r['workers']} runs at once as Ray tasks (`--workers {r['workers']}`, tfdqn.sweep)" if r.get("workers")
+           + (f"{r['workers']} runs at once as Ray tasks (`--workers {r['workers']}`, tfdqn.experiments.sweep)" if r.get("workers")
               else "one run after another")] if "suite_wall_seconds" in r else []), ""])
 
 
@@ -470,7 +470,7 @@ def bench_side_by_side(args, suite: str) -> dict:
             atomic_write_text(args.out / f"{suite}.md", bs.render_report(result))
 
         if args.workers:  # Ray tasks submitted in the jobs' order, so the systems stay interleaved across workers
-            from tfdqn.sweep import RunSpec, run_specs
+            from tfdqn.experiments.sweep import RunSpec, run_specs
 
             specs = [RunSpec(f"{system}_{seed}", bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json",
                                                                 *preset_flag(system)),
@@ -531,7 +531,7 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None, conf
         "includes its XLA compile.",
         "SB3's greedy policy for evaluation is `q_net(obs).argmax()` under `torch.no_grad()`; tfdqn's is "
         "`agent.greedy` (its NumPy forward pass). Both are timed out of train-only seconds. The SB3 worker imports "
-        "`tfdqn.evaluation` (which imports TensorFlow) for the shared `evaluate`, outside its timed import and "
+        "`tfdqn.dqn.evaluation` (which imports TensorFlow) for the shared `evaluate`, outside its timed import and "
         "training.",
     ]
 
@@ -562,13 +562,13 @@ def _load_note(before: float, after: float) -> str:
 
 def _median_interval(values: list) -> str:
     """The 95% bootstrap interval of a median over seeds (unsolved = worse than any solve)."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     return stats.fmt_interval(stats.bootstrap_ci(values))
 
 
 def _rate_interval(k: int, n: int) -> str:
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     lo, hi = stats.wilson_ci(k, n)
     return f"[{lo:.2f}, {hi:.2f}]"

@@ -60,7 +60,7 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=positive_int, default=None,
                    help="env steps per run (default: each task's budget, 50k CartPole, 100k LunarLander)")
     p.add_argument("--jobs", type=positive_int, default=2,
-                   help="runs at once, as Ray tasks (tfdqn.sweep; default 2: this machine's cores)")
+                   help="runs at once, as Ray tasks (tfdqn.experiments.sweep; default 2: this machine's cores)")
     p.add_argument("--append", action="store_true",
                    help="add these runs to the existing rainbow.json's (e.g. more seeds; default: a new table)")
     p.add_argument("--repeats", type=positive_int, default=2000, help="timed actions per part in the act suite")
@@ -76,7 +76,7 @@ def bench_act(repeats: int) -> dict:
     import numpy as np
 
     import tfdqn
-    from tfdqn.heads import build_network
+    from tfdqn.networks.heads import build_network
 
     tfdqn.configure_threads(1)
     keras.utils.set_random_seed(0)

@@ -5,7 +5,7 @@
 - the worker: `python scripts/benchmark_systems.py SYSTEM --seed S --steps N --out run.json` runs ONE
   system once in this (fresh) process, one thread, and writes the run as JSON;
 - the evaluation protocol shared by every system (`Protocol`): a greedy evaluation of 20 episodes every
-  1,000 env steps on a separate CartPole-v1 seeded once (seed + 10,000), with `tfdqn.evaluation.evaluate`;
+  1,000 env steps on a separate CartPole-v1 seeded once (seed + 10,000), with `tfdqn.dqn.evaluation.evaluate`;
   the clock that excludes evaluation time ("train-only"); the best policy's weights; the final 100-episode
   evaluations of the best and the final policy (seed + 30,000, the same episodes for both);
 - the pure helpers of the report: extras check, median/IQR bands of curves, summaries and Markdown.
@@ -124,7 +124,7 @@ class Protocol:
     def __init__(self, seed: int, every: int = EVAL_EVERY, episodes: int = EVAL_EPISODES,
                  confirm_episodes: int = CONFIRM_EPISODES, env_id: str = ENV_ID, threshold: float = THRESHOLD):
         import gymnasium as gym
-        from tfdqn.evaluation import evaluate
+        from tfdqn.dqn.evaluation import evaluate
 
         self._evaluate = evaluate
         self.seed, self.every, self.episodes, self.confirm_episodes = seed, every, episodes, confirm_episodes
@@ -269,7 +269,7 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
     env.close()
 
     def make_policy(weights):
-        from tfdqn.heads import export_q_network
+        from tfdqn.networks.heads import export_q_network
 
         model = tfdqn.clone_network(agent.q_network, name="best")
         model.set_weights(weights)
@@ -300,7 +300,7 @@ def run_sb3(seed: int, steps: int, env_id: str = ENV_ID) -> dict[str, Any]:
     torch.set_num_interop_threads(1)
     t_imported = time.perf_counter()
     task = TASKS[env_id]
-    # Protocol imports tfdqn.evaluation (and so TensorFlow): not counted in import_seconds
+    # Protocol imports tfdqn.dqn.evaluation (and so TensorFlow): not counted in import_seconds
     protocol = Protocol(seed, task["eval_every"], task["eval_episodes"], env_id=env_id, threshold=task["threshold"])
     model = DQN("MlpPolicy", gym.make(env_id), seed=seed, device="cpu", verbose=0, **task["zoo"])
 
@@ -477,7 +477,7 @@ def worker_argv(system: str, seed: int, steps: int, env_id: str, out: str, *extr
 # ----- pure helpers of the report ----------------------------------------------------------------------
 def thread_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a worker process: one thread for OpenMP/MKL, quiet TensorFlow."""
-    from tfdqn.sweep import worker_env
+    from tfdqn.experiments.sweep import worker_env
 
     return worker_env(base)
 
@@ -537,7 +537,7 @@ def late_mean(run: dict) -> float:
 
 def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[str, dict[str, Any]]:
     """Per-system medians (with bootstrap 95% intervals) and counts (with Wilson intervals) from the raw runs."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     out: dict[str, dict[str, Any]] = {}
     for system in SYSTEMS:
@@ -596,7 +596,7 @@ def _ratio(a, b) -> float | None:
 
 
 def _ci(interval, fmt: str = ",.0f") -> str:
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     if interval is None:
         return "-"
@@ -606,7 +606,7 @@ def _ci(interval, fmt: str = ",.0f") -> str:
 def _rate_target(name: str, k: int, n: int, fraction: float, ci: list[float]) -> tuple[str, bool, str, str]:
     """A "k of n seeds at least `fraction`" target: met on these seeds when k >= ceil(fraction * n); the Wilson
     interval supports a rate of at least `fraction` only when its lower bound reaches it."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     need = math.ceil(fraction * n - 1e-9)
     return (name, k >= need, stats.verdict(tuple(ci), fraction, "higher"),
@@ -617,7 +617,7 @@ def _ratio_target(name: str, a: dict[str, Any], b: dict[str, Any], what: str, li
                   unit: str = "", note: str = "") -> tuple[str, bool, str, str]:
     """A "median of a <= limit x median of b" target on `what` ("step" or "seconds"): the ratio of medians and
     its bootstrap interval (each system resampled on its own)."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     values, median = {"step": ("solved_steps", "median_solved_step"),
                       "seconds": ("solved_seconds", "median_solved_seconds")}[what]
@@ -633,7 +633,7 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
             budget: int | None = None) -> list[tuple[str, bool | None, str, str]]:
     """(target, met on these seeds?, what the 95% interval supports: met/missed/undecided, figures) for each
     of the robust-learning issue's targets that the runs can decide."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     out: list[tuple[str, bool | None, str, str]] = []
     t1, sb, t3, tut = (summary.get(k) for k in ("tfdqn_default", "sb3_zoo", "tfdqn_zoo", "tutorial"))
@@ -692,7 +692,7 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
 def render_report(result: dict[str, Any]) -> str:
     """The Markdown report of a side-by-side benchmark result (`scripts/benchmark.py --suite cartpole` or
     `--suite lunarlander`)."""
-    from tfdqn import stats  # noqa: F401  (intervals below)
+    from tfdqn.experiments import stats  # noqa: F401  (intervals below)
 
     env_id = result.get("env_id", ENV_ID)
     task = TASKS[env_id]
@@ -716,7 +716,7 @@ def render_report(result: dict[str, Any]) -> str:
              "in this same run.", "",
              f"Protocol, the same for every learner: a greedy evaluation of {task['eval_episodes']} episodes every "
              f"{task['eval_every']:,} env steps on a separate {env_id} seeded once (seed + 10,000), with "
-             f"`tfdqn.evaluation.evaluate`; **solved** = first evaluation mean >= {th:g}; *train-only* time excludes "
+             f"`tfdqn.dqn.evaluation.evaluate`; **solved** = first evaluation mean >= {th:g}; *train-only* time excludes "
              "the evaluations; no early stop (the whole budget runs); at the end the best evaluated policy (highest "
              "evaluation mean, earliest on ties) and the final policy are each evaluated on the same 100 fresh "
              "episodes (seed + 30,000).", "",

@@ -45,7 +45,7 @@ def render(result: dict) -> str:
     lines = ["# Many runs at once: the solve suite serial vs Ray workers", "",
              f"Produced by `{result['command']}` on {result['date']}: the solve suite ({result['seeds']} seeds, "
              f"`train_cartpole.py --deterministic --steps {result['steps']:,}`, each run a fresh one-thread process) "
-             f"run alternately with `--workers {result['workers']}` (Ray tasks through `tfdqn.sweep`, a local Ray "
+             f"run alternately with `--workers {result['workers']}` (Ray tasks through `tfdqn.experiments.sweep`, a local Ray "
              "started and stopped inside the timing) and one run after another. The whole process of every run is "
              "timed, its import included.", "",
              "| order | mode | suite wall s | median run wall s | 1-min load average before -> after |",

@@ -54,7 +54,7 @@ def main() -> int:
     args = parse_args()
     prepare_process()
     from tfdqn.fileio import atomic_write, write_json
-    from tfdqn.frozenlake import check_q_network
+    from tfdqn.tabular.frozenlake import check_q_network
 
     rows = []
     for seed in args.seeds:
@@ -77,7 +77,7 @@ def main() -> int:
     within = [r["last"]["success_gap"] <= TOLERANCE for r in rows]  # negative: better within the time limit
     result = {"command": "python scripts/frozenlake_dqn.py " + " ".join(sys.argv[1:]), "env_id": "FrozenLake-v1",
               "config": json.loads((args.out / f"seed_{args.seeds[0]}" / "config.json").read_text()),
-              "checked_by": "tfdqn.frozenlake.check_q_network (exact DP on the transition model)",
+              "checked_by": "tfdqn.tabular.frozenlake.check_q_network (exact DP on the transition model)",
               "tolerance": TOLERANCE, "last_within_tolerance": sum(within), "seeds": len(rows), "runs": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "summary.json", result)

@@ -131,7 +131,7 @@ def pool(label: str, sources: list[str], env_id: str) -> tuple[list[dict[str, An
 def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     """On the seeds both groups ran: how many finals and bests reached `threshold` in both, one or neither
     ("only_first": in `a`'s run only), with the exact McNemar p (None when no seed is shared)."""
-    from tfdqn.stats import mcnemar_exact
+    from tfdqn.experiments.stats import mcnemar_exact
 
     by_seed = {r["seed"]: r for r in b}
     common = [(r, by_seed[r["seed"]]) for r in a if r["seed"] in by_seed]
@@ -156,7 +156,7 @@ CURVE_POINTS = 10
 def curves(groups: dict[str, list[dict[str, Any]]], budget: int, threshold: float) -> dict[str, list[dict[str, Any]]]:
     """Per group, at each tenth of `budget`: the median and 95% interval of its runs' last evaluations by then, and
     how many reached `threshold` (where along the budget a config learns; a run not yet evaluated is left out)."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     out: dict[str, list[dict[str, Any]]] = {}
     for label, runs in groups.items():
@@ -174,7 +174,7 @@ def curves(groups: dict[str, list[dict[str, Any]]], budget: int, threshold: floa
 
 def render_curves(result: dict[str, Any]) -> list[str]:
     """The learning-curve table: a row per tenth of the budget, two columns per group."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     labels = list(result["curves"])
     task = bs.TASKS[result["env_id"]]

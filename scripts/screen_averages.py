@@ -91,7 +91,7 @@ class Averages(bs.RunHooks):
     def record(self, agent, config, make_policy) -> dict[str, Any]:
         import gymnasium as gym
 
-        from tfdqn.evaluation import evaluate
+        from tfdqn.dqn.evaluation import evaluate
 
         weights = {"swa_half": self.mean_after(self.steps // 2), "swa_last_fifth": self.mean_after(self.steps * 4 // 5),
                    "ema": self.ema, "target": agent.target_network.get_weights()}
@@ -129,7 +129,7 @@ def scores(run: dict[str, Any]) -> dict[str, float]:
 
 def render(result: dict[str, Any]) -> str:
     """The report: per seed, then per network the count >= threshold and the median, with 95% intervals."""
-    from tfdqn.stats import bootstrap_ci, fmt_interval, wilson_ci
+    from tfdqn.experiments.stats import bootstrap_ci, fmt_interval, wilson_ci
 
     runs = sorted(result["runs"], key=lambda r: r["seed"])
     threshold = bs.TASKS[result["env_id"]]["threshold"]

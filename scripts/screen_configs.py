@@ -2,7 +2,7 @@
 
 `python scripts/screen_configs.py CANDIDATES.json --seeds 3 --jobs 2 --out results/benchmark/screen`
 runs every (candidate, task, seed) as a fresh one-thread process of `benchmark_systems.py tfdqn_default
---preset none` (a Ray task of `tfdqn.sweep`) with the candidate's fields as overrides of the plain `DQNConfig`
+--preset none` (a Ray task of `tfdqn.experiments.sweep`) with the candidate's fields as overrides of the plain `DQNConfig`
 defaults (no preset; the same evaluation protocol as the benchmark suites), two at a
 time by default, interleaved so that every candidate sees the same machine load; it writes
 `screen.json` (raw runs) and `screen.md` (per candidate and task: solved, median steps to the first
@@ -66,7 +66,7 @@ def known(values: list[float]) -> list[float]:
 
 def summarize(runs: list[dict]) -> list[dict]:
     """Per candidate and task: per-seed figures, the median steps to solve and the rates, with 95% intervals."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     rows = []
     for name in dict.fromkeys(r["candidate"] for r in runs):
@@ -101,7 +101,7 @@ INTERVALS_NOTE = ("Intervals are 95%: bootstrap over seeds for the median (an un
 
 def render_table(runs: list[dict]) -> list[str]:
     """The screen's table: per candidate and task, per-seed figures and rates with 95% intervals."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     def rate(k: int, n: int, ci: tuple[float, float]) -> str:
         return f"{k}/{n} [{ci[0]:.2f}, {ci[1]:.2f}]"
@@ -166,12 +166,12 @@ def merge(out: Path, paths: list[Path]) -> None:
 
 
 def run_candidates(result: dict, jobs: list, jobs_at_once: int, json_path: Path, md_path: Path, render_fn) -> None:
-    """Run `jobs` [(candidate, seed, env_id, steps, extra worker flags)] as Ray tasks (tfdqn.sweep), in this
+    """Run `jobs` [(candidate, seed, env_id, steps, extra worker flags)] as Ray tasks (tfdqn.experiments.sweep), in this
     order so every candidate meets the same load, appending each record to `result["runs"]` as it finishes and
     rewriting `json_path` and `md_path` (`render_fn(result)`) after every run; a failed run stops the screen."""
     from benchmark import atomic_write_text
     from tfdqn.fileio import write_json
-    from tfdqn.sweep import RunSpec, run_specs
+    from tfdqn.experiments.sweep import RunSpec, run_specs
 
     t0 = time.perf_counter()
     width = max([12, *(len(name) + 1 for name, *_ in jobs)])

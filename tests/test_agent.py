@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tfdqn import Batch, DQNAgent, DQNConfig, EnvError, build_mlp_q_network, build_q_network, td_targets
-from tfdqn.networks import NumpyMLP
+from tfdqn.networks.build import NumpyMLP
 
 
 def test_td_target_termination_stops_bootstrap_truncation_does_not():

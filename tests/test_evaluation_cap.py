@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from tfdqn import evaluation
+from tfdqn.dqn import evaluation
 
 
 class NeverEnds(gym.Env):

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tfdqn import DQNAgent, DQNConfig, ConfigError, build_q_network, save_model
-from tfdqn.agent import learning_rate_schedule
-from tfdqn.networks import initializers
-from tfdqn.replay import ReplayBuffer
+from tfdqn.dqn.agent import learning_rate_schedule
+from tfdqn.networks.build import initializers
+from tfdqn.replay.buffer import ReplayBuffer
 
 
 def _dense_layers(model):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tfdqn import Batch, ConfigError, DQNAgent, DQNConfig, build_q_network
-from tfdqn.networks import NumpyMLP
+from tfdqn.networks.build import NumpyMLP
 
 BOX = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
 
@@ -62,7 +62,7 @@ def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
 
 @pytest.mark.parametrize("parts", [{"dueling": True, "distributional": True}, {"noisy": True}])
 def test_with_rainbow_heads_acting_stays_in_numpy_and_matches_the_network(parts):
-    from tfdqn.heads import NumpyQ
+    from tfdqn.networks.heads import NumpyQ
 
     config = DQNConfig(layer_norm=True, hidden_sizes=(16, 16), batch_size=8, buffer_size=8, v_min=-5.0, v_max=5.0,
                        **parts)

@@ -15,7 +15,7 @@ from tfdqn import (ArgumentError, ConfigError, DQNAgent, DQNConfig, EnvError, Li
                    ListenerWarning, ModelCheckpoint, NonFiniteError, PeriodicEvaluation, TfdqnError, Trainer,
                    TrainingInterrupted, build_q_network, train)
 from tfdqn.errors import ListenerError
-from tfdqn.state import load_training_state
+from tfdqn.training.resume import load_training_state
 
 CONFIG = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
                    gradient_steps=2, target_update_interval=4, jit_compile=False)
@@ -239,12 +239,12 @@ class Quiet(Listener):
     ({"config": DQNConfig}, ArgumentError, r"did you mean DQNConfig\(\)\?"),
 ])
 def test_train_checks_arguments_before_building_anything(monkeypatch, kwargs, error, message):
-    import tfdqn.training
+    import tfdqn.training.trainer
 
     def no_env(*args, **kw):
         raise AssertionError("an environment was built before the arguments were checked")
 
-    monkeypatch.setattr(tfdqn.training, "make_vec_env", no_env)
+    monkeypatch.setattr(tfdqn.training.trainer, "make_vec_env", no_env)
     args = {"config": CONFIG, "total_steps": 10, "listeners": (), **kwargs}
     with pytest.raises(error, match=message) as info:
         train(**args)

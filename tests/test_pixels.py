@@ -13,9 +13,9 @@ import pytest
 
 from tfdqn import (Batch, ConfigError, DQNAgent, DQNConfig, EnvError, ReplayBuffer, Trainer, build_q_network,
                    greedy_policy, load_q_network, make_env, make_vec_env, save_model)
-from tfdqn.networks import build_conv_q_network
-from tfdqn.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, crop_rows
-from tfdqn.replay import PixelReplayBuffer
+from tfdqn.networks.build import build_conv_q_network
+from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, crop_rows
+from tfdqn.replay.buffer import PixelReplayBuffer
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_CONV = ((8, 8, 4), (16, 4, 2))

@@ -10,12 +10,12 @@ import tensorflow as tf
 
 from helpers import FixedLengthEnv, vec
 from tfdqn import DQNAgent, DQNConfig, PixelReplayBuffer, ReplayBuffer, Trainer
-from tfdqn.distributional import project_distribution, support
-from tfdqn.heads import NumpyQ, build_network, dueling_matrix, export_q_network
-from tfdqn.noisy import NoisyDense
-from tfdqn.nstep import NStepWindows
-from tfdqn.rainbow_replay import ExtendedReplay, importance_weights
-from tfdqn.sumtree import SumTree
+from tfdqn.networks.distributional import project_distribution, support
+from tfdqn.networks.heads import NumpyQ, build_network, dueling_matrix, export_q_network
+from tfdqn.networks.noisy import NoisyDense
+from tfdqn.replay.nstep import NStepWindows
+from tfdqn.replay.prioritized import ExtendedReplay, importance_weights
+from tfdqn.replay.sumtree import SumTree
 
 
 def _builtin_only(model):
@@ -401,8 +401,8 @@ tf.config.experimental.enable_op_determinism()  # bit-identical reruns, as train
 sys.path.insert(0, sys.argv[2])
 from helpers import FixedLengthEnv, vec
 from tfdqn import DQNAgent, DQNConfig, Listener, Trainer
-from tfdqn.heads import build_network
-from tfdqn.state import load_training_state, save_training_state
+from tfdqn.networks.heads import build_network
+from tfdqn.training.resume import load_training_state, save_training_state
 
 
 class StopAt(Listener):  # an interruption half way through a 300-step run (beta anneals over the 300)

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import ChainEnv, chain_q_star, vec
 from tfdqn import DQNAgent, DQNConfig, Trainer
-from tfdqn.heads import build_network
+from tfdqn.networks.heads import build_network
 
 N, GAMMA = 5, 0.9
 BASE = dict(hidden_sizes=(64, 64), learning_rate=1e-3, gamma=GAMMA, batch_size=64, buffer_size=10_000,

@@ -16,7 +16,7 @@ from helpers import BrokenEnv, FixedLengthEnv, vec
 from tfdqn import (DQNAgent, DQNConfig, EnvError, Listener, ModelCheckpoint, Trainer, TrainingError,
                    build_q_network, load_q_network)
 from tfdqn.errors import ListenerError, NonFiniteError
-from tfdqn.state import StateError, load_training_state, save_training_state
+from tfdqn.training.resume import StateError, load_training_state, save_training_state
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
@@ -99,7 +99,7 @@ KILLER = """
 import sys, itertools
 from tfdqn.cli import prepare_process; prepare_process()
 import tfdqn
-from tfdqn.state import save_training_state
+from tfdqn.training.resume import save_training_state
 config = tfdqn.DQNConfig(buffer_size=400_000, hidden_sizes=(64,), learning_starts=100, batch_size=32)
 env = tfdqn.make_vec_env("CartPole-v1", 1)
 trainer = tfdqn.Trainer(tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config),

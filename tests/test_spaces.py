@@ -8,7 +8,7 @@ import pytest
 
 import tfdqn
 from tfdqn.errors import EnvError, ModelFileError
-from tfdqn.spaces import FlatBox, RawObservation, encoded_size, flat_space, flatten_observation, replay_dtype
+from tfdqn.envs.spaces import FlatBox, RawObservation, encoded_size, flat_space, flatten_observation, replay_dtype
 
 SPACES = {
     "box": gym.spaces.Box(-1.0, 1.0, (3,), np.float32),
@@ -69,7 +69,7 @@ def test_encoding_width_and_network_shapes(kind):
 
 
 def test_one_hot_is_exact():
-    from tfdqn.spaces import encoder_layers
+    from tfdqn.envs.spaces import encoder_layers
 
     space = flat_space(gym.spaces.Tuple((gym.spaces.Discrete(3, start=1), gym.spaces.Box(-5, 5, (1,)),
                                          gym.spaces.MultiDiscrete([2, 2]))))
@@ -141,7 +141,7 @@ def test_frozenlake_observation_is_one_integer():
     (gym.spaces.Discrete(100_000), "one-hot"),
 ])
 def test_unsupported_space_is_one_clear_error(space, name):
-    from tfdqn.envs import check_spaces
+    from tfdqn.envs.make import check_spaces
 
     with pytest.raises(EnvError, match=name) as info:
         check_spaces(space, gym.spaces.Discrete(2), "Some-v0")
@@ -170,7 +170,7 @@ def test_dqn_learns_frozenlake_to_the_exact_optimum(tmp_path):
     import sys
     from pathlib import Path
 
-    from tfdqn.frozenlake import check_q_network
+    from tfdqn.tabular.frozenlake import check_q_network
 
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-m", "tfdqn", "train", "--env", "FrozenLake-v1", "--config",

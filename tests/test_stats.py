@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tfdqn import stats
+from tfdqn.experiments import stats
 
 
 def test_bootstrap_interval_contains_the_median_and_is_reproducible():

@@ -1,4 +1,4 @@
-"""tfdqn.sweep and tfdqn.search on a local Ray (2 CPUs, started once for this module, shut down after)."""
+"""tfdqn.experiments.sweep and tfdqn.experiments.search on a local Ray (2 CPUs, started once for this module, shut down after)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tfdqn import search as se
-from tfdqn import sweep as sw
+from tfdqn.experiments import search as se
+from tfdqn.experiments import sweep as sw
 from tfdqn.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Tabular Q-learning and the exact dynamic programming that checks it (tfdqn.tabular)."""
+"""Tabular Q-learning and the exact dynamic programming that checks it (tfdqn.tabular.qlearning)."""
 
 import json
 import math
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tfdqn.errors import ConfigError, TfdqnError, TrainingError
-from tfdqn.tabular import (MAPS, QLearner, TabularConfig, TabularMDP, compare_with_optimum, epsilon_schedule,
+from tfdqn.tabular.qlearning import (MAPS, QLearner, TabularConfig, TabularMDP, compare_with_optimum, epsilon_schedule,
                            greedy_actions, make_frozenlake, max_success_probability, success_probability,
                            train_q_table, value_iteration)
 

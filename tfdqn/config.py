@@ -14,7 +14,7 @@ from tfdqn.validation import CheckedFields, check_exploration, check_field_names
 
 LOSSES = ("huber", "mse")
 INITIALIZERS = ("fan_in_uniform", "he")
-"""Weight initialisation schemes (see `tfdqn.networks`): "fan_in_uniform" draws kernels and biases from
+"""Weight initialisation schemes (see `tfdqn.networks.build`): "fan_in_uniform" draws kernels and biases from
 U(+-1/sqrt(fan_in)), PyTorch's `nn.Linear`/`nn.Conv2d` default; "he" is He-normal hidden kernels, a
 Glorot-uniform output kernel and zero biases (Keras's usual choice, ~2.45x larger per layer)."""
 NATURE_CONV_LAYERS: tuple[tuple[int, int, int], ...] = ((32, 8, 4), (64, 4, 2), (64, 3, 1))

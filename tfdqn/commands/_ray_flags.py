@@ -54,7 +54,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 def protocol_of(args: argparse.Namespace, stop_on_reward: bool):
     """The evaluation protocol every run of a sweep or search follows, from the shared flags."""
-    from tfdqn.sweep import Protocol
+    from tfdqn.experiments.sweep import Protocol
 
     return Protocol(env_id=args.env, preset=args.preset, steps=args.steps,
                     threshold=args.threshold, eval_every=args.eval_every, eval_episodes=args.eval_episodes,

@@ -64,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("ale_py") is None:
         raise EnvError("Atari needs ale-py, which is not installed: pip install -r requirements-atari.txt")
-    from tfdqn.pixels import atari_env_id
+    from tfdqn.envs.pixels import atari_env_id
 
     game = args.env
     args.env = atari_env_id(game)  # registers tfdqn/ALE-<Game>-v5: the game with DQN preprocessing

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_process()
     if args.check is not None:
         return check_model(args)
-    from tfdqn.tabular import TabularConfig
+    from tfdqn.tabular.qlearning import TabularConfig
 
     overrides = {"gamma": args.gamma, "alpha": args.alpha, "alpha_end": args.alpha_end,
                  "epsilon_end": args.epsilon_end, "decay_fraction": args.decay_fraction,
@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tfdqn.fileio import atomic_write, write_json
-    from tfdqn.frozenlake import plot_policy, policy_grid, record_episode_gif
+    from tfdqn.tabular.frozenlake import plot_policy, policy_grid, record_episode_gif
     from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
-    from tfdqn.tabular import QLearner, TabularMDP, compare_with_optimum, make_frozenlake, value_iteration
+    from tfdqn.tabular.qlearning import QLearner, TabularMDP, compare_with_optimum, make_frozenlake, value_iteration
 
     kind = "slippery" if config.is_slippery else "deterministic"
     listeners = [ProgressLogger(), MetricsLogger(out),
@@ -124,8 +124,8 @@ def check_model(args: argparse.Namespace) -> int:
     """Print the exact success probability of a saved Q-network's greedy policy against the optimum's."""
     import json
 
-    from tfdqn.frozenlake import check_q_network
-    from tfdqn.tabular import TabularConfig
+    from tfdqn.tabular.frozenlake import check_q_network
+    from tfdqn.tabular.qlearning import TabularConfig
 
     gamma = TabularConfig().gamma if args.gamma is None else args.gamma
     report = check_q_network(args.check, args.map, args.slippery, gamma)

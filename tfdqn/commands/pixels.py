@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.runs import add_run_flags
+from tfdqn.training.run import add_run_flags
 
 START = time.perf_counter()
 HELP = "train a DQN from pixels (default: CartPole rendered, tfdqn/PixelCartPole-v0)"
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     prepare_process()
     import tfdqn  # light: TensorFlow loads with the first name that needs it
-    from tfdqn.envs import make_vec_env
+    from tfdqn.envs.make import make_vec_env
 
     config = build_config(args, tfdqn, defaults)  # bad input fails here, before TensorFlow loads
     out: Path = args.out
@@ -174,7 +174,7 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
     import keras
 
     from tfdqn.fileio import write_json
-    from tfdqn.runs import finish_run, periodic_evaluations, run_listeners
+    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
 
     tfdqn.configure_threads(args.threads)
     keras.utils.set_random_seed(config.seed)

@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample or enumerate configs, run them with halving, print the ranking."""
-    from tfdqn import search as se
+    from tfdqn.experiments import search as se
     from tfdqn.config import read_config_file
 
     space = read_config_file(args.space)

@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The grid from --grid and --set, the seeds, the protocol; prints the table at the end."""
-    from tfdqn import sweep as sw
+    from tfdqn.experiments import sweep as sw
 
     configs = sw.read_configs(args.grid) if args.grid is not None else {}
     if args.set:  # every --set combination, on top of each file config if there is a file

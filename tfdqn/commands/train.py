@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.runs import add_run_flags
+from tfdqn.training.run import add_run_flags
 
 if TYPE_CHECKING:
     from tfdqn.config import DQNConfig
@@ -74,7 +74,7 @@ def build_config(args: argparse.Namespace, tfdqn):
     from tfdqn.config import read_config_file
 
     if args.resume is not None:
-        from tfdqn.state import StateError, read_state_config
+        from tfdqn.training.resume import StateError, read_state_config
 
         if args.config is not None:
             raise StateError("--config cannot be combined with --resume (the saved config is used)")
@@ -123,7 +123,7 @@ def decay_note(config: DQNConfig, steps: int) -> str | None:
 
 def can_render(env_id: str) -> bool:
     """True when `env_id` renders rgb_array frames (so the GIFs can be recorded)."""
-    from tfdqn.envs import make_env
+    from tfdqn.envs.make import make_env
 
     env = make_env(env_id)
     try:
@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
     import keras
 
     from tfdqn.fileio import write_json
-    from tfdqn.runs import finish_run, periodic_evaluations, run_listeners
-    from tfdqn.state import load_training_state
+    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
+    from tfdqn.training.resume import load_training_state
 
     tfdqn.configure_threads(args.threads)
     if args.deterministic:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from tfdqn.errors import ArgumentError, ListenerError, TrainingError
 
 if TYPE_CHECKING:
-    from tfdqn.training import Trainer
+    from tfdqn.training.trainer import Trainer
 
 HOOKS = ("on_train_begin", "on_train_end", "on_episode_begin", "on_episode_end", "on_step",
          "on_replay_start", "on_replay_end", "on_replay_fail", "on_target_update", "on_evaluation")

@@ -10,7 +10,7 @@ from typing import Any
 
 from tfdqn.fileio import write_json
 from tfdqn.listeners.base import Listener
-from tfdqn.model_io import save_model
+from tfdqn.networks.export import save_model
 
 
 class ModelCheckpoint(Listener):
@@ -20,7 +20,7 @@ class ModelCheckpoint(Listener):
     rather than competing with it, so a confirmation on 100 episodes corrects a lucky 20-episode result.
     `best.json` beside the model records the step and score of `best.keras`.
 
-    With `save_state=True` the full training state (see `tfdqn.state`) is written to `directory/state`
+    With `save_state=True` the full training state (see `tfdqn.training.resume`) is written to `directory/state`
     every `state_every` env steps (if given) and when training ends, also on SIGINT/SIGTERM or an error
     in a listener; after a non-finite loss the last good state is kept, not overwritten.
     """
@@ -85,7 +85,7 @@ class ModelCheckpoint(Listener):
                                                   "episodes": self.best_episodes, "kind": logs.get("kind")})
 
     def _write_state(self) -> None:
-        from tfdqn.state import save_training_state
+        from tfdqn.training.resume import save_training_state
 
         self.last_state_path = save_training_state(self.trainer, self.state_dir)
 

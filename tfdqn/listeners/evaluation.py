@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfdqn.envs import make_env
-from tfdqn.evaluation import EvaluationResult, Policy, evaluate
+from tfdqn.envs.make import make_env
+from tfdqn.dqn.evaluation import EvaluationResult, Policy, evaluate
 from tfdqn.listeners.base import Listener
 from tfdqn.rng import generator_from_state, generator_state
 

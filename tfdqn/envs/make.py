@@ -1,5 +1,5 @@
 """Creating Gymnasium environments with the checks a DQN needs (known id, discrete actions, an observation
-space tfdqn can encode; non-Box observations come as arrays through `tfdqn.spaces.RawObservation`)."""
+space tfdqn can encode; non-Box observations come as arrays through `tfdqn.envs.spaces.RawObservation`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tfdqn import pixels  # registers tfdqn/PixelCartPole-v0
-from tfdqn import spaces
+from tfdqn.envs import pixels  # registers tfdqn/PixelCartPole-v0
+from tfdqn.envs import spaces
 from tfdqn.errors import EnvError
 
 VECTOR_MODES = ("auto", "sync", "async", "native")
@@ -17,7 +17,7 @@ VECTOR_MODES = ("auto", "sync", "async", "native")
 
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """`gym.make` with a clear `EnvError` for an unknown id, a non-discrete action space or an observation
-    space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.spaces.RawObservation`)."""
+    space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.envs.spaces.RawObservation`)."""
     pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
     try:
         if render_mode is not None:
@@ -89,7 +89,7 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
 
 
 def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: str = "environment") -> None:
-    """Raise `EnvError` unless actions are `Discrete` and observations a space `tfdqn.spaces` can encode
+    """Raise `EnvError` unless actions are `Discrete` and observations a space `tfdqn.envs.spaces` can encode
     (Box, Discrete, MultiDiscrete, MultiBinary, and Tuple/Dict of these)."""
     if not isinstance(action_space, gym.spaces.Discrete):
         raise EnvError(f"{env_id} has action space {action_space}; DQN needs a Discrete action space")
@@ -101,5 +101,5 @@ def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: 
 
 def observation_dtype(space: gym.Space) -> np.dtype:
     """Replay dtype for observations: uint8 pixels stay uint8, integer spaces (Discrete...) keep their
-    integer dtype, everything else becomes float32 (`tfdqn.spaces.replay_dtype`)."""
+    integer dtype, everything else becomes float32 (`tfdqn.envs.spaces.replay_dtype`)."""
     return spaces.replay_dtype(space)

@@ -17,16 +17,16 @@ import gymnasium as gym
 import keras
 import numpy as np
 
-from tfdqn.agent import DQNAgent
+from tfdqn.dqn.agent import DQNAgent
 from tfdqn.config import DQNConfig
-from tfdqn.envs import make_vec_env, observation_dtype
+from tfdqn.envs.make import make_vec_env, observation_dtype
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, ListenerList, attach_errors
-from tfdqn.nstep import NStepWindows
-from tfdqn.rainbow_replay import ExtendedReplay
-from tfdqn.replay import ReplayBuffer
+from tfdqn.replay.nstep import NStepWindows
+from tfdqn.replay.prioritized import ExtendedReplay
+from tfdqn.replay.buffer import ReplayBuffer
 from tfdqn.rng import generator_from_state, generator_state
-from tfdqn.schedules import make_schedule
+from tfdqn.dqn.schedules import make_schedule
 
 
 @dataclass
@@ -333,7 +333,7 @@ class Trainer:
 
         return restore
 
-    # ----- saving and restoring (file handling lives in tfdqn.state) -----------------------------------
+    # ----- saving and restoring (file handling lives in tfdqn.training.resume) -----------------------------------
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """(JSON-ready metadata, arrays) that let a new Trainer continue this run exactly."""
         ep = self.episode_state

@@ -12,14 +12,14 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.config import DQNConfig
-from tfdqn.distributional import expected_q, project_distribution, support
-from tfdqn.envs import check_spaces
+from tfdqn.networks.distributional import expected_q, project_distribution, support
+from tfdqn.envs.make import check_spaces
 from tfdqn.errors import ConfigError
-from tfdqn.heads import NumpyQ, build_network, export_q_network, uses_heads
-from tfdqn.model_io import save_model
-from tfdqn.networks import NumpyMLP, clone_network
-from tfdqn.replay import Batch
-from tfdqn.spaces import attach_encoder, is_plain, network_input_shape
+from tfdqn.networks.heads import NumpyQ, build_network, export_q_network, uses_heads
+from tfdqn.networks.export import save_model
+from tfdqn.networks.build import NumpyMLP, clone_network
+from tfdqn.replay.buffer import Batch
+from tfdqn.envs.spaces import attach_encoder, is_plain, network_input_shape
 
 
 def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tensor, gamma: float | tf.Tensor,
@@ -108,7 +108,7 @@ class DQNAgent:
     def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
                     config: DQNConfig = DQNConfig()) -> "DQNAgent":
         """Build the default Q-network for these spaces (checked: Discrete actions; observations of any space
-        `tfdqn.spaces` encodes, the encoding inside the network, which takes raw observations)."""
+        `tfdqn.envs.spaces` encodes, the encoding inside the network, which takes raw observations)."""
         check_spaces(observation_space, action_space, config.env_id)
         if (config.noisy or config.distributional) and not is_plain(observation_space):
             raise ConfigError(f"noisy and distributional networks take Box observations only for now (their saved "
@@ -156,7 +156,7 @@ class DQNAgent:
         """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns the mean loss, the mean
         Q-value of the actions taken and the largest |Q| of those over all the steps (`max_abs_q`).
 
-        `batch` may be a `tfdqn.rainbow_replay.Sample`, whose per-transition `discounts` (n-step: gamma**k)
+        `batch` may be a `tfdqn.replay.prioritized.Sample`, whose per-transition `discounts` (n-step: gamma**k)
         and importance `weights` (prioritized replay) enter the update; a plain `Batch` means discount gamma
         and weight 1. Each sample's priority signal (|TD error|, or its C51 cross-entropy) is left in
         `last_priorities`, shaped like `batch.actions`."""
@@ -278,7 +278,7 @@ class DQNAgent:
 
     def export_model(self) -> keras.Model:
         """The online network as plain Keras for evaluation: itself, or with noisy layers at their mean and
-        a C51 output turned into Q-values (`tfdqn.heads.export_q_network`)."""
+        a C51 output turned into Q-values (`tfdqn.networks.heads.export_q_network`)."""
         return export_q_network(self.q_network, self.config)
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -294,7 +294,7 @@ def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None
         what = f"(batch, {n_actions}, {config.num_atoms}) atom logits" if config.distributional else \
             f"(batch, {n_actions}) Q-values"
         raise ConfigError(f"the Q-network outputs shape {got}, but this config needs {what}; "
-                          "build it with tfdqn.heads.build_network(obs_shape, n_actions, config)")
+                          "build it with tfdqn.networks.heads.build_network(obs_shape, n_actions, config)")
 
 
 def _elementwise_loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:

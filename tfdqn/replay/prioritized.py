@@ -9,8 +9,8 @@ from typing import NamedTuple
 import numpy as np
 
 from tfdqn.config import DQNConfig
-from tfdqn.replay import ReplayBuffer, ring_slots
-from tfdqn.sumtree import SumTree
+from tfdqn.replay.buffer import ReplayBuffer, ring_slots
+from tfdqn.replay.sumtree import SumTree
 
 
 class Sample(NamedTuple):

@@ -12,10 +12,10 @@ Layers:
   (`<out>/runs/<key>/`, `record.json` once done), live progress, failures recorded, Ctrl-C cancels what is
   outstanding and keeps what finished, finished runs are skipped when the same folder is run again.
   `scripts/benchmark.py --workers N` runs its suites on it.
-- `sweep(configs, seeds, out, ...)`: DQNConfig overrides x seeds, each run `python -m tfdqn.sweep_worker`
+- `sweep(configs, seeds, out, ...)`: DQNConfig overrides x seeds, each run `python -m tfdqn.experiments.worker`
   (the single-run listeners and evaluation protocol); writes `<out>/sweep.json` and `<out>/sweep.md`
   (per run, and per config medians with 95% intervals) after every finished run.
-- `tfdqn.search` adds random/grid hyperparameter search with ASHA-style halving on the same engine.
+- `tfdqn.experiments.search` adds random/grid hyperparameter search with ASHA-style halving on the same engine.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
                PYTHONUNBUFFERED="1")
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env
 
@@ -181,7 +181,7 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
 
     import ray
 
-    from tfdqn.sweep_worker import PROGRESS_TAG
+    from tfdqn.experiments.worker import PROGRESS_TAG
 
     t0 = time.perf_counter()
     here = ray.get_runtime_context().get_node_id()
@@ -561,7 +561,7 @@ class Protocol:
             object.__setattr__(self, "preset", None)
 
     def resolved(self) -> "Protocol":
-        from tfdqn.envs import reward_threshold
+        from tfdqn.envs.make import reward_threshold
         from tfdqn.presets import budget_for_env
 
         return dataclasses.replace(self, steps=self.steps or budget_for_env(self.env_id),
@@ -570,7 +570,7 @@ class Protocol:
 
     def argv(self, overrides: dict[str, Any], seed: int) -> tuple[str, ...]:
         """The worker command of one run."""
-        argv = ["{python}", "-m", "tfdqn.sweep_worker", "--out", "{run_dir}", "--env", self.env_id,
+        argv = ["{python}", "-m", "tfdqn.experiments.worker", "--out", "{run_dir}", "--env", self.env_id,
                 "--preset", "none" if self.preset is None else self.preset, "--overrides", json.dumps(overrides),
                 "--seed", str(seed), "--steps", str(self.steps), "--eval-every", str(self.eval_every),
                 "--eval-episodes", str(self.eval_episodes), "--confirm-episodes", str(self.confirm_episodes),
@@ -617,7 +617,7 @@ def sweep(configs: dict[str, dict[str, Any]], seeds: Sequence[int], out: str | o
         raise SweepError(f"cpus_per_run={cpus_per_run} must be positive")
     specs = [RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed})
              for seed in seeds for name, overrides in configs.items()]  # seed-major: configs interleaved
-    result = {"plan": plan, "seeds": seeds, "command": command or "tfdqn.sweep.sweep(...)",
+    result = {"plan": plan, "seeds": seeds, "command": command or "tfdqn.experiments.sweep.sweep(...)",
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "runs": [], "summary": [], "complete": False}
     t0 = time.perf_counter()
@@ -655,7 +655,7 @@ def summarize(records: list[dict[str, Any]], configs: dict[str, dict[str, Any]],
               budget: int | None = None) -> list[dict[str, Any]]:
     """Per config: runs, failures, solved k/n with a Wilson interval, and the medians (95% bootstrap intervals
     over seeds) of env steps to the threshold (unsolved = worse than any solve), best and final score."""
-    from tfdqn import stats
+    from tfdqn.experiments import stats
 
     rows = []
     for name in configs:
@@ -714,7 +714,7 @@ def render(result: dict[str, Any]) -> str:
              + (f", {result['duration_seconds'] / 60:.1f} min" if result.get("duration_seconds") else "") + ".", ""]
     if result.get("note"):
         lines += [f"**{result['note']}**", ""]
-    lines += [f"Each run: `python -m tfdqn.sweep_worker` in a fresh one-thread process (a Ray task), preset "
+    lines += [f"Each run: `python -m tfdqn.experiments.worker` in a fresh one-thread process (a Ray task), preset "
               f"{p['preset']!r} + the config's fields, budget {p['steps']:,} env steps, greedy evaluation of "
               f"{p['eval_episodes']} episodes every {p['eval_every']:,} env steps; **solved** = first evaluation >= "
               f"{_num(th, 'g')}" + ("; training stops at a confirmed solve" if p["stop_on_reward"] else "; no early stop")

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tfdqn.fileio import atomic_write
-from tfdqn.tabular import ACTION_NAMES, make_frozenlake
+from tfdqn.tabular.qlearning import ACTION_NAMES, make_frozenlake
 
 # (dx, dy) of each action in image coordinates (y grows downwards): left, down, right, up.
 _ARROWS = ((-1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, -1.0))
@@ -194,11 +194,11 @@ def q_table_of(model: Any, n_states: int) -> np.ndarray:
 
 def check_q_network(path: str | os.PathLike, map_name: str = "4x4", is_slippery: bool = True,
                     gamma: float = 0.99) -> dict[str, Any]:
-    """`tfdqn.tabular.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
+    """`tfdqn.tabular.qlearning.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
     its greedy policy within the time limit, beside value iteration's at `gamma` (and the Q-errors)."""
-    from tfdqn.model_io import load_q_network
-    from tfdqn.spaces import check_model_fits
-    from tfdqn.tabular import compare_with_optimum
+    from tfdqn.networks.export import load_q_network
+    from tfdqn.envs.spaces import check_model_fits
+    from tfdqn.tabular.qlearning import compare_with_optimum
 
     env = make_frozenlake(map_name, is_slippery)
     try:

@@ -20,7 +20,7 @@ from tfdqn.errors import TfdqnError
 from tfdqn.fileio import write_json
 
 if TYPE_CHECKING:
-    from tfdqn.training import Trainer
+    from tfdqn.training.trainer import Trainer
 
 FORMAT_VERSION = 1
 

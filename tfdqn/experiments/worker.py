@@ -1,8 +1,8 @@
 """One run of a sweep: train one DQNConfig with one seed in this (fresh, one-thread) process.
 
-`python -m tfdqn.sweep_worker --out RUN_DIR --env ENV --seed S --steps N --overrides JSON` is what each
-Ray task of `tfdqn.sweep` launches. It trains with the same listeners and evaluation protocol as a single
-run of the training command (`tfdqn.runs.run_listeners`: metrics, greedy evaluation every `--eval-every`
+`python -m tfdqn.experiments.worker --out RUN_DIR --env ENV --seed S --steps N --overrides JSON` is what each
+Ray task of `tfdqn.experiments.sweep` launches. It trains with the same listeners and evaluation protocol as a single
+run of the training command (`tfdqn.training.run.run_listeners`: metrics, greedy evaluation every `--eval-every`
 env steps, best.keras, a confirmed stop at the threshold unless `--no-stop`), writes the single run's files
 into RUN_DIR, then evaluates best.keras and the final policy on the same `--final-episodes` fresh episodes
 and writes RUN_DIR/result.json, the record the sweep's table is built from.
@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
-from tfdqn.runs import add_run_flags  # noqa: E402
+from tfdqn.training.run import add_run_flags  # noqa: E402
 
 PROGRESS_TAG = "@tfdqn-progress"
 RESULT_FILE = "result.json"
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import tfdqn
     from tfdqn.fileio import write_json
-    from tfdqn.runs import finish_run, run_listeners
+    from tfdqn.training.run import finish_run, run_listeners
 
     tfdqn.configure_threads(args.threads)
     if args.deterministic:

@@ -15,10 +15,10 @@ import keras
 import numpy as np
 
 from tfdqn.config import DQNConfig
-from tfdqn.distributional import support
-from tfdqn.networks import (build_q_network, initializers, layer_kind, mirror_values, mirrorable_norm,
+from tfdqn.networks.distributional import support
+from tfdqn.networks.build import (build_q_network, initializers, layer_kind, mirror_values, mirrorable_norm,
                              mirrored_variables, numpy_layer_norm)
-from tfdqn.noisy import NoisyDense, numpy_noisy_forward
+from tfdqn.networks.noisy import NoisyDense, numpy_noisy_forward
 
 
 def uses_heads(config: DQNConfig) -> bool:

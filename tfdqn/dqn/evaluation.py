@@ -12,12 +12,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdqn.envs import make_env
+from tfdqn.envs.make import make_env
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
-from tfdqn.model_io import load_q_network
-from tfdqn.networks import NumpyMLP
-from tfdqn.spaces import check_model_fits
+from tfdqn.networks.export import load_q_network
+from tfdqn.networks.build import NumpyMLP
+from tfdqn.envs.spaces import check_model_fits
 
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""

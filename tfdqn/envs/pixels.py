@@ -1,6 +1,6 @@
 """Environments whose observations are pixels, built from Gymnasium's own wrappers.
 
-Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs` imports it, so `make_env` and
+Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs.make` imports it, so `make_env` and
 `make_vec_env` know the id): CartPole-v1 seen only through its rendered frames, cropped to the band where the
 cart and pole move, downscaled, greyscale, with the last 4 frames stacked on the channel axis so that
 velocities can be read, each action repeated for 2 CartPole steps. Atari games go through `AtariPreprocessing` (`atari_env_id`, needs `ale-py`).

@@ -56,7 +56,7 @@ def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, pl
     into `args.threshold` here); evaluation seeds are offset from the run's seed so they never replay
     training episodes."""
     import tfdqn
-    from tfdqn.envs import reward_threshold
+    from tfdqn.envs.make import reward_threshold
 
     if args.threshold is None:  # the environment's own; the scripts read args.threshold afterwards
         args.threshold = reward_threshold(config.env_id)

@@ -2,7 +2,7 @@
 scored by a stated objective, with ASHA-style halving of hopeless trials at env-step milestones.
 
 - A **trial** is one config (the environment's preset + the sampled fields) run with every seed; each
-  (trial, seed) is one run of `tfdqn.sweep` (a Ray task, its own folder, the single-run protocol with a
+  (trial, seed) is one run of `tfdqn.experiments.sweep` (a Ray task, its own folder, the single-run protocol with a
   confirmed stop at the threshold).
 - **Objective** (lower is better): the median over the trial's seeds of env steps to the first greedy
   evaluation >= the threshold, an unsolved (or stopped) run counted as the budget; ties go to the higher
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from tfdqn.errors import ConfigError
-from tfdqn.sweep import (Protocol, RunSpec, SweepError, SweepInterrupted, check_configs, check_folder, check_seeds,
+from tfdqn.experiments.sweep import (Protocol, RunSpec, SweepError, SweepInterrupted, check_configs, check_folder, check_seeds,
                          read_record, run_key, run_specs, summarize, write_report)
 
 KINDS = ("uniform", "log_uniform", "int", "log_int")
@@ -197,7 +197,7 @@ def search(space: dict[str, Any], seeds: Sequence[int], out: str | os.PathLike, 
     rule = Halving(milestones, eta, len(seeds)) if halving else None
     specs = [RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed},
                      group=name) for name, overrides in configs.items() for seed in seeds]  # trial-major
-    result = {"plan": plan, "seeds": seeds, "configs": configs, "command": command or "tfdqn.search.search(...)",
+    result = {"plan": plan, "seeds": seeds, "configs": configs, "command": command or "tfdqn.experiments.search.search(...)",
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "objective": "median over seeds of env steps to the first evaluation >= threshold (unsolved or "
                            "stopped = the budget); lower is better, ties to the higher median best score"}
@@ -241,7 +241,7 @@ def rank(records: list[dict[str, Any]], configs: dict[str, dict[str, Any]], budg
 
 def render_search(result: dict[str, Any]) -> str:
     """The search's Markdown: the ranking, then the sweep table of every trial."""
-    from tfdqn.sweep import render
+    from tfdqn.experiments.sweep import render
 
     p = result["plan"]
     lines = [f"# Search: {p['method']} over {', '.join(p['space'])} ({len(result['configs'])} trials x "

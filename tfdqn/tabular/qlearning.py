@@ -6,7 +6,7 @@ The whole algorithm is one line, applied after every environment step:
 
 with no `max` term when s' is terminal (a hole or the goal). A time-limit truncation is not terminal: it
 still bootstraps, as in DQN. Behaviour is epsilon-greedy, epsilon following a schedule from
-`tfdqn.schedules` evaluated on the episode count.
+`tfdqn.dqn.schedules` evaluated on the episode count.
 
 FrozenLake publishes its transition model, `env.unwrapped.P[s][a] = [(prob, next_state, reward,
 terminated), ...]`, so everything the learner should achieve can be computed exactly, with no sampling
@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from tfdqn.errors import ConfigError, EnvError, TrainingError
-from tfdqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
+from tfdqn.dqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
 from tfdqn.validation import CheckedFields, check_exploration, invalid, is_int, is_real
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class TabularConfig(CheckedFields):
 
 
 def epsilon_schedule(config: TabularConfig) -> Callable[[int], float]:
-    """Epsilon as a function of the number of finished episodes, built from `tfdqn.schedules`."""
+    """Epsilon as a function of the number of finished episodes, built from `tfdqn.dqn.schedules`."""
     if config.exploration == "linear":
         # LinearSchedule counts whatever it is given; here that is episodes, not env steps.
         linear = LinearSchedule(config.epsilon_start, config.epsilon_end, config.decay_episodes)

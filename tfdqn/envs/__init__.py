@@ -1,0 +1,1 @@
+"""Environments: making them (ids, vector envs), observation spaces and their encoders, pixels and Atari."""

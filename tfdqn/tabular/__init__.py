@@ -1,0 +1,1 @@
+"""Tabular Q-learning on small MDPs (FrozenLake), checked against exact dynamic programming."""
