@@ -44,38 +44,86 @@ SUITES = ("loop", "solve", "memory", "vector")
 
 def parse_args(argv: list[str] | None = None):
     p = ArgumentParser(description="Run tfdqn's benchmarks and write reports under results/benchmark/.")
-    p.add_argument("--suite", choices=SUITES + ("cartpole", "lunarlander", "rainbow", "all"), default="all",
-                   help="which benchmark (default all: every suite but the side-by-side cartpole and lunarlander)")
-    p.add_argument("--seeds", type=positive_int, default=10,
-                   help="seeds for the solve, cartpole and lunarlander suites (default 10)")
-    p.add_argument("--first-seed", type=non_negative_int, default=0,
-                   help="side-by-side suites: seeds are first-seed .. first-seed + seeds - 1, e.g. fresh seeds to "
-                        "confirm a config chosen on seeds 0-9 (default 0)")
-    p.add_argument("--preset", default=None,
-                   help="side-by-side suites: run tfdqn with this preset (e.g. rainbow; none: the plain DQNConfig "
-                        "defaults) instead of the one the training command picks for the environment")
-    p.add_argument("--sb3-seeds", type=positive_int, default=None,
-                   help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)")
-    p.add_argument("--workers", "--jobs", dest="workers", type=positive_int, default=None,
-                   help="run the solve and side-by-side suites' runs as Ray tasks (tfdqn.experiments.sweep), N at once on a "
-                        "local Ray (one thread each; 2 uses both cores here), or on the cluster at RAY_ADDRESS; "
-                        "default: one after another, no Ray")
-    p.add_argument("--deterministic", action="store_true",
-                   help="solve suite: TensorFlow op determinism in every run (identical results serial or parallel)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="step budget per run (default: 50000 for solve and cartpole, 100000 for lunarlander; "
-                        "e.g. 3000 for a quick smoke run)")
-    p.add_argument("--tutorial-steps", type=positive_int, default=300,
-                   help="env steps of each tutorial-style loop run in the cartpole suite (default 300)")
-    p.add_argument("--tutorial-seeds", type=positive_int, default=3,
-                   help="seeds (the first ones) on which the cartpole suite runs the tutorial-style loop (default 3)")
+    p.add_argument(
+        "--suite",
+        choices=SUITES + ("cartpole", "lunarlander", "rainbow", "all"),
+        default="all",
+        help="which benchmark (default all: every suite but the side-by-side cartpole and lunarlander)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=10,
+        help="seeds for the solve, cartpole and lunarlander suites (default 10)",
+    )
+    p.add_argument(
+        "--first-seed",
+        type=non_negative_int,
+        default=0,
+        help="side-by-side suites: seeds are first-seed .. first-seed + seeds - 1, e.g. fresh seeds to "
+        "confirm a config chosen on seeds 0-9 (default 0)",
+    )
+    p.add_argument(
+        "--preset",
+        default=None,
+        help="side-by-side suites: run tfdqn with this preset (e.g. rainbow; none: the plain DQNConfig "
+        "defaults) instead of the one the training command picks for the environment",
+    )
+    p.add_argument(
+        "--sb3-seeds",
+        type=positive_int,
+        default=None,
+        help="seeds of SB3 in the side-by-side suites (default: --seeds; the first ones)",
+    )
+    p.add_argument(
+        "--workers",
+        "--jobs",
+        dest="workers",
+        type=positive_int,
+        default=None,
+        help="run the solve and side-by-side suites' runs as Ray tasks (tfdqn.experiments.sweep), N at once on a "
+        "local Ray (one thread each; 2 uses both cores here), or on the cluster at RAY_ADDRESS; "
+        "default: one after another, no Ray",
+    )
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="solve suite: TensorFlow op determinism in every run (identical results serial or parallel)",
+    )
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="step budget per run (default: 50000 for solve and cartpole, 100000 for lunarlander; "
+        "e.g. 3000 for a quick smoke run)",
+    )
+    p.add_argument(
+        "--tutorial-steps",
+        type=positive_int,
+        default=300,
+        help="env steps of each tutorial-style loop run in the cartpole suite (default 300)",
+    )
+    p.add_argument(
+        "--tutorial-seeds",
+        type=positive_int,
+        default=3,
+        help="seeds (the first ones) on which the cartpole suite runs the tutorial-style loop (default 3)",
+    )
     p.add_argument("--repeats", type=positive_int, default=5, help="repeats of each loop timing (default 5)")
-    p.add_argument("--vector-seeds", type=positive_int, default=5,
-                   help="seeds per num_envs for the vector suite's solve runs (default 5)")
-    p.add_argument("--memory-steps", type=positive_int, default=200_000,
-                   help="env steps of the memory suite (default 200000)")
-    p.add_argument("--rerender", action="store_true",
-                   help="rewrite <suite>.md from the <suite>.json already in --out, without measuring")
+    p.add_argument(
+        "--vector-seeds",
+        type=positive_int,
+        default=5,
+        help="seeds per num_envs for the vector suite's solve runs (default 5)",
+    )
+    p.add_argument(
+        "--memory-steps", type=positive_int, default=200_000, help="env steps of the memory suite (default 200000)"
+    )
+    p.add_argument(
+        "--rerender",
+        action="store_true",
+        help="rewrite <suite>.md from the <suite>.json already in --out, without measuring",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="report directory")
     return p.parse_args(argv)
 
@@ -108,8 +156,9 @@ def bench_loop(repeats: int) -> dict:
 
     # The same update without XLA (jit_compile=False), timed alternately with the default, to show what
     # jit_compile=True buys.
-    plain = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space,
-                                       config.replace(jit_compile=False))
+    plain = tfdqn.DQNAgent.from_spaces(
+        env.single_observation_space, env.single_action_space, config.replace(jit_compile=False)
+    )
     for learner in (agent, plain):
         learner.learn(buffer.sample(config.batch_size, rng, config.gradient_steps))  # trace and compile
     learn = agent.learn  # bound; timed_learn wraps it for the Trainer runs only
@@ -168,52 +217,98 @@ def bench_loop(repeats: int) -> dict:
     from tfdqn.experiments import stats
 
     ratios = [a * (updates_per_step * u + e) for a, u, e in zip(achieved, t_update, t_env_act)]
-    return {"t_update_ms": tu * 1e3, "t_update_without_xla_ms": statistics.median(t_update_plain) * 1e3,
-            "t_env_and_act_us": te * 1e6, "updates_per_step": updates_per_step,
-            "gradient_steps_per_call": config.gradient_steps, "batch_size": config.batch_size,
-            "hidden_sizes": list(config.hidden_sizes),
-            "parts": parts_on(config),
-            "floor_ms_per_step": floor * 1e3, "ceiling_steps_per_s": 1 / floor, "achieved_steps_per_s": sps,
-            "achieved_over_ceiling": sps * floor, "repeats": repeats,
-            "in_loop_update_ms_per_step": update_per_step * 1e3,
-            "in_loop_t_update_ms": update_per_step / updates_per_step * 1e3, "in_loop_rest_us_per_step": rest_per_step * 1e6,
-            "in_loop_update_calls": calls, "ratio_per_repeat": ratios, "median_ratio": statistics.median(ratios),
-            "ci_ratio": stats.bootstrap_ci(ratios),
-            "raw": {"t_update_s": t_update, "t_update_without_xla_s": t_update_plain, "t_env_and_act_s": t_env_act,
-                    "achieved_steps_per_s": achieved, "in_loop_update_s_per_step": [u for u, _ in update_share]}}
+    return {
+        "t_update_ms": tu * 1e3,
+        "t_update_without_xla_ms": statistics.median(t_update_plain) * 1e3,
+        "t_env_and_act_us": te * 1e6,
+        "updates_per_step": updates_per_step,
+        "gradient_steps_per_call": config.gradient_steps,
+        "batch_size": config.batch_size,
+        "hidden_sizes": list(config.hidden_sizes),
+        "parts": parts_on(config),
+        "floor_ms_per_step": floor * 1e3,
+        "ceiling_steps_per_s": 1 / floor,
+        "achieved_steps_per_s": sps,
+        "achieved_over_ceiling": sps * floor,
+        "repeats": repeats,
+        "in_loop_update_ms_per_step": update_per_step * 1e3,
+        "in_loop_t_update_ms": update_per_step / updates_per_step * 1e3,
+        "in_loop_rest_us_per_step": rest_per_step * 1e6,
+        "in_loop_update_calls": calls,
+        "ratio_per_repeat": ratios,
+        "median_ratio": statistics.median(ratios),
+        "ci_ratio": stats.bootstrap_ci(ratios),
+        "raw": {
+            "t_update_s": t_update,
+            "t_update_without_xla_s": t_update_plain,
+            "t_env_and_act_s": t_env_act,
+            "achieved_steps_per_s": achieved,
+            "in_loop_update_s_per_step": [u for u, _ in update_share],
+        },
+    }
 
 
 def report_loop(r: dict) -> str:
-    return "\n".join([
-        "# Loop efficiency (CartPole-v1, the training command's CartPole config, 1 TensorFlow thread)", "",
-        f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.", "",
-        "| figure | value |", "| --- | --- |",
-        f"| one gradient step (batch {r.get('batch_size', 64)}, "
-        f"{'x'.join(str(h) for h in r.get('hidden_sizes', (256, 256)))}"
-        f"{''.join(', ' + p for p in r.get('parts', []))}, "
-        f"inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
-        f"| {r['t_update_ms']:.3f} ms |",
-        *([f"| the same gradient step without XLA (`jit_compile=False`) | {r['t_update_without_xla_ms']:.3f} ms "
-           f"({r['t_update_without_xla_ms'] / r['t_update_ms']:.1f}x) |"] if "t_update_without_xla_ms" in r else []),
-        f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
-        f"| gradient steps per env step | {r['updates_per_step']:g} |",
-        f"| floor = updates_per_step x t_update + t_env_and_act | {r['floor_ms_per_step']:.3f} ms/step "
-        f"({r['ceiling_steps_per_s']:,.0f} steps/s) |",
-        f"| achieved train-only env steps/s (Trainer, no listeners) | {r['achieved_steps_per_s']:,.0f} |",
-        f"| achieved / floor | **{r['achieved_over_ceiling']:.2f}** (goal >= 0.9) |",
-        *([f"| achieved / floor within each repeat: median [95% bootstrap interval over repeats] | "
-           f"{r['median_ratio']:.2f} [{r['ci_ratio'][0]:.2f}, {r['ci_ratio'][1]:.2f}] "
-           f"({', '.join(f'{x:.2f}' for x in r['ratio_per_repeat'])}): goal 0.9 "
-           f"{'met' if r['ci_ratio'][0] >= 0.9 else 'missed' if r['ci_ratio'][1] < 0.9 else 'undecided'} |"]
-          if "median_ratio" in r else []),
-        *([f"| in that Trainer run: time in the update calls ({r['in_loop_update_calls']:,} calls) | "
-           f"{r['in_loop_update_ms_per_step']:.3f} ms/step ({r['in_loop_t_update_ms']:.3f} ms per gradient step) |",
-           f"| in that Trainer run: everything else (act, env, replay, n-step windows, target copies, bookkeeping) | "
-           f"{r['in_loop_rest_us_per_step']:.1f} µs/step (the floor allows {r['t_env_and_act_us']:.1f}) |"]
-          if "in_loop_update_ms_per_step" in r else []),
-        *(["", "Each repeat times the update, the env step and a 10,000-step Trainer run in turn (interleaved); "
-           "'met' needs the whole interval at or above 0.9 (with 5 repeats or fewer the interval is simply the "
-           "lowest to the highest repeat)."] if "in_loop_update_ms_per_step" in r else []), ""])
+    return "\n".join(
+        [
+            "# Loop efficiency (CartPole-v1, the training command's CartPole config, 1 TensorFlow thread)",
+            "",
+            f"Medians of {r['repeats']} repeats, measured in one process by `python scripts/benchmark.py --suite loop`.",
+            "",
+            "| figure | value |",
+            "| --- | --- |",
+            f"| one gradient step (batch {r.get('batch_size', 64)}, "
+            f"{'x'.join(str(h) for h in r.get('hidden_sizes', (256, 256)))}"
+            f"{''.join(', ' + p for p in r.get('parts', []))}, "
+            f"inside a {r.get('gradient_steps_per_call', 64)}-step compiled call) "
+            f"| {r['t_update_ms']:.3f} ms |",
+            *(
+                [
+                    f"| the same gradient step without XLA (`jit_compile=False`) | {r['t_update_without_xla_ms']:.3f} ms "
+                    f"({r['t_update_without_xla_ms'] / r['t_update_ms']:.1f}x) |"
+                ]
+                if "t_update_without_xla_ms" in r
+                else []
+            ),
+            f"| one env step + epsilon-greedy action | {r['t_env_and_act_us']:.1f} µs |",
+            f"| gradient steps per env step | {r['updates_per_step']:g} |",
+            f"| floor = updates_per_step x t_update + t_env_and_act | {r['floor_ms_per_step']:.3f} ms/step "
+            f"({r['ceiling_steps_per_s']:,.0f} steps/s) |",
+            f"| achieved train-only env steps/s (Trainer, no listeners) | {r['achieved_steps_per_s']:,.0f} |",
+            f"| achieved / floor | **{r['achieved_over_ceiling']:.2f}** (goal >= 0.9) |",
+            *(
+                [
+                    f"| achieved / floor within each repeat: median [95% bootstrap interval over repeats] | "
+                    f"{r['median_ratio']:.2f} [{r['ci_ratio'][0]:.2f}, {r['ci_ratio'][1]:.2f}] "
+                    f"({', '.join(f'{x:.2f}' for x in r['ratio_per_repeat'])}): goal 0.9 "
+                    f"{'met' if r['ci_ratio'][0] >= 0.9 else 'missed' if r['ci_ratio'][1] < 0.9 else 'undecided'} |"
+                ]
+                if "median_ratio" in r
+                else []
+            ),
+            *(
+                [
+                    f"| in that Trainer run: time in the update calls ({r['in_loop_update_calls']:,} calls) | "
+                    f"{r['in_loop_update_ms_per_step']:.3f} ms/step ({r['in_loop_t_update_ms']:.3f} ms per gradient step) |",
+                    f"| in that Trainer run: everything else (act, env, replay, n-step windows, target copies, bookkeeping) | "
+                    f"{r['in_loop_rest_us_per_step']:.1f} µs/step (the floor allows {r['t_env_and_act_us']:.1f}) |",
+                ]
+                if "in_loop_update_ms_per_step" in r
+                else []
+            ),
+            *(
+                [
+                    "",
+                    "Each repeat times the update, the env step and a 10,000-step Trainer run in turn (interleaved); "
+                    "'met' needs the whole interval at or above 0.9 (with 5 repeats or fewer the interval is simply the "
+                    "lowest to the highest repeat).",
+                ]
+                if "in_loop_update_ms_per_step" in r
+                else []
+            ),
+            "",
+        ]
+    )
 
 
 # ----- solving CartPole over seeds ---------------------------------------------------------------------
@@ -223,19 +318,39 @@ def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: in
     runs = []
     t_begin = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
+
         def argv(seed: int, out: str) -> list[str]:
-            return [str(ROOT / "scripts" / "train_cartpole.py"), "--seed", str(seed), "--steps", str(steps),
-                    "--out", out, "--no-live-plot", "--no-gif", *extra]
+            return [
+                str(ROOT / "scripts" / "train_cartpole.py"),
+                "--seed",
+                str(seed),
+                "--steps",
+                str(steps),
+                "--out",
+                out,
+                "--no-live-plot",
+                "--no-gif",
+                *extra,
+            ]
 
         def collect(seed: int, out: Path, wall: float) -> None:
             summary = json.loads((out / "summary.json").read_text())
             evaluations = (out / "evaluations.csv").read_text().splitlines()
-            run = {"seed": seed, "wall_seconds": wall, "first_solved_step": summary["first_evaluation_at_threshold_step"],
-                   "env_steps": summary["env_steps"], "best_score_100": summary["best_keras_evaluation"]["mean_return"],
-                   "train_seconds": summary["train_seconds"], "evaluations_csv": evaluations}
+            run = {
+                "seed": seed,
+                "wall_seconds": wall,
+                "first_solved_step": summary["first_evaluation_at_threshold_step"],
+                "env_steps": summary["env_steps"],
+                "best_score_100": summary["best_keras_evaluation"]["mean_return"],
+                "train_seconds": summary["train_seconds"],
+                "evaluations_csv": evaluations,
+            }
             runs.append(run)
-            print(f"seed {seed}: first eval >= 475 at {run['first_solved_step']}, best.keras "
-                  f"{run['best_score_100']:.1f} on 100 episodes, {wall:.1f} s", flush=True)
+            print(
+                f"seed {seed}: first eval >= 475 at {run['first_solved_step']}, best.keras "
+                f"{run['best_score_100']:.1f} on 100 episodes, {wall:.1f} s",
+                flush=True,
+            )
 
         if workers is None:
             for seed in range(seeds):
@@ -248,45 +363,73 @@ def bench_solve(seeds: int, steps: int, extra: tuple[str, ...] = (), workers: in
         else:
             from tfdqn.experiments.sweep import RunSpec, run_specs
 
-            specs = [RunSpec(f"seed{s}", ("{python}", *argv(s, "{run_dir}")), {"seed": s}, "summary.json")
-                     for s in range(seeds)]
+            specs = [
+                RunSpec(f"seed{s}", ("{python}", *argv(s, "{run_dir}")), {"seed": s}, "summary.json")
+                for s in range(seeds)
+            ]
             for r in run_specs(specs, Path(tmp), num_cpus=workers, resume=False):
                 if r["status"] != "ok":
                     raise RuntimeError(f"{r['key']} failed: {r.get('error')}")
                 collect(r["seed"], Path(tmp) / "runs" / r["key"], r["wall_seconds"])
     solved = [r["first_solved_step"] for r in runs if r["first_solved_step"] is not None]
-    return {"seeds": seeds, "step_budget": steps, "runs": runs,
-            "best_ge_475": sum(r["best_score_100"] >= 475 for r in runs),
-            "median_first_solved_step": statistics.median(solved) if solved else None,
-            "max_first_solved_step": max(solved) if solved else None, "solved_runs": len(solved),
-            "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-            "workers": workers, "suite_wall_seconds": time.perf_counter() - t_begin,
-            "median_train_seconds": statistics.median(r["train_seconds"] for r in runs)}
+    return {
+        "seeds": seeds,
+        "step_budget": steps,
+        "runs": runs,
+        "best_ge_475": sum(r["best_score_100"] >= 475 for r in runs),
+        "median_first_solved_step": statistics.median(solved) if solved else None,
+        "max_first_solved_step": max(solved) if solved else None,
+        "solved_runs": len(solved),
+        "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+        "workers": workers,
+        "suite_wall_seconds": time.perf_counter() - t_begin,
+        "median_train_seconds": statistics.median(r["train_seconds"] for r in runs),
+    }
 
 
 def report_solve(r: dict) -> str:
-    rows = [f"| {x['seed']} | {x['first_solved_step'] if x['first_solved_step'] is not None else 'not solved'} | "
-            f"{x['env_steps']:,} | {x['best_score_100']:.1f} | {x['train_seconds']:.1f} | {x['wall_seconds']:.1f} |"
-            for x in r["runs"]]
-    return "\n".join([
-        "# Solving CartPole-v1 with the default configuration", "",
-        f"`python scripts/train_cartpole.py --seed S` for S in 0..{r['seeds'] - 1} (step budget {r['step_budget']:,}), "
-        "each in a fresh process; greedy evaluation of 20 episodes every 1,000 env steps; training stops once "
-        "an evaluation >= 475 is confirmed on 100 fresh episodes. Produced by "
-        "`python scripts/benchmark.py --suite solve`.", "",
-        "| seed | env steps to first evaluation >= 475 | env steps used | best.keras, 100 fresh episodes | "
-        "train s | wall s (import included) |", "| --- | --- | --- | --- | --- | --- |", *rows, "",
-        f"- best.keras >= 475 on 100 fresh episodes: **{r['best_ge_475']}/{r['seeds']}** seeds (goal >= 9/10; "
-        f"95% Wilson interval of the rate {_rate_interval(r['best_ge_475'], r['seeds'])})",
-        f"- env steps to the first evaluation >= 475: median **{_fmt(r['median_first_solved_step'])}** (95% bootstrap "
-        f"interval {_median_interval([x['first_solved_step'] for x in r['runs']])}), max "
-        f"{_fmt(r['max_first_solved_step'])} ({r['solved_runs']}/{r['seeds']} runs reached it; goal median <= 15,000, "
-        "max <= 30,000)",
-        f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
-        f"(training alone: {r['median_train_seconds']:.1f})",
-        *([f"- the whole suite: {r['suite_wall_seconds']:.0f} s wall, "
-           + (f"{r['workers']} runs at once as Ray tasks (`--workers {r['workers']}`, tfdqn.experiments.sweep)" if r.get("workers")
-              else "one run after another")] if "suite_wall_seconds" in r else []), ""])
+    rows = [
+        f"| {x['seed']} | {x['first_solved_step'] if x['first_solved_step'] is not None else 'not solved'} | "
+        f"{x['env_steps']:,} | {x['best_score_100']:.1f} | {x['train_seconds']:.1f} | {x['wall_seconds']:.1f} |"
+        for x in r["runs"]
+    ]
+    return "\n".join(
+        [
+            "# Solving CartPole-v1 with the default configuration",
+            "",
+            f"`python scripts/train_cartpole.py --seed S` for S in 0..{r['seeds'] - 1} (step budget {r['step_budget']:,}), "
+            "each in a fresh process; greedy evaluation of 20 episodes every 1,000 env steps; training stops once "
+            "an evaluation >= 475 is confirmed on 100 fresh episodes. Produced by "
+            "`python scripts/benchmark.py --suite solve`.",
+            "",
+            "| seed | env steps to first evaluation >= 475 | env steps used | best.keras, 100 fresh episodes | "
+            "train s | wall s (import included) |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+            f"- best.keras >= 475 on 100 fresh episodes: **{r['best_ge_475']}/{r['seeds']}** seeds (goal >= 9/10; "
+            f"95% Wilson interval of the rate {_rate_interval(r['best_ge_475'], r['seeds'])})",
+            f"- env steps to the first evaluation >= 475: median **{_fmt(r['median_first_solved_step'])}** (95% bootstrap "
+            f"interval {_median_interval([x['first_solved_step'] for x in r['runs']])}), max "
+            f"{_fmt(r['max_first_solved_step'])} ({r['solved_runs']}/{r['seeds']} runs reached it; goal median <= 15,000, "
+            "max <= 30,000)",
+            f"- wall seconds per run, import included: median **{r['median_wall_seconds']:.1f}** "
+            f"(training alone: {r['median_train_seconds']:.1f})",
+            *(
+                [
+                    f"- the whole suite: {r['suite_wall_seconds']:.0f} s wall, "
+                    + (
+                        f"{r['workers']} runs at once as Ray tasks (`--workers {r['workers']}`, tfdqn.experiments.sweep)"
+                        if r.get("workers")
+                        else "one run after another"
+                    )
+                ]
+                if "suite_wall_seconds" in r
+                else []
+            ),
+            "",
+        ]
+    )
 
 
 # ----- several environments at once ---------------------------------------------------------------
@@ -300,9 +443,10 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
     base = tfdqn.config_for_env("CartPole-v1")
     trainers = {}
     for n in (1, 4, 8, 16):
-        for mode, config in (("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9,
-                                                       target_update_interval=10**9)),
-                             ("train", base.replace(num_envs=n, learning_starts=0))):
+        for mode, config in (
+            ("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9, target_update_interval=10**9)),
+            ("train", base.replace(num_envs=n, learning_starts=0)),
+        ):
             keras.utils.set_random_seed(0)
             env = tfdqn.make_vec_env(config.env_id, n)
             agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
@@ -323,36 +467,57 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict:
         mode, n = key.split("/")
         print(f"num_envs {int(n):2d} {mode:7s}: {throughput[key]:,.0f} env steps/s", flush=True)
     solve = {n: bench_solve(seeds, steps, ("--num-envs", str(n))) for n in (1, 8)}
-    return {"repeats": repeats, "throughput": throughput, "raw_rates": rates, "solve": solve,
-            "updates_per_step": base.gradient_steps / base.train_freq,
-            "collect_8_over_1": throughput["collect/8"] / throughput["collect/1"]}
+    return {
+        "repeats": repeats,
+        "throughput": throughput,
+        "raw_rates": rates,
+        "solve": solve,
+        "updates_per_step": base.gradient_steps / base.train_freq,
+        "collect_8_over_1": throughput["collect/8"] / throughput["collect/1"],
+    }
 
 
 def report_vector(r: dict) -> str:
     t = r["throughput"]
-    rows = [f"| {n} | {t[f'collect/{n}']:,.0f} | {t[f'collect/{n}'] / t['collect/1']:.1f}x | {t[f'train/{n}']:,.0f} | "
-            f"{t[f'train/{n}'] / t['train/1']:.2f}x |" for n in (1, 4, 8, 16)]
+    rows = [
+        f"| {n} | {t[f'collect/{n}']:,.0f} | {t[f'collect/{n}'] / t['collect/1']:.1f}x | {t[f'train/{n}']:,.0f} | "
+        f"{t[f'train/{n}'] / t['train/1']:.2f}x |"
+        for n in (1, 4, 8, 16)
+    ]
     solve_rows = []
     for n, s in r["solve"].items():
         steps = ", ".join(_fmt(x["first_solved_step"]) for x in s["runs"])
-        solve_rows.append(f"| {n} | {steps} | {_fmt(s['median_first_solved_step'])} "
-                          f"{_median_interval([x['first_solved_step'] for x in s['runs']])} | "
-                          f"{s['best_ge_475']}/{s['seeds']} {_rate_interval(s['best_ge_475'], s['seeds'])} | "
-                          f"{s['median_train_seconds']:.1f} |")
-    return "\n".join([
-        "# Several environments at once (CartPole-v1)", "",
-        "Produced by `python scripts/benchmark.py --suite vector`; medians of "
-        f"{r['repeats']} repeats in one process, taken round-robin over the settings"
-        f"{'' if 'raw_rates' in r else ' (older runs: one setting after another)'}. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
-        "vectorised CartPole; actions for all environments come from one forward pass.", "",
-        f"| num_envs | collection only, env steps/s | vs 1 env | default update ratio "
-        f"({r.get('updates_per_step', 4):g} gradient steps per env step), env steps/s | vs 1 env |", "| --- | --- | --- | --- | --- |", *rows, "",
-        f"Collection-only throughput with 8 environments: **{r['collect_8_over_1']:.1f}x** that of one (goal >= 4x). "
-        "With learning on, the gradient steps dominate and are the same per env step whatever num_envs is.", "",
-        "Env steps to the first evaluation >= 475 (`train_cartpole.py --num-envs N --seed S`):", "",
-        "| num_envs | per seed | median [95% bootstrap] | best.keras >= 475 [95% Wilson] | median train s |",
-        "| --- | --- | --- | --- | --- |",
-        *solve_rows, ""])
+        solve_rows.append(
+            f"| {n} | {steps} | {_fmt(s['median_first_solved_step'])} "
+            f"{_median_interval([x['first_solved_step'] for x in s['runs']])} | "
+            f"{s['best_ge_475']}/{s['seeds']} {_rate_interval(s['best_ge_475'], s['seeds'])} | "
+            f"{s['median_train_seconds']:.1f} |"
+        )
+    return "\n".join(
+        [
+            "# Several environments at once (CartPole-v1)",
+            "",
+            "Produced by `python scripts/benchmark.py --suite vector`; medians of "
+            f"{r['repeats']} repeats in one process, taken round-robin over the settings"
+            f"{'' if 'raw_rates' in r else ' (older runs: one setting after another)'}. num_envs 1 uses `SyncVectorEnv`, more use Gymnasium's native "
+            "vectorised CartPole; actions for all environments come from one forward pass.",
+            "",
+            f"| num_envs | collection only, env steps/s | vs 1 env | default update ratio "
+            f"({r.get('updates_per_step', 4):g} gradient steps per env step), env steps/s | vs 1 env |",
+            "| --- | --- | --- | --- | --- |",
+            *rows,
+            "",
+            f"Collection-only throughput with 8 environments: **{r['collect_8_over_1']:.1f}x** that of one (goal >= 4x). "
+            "With learning on, the gradient steps dominate and are the same per env step whatever num_envs is.",
+            "",
+            "Env steps to the first evaluation >= 475 (`train_cartpole.py --num-envs N --seed S`):",
+            "",
+            "| num_envs | per seed | median [95% bootstrap] | best.keras >= 475 [95% Wilson] | median train s |",
+            "| --- | --- | --- | --- | --- |",
+            *solve_rows,
+            "",
+        ]
+    )
 
 
 # ----- memory -----------------------------------------------------------------------------------------
@@ -389,22 +554,37 @@ def bench_memory(steps: int) -> dict:
     trainer = tfdqn.train(config, steps, [probe, tfdqn.PeriodicEvaluation(10_000, 5)])
     samples = dict(probe.samples)
     base = samples.get(20_000, probe.samples[0][1])
-    return {"steps": steps, "samples": probe.samples, "rss_20k_mib": base, "rss_end_mib": probe.samples[-1][1],
-            "max_rss_after_20k_mib": max(v for s, v in probe.samples if s >= 20_000),
-            "growth_from_20k": max(v for s, v in probe.samples if s >= 20_000) / base - 1,
-            "replay_buffer_mib": trainer.replay.nbytes / 2**20, "wall_seconds": time.perf_counter() - t0}
+    return {
+        "steps": steps,
+        "samples": probe.samples,
+        "rss_20k_mib": base,
+        "rss_end_mib": probe.samples[-1][1],
+        "max_rss_after_20k_mib": max(v for s, v in probe.samples if s >= 20_000),
+        "growth_from_20k": max(v for s, v in probe.samples if s >= 20_000) / base - 1,
+        "replay_buffer_mib": trainer.replay.nbytes / 2**20,
+        "wall_seconds": time.perf_counter() - t0,
+    }
 
 
 def report_memory(r: dict) -> str:
     rows = [f"| {s:,} | {v:.1f} |" for s, v in r["samples"]]
-    return "\n".join([
-        "# Resident memory during CartPole training", "",
-        f"The training command's CartPole config (`tfdqn.config_for_env('CartPole-v1')`), {r['steps']:,} env steps without early stop, one process; produced by "
-        "`python scripts/benchmark.py --suite memory`. The replay buffer's arrays take "
-        f"{r['replay_buffer_mib']:.1f} MiB, allocated up front.", "",
-        "| env steps | resident memory (MiB) |", "| --- | --- |", *rows, "",
-        f"- from 20k steps to the end: {r['rss_20k_mib']:.1f} -> {r['rss_end_mib']:.1f} MiB, largest "
-        f"{r['max_rss_after_20k_mib']:.1f} MiB: growth **{100 * r['growth_from_20k']:+.1f}%** (goal within 10%)", ""])
+    return "\n".join(
+        [
+            "# Resident memory during CartPole training",
+            "",
+            f"The training command's CartPole config (`tfdqn.config_for_env('CartPole-v1')`), {r['steps']:,} env steps without early stop, one process; produced by "
+            "`python scripts/benchmark.py --suite memory`. The replay buffer's arrays take "
+            f"{r['replay_buffer_mib']:.1f} MiB, allocated up front.",
+            "",
+            "| env steps | resident memory (MiB) |",
+            "| --- | --- |",
+            *rows,
+            "",
+            f"- from 20k steps to the end: {r['rss_20k_mib']:.1f} -> {r['rss_end_mib']:.1f} MiB, largest "
+            f"{r['max_rss_after_20k_mib']:.1f} MiB: growth **{100 * r['growth_from_20k']:+.1f}%** (goal within 10%)",
+            "",
+        ]
+    )
 
 
 # ----- side by side: tfdqn, Stable-Baselines3, tutorial-style loop (scripts/benchmark_systems.py) --------
@@ -420,6 +600,7 @@ def bench_side_by_side(args, suite: str) -> dict:
     import platform
 
     import benchmark_systems as bs
+
     from tfdqn.fileio import write_json
 
     env_id = SIDE_BY_SIDE[suite]
@@ -429,15 +610,26 @@ def bench_side_by_side(args, suite: str) -> dict:
     t_begin = time.perf_counter()
     command = "python scripts/benchmark.py " + (" ".join(sys.argv[1:]) or f"--suite {suite}")
     load = os.getloadavg()
-    result = {"command": command, "env_id": env_id, "jobs": args.workers or 1,
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "seeds_requested": args.seeds, "first_seed": args.first_seed, "seeds_done": 0, "step_budget": steps,
-              "tutorial_steps": args.tutorial_steps, "runs": [], "summary": {}, "duration_seconds": 0.0,
-              "curves_file": f"{suite}_curves.png",
-              "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-                         f"Python {platform.python_version()}, load average {load[0]:.2f} at the start",
-              "settings_notes": _settings_notes(bs, steps, env_id, args.preset), "load_averages": [load[0]],
-              **({"preset": args.preset} if args.preset else {})}
+    result = {
+        "command": command,
+        "env_id": env_id,
+        "jobs": args.workers or 1,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seeds_requested": args.seeds,
+        "first_seed": args.first_seed,
+        "seeds_done": 0,
+        "step_budget": steps,
+        "tutorial_steps": args.tutorial_steps,
+        "runs": [],
+        "summary": {},
+        "duration_seconds": 0.0,
+        "curves_file": f"{suite}_curves.png",
+        "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
+        f"Python {platform.python_version()}, load average {load[0]:.2f} at the start",
+        "settings_notes": _settings_notes(bs, steps, env_id, args.preset),
+        "load_averages": [load[0]],
+        **({"preset": args.preset} if args.preset else {}),
+    }
     learners = bs.LEARNERS if suite == "cartpole" else ("tfdqn_default", "sb3_zoo")
 
     def preset_flag(system: str) -> tuple[str, ...]:
@@ -454,13 +646,17 @@ def bench_side_by_side(args, suite: str) -> dict:
         if suite == "cartpole" and k < args.tutorial_seeds:
             jobs.append((seed, "tutorial", args.tutorial_steps))
     with tempfile.TemporaryDirectory() as tmp:
+
         def add(run_: dict, _all: list | None = None) -> None:
             if run_.get("status", "ok") != "ok":  # a sweep's failed run: stop, as a failed worker does serially
                 raise RuntimeError(f"{run_['key']} ({env_id}) failed: {run_.get('error')}")
             result["runs"].append(run_)
             solved = f", solved at {run_['solved_step']:,}" if run_.get("solved_step") else ""
-            print(f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "
-                  f"steps/s{solved}, {run_['wall_seconds']:.1f} s", flush=True)
+            print(
+                f"seed {run_['seed']} {run_['system']:14s}: {run_['train_steps_per_s']:,.1f} train-only env "
+                f"steps/s{solved}, {run_['wall_seconds']:.1f} s",
+                flush=True,
+            )
             result["load_averages"].append(os.getloadavg()[0])
             result["seeds_done"] = len({r["seed"] for r in result["runs"] if r["system"] == "tfdqn_default"})
             result["summary"] = bs.summarize(result["runs"], task["threshold"])
@@ -472,14 +668,23 @@ def bench_side_by_side(args, suite: str) -> dict:
         if args.workers:  # Ray tasks submitted in the jobs' order, so the systems stay interleaved across workers
             from tfdqn.experiments.sweep import RunSpec, run_specs
 
-            specs = [RunSpec(f"{system}_{seed}", bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json",
-                                                                *preset_flag(system)),
-                             {}, "run.json") for seed, system, budget in jobs]
+            specs = [
+                RunSpec(
+                    f"{system}_{seed}",
+                    bs.worker_argv(system, seed, budget, env_id, "{run_dir}/run.json", *preset_flag(system)),
+                    {},
+                    "run.json",
+                )
+                for seed, system, budget in jobs
+            ]
             run_specs(specs, Path(tmp), num_cpus=args.workers, resume=False, on_record=add)
         else:
             for seed, system, budget in jobs:
-                add(bs.run_worker(system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json",
-                                  *preset_flag(system)))
+                add(
+                    bs.run_worker(
+                        system, seed, budget, env_id, Path(tmp) / f"{system}_{seed}.json", *preset_flag(system)
+                    )
+                )
     return result
 
 
@@ -498,14 +703,21 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None, conf
     z = bs.TASKS[env_id]["zoo"]
     preset = tfdqn.preset_for_env(env_id)
     return [
-        (f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
-         if chosen else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
-         f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): ")
+        (
+            f"tfdqn with `--preset {chosen}` (`tfdqn.config_for_env({env_id!r}, {chosen!r})` at run time): "
+            if chosen
+            else f"tfdqn defaults (`tfdqn.config_for_env({env_id!r})` at run time: the defaults"
+            f"{f' with the {preset!r} preset' if preset else ''}, what the training command uses): "
+        )
         + f"{list(d.hidden_sizes)} MLP{' with a LayerNormalization in each hidden layer' if d.layer_norm else ''}, "
         f"{d.initializer} initialisation, lr {d.learning_rate:g}"
-        + (f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
-           + (f" after {d.learning_rate_decay_start:,} at that rate" if d.learning_rate_decay_start else "")
-           if d.learning_rate_final is not None else "") + ", "
+        + (
+            f" decaying linearly to {d.learning_rate_final:g} over {d.learning_rate_decay_steps:,} env steps"
+            + (f" after {d.learning_rate_decay_start:,} at that rate" if d.learning_rate_decay_start else "")
+            if d.learning_rate_final is not None
+            else ""
+        )
+        + ", "
         f"batch {d.batch_size}, buffer {d.buffer_size:,}, learning_starts {d.learning_starts:,}, gamma {d.gamma:g}, "
         f"{d.gradient_steps} gradient steps every {d.train_freq} env steps "
         f"({d.gradient_steps / d.train_freq:g} per env step), target copy every {d.target_update_interval} env steps "
@@ -513,7 +725,8 @@ def _settings_notes(bs, steps: int, env_id: str, chosen: str | None = None, conf
         f"{d.epsilon_decay_steps:,} steps, {'cross-entropy' if d.distributional else d.loss} loss, "
         f"global grad-norm clip {d.max_grad_norm}, "
         f"double DQN {d.double_dqn}, num_envs {d.num_envs}, XLA {d.jit_compile}"
-        + "".join(f", {part}" for part in parts_on(d)) + ".",
+        + "".join(f", {part}" for part in parts_on(d))
+        + ".",
         f"SB3 DQN (RL-Zoo `hyperparams/dqn.yml`, {env_id}): {z}, total_timesteps {steps:,}; SB3's fixed "
         "choices: smooth L1 loss (= Huber), global grad-norm clip 10, Adam (PyTorch, eps 1e-8), hard target copy "
         "(tau 1) counted in env steps (`_on_step` every target_update_interval // n_envs calls), epsilon linear over "
@@ -554,10 +767,15 @@ def _describe_recorded_config(bs, result: dict) -> None:
 
 def _load_note(before: float, after: float) -> str:
     cores = os.cpu_count()
-    busy = (f"above {cores}: other jobs shared the cores and wall times are inflated; step counts are not affected"
-            if max(before, after) > cores else f"at most {cores}: the cores were not oversubscribed")
-    return (f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
-            f"the end ({busy}).\n")
+    busy = (
+        f"above {cores}: other jobs shared the cores and wall times are inflated; step counts are not affected"
+        if max(before, after) > cores
+        else f"at most {cores}: the cores were not oversubscribed"
+    )
+    return (
+        f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
+        f"the end ({busy}).\n"
+    )
 
 
 def _median_interval(values: list) -> str:
@@ -586,15 +804,24 @@ def main() -> int:
     if args.suite == "rainbow":  # the ablation has its own script and options (scripts/benchmark_rainbow.py)
         import benchmark_rainbow
 
-        return benchmark_rainbow.main(["--seeds", str(min(args.seeds, 5) if "--seeds" not in sys.argv else args.seeds),
-                                       "--jobs", str(args.jobs), "--out", str(args.out)]
-                                      + (["--steps", str(args.steps)] if args.steps else []))
+        return benchmark_rainbow.main(
+            [
+                "--seeds",
+                str(min(args.seeds, 5) if "--seeds" not in sys.argv else args.seeds),
+                "--jobs",
+                str(args.jobs),
+                "--out",
+                str(args.out),
+            ]
+            + (["--steps", str(args.steps)] if args.steps else [])
+        )
 
     suites = SUITES if args.suite == "all" else (args.suite,)
     if args.preset is not None:
         if suites != (args.suite,) or args.suite not in SIDE_BY_SIDE:
-            raise ConfigError(f"--preset is for the side-by-side suites ({', '.join(SIDE_BY_SIDE)}), "
-                              f"not --suite {args.suite}")
+            raise ConfigError(
+                f"--preset is for the side-by-side suites ({', '.join(SIDE_BY_SIDE)}), not --suite {args.suite}"
+            )
         from tfdqn.presets import preset_fields, resolve_preset
 
         name = resolve_preset(SIDE_BY_SIDE[args.suite], args.preset)  # auto and none are fine
@@ -612,6 +839,7 @@ def main() -> int:
                 import json as _json
 
                 import benchmark_systems as bs
+
                 result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
                 result["summary"] = bs.summarize(result["runs"], bs.TASKS[result["env_id"]]["threshold"])
                 _describe_recorded_config(bs, result)
@@ -627,8 +855,9 @@ def main() -> int:
             if not (args.out / f"{suite}.json").is_file():
                 raise ConfigError(f"--rerender needs {args.out / f'{suite}.json'}, which does not exist: run the suite")
             result = _json.loads((args.out / f"{suite}.json").read_text(encoding="utf-8"))
-            text = {"loop": report_loop, "vector": report_vector, "memory": report_memory,
-                    "solve": report_solve}[suite](result)
+            text = {"loop": report_loop, "vector": report_vector, "memory": report_memory, "solve": report_solve}[
+                suite
+            ](result)
             if "load_average" in result:
                 text += _load_note(*result["load_average"])
             atomic_write(args.out / f"{suite}.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
@@ -642,9 +871,17 @@ def main() -> int:
         elif suite == "memory":
             result, text = (r := bench_memory(args.memory_steps)), report_memory(r)
         else:
-            result, text = (r := bench_solve(args.seeds, args.steps or 50_000,
-                                             ("--deterministic",) if args.deterministic else (), args.workers)), \
-                report_solve(r)
+            result, text = (
+                (
+                    r := bench_solve(
+                        args.seeds,
+                        args.steps or 50_000,
+                        ("--deterministic",) if args.deterministic else (),
+                        args.workers,
+                    )
+                ),
+                report_solve(r),
+            )
         result["load_average"] = [load_before, os.getloadavg()[0]]
         text += _load_note(*result["load_average"])
         write_json(args.out / f"{suite}.json", result)

@@ -31,6 +31,7 @@ PARTS = ("defaults", "dueling", "n_step", "prioritized", "noisy", "distributiona
 
 
 from tfdqn.rainbow import RAINBOW_OFF  # noqa: E402 -- the base every part is added to: `env_id`'s config (its
+
 # preset included) with none of Rainbow's parts on (the `cartpole` preset has 3-step returns and C51 of its own)
 
 
@@ -41,28 +42,49 @@ def part_fields(part: str, env_id: str) -> dict:
 
     all_parts = rainbow_fields(env_id)
     support = {k: all_parts[k] for k in ("v_min", "v_max") if k in all_parts}
-    return {**RAINBOW_OFF, **{
-        "defaults": {}, "dueling": {"dueling": True}, "n_step": {"n_step": RAINBOW_FIELDS["n_step"]},
-        "prioritized": {k: RAINBOW_FIELDS[k] for k in ("prioritized", "priority_alpha", "priority_beta")},
-        "noisy": {k: RAINBOW_FIELDS[k] for k in ("noisy", "noisy_sigma")},
-        "distributional": {"distributional": True, "num_atoms": RAINBOW_FIELDS["num_atoms"], **support},
-        "rainbow": all_parts}[part]}
+    return {
+        **RAINBOW_OFF,
+        **{
+            "defaults": {},
+            "dueling": {"dueling": True},
+            "n_step": {"n_step": RAINBOW_FIELDS["n_step"]},
+            "prioritized": {k: RAINBOW_FIELDS[k] for k in ("prioritized", "priority_alpha", "priority_beta")},
+            "noisy": {k: RAINBOW_FIELDS[k] for k in ("noisy", "noisy_sigma")},
+            "distributional": {"distributional": True, "num_atoms": RAINBOW_FIELDS["num_atoms"], **support},
+            "rainbow": all_parts,
+        }[part],
+    }
 
 
 def parse_args(argv=None):
     p = ArgumentParser(description="Rainbow ablation: each part alone, all together and the defaults, side by side.")
-    p.add_argument("--what", choices=("act", "ablation", "both", "report"), default="both",
-                   help="act costs, the ablation runs, both, or only rewrite rainbow.md from the JSON files (default both)")
+    p.add_argument(
+        "--what",
+        choices=("act", "ablation", "both", "report"),
+        default="both",
+        help="act costs, the ablation runs, both, or only rewrite rainbow.md from the JSON files (default both)",
+    )
     p.add_argument("--envs", nargs="+", default=list(ENVS), choices=ENVS)
     p.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
     p.add_argument("--seeds", type=positive_int, default=5)
     p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="env steps per run (default: each task's budget, 50k CartPole, 100k LunarLander)")
-    p.add_argument("--jobs", type=positive_int, default=2,
-                   help="runs at once, as Ray tasks (tfdqn.experiments.sweep; default 2: this machine's cores)")
-    p.add_argument("--append", action="store_true",
-                   help="add these runs to the existing rainbow.json's (e.g. more seeds; default: a new table)")
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="env steps per run (default: each task's budget, 50k CartPole, 100k LunarLander)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=2,
+        help="runs at once, as Ray tasks (tfdqn.experiments.sweep; default 2: this machine's cores)",
+    )
+    p.add_argument(
+        "--append",
+        action="store_true",
+        help="add these runs to the existing rainbow.json's (e.g. more seeds; default: a new table)",
+    )
     p.add_argument("--repeats", type=positive_int, default=2000, help="timed actions per part in the act suite")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark")
     return p.parse_args(argv)
@@ -89,8 +111,11 @@ def bench_act(repeats: int) -> dict:
         config = tfdqn.config_for_env("CartPole-v1").replace(**part_fields(part, "CartPole-v1"))
         agent = tfdqn.DQNAgent(build_network((4,), 2, config), 2, config)
         forward = (lambda: agent.noisy_q_values(obs, rng)) if config.noisy else (lambda: agent.q_values(obs))
-        rows[part] = {"act_us": _median_us(lambda: agent.act(obs, 0.0, rng), repeats),
-                      "forward_us": _median_us(forward, repeats), "numpy": agent._numpy is not None}
+        rows[part] = {
+            "act_us": _median_us(lambda: agent.act(obs, 0.0, rng), repeats),
+            "forward_us": _median_us(forward, repeats),
+            "numpy": agent._numpy is not None,
+        }
     return {"repeats": repeats, "rows": rows}
 
 
@@ -108,12 +133,21 @@ def bench_ablation(args, act: dict | None = None) -> dict:
     import benchmark_systems as bs
     import screen_configs
 
-    jobs = [(seed, env_id, part) for seed in range(args.first_seed, args.first_seed + args.seeds)
-            for env_id in args.envs for part in args.parts]
-    result = {"command": "python scripts/benchmark_rainbow.py " + " ".join(sys.argv[1:]),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "candidates": {p: {e: part_fields(p, e) for e in args.envs} for p in args.parts},
-              "planned_runs": len(jobs), "runs": [], "duration_seconds": 0.0, "act": act}
+    jobs = [
+        (seed, env_id, part)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for env_id in args.envs
+        for part in args.parts
+    ]
+    result = {
+        "command": "python scripts/benchmark_rainbow.py " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "candidates": {p: {e: part_fields(p, e) for e in args.envs} for p in args.parts},
+        "planned_runs": len(jobs),
+        "runs": [],
+        "duration_seconds": 0.0,
+        "act": act,
+    }
     if args.append and (args.out / "rainbow.json").is_file():  # more seeds for an earlier run's table
         earlier = json.loads((args.out / "rainbow.json").read_text(encoding="utf-8"))
         result["runs"] = earlier.get("runs", [])
@@ -122,9 +156,22 @@ def bench_ablation(args, act: dict | None = None) -> dict:
         result["planned_runs"] += len(result["runs"])  # the earlier runs that finished, and these
         result["command"] = f"{earlier.get('command')}; then {result['command']}"
     screen_configs.run_candidates(
-        result, [(part, seed, env_id, args.steps or bs.TASKS[env_id]["budget"],
-                  ["--config", json.dumps(part_fields(part, env_id))]) for seed, env_id, part in jobs],
-        args.jobs, args.out / "rainbow.json", args.out / "rainbow.md", render)
+        result,
+        [
+            (
+                part,
+                seed,
+                env_id,
+                args.steps or bs.TASKS[env_id]["budget"],
+                ["--config", json.dumps(part_fields(part, env_id))],
+            )
+            for seed, env_id, part in jobs
+        ],
+        args.jobs,
+        args.out / "rainbow.json",
+        args.out / "rainbow.md",
+        render,
+    )
     return result
 
 
@@ -136,27 +183,39 @@ def render(result: dict) -> str:
     act = result.get("act")
     if act:
         base = act["rows"].get("defaults", {}).get("act_us")
-        lines += [f"Cost of one action (`agent.act`, batch 1, CartPole's 64x64 network), median of {act['repeats']} "
-                  "timings in one process (`python scripts/benchmark_rainbow.py --what act`). Forward: the Q-values acting "
-                  "uses (noisy: with a fresh noise sample); act: `agent.act`, the forward plus the epsilon-greedy "
-                  "draws.", "", "| part | forward µs | act µs | act vs plain | NumPy path |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"Cost of one action (`agent.act`, batch 1, CartPole's 64x64 network), median of {act['repeats']} "
+            "timings in one process (`python scripts/benchmark_rainbow.py --what act`). Forward: the Q-values acting "
+            "uses (noisy: with a fresh noise sample); act: `agent.act`, the forward plus the epsilon-greedy "
+            "draws.",
+            "",
+            "| part | forward µs | act µs | act vs plain | NumPy path |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for part, row in act["rows"].items():
             ratio = f"{row['act_us'] / base:.2f}x" if base else "-"
-            lines.append(f"| {part} | {row.get('forward_us', float('nan')):.1f} | {row['act_us']:.1f} | {ratio} | "
-                         f"{'yes' if row['numpy'] else 'no'} |")
+            lines.append(
+                f"| {part} | {row.get('forward_us', float('nan')):.1f} | {row['act_us']:.1f} | {ratio} | "
+                f"{'yes' if row['numpy'] else 'no'} |"
+            )
         lines += ["", "n-step and prioritized replay change only the replay side: they act with the plain network.", ""]
     if result.get("runs"):
-        lines += [f"Ablation: {len(result['runs'])} of {result.get('planned_runs', len(result['runs']))} planned runs "
-                  "finished.", ""]
+        lines += [
+            f"Ablation: {len(result['runs'])} of {result.get('planned_runs', len(result['runs']))} planned runs "
+            "finished.",
+            "",
+        ]
         table = screen_configs.render(result).splitlines()
         lines += table[2:]  # without screen_configs' own title
         lines += changed_since(result["runs"])
     return "\n".join(lines) + "\n"
 
 
-INERT = {"distributional": ("num_atoms", "v_min", "v_max"), "noisy": ("noisy_sigma",),
-         "prioritized": ("priority_alpha", "priority_beta", "priority_beta_steps", "priority_eps")}
+INERT = {
+    "distributional": ("num_atoms", "v_min", "v_max"),
+    "noisy": ("noisy_sigma",),
+    "prioritized": ("priority_alpha", "priority_beta", "priority_beta_steps", "priority_eps"),
+}
 """Fields that do nothing while their part is off."""
 
 
@@ -165,6 +224,7 @@ def changed_since(runs: list[dict]) -> list[str]:
     the one its "defaults" runs recorded (fields of a part that is off in both ignored): the rows were measured
     on top of the config as it was then."""
     import benchmark_systems as bs
+
     from tfdqn import config_for_env
 
     lines = []
@@ -175,17 +235,26 @@ def changed_since(runs: list[dict]) -> list[str]:
         then = bs.complete_config({"system": "tfdqn_default", "config": then})  # a field added since had its default
         now = config_for_env(env_id, **part_fields("defaults", env_id)).to_dict()
         inert = {f for part, fields in INERT.items() if not then.get(part) and not now[part] for f in fields}
-        diff = [f"{k} {then[k]!r} -> {now[k]!r}" for k in sorted(now) if k in then and k not in inert | {"seed"}
-                and (list(then[k]) if isinstance(then[k], (list, tuple)) else then[k])
-                != (list(now[k]) if isinstance(now[k], (list, tuple)) else now[k])]
+        diff = [
+            f"{k} {then[k]!r} -> {now[k]!r}"
+            for k in sorted(now)
+            if k in then
+            and k not in inert | {"seed"}
+            and (list(then[k]) if isinstance(then[k], (list, tuple)) else then[k])
+            != (list(now[k]) if isinstance(now[k], (list, tuple)) else now[k])
+        ]
         if diff:
-            lines += ["", f"{env_id}'s rows were measured on top of its config as it was then; today's "
-                      f"`config_for_env({env_id!r})` differs in: {', '.join(diff)}."]
+            lines += [
+                "",
+                f"{env_id}'s rows were measured on top of its config as it was then; today's "
+                f"`config_for_env({env_id!r})` differs in: {', '.join(diff)}.",
+            ]
     return lines
 
 
 def main(argv=None) -> int:
     from benchmark import atomic_write_text
+
     from tfdqn.fileio import write_json
 
     args = parse_args(argv)

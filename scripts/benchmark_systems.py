@@ -27,8 +27,9 @@ import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,22 +42,50 @@ CONFIRM_EPISODES = 100
 BUDGET = 50_000
 
 # RL-Zoo's tuned DQN hyperparameters for CartPole-v1 (rl-baselines3-zoo, hyperparams/dqn.yml).
-RL_ZOO_CARTPOLE = {"learning_rate": 2.3e-3, "batch_size": 64, "buffer_size": 100_000, "learning_starts": 1_000,
-                   "gamma": 0.99, "target_update_interval": 10, "train_freq": 256, "gradient_steps": 128,
-                   "exploration_fraction": 0.16, "exploration_final_eps": 0.04,
-                   "policy_kwargs": {"net_arch": [256, 256]}}
+RL_ZOO_CARTPOLE = {
+    "learning_rate": 2.3e-3,
+    "batch_size": 64,
+    "buffer_size": 100_000,
+    "learning_starts": 1_000,
+    "gamma": 0.99,
+    "target_update_interval": 10,
+    "train_freq": 256,
+    "gradient_steps": 128,
+    "exploration_fraction": 0.16,
+    "exploration_final_eps": 0.04,
+    "policy_kwargs": {"net_arch": [256, 256]},
+}
 # RL-Zoo's tuned DQN hyperparameters for LunarLander (hyperparams/dqn.yml; gradient_steps -1 there means one
 # gradient step per env step collected, here 4 every 4).
-RL_ZOO_LUNARLANDER = {"learning_rate": 6.3e-4, "batch_size": 128, "buffer_size": 50_000, "learning_starts": 0,
-                      "gamma": 0.99, "target_update_interval": 250, "train_freq": 4, "gradient_steps": 4,
-                      "exploration_fraction": 0.12, "exploration_final_eps": 0.1,
-                      "policy_kwargs": {"net_arch": [256, 256]}}
+RL_ZOO_LUNARLANDER = {
+    "learning_rate": 6.3e-4,
+    "batch_size": 128,
+    "buffer_size": 50_000,
+    "learning_starts": 0,
+    "gamma": 0.99,
+    "target_update_interval": 250,
+    "train_freq": 4,
+    "gradient_steps": 4,
+    "exploration_fraction": 0.12,
+    "exploration_final_eps": 0.1,
+    "policy_kwargs": {"net_arch": [256, 256]},
+}
 
 TASKS: dict[str, dict[str, Any]] = {
-    "CartPole-v1": {"threshold": 475.0, "budget": 50_000, "eval_every": 1_000, "eval_episodes": 20,
-                    "zoo": RL_ZOO_CARTPOLE},
-    "LunarLander-v3": {"threshold": 200.0, "budget": 100_000, "eval_every": 2_000, "eval_episodes": 20,
-                       "zoo": RL_ZOO_LUNARLANDER},
+    "CartPole-v1": {
+        "threshold": 475.0,
+        "budget": 50_000,
+        "eval_every": 1_000,
+        "eval_episodes": 20,
+        "zoo": RL_ZOO_CARTPOLE,
+    },
+    "LunarLander-v3": {
+        "threshold": 200.0,
+        "budget": 100_000,
+        "eval_every": 2_000,
+        "eval_episodes": 20,
+        "zoo": RL_ZOO_LUNARLANDER,
+    },
 }
 """Each task's evaluation protocol (threshold, step budget, greedy evaluation schedule) and SB3 settings."""
 
@@ -66,18 +95,32 @@ def tfdqn_sb3_settings(budget: int = BUDGET, env_id: str = ENV_ID) -> dict[str, 
     from tfdqn.rainbow import RAINBOW_OFF
 
     z = TASKS[env_id]["zoo"]
-    return {"learning_rate": z["learning_rate"], "batch_size": z["batch_size"], "buffer_size": z["buffer_size"],
-            "learning_starts": z["learning_starts"], "gamma": z["gamma"],
-            "target_update_interval": z["target_update_interval"], "train_freq": z["train_freq"],
-            "gradient_steps": z["gradient_steps"], "exploration": "linear", "epsilon_start": 1.0,
-            "epsilon_end": z["exploration_final_eps"],
-            "epsilon_decay_steps": int(z["exploration_fraction"] * budget),
-            "hidden_sizes": tuple(z["policy_kwargs"]["net_arch"]),
-            # SB3 DQN's fixed choices: global grad-norm clip 10, smooth L1 (= Huber, delta 1), plain DQN
-            # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment,
-            # none of Rainbow's parts (one-step returns, uniform replay, a plain head, epsilon-greedy).
-            "max_grad_norm": 10.0, "loss": "huber", "double_dqn": False, "tau": 1.0, "num_envs": 1,
-            "learning_rate_final": None, "initializer": "fan_in_uniform", **RAINBOW_OFF}
+    return {
+        "learning_rate": z["learning_rate"],
+        "batch_size": z["batch_size"],
+        "buffer_size": z["buffer_size"],
+        "learning_starts": z["learning_starts"],
+        "gamma": z["gamma"],
+        "target_update_interval": z["target_update_interval"],
+        "train_freq": z["train_freq"],
+        "gradient_steps": z["gradient_steps"],
+        "exploration": "linear",
+        "epsilon_start": 1.0,
+        "epsilon_end": z["exploration_final_eps"],
+        "epsilon_decay_steps": int(z["exploration_fraction"] * budget),
+        "hidden_sizes": tuple(z["policy_kwargs"]["net_arch"]),
+        # SB3 DQN's fixed choices: global grad-norm clip 10, smooth L1 (= Huber, delta 1), plain DQN
+        # target, hard target copy, constant learning rate, PyTorch's initialisation, one environment,
+        # none of Rainbow's parts (one-step returns, uniform replay, a plain head, epsilon-greedy).
+        "max_grad_norm": 10.0,
+        "loss": "huber",
+        "double_dqn": False,
+        "tau": 1.0,
+        "num_envs": 1,
+        "learning_rate_final": None,
+        "initializer": "fan_in_uniform",
+        **RAINBOW_OFF,
+    }
 
 
 SYSTEMS: dict[str, str] = {
@@ -93,8 +136,8 @@ def system_labels(preset: str | None = None) -> dict[str, str]:
     """`SYSTEMS`, with tfdqn's label naming the preset a suite ran it with (`benchmark.py --preset`)."""
     return {**SYSTEMS, "tfdqn_default": f"tfdqn, --preset {preset}"} if preset else dict(SYSTEMS)
 
-EXTRAS_MESSAGE = ("error: the cartpole suite needs torch and stable-baselines3: "
-                  "pip install -r requirements-bench.txt")
+
+EXTRAS_MESSAGE = "error: the cartpole suite needs torch and stable-baselines3: pip install -r requirements-bench.txt"
 
 
 # ----- the extras --------------------------------------------------------------------------------------
@@ -121,9 +164,17 @@ class Protocol:
     turns such a copy back into a policy.
     """
 
-    def __init__(self, seed: int, every: int = EVAL_EVERY, episodes: int = EVAL_EPISODES,
-                 confirm_episodes: int = CONFIRM_EPISODES, env_id: str = ENV_ID, threshold: float = THRESHOLD):
+    def __init__(
+        self,
+        seed: int,
+        every: int = EVAL_EVERY,
+        episodes: int = EVAL_EPISODES,
+        confirm_episodes: int = CONFIRM_EPISODES,
+        env_id: str = ENV_ID,
+        threshold: float = THRESHOLD,
+    ):
         import gymnasium as gym
+
         from tfdqn.dqn.evaluation import evaluate
 
         self._evaluate = evaluate
@@ -158,15 +209,21 @@ class Protocol:
         t_in = time.perf_counter()
         result = self._evaluate(policy, self.eval_env, self.episodes, None if self._eval_seeded else self.seed + 10_000)
         self._eval_seeded = True
-        record = {"step": step, "mean": result.mean, "std": result.std,
-                  "train_seconds": self.train_seconds(t_in), "total_seconds": t_in - self.t0}
+        record = {
+            "step": step,
+            "mean": result.mean,
+            "std": result.std,
+            "train_seconds": self.train_seconds(t_in),
+            "total_seconds": t_in - self.t0,
+        }
         self.evaluations.append(record)
         if result.mean > self.best_mean:  # ties keep the earliest
             self.best_mean, self.best_step, self.best_weights = result.mean, step, snapshot()
         if self.stop_on_reward is None and result.mean >= self.threshold:
             # What tfdqn's StopOnReward(475, 100) would do: confirm on 100 fresh episodes, stop if confirmed.
-            confirm = self._evaluate(policy, self.confirm_env, self.confirm_episodes,
-                                     None if self._confirm_seeded else self.seed + 20_000)
+            confirm = self._evaluate(
+                policy, self.confirm_env, self.confirm_episodes, None if self._confirm_seeded else self.seed + 20_000
+            )
             self._confirm_seeded = True
             self.confirmations.append({"step": step, "mean": confirm.mean})
             if confirm.mean >= self.threshold:
@@ -184,8 +241,10 @@ class Protocol:
         train_s = self.train_seconds(self.t_end)
         solved = next((e for e in self.evaluations if e["mean"] >= self.threshold), None)
         scores = {}
-        for name, policy in (("final", final_policy),
-                             ("best", make_policy(self.best_weights) if self.best_weights is not None else None)):
+        for name, policy in (
+            ("final", final_policy),
+            ("best", make_policy(self.best_weights) if self.best_weights is not None else None),
+        ):
             if policy is None:
                 scores[name] = None
                 continue
@@ -195,14 +254,21 @@ class Protocol:
             scores[name] = {"mean": r.mean, "std": r.std, "episodes": FINAL_EPISODES}
         self.eval_env.close()
         self.confirm_env.close()
-        return {"env_steps": self.steps, "train_seconds": train_s, "eval_seconds": self.eval_seconds,
-                "train_steps_per_s": self.steps / train_s if train_s > 0 else None,
-                "evaluations": self.evaluations,
-                "solved_step": solved["step"] if solved else None,
-                "solved_train_seconds": solved["train_seconds"] if solved else None,
-                "best_eval_step": self.best_step, "best_eval_mean": self.best_mean if self.best_step is not None else None,
-                "best_100": scores["best"], "final_100": scores["final"],
-                "stop_on_reward": self.stop_on_reward, "confirmations": self.confirmations}
+        return {
+            "env_steps": self.steps,
+            "train_seconds": train_s,
+            "eval_seconds": self.eval_seconds,
+            "train_steps_per_s": self.steps / train_s if train_s > 0 else None,
+            "evaluations": self.evaluations,
+            "solved_step": solved["step"] if solved else None,
+            "solved_train_seconds": solved["train_seconds"] if solved else None,
+            "best_eval_step": self.best_step,
+            "best_eval_mean": self.best_mean if self.best_step is not None else None,
+            "best_100": scores["best"],
+            "final_100": scores["final"],
+            "stop_on_reward": self.stop_on_reward,
+            "confirmations": self.confirmations,
+        }
 
 
 # ----- the systems (each runs in its own process) ------------------------------------------------------
@@ -220,9 +286,15 @@ class RunHooks:
         return {}
 
 
-def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
-              overrides: dict[str, Any] | None = None, preset: str | None = "auto",
-              hooks: RunHooks | None = None) -> dict[str, Any]:
+def run_tfdqn(
+    seed: int,
+    steps: int,
+    zoo: bool,
+    env_id: str = ENV_ID,
+    overrides: dict[str, Any] | None = None,
+    preset: str | None = "auto",
+    hooks: RunHooks | None = None,
+) -> dict[str, Any]:
     """tfdqn through its public API: Trainer + a Listener that drives the shared protocol. The config is
     what the training command uses for `env_id` (defaults + the environment's preset; `preset` None or
     "none": the plain defaults), or RL-Zoo's settings with `zoo`; `overrides` (screening experiments) replace
@@ -276,9 +348,14 @@ def run_tfdqn(seed: int, steps: int, zoo: bool, env_id: str = ENV_ID,
         return tfdqn.greedy_policy(export_q_network(model, config))  # noisy at its mean, C51 as Q-values
 
     record = protocol.finish(make_policy, agent.greedy)
-    record.update(import_seconds=t_imported - _T_START, gradient_steps=trainer.updates, config=config.to_dict(),
-                  max_loss=max(losses, default=None), max_abs_mean_q=max(q_max, default=None),
-                  versions={"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _version("tensorflow")})
+    record.update(
+        import_seconds=t_imported - _T_START,
+        gradient_steps=trainer.updates,
+        config=config.to_dict(),
+        max_loss=max(losses, default=None),
+        max_abs_mean_q=max(q_max, default=None),
+        versions={"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": _version("tensorflow")},
+    )
     extra = hooks.record(agent, config, make_policy)
     if clash := sorted(extra.keys() & record.keys()):
         raise ValueError(f"{type(hooks).__name__}.record would overwrite the run's {', '.join(clash)}")
@@ -308,6 +385,7 @@ def run_sb3(seed: int, steps: int, env_id: str = ENV_ID) -> dict[str, Any]:
         @torch.no_grad()
         def policy(obs):
             return q_net(torch.as_tensor(obs, dtype=torch.float32)).argmax(dim=1).numpy()
+
         return policy
 
     live_policy = greedy_of(model.q_net)
@@ -317,8 +395,7 @@ def run_sb3(seed: int, steps: int, env_id: str = ENV_ID) -> dict[str, Any]:
             protocol.start()
 
         def _on_step(self) -> bool:
-            protocol.maybe_evaluate(self.num_timesteps, live_policy,
-                                    lambda: copy.deepcopy(model.q_net.state_dict()))
+            protocol.maybe_evaluate(self.num_timesteps, live_policy, lambda: copy.deepcopy(model.q_net.state_dict()))
             return True
 
         def _on_training_end(self) -> None:
@@ -332,9 +409,12 @@ def run_sb3(seed: int, steps: int, env_id: str = ENV_ID) -> dict[str, Any]:
         return greedy_of(q_net)
 
     record = protocol.finish(make_policy, live_policy)
-    record.update(import_seconds=t_imported - _T_START, gradient_steps=int(model._n_updates),
-                  config=dict(task["zoo"]),
-                  versions={"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__})
+    record.update(
+        import_seconds=t_imported - _T_START,
+        gradient_steps=int(model._n_updates),
+        config=dict(task["zoo"]),
+        versions={"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__},
+    )
     return record
 
 
@@ -362,9 +442,14 @@ def run_tutorial(seed: int, steps: int) -> dict[str, Any]:
     n_obs, n_actions = env.observation_space.shape[0], int(env.action_space.n)
 
     def build():
-        model = keras.Sequential([keras.Input((n_obs,)), keras.layers.Dense(256, activation="relu"),
-                                  keras.layers.Dense(256, activation="relu"),
-                                  keras.layers.Dense(n_actions, activation="linear")])
+        model = keras.Sequential(
+            [
+                keras.Input((n_obs,)),
+                keras.layers.Dense(256, activation="relu"),
+                keras.layers.Dense(256, activation="relu"),
+                keras.layers.Dense(n_actions, activation="linear"),
+            ]
+        )
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
         return model
 
@@ -400,9 +485,13 @@ def run_tutorial(seed: int, steps: int) -> dict[str, Any]:
             target_network.set_weights(q_network.get_weights())
     seconds = time.perf_counter() - t0
     env.close()
-    return {"env_steps": steps, "train_seconds": seconds, "train_steps_per_s": steps / seconds,
-            "import_seconds": t_imported - _T_START,
-            "versions": {"keras": keras.__version__, "tensorflow": _version("tensorflow")}}
+    return {
+        "env_steps": steps,
+        "train_seconds": seconds,
+        "train_steps_per_s": steps / seconds,
+        "import_seconds": t_imported - _T_START,
+        "versions": {"keras": keras.__version__, "tensorflow": _version("tensorflow")},
+    }
 
 
 def complete_config(run: dict[str, Any]) -> dict[str, Any]:
@@ -420,7 +509,6 @@ def _version(module: str) -> str:
     return importlib.import_module(module).__version__
 
 
-
 def worker_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Run one system of the cartpole benchmark once; write its JSON.")
     p.add_argument("system", choices=tuple(SYSTEMS))
@@ -429,19 +517,33 @@ def worker_main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--env", default=ENV_ID, choices=tuple(TASKS))
     p.add_argument("--config", default=None, help="JSON object of DQNConfig fields overriding tfdqn's config")
-    p.add_argument("--preset", default="auto", help="the preset tfdqn's config starts from: auto (default: the "
-                                                    "environment's own), none (the plain DQNConfig defaults) or a name")
+    p.add_argument(
+        "--preset",
+        default="auto",
+        help="the preset tfdqn's config starts from: auto (default: the "
+        "environment's own), none (the plain DQNConfig defaults) or a name",
+    )
     args = p.parse_args(argv)
     if args.system == "sb3_zoo":
         record = run_sb3(args.seed, args.steps, args.env)
     elif args.system == "tutorial":
         record = run_tutorial(args.seed, args.steps)
     else:
-        record = run_tfdqn(args.seed, args.steps, zoo=args.system == "tfdqn_zoo", env_id=args.env,
-                           overrides=json.loads(args.config) if args.config else None,
-                           preset=args.preset)
-    record.update(system=args.system, env_id=args.env, seed=args.seed, step_budget=args.steps,
-                  process_seconds=time.perf_counter() - _T_START)
+        record = run_tfdqn(
+            args.seed,
+            args.steps,
+            zoo=args.system == "tfdqn_zoo",
+            env_id=args.env,
+            overrides=json.loads(args.config) if args.config else None,
+            preset=args.preset,
+        )
+    record.update(
+        system=args.system,
+        env_id=args.env,
+        seed=args.seed,
+        step_budget=args.steps,
+        process_seconds=time.perf_counter() - _T_START,
+    )
     args.out.write_text(json.dumps(record, indent=1, default=_json_default), encoding="utf-8")
     return 0
 
@@ -470,8 +572,20 @@ def run_worker(system: str, seed: int, steps: int, env_id: str, out: Path, *extr
 
 def worker_argv(system: str, seed: int, steps: int, env_id: str, out: str, *extra: str) -> tuple[str, ...]:
     """The worker's command line ("{python}": the interpreter; a sweep's task fills it in on its node)."""
-    return ("{python}", str(ROOT / "scripts" / "benchmark_systems.py"), system, "--seed", str(seed), "--steps",
-            str(steps), "--env", env_id, "--out", out, *extra)
+    return (
+        "{python}",
+        str(ROOT / "scripts" / "benchmark_systems.py"),
+        system,
+        "--seed",
+        str(seed),
+        "--steps",
+        str(steps),
+        "--env",
+        env_id,
+        "--out",
+        out,
+        *extra,
+    )
 
 
 # ----- pure helpers of the report ----------------------------------------------------------------------
@@ -482,8 +596,9 @@ def thread_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return worker_env(base)
 
 
-def band(curves: list[tuple[list[float], list[float]]], grid: list[float] | Any,
-         carry_forward: bool = False) -> tuple[Any, Any, Any]:
+def band(
+    curves: list[tuple[list[float], list[float]]], grid: list[float] | Any, carry_forward: bool = False
+) -> tuple[Any, Any, Any]:
     """Median and 25-75% band of several curves (x ascending) on a common grid.
 
     `carry_forward=False` interpolates linearly (NaN outside a curve's x range); `True` holds each curve's
@@ -545,11 +660,13 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
         if not rs:
             continue
         sps = [r["train_steps_per_s"] for r in rs]
-        s: dict[str, Any] = {"runs": len(rs),
-                             "median_train_steps_per_s": statistics.median(sps),
-                             "ci_train_steps_per_s": list(stats.bootstrap_ci(sps)),
-                             "median_process_seconds": statistics.median(r["process_seconds"] for r in rs),
-                             "median_import_seconds": statistics.median(r["import_seconds"] for r in rs)}
+        s: dict[str, Any] = {
+            "runs": len(rs),
+            "median_train_steps_per_s": statistics.median(sps),
+            "ci_train_steps_per_s": list(stats.bootstrap_ci(sps)),
+            "median_process_seconds": statistics.median(r["process_seconds"] for r in rs),
+            "median_import_seconds": statistics.median(r["import_seconds"] for r in rs),
+        }
         if system in LEARNERS:
             best = [r["best_100"]["mean"] if r.get("best_100") else None for r in rs]
             final = [r["final_100"]["mean"] if r.get("final_100") else None for r in rs]
@@ -559,25 +676,36 @@ def summarize(runs: list[dict[str, Any]], threshold: float = THRESHOLD) -> dict[
             n_final = sum(f is not None and f >= threshold for f in final)
             late = [v for v in map(late_mean, rs) if not math.isnan(v)]
             s.update(
-                solved=sum(v is not None for v in steps), solved_steps=steps, solved_seconds=seconds,
-                median_solved_step=_median_or_inf(steps), ci_solved_step=_none_if_inf(stats.bootstrap_ci(steps)),
+                solved=sum(v is not None for v in steps),
+                solved_steps=steps,
+                solved_seconds=seconds,
+                median_solved_step=_median_or_inf(steps),
+                ci_solved_step=_none_if_inf(stats.bootstrap_ci(steps)),
                 max_solved_step=None if any(v is None for v in steps) else max(steps),
                 median_solved_seconds=_median_or_inf(seconds),
                 ci_solved_seconds=_none_if_inf(stats.bootstrap_ci(seconds)),
                 median_train_seconds=statistics.median(r["train_seconds"] for r in rs),
-                best_ge_threshold=n_best, ci_best_rate=list(stats.wilson_ci(n_best, len(rs))),
-                final_ge_threshold=n_final, ci_final_rate=list(stats.wilson_ci(n_final, len(rs))),
-                best_100=best, final_100=final,
-                median_best_100=statistics.median(b for b in best if b is not None) if any(
-                    b is not None for b in best) else None,
-                median_final_100=statistics.median(f for f in final if f is not None) if any(
-                    f is not None for f in final) else None,
-                ci_final_100=list(stats.bootstrap_ci([f for f in final if f is not None])) if any(
-                    f is not None for f in final) else None,
-                late_mean=[round(v, 1) for v in late], median_late_mean=statistics.median(late) if late else None,
+                best_ge_threshold=n_best,
+                ci_best_rate=list(stats.wilson_ci(n_best, len(rs))),
+                final_ge_threshold=n_final,
+                ci_final_rate=list(stats.wilson_ci(n_final, len(rs))),
+                best_100=best,
+                final_100=final,
+                median_best_100=statistics.median(b for b in best if b is not None)
+                if any(b is not None for b in best)
+                else None,
+                median_final_100=statistics.median(f for f in final if f is not None)
+                if any(f is not None for f in final)
+                else None,
+                ci_final_100=list(stats.bootstrap_ci([f for f in final if f is not None]))
+                if any(f is not None for f in final)
+                else None,
+                late_mean=[round(v, 1) for v in late],
+                median_late_mean=statistics.median(late) if late else None,
                 ci_late_mean=list(stats.bootstrap_ci(late)) if late else None,
                 median_stop_step=_median_or_inf([(r.get("stop_on_reward") or {}).get("step") for r in rs]),
-                max_loss=max_loss(rs))
+                max_loss=max_loss(rs),
+            )
         out[system] = s
     return out
 
@@ -609,28 +737,47 @@ def _rate_target(name: str, k: int, n: int, fraction: float, ci: list[float]) ->
     from tfdqn.experiments import stats
 
     need = math.ceil(fraction * n - 1e-9)
-    return (name, k >= need, stats.verdict(tuple(ci), fraction, "higher"),
-            f"{k}/{n} seeds; 95% interval of the rate [{ci[0]:.2f}, {ci[1]:.2f}] (target rate {fraction:.2f})")
+    return (
+        name,
+        k >= need,
+        stats.verdict(tuple(ci), fraction, "higher"),
+        f"{k}/{n} seeds; 95% interval of the rate [{ci[0]:.2f}, {ci[1]:.2f}] (target rate {fraction:.2f})",
+    )
 
 
-def _ratio_target(name: str, a: dict[str, Any], b: dict[str, Any], what: str, limit: float, fmt: str = ",.0f",
-                  unit: str = "", note: str = "") -> tuple[str, bool, str, str]:
+def _ratio_target(
+    name: str,
+    a: dict[str, Any],
+    b: dict[str, Any],
+    what: str,
+    limit: float,
+    fmt: str = ",.0f",
+    unit: str = "",
+    note: str = "",
+) -> tuple[str, bool, str, str]:
     """A "median of a <= limit x median of b" target on `what` ("step" or "seconds"): the ratio of medians and
     its bootstrap interval (each system resampled on its own)."""
     from tfdqn.experiments import stats
 
-    values, median = {"step": ("solved_steps", "median_solved_step"),
-                      "seconds": ("solved_seconds", "median_solved_seconds")}[what]
+    values, median = {
+        "step": ("solved_steps", "median_solved_step"),
+        "seconds": ("solved_seconds", "median_solved_seconds"),
+    }[what]
     ci = stats.ratio_ci(a[values], b[values])
     r = _ratio(a[median], b[median])
     met = a[median] is not None and (b[median] is None or r <= limit)
-    return (name, met, stats.verdict(ci, limit, "lower"),
-            f"{_f(a[median], fmt, 'not solved')}{unit} vs {_f(b[median], fmt, 'not solved')}{unit} ({_f(r, '.2f')}x; "
-            f"95% interval of the ratio {_ci(ci, '.2f')}{note})")
+    return (
+        name,
+        met,
+        stats.verdict(ci, limit, "lower"),
+        f"{_f(a[median], fmt, 'not solved')}{unit} vs {_f(b[median], fmt, 'not solved')}{unit} ({_f(r, '.2f')}x; "
+        f"95% interval of the ratio {_ci(ci, '.2f')}{note})",
+    )
 
 
-def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
-            budget: int | None = None) -> list[tuple[str, bool | None, str, str]]:
+def targets(
+    summary: dict[str, dict[str, Any]], env_id: str = ENV_ID, budget: int | None = None
+) -> list[tuple[str, bool | None, str, str]]:
     """(target, met on these seeds?, what the 95% interval supports: met/missed/undecided, figures) for each
     of the robust-learning issue's targets that the runs can decide."""
     from tfdqn.experiments import stats
@@ -640,21 +787,44 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
     th = TASKS[env_id]["threshold"]
     if env_id == "CartPole-v1":
         if t3 and sb:
-            out.append(_ratio_target("equal settings: tfdqn at RL-Zoo settings within 1.25x SB3's median env steps "
-                                     "to solve", t3, sb, "step", 1.25))
+            out.append(
+                _ratio_target(
+                    "equal settings: tfdqn at RL-Zoo settings within 1.25x SB3's median env steps to solve",
+                    t3,
+                    sb,
+                    "step",
+                    1.25,
+                )
+            )
         if t1:
             m, ci = t1["median_solved_step"], t1["ci_solved_step"]
-            out.append(("defaults: median env steps to the first evaluation >= 475 <= 8,000",
-                        m is not None and m <= 8_000, stats.verdict(tuple(math.inf if v is None else v for v in ci),
-                                                                    8_000, "lower"),
-                        f"median {_f(m, none='not solved')}, 95% interval {_ci(ci)}"))
+            out.append(
+                (
+                    "defaults: median env steps to the first evaluation >= 475 <= 8,000",
+                    m is not None and m <= 8_000,
+                    stats.verdict(tuple(math.inf if v is None else v for v in ci), 8_000, "lower"),
+                    f"median {_f(m, none='not solved')}, 95% interval {_ci(ci)}",
+                )
+            )
             mx = t1["max_solved_step"]
-            out.append(("defaults: every seed's first evaluation >= 475 within 20,000 env steps",
-                        mx is not None and mx <= 20_000, "-",
-                        f"slowest seed {_f(mx, none='not solved in the budget')} (a maximum over the seeds run: no "
-                        "interval)"))
-            out.append(_rate_target("defaults: best.keras >= 475 on 100 fresh episodes in 10/10 seeds",
-                                    t1["best_ge_threshold"], t1["runs"], 1.0, t1["ci_best_rate"]))
+            out.append(
+                (
+                    "defaults: every seed's first evaluation >= 475 within 20,000 env steps",
+                    mx is not None and mx <= 20_000,
+                    "-",
+                    f"slowest seed {_f(mx, none='not solved in the budget')} (a maximum over the seeds run: no "
+                    "interval)",
+                )
+            )
+            out.append(
+                _rate_target(
+                    "defaults: best.keras >= 475 on 100 fresh episodes in 10/10 seeds",
+                    t1["best_ge_threshold"],
+                    t1["runs"],
+                    1.0,
+                    t1["ci_best_rate"],
+                )
+            )
             name = f"defaults: final policy after {budget or BUDGET:,} steps (no early stop) >= 475 in >= 9/10"
             k, n = t1["final_ge_threshold"], t1["runs"]
             row = _rate_target(name, k, n, 0.9, t1["ci_final_rate"])
@@ -662,30 +832,72 @@ def targets(summary: dict[str, dict[str, Any]], env_id: str = ENV_ID,
                 row = row[:3] + (row[3] + f"; SB3 RL-Zoo {sb['final_ge_threshold']}/{sb['runs']}",)
             out.append(row)
         if t1 and sb:
-            out.append(_ratio_target("defaults: median train-only seconds to solve <= 0.5x SB3 RL-Zoo's", t1, sb,
-                                     "seconds", 0.5, ".1f", " s"))
+            out.append(
+                _ratio_target(
+                    "defaults: median train-only seconds to solve <= 0.5x SB3 RL-Zoo's",
+                    t1,
+                    sb,
+                    "seconds",
+                    0.5,
+                    ".1f",
+                    " s",
+                )
+            )
         if t3 and sb:
             ratio = _ratio(t3["median_train_steps_per_s"], sb["median_train_steps_per_s"])
             lo = _ratio(t3["ci_train_steps_per_s"][0], sb["ci_train_steps_per_s"][1])
-            out.append(("equal settings: tfdqn train-only env steps/s >= 2x SB3's", ratio >= 2.0,
-                        "met" if lo is not None and lo >= 2.0 else "undecided",
-                        f"{ratio:.2f}x ({t3['median_train_steps_per_s']:,.0f} vs {sb['median_train_steps_per_s']:,.0f} "
-                        f"env steps/s; the ratio of the intervals' facing ends is {_f(lo, '.2f')}x)"))
+            out.append(
+                (
+                    "equal settings: tfdqn train-only env steps/s >= 2x SB3's",
+                    ratio >= 2.0,
+                    "met" if lo is not None and lo >= 2.0 else "undecided",
+                    f"{ratio:.2f}x ({t3['median_train_steps_per_s']:,.0f} vs {sb['median_train_steps_per_s']:,.0f} "
+                    f"env steps/s; the ratio of the intervals' facing ends is {_f(lo, '.2f')}x)",
+                )
+            )
         if tut and t1:
             r = _ratio(tut["median_train_steps_per_s"], t1["median_train_steps_per_s"])
-            out.append(("tutorial-style loop throughput, as a ratio to tfdqn defaults' (reported, no target)", None, "-",
-                        f"{r:.4f}x ({tut['median_train_steps_per_s']:,.1f} vs {t1['median_train_steps_per_s']:,.0f} "
-                        f"env steps/s: tfdqn is {1 / r:,.0f}x faster)"))
+            out.append(
+                (
+                    "tutorial-style loop throughput, as a ratio to tfdqn defaults' (reported, no target)",
+                    None,
+                    "-",
+                    f"{r:.4f}x ({tut['median_train_steps_per_s']:,.1f} vs {t1['median_train_steps_per_s']:,.0f} "
+                    f"env steps/s: tfdqn is {1 / r:,.0f}x faster)",
+                )
+            )
     else:
         if t1:
             n = t1["runs"]
-            out.append(_rate_target(f"defaults: best.keras >= {th:g} on 100 fresh episodes in >= 8/10 seeds",
-                                    t1["best_ge_threshold"], n, 0.8, t1["ci_best_rate"]))
-            out.append(_rate_target(f"defaults: final policy >= {th:g} in >= 7/10 seeds",
-                                    t1["final_ge_threshold"], n, 0.7, t1["ci_final_rate"]))
+            out.append(
+                _rate_target(
+                    f"defaults: best.keras >= {th:g} on 100 fresh episodes in >= 8/10 seeds",
+                    t1["best_ge_threshold"],
+                    n,
+                    0.8,
+                    t1["ci_best_rate"],
+                )
+            )
+            out.append(
+                _rate_target(
+                    f"defaults: final policy >= {th:g} in >= 7/10 seeds",
+                    t1["final_ge_threshold"],
+                    n,
+                    0.7,
+                    t1["ci_final_rate"],
+                )
+            )
         if t1 and sb:
-            out.append(_ratio_target(f"defaults: median env steps to the first evaluation >= {th:g} below SB3 "
-                                     "RL-Zoo's", t1, sb, "step", 1.0, note=f"; SB3 over {sb['runs']} seeds"))
+            out.append(
+                _ratio_target(
+                    f"defaults: median env steps to the first evaluation >= {th:g} below SB3 RL-Zoo's",
+                    t1,
+                    sb,
+                    "step",
+                    1.0,
+                    note=f"; SB3 over {sb['runs']} seeds",
+                )
+            )
     return out
 
 
@@ -699,36 +911,49 @@ def render_report(result: dict[str, Any]) -> str:
     th = task["threshold"]
     runs, summary = result["runs"], result["summary"]
     labels = system_labels(result.get("preset"))
-    title = {"CartPole-v1": "tfdqn vs Stable-Baselines3 vs a tutorial-style loop"}.get(env_id,
-                                                                                       "tfdqn vs Stable-Baselines3")
-    lines = [f"# {env_id}: {title}", "",
-             f"Produced by `{result['command']}` on {result['date']}, "
-             f"{result['seeds_done']} seed(s) ({result['seeds_requested']} requested"
-             + (f", seeds {result['first_seed']} to {result['first_seed'] + result['seeds_requested'] - 1}"
-                if result.get("first_seed") else "") + "), "
-             f"step budget {result['step_budget']:,} env steps per run; {result['duration_seconds'] / 60:.1f} minutes "
-             "in all.", "",
-             f"Machine: {result['machine']}. Each run is a fresh process (its import included) with one thread "
-             "(`OMP_NUM_THREADS=1`, `MKL_NUM_THREADS=1`, `torch.set_num_threads(1)` / "
-             "`tfdqn.configure_threads(1)`); runs are interleaved (seed by seed, every system in turn"
-             + (f", {result['jobs']} at a time so each has one of the cores" if result.get("jobs", 1) > 1 else "")
-             + ") so that drift in the machine's load hits all systems alike. Ratios are of medians measured "
-             "in this same run.", "",
-             f"Protocol, the same for every learner: a greedy evaluation of {task['eval_episodes']} episodes every "
-             f"{task['eval_every']:,} env steps on a separate {env_id} seeded once (seed + 10,000), with "
-             f"`tfdqn.dqn.evaluation.evaluate`; **solved** = first evaluation mean >= {th:g}; *train-only* time excludes "
-             "the evaluations; no early stop (the whole budget runs); at the end the best evaluated policy (highest "
-             "evaluation mean, earliest on ties) and the final policy are each evaluated on the same 100 fresh "
-             "episodes (seed + 30,000).", "",
-             "Intervals: 95%, percentile bootstrap over seeds (10,000 resamples) for medians and ratios of medians "
-             "(an unsolved run counts as worse than any solve, so a bound can be 'not solved'); Wilson score "
-             "intervals for k-of-n rates. A target is called **met** only where the whole interval is on the good "
-             "side of it.", "",
-             "## Summary (medians over seeds, 95% intervals in brackets)", "",
-             "| system | solved | env steps to solve | train-only s to solve | train-only env steps/s | "
-             f"best policy, 100 ep. | best >= {th:g} | final policy, 100 ep. | final >= {th:g} | "
-             f"late | process s (import s) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    title = {"CartPole-v1": "tfdqn vs Stable-Baselines3 vs a tutorial-style loop"}.get(
+        env_id, "tfdqn vs Stable-Baselines3"
+    )
+    lines = [
+        f"# {env_id}: {title}",
+        "",
+        f"Produced by `{result['command']}` on {result['date']}, "
+        f"{result['seeds_done']} seed(s) ({result['seeds_requested']} requested"
+        + (
+            f", seeds {result['first_seed']} to {result['first_seed'] + result['seeds_requested'] - 1}"
+            if result.get("first_seed")
+            else ""
+        )
+        + "), "
+        f"step budget {result['step_budget']:,} env steps per run; {result['duration_seconds'] / 60:.1f} minutes "
+        "in all.",
+        "",
+        f"Machine: {result['machine']}. Each run is a fresh process (its import included) with one thread "
+        "(`OMP_NUM_THREADS=1`, `MKL_NUM_THREADS=1`, `torch.set_num_threads(1)` / "
+        "`tfdqn.configure_threads(1)`); runs are interleaved (seed by seed, every system in turn"
+        + (f", {result['jobs']} at a time so each has one of the cores" if result.get("jobs", 1) > 1 else "")
+        + ") so that drift in the machine's load hits all systems alike. Ratios are of medians measured "
+        "in this same run.",
+        "",
+        f"Protocol, the same for every learner: a greedy evaluation of {task['eval_episodes']} episodes every "
+        f"{task['eval_every']:,} env steps on a separate {env_id} seeded once (seed + 10,000), with "
+        f"`tfdqn.dqn.evaluation.evaluate`; **solved** = first evaluation mean >= {th:g}; *train-only* time excludes "
+        "the evaluations; no early stop (the whole budget runs); at the end the best evaluated policy (highest "
+        "evaluation mean, earliest on ties) and the final policy are each evaluated on the same 100 fresh "
+        "episodes (seed + 30,000).",
+        "",
+        "Intervals: 95%, percentile bootstrap over seeds (10,000 resamples) for medians and ratios of medians "
+        "(an unsolved run counts as worse than any solve, so a bound can be 'not solved'); Wilson score "
+        "intervals for k-of-n rates. A target is called **met** only where the whole interval is on the good "
+        "side of it.",
+        "",
+        "## Summary (medians over seeds, 95% intervals in brackets)",
+        "",
+        "| system | solved | env steps to solve | train-only s to solve | train-only env steps/s | "
+        f"best policy, 100 ep. | best >= {th:g} | final policy, 100 ep. | final >= {th:g} | "
+        f"late | process s (import s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for system, s in summary.items():
         if system in LEARNERS:
             lines.append(
@@ -739,23 +964,35 @@ def render_report(result: dict[str, Any]) -> str:
                 f"{_f(s['median_final_100'], '.1f')} {_ci(s.get('ci_final_100'), '.1f')} | "
                 f"{s['final_ge_threshold']}/{s['runs']} | "
                 f"{_f(s.get('median_late_mean'), '.1f')} {_ci(s.get('ci_late_mean'), '.1f')} | "
-                f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |")
+                f"{s['median_process_seconds']:.1f} ({s['median_import_seconds']:.1f}) |"
+            )
         else:
-            lines.append(f"| {labels[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
-                         f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | - | {s['median_process_seconds']:.1f} "
-                         f"({s['median_import_seconds']:.1f}) |")
-    lines += ["", f"*late*: each run's mean over its last {LATE_EVALUATIONS} greedy evaluations (the last "
-              f"{LATE_EVALUATIONS * task['eval_every']:,} env steps), where its policy stood over the end of the budget: a "
-              "steadier figure than the final policy's one score.",
-              "", "## Targets", "", "| target | on these seeds | the 95% interval says | figures |",
-              "| --- | --- | --- | --- |"]
+            lines.append(
+                f"| {labels[system]} ({result['tutorial_steps']} env steps, throughput only) | - | - | - | "
+                f"{s['median_train_steps_per_s']:,.1f} | - | - | - | - | - | {s['median_process_seconds']:.1f} "
+                f"({s['median_import_seconds']:.1f}) |"
+            )
+    lines += [
+        "",
+        f"*late*: each run's mean over its last {LATE_EVALUATIONS} greedy evaluations (the last "
+        f"{LATE_EVALUATIONS * task['eval_every']:,} env steps), where its policy stood over the end of the budget: a "
+        "steadier figure than the final policy's one score.",
+        "",
+        "## Targets",
+        "",
+        "| target | on these seeds | the 95% interval says | figures |",
+        "| --- | --- | --- | --- |",
+    ]
     for name, met, verdict, figures in targets(summary, env_id, result.get("step_budget")):
         on_seeds = "-" if met is None else ("**yes**" if met else "**no**")
         lines.append(f"| {name} | {on_seeds} | {verdict} | {figures} |")
     t1 = summary.get("tfdqn_default")
     if t1 and t1.get("median_stop_step") is not None:
-        lines += ["", f"tfdqn defaults with `StopOnReward({th:g}, 100)` (a 100-episode confirmation, seed + 20,000) "
-                      f"would have stopped at a median of {t1['median_stop_step']:,.0f} env steps."]
+        lines += [
+            "",
+            f"tfdqn defaults with `StopOnReward({th:g}, 100)` (a 100-episode confirmation, seed + 20,000) "
+            f"would have stopped at a median of {t1['median_stop_step']:,.0f} env steps.",
+        ]
     curves = result.get("curves_file", "cartpole_curves.png")
     lines += ["", f"![curves]({curves})", "", "## Per seed", ""]
     for system in SYSTEMS:
@@ -764,10 +1001,12 @@ def render_report(result: dict[str, Any]) -> str:
             continue
         lines += [f"### {labels[system]}", ""]
         if system in LEARNERS:
-            lines += ["| seed | env steps to solve | train-only s to solve | StopOnReward would stop at | "
-                      "train-only env steps/s | train-only s | evaluation s | best eval (step) | best, 100 ep. | "
-                      "final, 100 ep. | late | max loss | process s |",
-                      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                "| seed | env steps to solve | train-only s to solve | StopOnReward would stop at | "
+                "train-only env steps/s | train-only s | evaluation s | best eval (step) | best, 100 ep. | "
+                "final, 100 ep. | late | max loss | process s |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
             for r in rs:
                 stop = (r.get("stop_on_reward") or {}).get("step")
                 late = late_mean(r)
@@ -780,18 +1019,25 @@ def render_report(result: dict[str, Any]) -> str:
                     f"{_f(best.get('mean'), '.1f')} ± {_f(best.get('std'), '.1f')} | "
                     f"{_f(final.get('mean'), '.1f')} ± {_f(final.get('std'), '.1f')} | "
                     f"{'-' if math.isnan(late) else format(late, '.1f')} | "
-                    f"{_f(r.get('max_loss'), ',.1f')} | {r['process_seconds']:.1f} |")
+                    f"{_f(r.get('max_loss'), ',.1f')} | {r['process_seconds']:.1f} |"
+                )
             lines.append("")
         else:
             lines += ["| seed | env steps | seconds | env steps/s | process s |", "| --- | --- | --- | --- | --- |"]
             for r in rs:
-                lines.append(f"| {r['seed']} | {r['env_steps']} | {r['train_seconds']:.1f} | "
-                             f"{r['train_steps_per_s']:.1f} | {r['process_seconds']:.1f} |")
+                lines.append(
+                    f"| {r['seed']} | {r['env_steps']} | {r['train_seconds']:.1f} | "
+                    f"{r['train_steps_per_s']:.1f} | {r['process_seconds']:.1f} |"
+                )
             lines.append("")
     lines += ["## Settings", ""] + [f"- {line}" for line in result.get("settings_notes", [])]
     if result.get("load_averages"):
-        lines += ["", "1-minute load average at the start and after each seed (2 cores): "
-                  + ", ".join(f"{x:.2f}" for x in result["load_averages"]) + "."]
+        lines += [
+            "",
+            "1-minute load average at the start and after each seed (2 cores): "
+            + ", ".join(f"{x:.2f}" for x in result["load_averages"])
+            + ".",
+        ]
     if result.get("notes"):
         lines += ["", "## Notes", ""] + list(result["notes"])
     return "\n".join(lines) + "\n"

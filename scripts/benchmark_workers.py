@@ -42,27 +42,40 @@ def fingerprint(run: dict) -> tuple:
 def render(result: dict) -> str:
     suites = result["suites"]
     ratios = result["ratios"]
-    lines = ["# Many runs at once: the solve suite serial vs Ray workers", "",
-             f"Produced by `{result['command']}` on {result['date']}: the solve suite ({result['seeds']} seeds, "
-             f"`train_cartpole.py --deterministic --steps {result['steps']:,}`, each run a fresh one-thread process) "
-             f"run alternately with `--workers {result['workers']}` (Ray tasks through `tfdqn.experiments.sweep`, a local Ray "
-             "started and stopped inside the timing) and one run after another. The whole process of every run is "
-             "timed, its import included.", "",
-             "| order | mode | suite wall s | median run wall s | 1-min load average before -> after |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "# Many runs at once: the solve suite serial vs Ray workers",
+        "",
+        f"Produced by `{result['command']}` on {result['date']}: the solve suite ({result['seeds']} seeds, "
+        f"`train_cartpole.py --deterministic --steps {result['steps']:,}`, each run a fresh one-thread process) "
+        f"run alternately with `--workers {result['workers']}` (Ray tasks through `tfdqn.experiments.sweep`, a local Ray "
+        "started and stopped inside the timing) and one run after another. The whole process of every run is "
+        "timed, its import included.",
+        "",
+        "| order | mode | suite wall s | median run wall s | 1-min load average before -> after |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for i, s in enumerate(suites):
-        lines.append(f"| {i + 1} | {s['mode']} | {s['suite_wall_seconds']:.0f} | {s['median_wall_seconds']:.1f} | "
-                     f"{s['load'][0]:.1f} -> {s['load'][1]:.1f} |")
-    lines += ["", f"- parallel / serial wall time per round (each parallel suite over the serial one after it): "
-              + ", ".join(f"{r:.2f}x" for r in ratios)
-              + f"; median **{statistics.median(ratios):.2f}x** (target <= 0.6x; {len(ratios)} round(s): too few for "
-                "an interval, read the spread)",
-              f"- per-seed results identical in every suite (serial and parallel, op determinism on): "
-              f"**{'yes' if result['identical'] else 'no'}** ({result['identical_seeds']}/{result['seeds']} seeds)"]
+        lines.append(
+            f"| {i + 1} | {s['mode']} | {s['suite_wall_seconds']:.0f} | {s['median_wall_seconds']:.1f} | "
+            f"{s['load'][0]:.1f} -> {s['load'][1]:.1f} |"
+        )
+    lines += [
+        "",
+        "- parallel / serial wall time per round (each parallel suite over the serial one after it): "
+        + ", ".join(f"{r:.2f}x" for r in ratios)
+        + f"; median **{statistics.median(ratios):.2f}x** (target <= 0.6x; {len(ratios)} round(s): too few for "
+        "an interval, read the spread)",
+        f"- per-seed results identical in every suite (serial and parallel, op determinism on): "
+        f"**{'yes' if result['identical'] else 'no'}** ({result['identical_seeds']}/{result['seeds']} seeds)",
+    ]
     if result.get("differences"):
         lines += [f"  - seed {d['seed']}: {d['what']}" for d in result["differences"]]
-    lines += ["", f"Machine: {os.cpu_count()} cores shared with other jobs (load averages above): wall times are "
-              "noisy, step counts and scores are not.", ""]
+    lines += [
+        "",
+        f"Machine: {os.cpu_count()} cores shared with other jobs (load averages above): wall times are "
+        "noisy, step counts and scores are not.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -74,16 +87,25 @@ def main(argv=None) -> int:
     prepare_process()
     import benchmark
 
-    result = {"command": "python scripts/benchmark_workers.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "seeds": args.seeds, "steps": args.steps, "workers": args.workers, "suites": [], "ratios": []}
+    result = {
+        "command": "python scripts/benchmark_workers.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "seeds": args.seeds,
+        "steps": args.steps,
+        "workers": args.workers,
+        "suites": [],
+        "ratios": [],
+    }
     for _ in range(args.rounds):
         for workers in (args.workers, None):
             load = os.getloadavg()[0]
             t0 = time.perf_counter()
             r = benchmark.bench_solve(args.seeds, args.steps, ("--deterministic",), workers)
-            r.update(mode=f"--workers {workers}" if workers else "serial", suite_wall_seconds=time.perf_counter() - t0,
-                     load=[load, os.getloadavg()[0]])
+            r.update(
+                mode=f"--workers {workers}" if workers else "serial",
+                suite_wall_seconds=time.perf_counter() - t0,
+                load=[load, os.getloadavg()[0]],
+            )
             result["suites"].append(r)
             print(f"{r['mode']}: {r['suite_wall_seconds']:.0f} s", flush=True)
         par, ser = result["suites"][-2:]
@@ -93,10 +115,17 @@ def main(argv=None) -> int:
         for suite in result["suites"][1:]:
             for run in suite["runs"]:
                 if fingerprint(run) != reference[run["seed"]]:
-                    differences.append({"seed": run["seed"], "what": f"{suite['mode']} differs: "
-                                        f"{fingerprint(run)[:3]} vs {reference[run['seed']][:3]}"})
-        result.update(identical=not differences, differences=differences,
-                      identical_seeds=args.seeds - len({d["seed"] for d in differences}))
+                    differences.append(
+                        {
+                            "seed": run["seed"],
+                            "what": f"{suite['mode']} differs: {fingerprint(run)[:3]} vs {reference[run['seed']][:3]}",
+                        }
+                    )
+        result.update(
+            identical=not differences,
+            differences=differences,
+            identical_seeds=args.seeds - len({d["seed"] for d in differences}),
+        )
         write_json(args.out / "workers.json", result)
         benchmark.atomic_write_text(args.out / "workers.md", render(result))
     print(render(result))

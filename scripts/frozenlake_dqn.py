@@ -29,21 +29,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", type=non_negative_int, nargs="+", default=[0, 1, 2], help="seeds (default 0 1 2)")
     p.add_argument("--steps", type=positive_int, default=60_000, help="env steps per run (default 60000)")
     p.add_argument("--config", type=Path, default=CONFIG, help=f"DQNConfig file (default {CONFIG.relative_to(ROOT)})")
-    p.add_argument("--out", type=Path, default=ROOT / "results" / "frozenlake_dqn",
-                   help="output directory (default results/frozenlake_dqn)")
-    p.add_argument("--check-only", action="store_true",
-                   help="do not train: check the models already in --out/seed_<s>/ and rewrite the summary "
-                        "(e.g. after running seeds in separate processes) (default off)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "results" / "frozenlake_dqn",
+        help="output directory (default results/frozenlake_dqn)",
+    )
+    p.add_argument(
+        "--check-only",
+        action="store_true",
+        help="do not train: check the models already in --out/seed_<s>/ and rewrite the summary "
+        "(e.g. after running seeds in separate processes) (default off)",
+    )
     return p.parse_args(argv)
 
 
 def train(seed: int, args: argparse.Namespace) -> None:
     """One `tfdqn train` run in its own process."""
     out = args.out / f"seed_{seed}"
-    command = [sys.executable, "-m", "tfdqn", "train", "--env", "FrozenLake-v1", "--config", str(args.config),
-               "--steps", str(args.steps), "--seed", str(seed), "--out", str(out), "--no-stop", "--no-live-plot",
-               "--eval-every", "5000", "--eval-episodes", "100", "--final-episodes", "1000",
-               "--state-every", str(10 * args.steps)]
+    command = [
+        sys.executable,
+        "-m",
+        "tfdqn",
+        "train",
+        "--env",
+        "FrozenLake-v1",
+        "--config",
+        str(args.config),
+        "--steps",
+        str(args.steps),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--no-stop",
+        "--no-live-plot",
+        "--eval-every",
+        "5000",
+        "--eval-episodes",
+        "100",
+        "--final-episodes",
+        "1000",
+        "--state-every",
+        str(10 * args.steps),
+    ]
     proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"error: seed {seed} failed: {proc.stderr.strip().splitlines()[-1]}")
@@ -65,31 +94,49 @@ def main() -> int:
         row = {"seed": seed, "wall_seconds": summary["wall_seconds"], "env_steps": summary["env_steps"]}
         for name in ("last", "best"):
             report = check_q_network(out / f"{name}.keras", "4x4", True, gamma=0.99)
-            row[name] = {k: report[k] for k in ("learned_success_probability", "success_gap", "max_abs_q_error",
-                                                "policy_disagreements")}
+            row[name] = {
+                k: report[k]
+                for k in ("learned_success_probability", "success_gap", "max_abs_q_error", "policy_disagreements")
+            }
             optimal = report["optimal_success_probability"]
             row["optimal_success_probability"] = optimal
             row["best_success_probability_any_policy"] = report["best_success_probability_any_policy"]
         row["best_keras_1000_episodes"] = summary["best_keras_evaluation"]["mean_return"]
         rows.append(row)
-        print(f"seed {seed}: last.keras {row['last']['learned_success_probability']:.4f}, best.keras "
-              f"{row['best']['learned_success_probability']:.4f}, optimum {optimal:.4f}", flush=True)
+        print(
+            f"seed {seed}: last.keras {row['last']['learned_success_probability']:.4f}, best.keras "
+            f"{row['best']['learned_success_probability']:.4f}, optimum {optimal:.4f}",
+            flush=True,
+        )
     within = [r["last"]["success_gap"] <= TOLERANCE for r in rows]  # negative: better within the time limit
-    result = {"command": "python scripts/frozenlake_dqn.py " + " ".join(sys.argv[1:]), "env_id": "FrozenLake-v1",
-              "config": json.loads((args.out / f"seed_{args.seeds[0]}" / "config.json").read_text()),
-              "checked_by": "tfdqn.tabular.frozenlake.check_q_network (exact DP on the transition model)",
-              "tolerance": TOLERANCE, "last_within_tolerance": sum(within), "seeds": len(rows), "runs": rows}
+    result = {
+        "command": "python scripts/frozenlake_dqn.py " + " ".join(sys.argv[1:]),
+        "env_id": "FrozenLake-v1",
+        "config": json.loads((args.out / f"seed_{args.seeds[0]}" / "config.json").read_text()),
+        "checked_by": "tfdqn.tabular.frozenlake.check_q_network (exact DP on the transition model)",
+        "tolerance": TOLERANCE,
+        "last_within_tolerance": sum(within),
+        "seeds": len(rows),
+        "runs": rows,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "summary.json", result)
-    lines = ["| seed | last.keras success | gap | best.keras success | gap | optimum (gamma 0.99) | "
-             "max \\|Q - Q*\\| (last) | wall s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| seed | last.keras success | gap | best.keras success | gap | optimum (gamma 0.99) | "
+        "max \\|Q - Q*\\| (last) | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
-        lines.append(f"| {r['seed']} | {r['last']['learned_success_probability']:.4f} | "
-                     f"{r['last']['success_gap']:+.4f} | {r['best']['learned_success_probability']:.4f} | "
-                     f"{r['best']['success_gap']:+.4f} | {r['optimal_success_probability']:.4f} | "
-                     f"{r['last']['max_abs_q_error']:.3f} | {r['wall_seconds']} |")
-    lines.append(f"\nlast.keras within {TOLERANCE} of the optimum: {sum(within)} of {len(rows)} seeds. "
-                 f"Command: `{result['command']}`.")
+        lines.append(
+            f"| {r['seed']} | {r['last']['learned_success_probability']:.4f} | "
+            f"{r['last']['success_gap']:+.4f} | {r['best']['learned_success_probability']:.4f} | "
+            f"{r['best']['success_gap']:+.4f} | {r['optimal_success_probability']:.4f} | "
+            f"{r['last']['max_abs_q_error']:.3f} | {r['wall_seconds']} |"
+        )
+    lines.append(
+        f"\nlast.keras within {TOLERANCE} of the optimum: {sum(within)} of {len(rows)} seeds. "
+        f"Command: `{result['command']}`."
+    )
     atomic_write(args.out / "summary.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     print("\n".join(lines))
     return 0

@@ -34,22 +34,37 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tfdqn.cli import ArgumentParser, run_main  # noqa: E402
-from tfdqn.errors import ConfigError  # noqa: E402
-
 import benchmark_systems as bs  # noqa: E402
 import screen_configs  # noqa: E402
 
-NEEDED = ("seed", "env_id", "step_budget", "config", "solved_step", "best_100", "final_100", "evaluations",
-          "train_steps_per_s")
+from tfdqn.cli import ArgumentParser, run_main  # noqa: E402
+from tfdqn.errors import ConfigError  # noqa: E402
+
+NEEDED = (
+    "seed",
+    "env_id",
+    "step_budget",
+    "config",
+    "solved_step",
+    "best_100",
+    "final_100",
+    "evaluations",
+    "train_steps_per_s",
+)
 """What a run must have recorded to be pooled (a learning system's run in a suite or screen report)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = ArgumentParser(description="Pool one config's runs from several reports; compare pooled configs by seed.")
     p.add_argument("--env", required=True, choices=tuple(bs.TASKS), help="the environment whose runs to pool")
-    p.add_argument("--group", nargs="+", action="append", required=True, metavar=("LABEL", "FILE:NAME"),
-                   help="a label, then report JSONs with the candidate or system to take from each")
+    p.add_argument(
+        "--group",
+        nargs="+",
+        action="append",
+        required=True,
+        metavar=("LABEL", "FILE:NAME"),
+        help="a label, then report JSONs with the candidate or system to take from each",
+    )
     p.add_argument("--out", type=Path, required=True, help="OUT.json; OUT.md is written beside it")
     return p.parse_args(argv)
 
@@ -84,14 +99,21 @@ def select(source: str, env_id: str) -> tuple[list[dict[str, Any]], dict[str, An
         raise ConfigError(f"{file} has no runs of {name!r} (it has: {', '.join(names) or 'none'})")
     chosen = [r for r in named if r.get("env_id") == env_id]
     if not chosen:
-        raise ConfigError(f"{file}: {name!r} has no runs on {env_id} (it ran "
-                          f"{', '.join(sorted({str(r.get('env_id')) for r in named}))})")
+        raise ConfigError(
+            f"{file}: {name!r} has no runs on {env_id} (it ran "
+            f"{', '.join(sorted({str(r.get('env_id')) for r in named}))})"
+        )
     for r in chosen:
-        missing = [k for k in NEEDED if k not in r or (k == "config" and not r[k])
-                   or (k == "evaluations" and not isinstance(r[k], list))]
+        missing = [
+            k
+            for k in NEEDED
+            if k not in r or (k == "config" and not r[k]) or (k == "evaluations" and not isinstance(r[k], list))
+        ]
         if missing:
-            raise ConfigError(f"{file}: {name!r} seed {r.get('seed')} did not record {', '.join(missing)}; "
-                              "only learning runs with a recorded config can be pooled")
+            raise ConfigError(
+                f"{file}: {name!r} seed {r.get('seed')} did not record {', '.join(missing)}; "
+                "only learning runs with a recorded config can be pooled"
+            )
     return chosen, {"source": source, "command": report.get("command"), "date": report.get("date")}
 
 
@@ -104,6 +126,7 @@ def pool(label: str, sources: list[str], env_id: str) -> tuple[list[dict[str, An
         chosen, origin = select(source, env_id)
         runs += [{**r, "candidate": label, "source": source} for r in chosen]
         origins.append(origin)
+
     def recorded(run: dict[str, Any]) -> dict[str, Any]:  # what must match: the config but its seed
         return {k: v for k, v in bs.complete_config(run).items() if k != "seed"}
 
@@ -111,20 +134,25 @@ def pool(label: str, sources: list[str], env_id: str) -> tuple[list[dict[str, An
     want = recorded(first)
     for r in runs[1:]:
         if r["step_budget"] != first["step_budget"]:
-            raise ConfigError(f"group {label!r}: {r['source']} ran {r['step_budget']:,} env steps, {first['source']} "
-                              f"{first['step_budget']:,}; pool only one experiment")
+            raise ConfigError(
+                f"group {label!r}: {r['source']} ran {r['step_budget']:,} env steps, {first['source']} "
+                f"{first['step_budget']:,}; pool only one experiment"
+            )
         got = recorded(r)
         if got != want:
             diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-            raise ConfigError(f"group {label!r}: {r['source']} (seed {r['seed']}) and {first['source']} (seed "
-                              f"{first['seed']}) recorded different configs ({', '.join(diff)}); pool only one config")
+            raise ConfigError(
+                f"group {label!r}: {r['source']} (seed {r['seed']}) and {first['source']} (seed "
+                f"{first['seed']}) recorded different configs ({', '.join(diff)}); pool only one config"
+            )
     by_seed: dict[int, list[str]] = {}
     for r in runs:
         by_seed.setdefault(r["seed"], []).append(r["source"])
     twice = {s: where for s, where in sorted(by_seed.items()) if len(where) > 1}
     if twice:
-        raise ConfigError(f"group {label!r}: " + "; ".join(f"seed {s} is in {' and '.join(where)}"
-                                                            for s, where in twice.items()))
+        raise ConfigError(
+            f"group {label!r}: " + "; ".join(f"seed {s} is in {' and '.join(where)}" for s, where in twice.items())
+        )
     return sorted(runs, key=lambda r: r["seed"]), origins
 
 
@@ -143,9 +171,13 @@ def paired(a: list[dict[str, Any]], b: list[dict[str, Any]], threshold: float) -
     for what in ("final_100", "best_100"):
         held = [(holds(x, what), holds(y, what)) for x, y in common]
         only_a, only_b = sum(p and not q for p, q in held), sum(q and not p for p, q in held)
-        out[what] = {"both": sum(p and q for p, q in held), "only_first": only_a, "only_second": only_b,
-                     "neither": sum(not p and not q for p, q in held),
-                     "mcnemar_p": mcnemar_exact(only_a, only_b) if common else None}
+        out[what] = {
+            "both": sum(p and q for p, q in held),
+            "only_first": only_a,
+            "only_second": only_b,
+            "neither": sum(not p and not q for p, q in held),
+            "mcnemar_p": mcnemar_exact(only_a, only_b) if common else None,
+        }
     return out
 
 
@@ -162,12 +194,20 @@ def curves(groups: dict[str, list[dict[str, Any]]], budget: int, threshold: floa
     for label, runs in groups.items():
         rows = []
         for step in (budget * (i + 1) // CURVE_POINTS for i in range(CURVE_POINTS)):
-            last = [max((e for e in r["evaluations"] if e["step"] <= step), key=lambda e: e["step"], default=None)
-                    for r in runs]
+            last = [
+                max((e for e in r["evaluations"] if e["step"] <= step), key=lambda e: e["step"], default=None)
+                for r in runs
+            ]
             means = [e["mean"] for e in last if e is not None]
-            rows.append({"step": step, "n": len(means), "median": stats.median(means) if means else None,
-                         "ci": list(stats.bootstrap_ci(means)) if means else None,
-                         "at_threshold": sum(m >= threshold for m in means)})
+            rows.append(
+                {
+                    "step": step,
+                    "n": len(means),
+                    "median": stats.median(means) if means else None,
+                    "ci": list(stats.bootstrap_ci(means)) if means else None,
+                    "at_threshold": sum(m >= threshold for m in means),
+                }
+            )
         out[label] = rows
     return out
 
@@ -178,47 +218,72 @@ def render_curves(result: dict[str, Any]) -> list[str]:
 
     labels = list(result["curves"])
     task = bs.TASKS[result["env_id"]]
-    lines = [f"Along the budget: each run's last greedy evaluation at or before the step ({task['eval_episodes']} "
-             f"episodes every {task['eval_every']:,} env steps), median over the group's seeds evaluated by then [95% "
-             f"bootstrap], and how many of them were >= {result['threshold']:g}:",
-             "", "| env steps | " + " | ".join(f"{g}: median [95%] | {g}: >= {result['threshold']:g}" for g in labels)
-             + " |", "| --- |" + " --- | --- |" * len(labels)]
+    lines = [
+        f"Along the budget: each run's last greedy evaluation at or before the step ({task['eval_episodes']} "
+        f"episodes every {task['eval_every']:,} env steps), median over the group's seeds evaluated by then [95% "
+        f"bootstrap], and how many of them were >= {result['threshold']:g}:",
+        "",
+        "| env steps | " + " | ".join(f"{g}: median [95%] | {g}: >= {result['threshold']:g}" for g in labels) + " |",
+        "| --- |" + " --- | --- |" * len(labels),
+    ]
     for i, step in enumerate(row["step"] for row in result["curves"][labels[0]]):
         cells = []
         for g in labels:
             row = result["curves"][g][i]
-            cells += ["-", "-"] if row["median"] is None else [
-                f"{row['median']:,.0f} {stats.fmt_interval(row['ci'])}", f"{row['at_threshold']}/{row['n']}"]
+            cells += (
+                ["-", "-"]
+                if row["median"] is None
+                else [f"{row['median']:,.0f} {stats.fmt_interval(row['ci'])}", f"{row['at_threshold']}/{row['n']}"]
+            )
         lines.append(f"| {step:,} | " + " | ".join(cells) + " |")
     return lines
 
 
 def render(result: dict[str, Any]) -> str:
     """The screen table over the pooled groups, each group's sources, then the paired comparisons."""
-    lines = ["# Pooled runs", "", f"`{result['command']}`, {result['date']}; {len(result['runs'])} runs of "
-             f"{result['env_id']}, each group one recorded config on distinct seeds.", "",
-             screen_configs.INTERVALS_NOTE, "", *screen_configs.render_table(result["runs"]),
-             "", *render_curves(result),
-             "", "Pooled from (within a group the recorded configs are the same but for the seed):", ""]
+    lines = [
+        "# Pooled runs",
+        "",
+        f"`{result['command']}`, {result['date']}; {len(result['runs'])} runs of "
+        f"{result['env_id']}, each group one recorded config on distinct seeds.",
+        "",
+        screen_configs.INTERVALS_NOTE,
+        "",
+        *screen_configs.render_table(result["runs"]),
+        "",
+        *render_curves(result),
+        "",
+        "Pooled from (within a group the recorded configs are the same but for the seed):",
+        "",
+    ]
     for label, origins in result["groups"].items():
         lines.append(f"- **{label}**:")
         lines += [f"  - `{o['source']}`: `{o['command']}`, {o['date']}" for o in origins]
     labels = list(result["groups"])
     if result["paired"]:
-        lines += ["", f"Seed by seed, {labels[0]} against each other group on the seeds both ran (>= "
-                      f"{result['threshold']:g} on 100 episodes; McNemar: exact two-sided binomial test on the seeds "
-                      "where exactly one of the two held):", "",
-                  f"| against | seeds | policy | both | only {labels[0]} | only the other | neither | McNemar p |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"Seed by seed, {labels[0]} against each other group on the seeds both ran (>= "
+            f"{result['threshold']:g} on 100 episodes; McNemar: exact two-sided binomial test on the seeds "
+            "where exactly one of the two held):",
+            "",
+            f"| against | seeds | policy | both | only {labels[0]} | only the other | neither | McNemar p |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for other, cmp in result["paired"].items():
             for what, name in (("final_100", "final"), ("best_100", "best")):
                 c = cmp[what]
                 p = "-" if c["mcnemar_p"] is None else format(c["mcnemar_p"], ".3f")
-                lines.append(f"| {other} | {len(cmp['seeds'])} | {name} | {c['both']} | {c['only_first']} | "
-                             f"{c['only_second']} | {c['neither']} | {p} |")
-    lines += ["", "Rates and steps pool fairly across reports (a run's env steps do not depend on the machine's "
-                  "load); env steps/s do not, code may have changed between sources in ways a config does not "
-                  "record, and a paired comparison is only as side by side as its sources."]
+                lines.append(
+                    f"| {other} | {len(cmp['seeds'])} | {name} | {c['both']} | {c['only_first']} | "
+                    f"{c['only_second']} | {c['neither']} | {p} |"
+                )
+    lines += [
+        "",
+        "Rates and steps pool fairly across reports (a run's env steps do not depend on the machine's "
+        "load); env steps/s do not, code may have changed between sources in ways a config does not "
+        "record, and a paired comparison is only as side by side as its sources.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -247,15 +312,20 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"groups ran different step budgets ({ran}); compare runs of one budget")
     threshold = bs.TASKS[args.env]["threshold"]
     first, *others = pooled
-    result = {"command": "python scripts/pool_runs.py " + " ".join(sys.argv[1:] if argv is None else map(str, argv)),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "env_id": args.env,
-              "threshold": threshold, "step_budget": budgets[first],
-              "groups": {label: origins for label, (_, origins) in pooled.items()},
-              "runs": [r for runs, _ in pooled.values() for r in runs],
-              "paired": {o: paired(pooled[first][0], pooled[o][0], threshold) for o in others},
-              "curves": curves({label: runs for label, (runs, _) in pooled.items()}, budgets[first], threshold)}
+    result = {
+        "command": "python scripts/pool_runs.py " + " ".join(sys.argv[1:] if argv is None else map(str, argv)),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "env_id": args.env,
+        "threshold": threshold,
+        "step_budget": budgets[first],
+        "groups": {label: origins for label, (_, origins) in pooled.items()},
+        "runs": [r for runs, _ in pooled.values() for r in runs],
+        "paired": {o: paired(pooled[first][0], pooled[o][0], threshold) for o in others},
+        "curves": curves({label: runs for label, (runs, _) in pooled.items()}, budgets[first], threshold),
+    }
     text = render(result)  # before writing anything: a report that cannot render leaves no files
     from benchmark import atomic_write_text
+
     from tfdqn.fileio import write_json
 
     write_json(args.out, result)

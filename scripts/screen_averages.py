@@ -30,9 +30,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from tfdqn.cli import ArgumentParser, positive_int, run_main  # noqa: E402
-
 import benchmark_systems as bs  # noqa: E402
+
+from tfdqn.cli import ArgumentParser, positive_int, run_main  # noqa: E402
 
 COPY_EVERY = 1_000
 EMA_RATE = 0.1
@@ -48,8 +48,13 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--steps", type=positive_int, default=None, help="env steps per run (default: the task's budget)")
     p.add_argument("--jobs", type=positive_int, default=2)
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark" / "screen" / "averages")
-    p.add_argument("--rerender", type=Path, default=None, metavar="AVERAGES_JSON",
-                   help="rewrite the report next to AVERAGES_JSON from it, without measuring")
+    p.add_argument(
+        "--rerender",
+        type=Path,
+        default=None,
+        metavar="AVERAGES_JSON",
+        help="rewrite the report next to AVERAGES_JSON from it, without measuring",
+    )
     p.add_argument("--worker", type=int, default=None, metavar="SEED", help=argparse.SUPPRESS)  # one run, internal
     p.add_argument("--worker-out", type=Path, default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -93,8 +98,12 @@ class Averages(bs.RunHooks):
 
         from tfdqn.dqn.evaluation import evaluate
 
-        weights = {"swa_half": self.mean_after(self.steps // 2), "swa_last_fifth": self.mean_after(self.steps * 4 // 5),
-                   "ema": self.ema, "target": agent.target_network.get_weights()}
+        weights = {
+            "swa_half": self.mean_after(self.steps // 2),
+            "swa_last_fifth": self.mean_after(self.steps * 4 // 5),
+            "ema": self.ema,
+            "target": agent.target_network.get_weights(),
+        }
         averages = {}
         for name in VARIANTS:
             env = gym.make(self.env_id)
@@ -109,9 +118,11 @@ def check_steps(steps: int) -> None:
     from tfdqn.errors import ConfigError
 
     if steps // COPY_EVERY * COPY_EVERY <= steps * 4 // 5:
-        raise ConfigError(f"--steps {steps:,}: the averages need a copy of the weights (every {COPY_EVERY:,} env "
-                          f"steps) in the last fifth of the budget; give at least {5 * COPY_EVERY:,} steps or a "
-                          f"multiple of {COPY_EVERY:,}")
+        raise ConfigError(
+            f"--steps {steps:,}: the averages need a copy of the weights (every {COPY_EVERY:,} env "
+            f"steps) in the last fifth of the budget; give at least {5 * COPY_EVERY:,} steps or a "
+            f"multiple of {COPY_EVERY:,}"
+        )
 
 
 def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:
@@ -123,8 +134,11 @@ def worker(seed: int, steps: int, env_id: str, preset: str, out: Path) -> None:
 
 def scores(run: dict[str, Any]) -> dict[str, float]:
     """A run's 100-episode scores: final, best and every average."""
-    return {"final": run["final_100"]["mean"], "best": (run["best_100"] or {"mean": float("nan")})["mean"],
-            **{name: run["averages"][name]["mean"] for name in VARIANTS}}
+    return {
+        "final": run["final_100"]["mean"],
+        "best": (run["best_100"] or {"mean": float("nan")})["mean"],
+        **{name: run["averages"][name]["mean"] for name in VARIANTS},
+    }
 
 
 def render(result: dict[str, Any]) -> str:
@@ -134,26 +148,37 @@ def render(result: dict[str, Any]) -> str:
     runs = sorted(result["runs"], key=lambda r: r["seed"])
     threshold = bs.TASKS[result["env_id"]]["threshold"]
     names = ("final", "best", *VARIANTS)
-    lines = [f"`{result['command']}`", "",
-             f"# Weight averages beside the final network: {result['env_id']}, preset {result['preset']!r}", "",
-             f"{len(runs)} runs of {result['steps']:,} env steps (seeds {', '.join(str(r['seed']) for r in runs)}); "
-             f"scores are means over the same 100 fresh episodes (seed + 30,000). Copies of the online weights every "
-             f"{COPY_EVERY:,} env steps; `swa_half`: their mean after env step {result['steps'] // 2:,}; "
-             f"`swa_last_fifth`: after {result['steps'] * 4 // 5:,}; `ema`: {EMA_RATE:g} per copy; `target`: the "
-             "target network at the end. `best` is best.keras (the best greedy evaluation's weights).", "",
-             "| seed | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    lines = [
+        f"`{result['command']}`",
+        "",
+        f"# Weight averages beside the final network: {result['env_id']}, preset {result['preset']!r}",
+        "",
+        f"{len(runs)} runs of {result['steps']:,} env steps (seeds {', '.join(str(r['seed']) for r in runs)}); "
+        f"scores are means over the same 100 fresh episodes (seed + 30,000). Copies of the online weights every "
+        f"{COPY_EVERY:,} env steps; `swa_half`: their mean after env step {result['steps'] // 2:,}; "
+        f"`swa_last_fifth`: after {result['steps'] * 4 // 5:,}; `ema`: {EMA_RATE:g} per copy; `target`: the "
+        "target network at the end. `best` is best.keras (the best greedy evaluation's weights).",
+        "",
+        "| seed | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
     per = [scores(r) for r in runs]
     for run, s in zip(runs, per):
         lines.append(f"| {run['seed']} | " + " | ".join(f"{s[n]:.0f}" for n in names) + " |")
-    lines += ["", f"| network | >= {threshold:g} [95% Wilson] | median [95% bootstrap] | better than final, seed for "
-                  "seed |", "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        f"| network | >= {threshold:g} [95% Wilson] | median [95% bootstrap] | better than final, seed for seed |",
+        "| --- | --- | --- | --- |",
+    ]
     for name in names:
         values = [s[name] for s in per]
         k = sum(v >= threshold for v in values)
         lo, hi = wilson_ci(k, len(values))
         better = "" if name == "final" else f"{sum(s[name] > s['final'] for s in per)} of {len(per)}"
-        lines.append(f"| {name} | {k}/{len(values)} [{lo:.2f}, {hi:.2f}] | {statistics.median(values):.0f} "
-                     f"{fmt_interval(bootstrap_ci(values), ',.0f')} | {better} |")
+        lines.append(
+            f"| {name} | {k}/{len(values)} [{lo:.2f}, {hi:.2f}] | {statistics.median(values):.0f} "
+            f"{fmt_interval(bootstrap_ci(values), ',.0f')} | {better} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -179,17 +204,39 @@ def main(argv: list[str] | None = None) -> int:
     steps = args.steps or bs.TASKS[args.env]["budget"]
     check_steps(steps)
     preset = resolve_preset(args.env, args.preset) or "none"
-    result = {"command": "python scripts/screen_averages.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "env_id": args.env, "preset": preset, "steps": steps, "runs": []}
+    result = {
+        "command": "python scripts/screen_averages.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "env_id": args.env,
+        "preset": preset,
+        "steps": steps,
+        "runs": [],
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
 
     def one(seed: int) -> dict[str, Any]:
         out = args.out / f"run_{seed}.json"
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--worker", str(seed), "--worker-out", str(out), "--steps",
-                               str(steps), "--env", args.env, "--preset", preset], capture_output=True, text=True,
-                              cwd=ROOT, env=bs.thread_env())
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                str(seed),
+                "--worker-out",
+                str(out),
+                "--steps",
+                str(steps),
+                "--env",
+                args.env,
+                "--preset",
+                preset,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=bs.thread_env(),
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-3000:]}")
         run = json.loads(out.read_text(encoding="utf-8"))

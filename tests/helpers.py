@@ -92,16 +92,35 @@ class Recorder:
                 self.events.append((name, key) if key is not None else (name,))
                 self.logs.append(logs)
 
-            def on_train_begin(self, logs=None): self._rec("train_begin", logs=logs)
-            def on_train_end(self, logs=None): self._rec("train_end", logs=logs)
-            def on_episode_begin(self, episode, logs=None): self._rec("episode_begin", episode, logs)
-            def on_episode_end(self, episode, logs=None): self._rec("episode_end", episode, logs)
-            def on_step(self, step, logs=None): self._rec("step", step, logs)
-            def on_replay_start(self, logs=None): self._rec("replay_start", logs["step"], logs)
-            def on_replay_end(self, logs=None): self._rec("replay_end", logs["step"], logs)
-            def on_replay_fail(self, logs=None): self._rec("replay_fail", logs["step"], logs)
-            def on_target_update(self, logs=None): self._rec("target_update", logs["step"], logs)
-            def on_evaluation(self, logs=None): self._rec("evaluation", logs["kind"], logs)
+            def on_train_begin(self, logs=None):
+                self._rec("train_begin", logs=logs)
+
+            def on_train_end(self, logs=None):
+                self._rec("train_end", logs=logs)
+
+            def on_episode_begin(self, episode, logs=None):
+                self._rec("episode_begin", episode, logs)
+
+            def on_episode_end(self, episode, logs=None):
+                self._rec("episode_end", episode, logs)
+
+            def on_step(self, step, logs=None):
+                self._rec("step", step, logs)
+
+            def on_replay_start(self, logs=None):
+                self._rec("replay_start", logs["step"], logs)
+
+            def on_replay_end(self, logs=None):
+                self._rec("replay_end", logs["step"], logs)
+
+            def on_replay_fail(self, logs=None):
+                self._rec("replay_fail", logs["step"], logs)
+
+            def on_target_update(self, logs=None):
+                self._rec("target_update", logs["step"], logs)
+
+            def on_evaluation(self, logs=None):
+                self._rec("evaluation", logs["kind"], logs)
 
         return _Recorder()
 

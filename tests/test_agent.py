@@ -34,7 +34,9 @@ def test_builder_shapes_and_errors():
     assert net.output_shape == (None, 3)
     assert [layer.units for layer in net.layers] == [16, 8, 3]
     assert net.layers[0].kernel_initializer.__class__.__name__ == "RandomUniform"  # fan_in_uniform default
-    assert build_q_network((4,), 3, (16,), initializer="he").layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
+    assert (
+        build_q_network((4,), 3, (16,), initializer="he").layers[0].kernel_initializer.__class__.__name__ == "HeNormal"
+    )
     with pytest.raises(EnvError, match="not a flat vector"):
         build_q_network((84, 84), 2)
     with pytest.raises(EnvError, match=r"\(84, 84, 4\) is an image; the MLP Q-network takes a flat vector"):
@@ -61,8 +63,15 @@ def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
     # included): after learn() the mirror equals a fresh read of the variables, and acts like the network.
     from tfdqn.rainbow import rainbow_fields
 
-    config = DQNConfig(**{**rainbow_fields("CartPole-v1"), "hidden_sizes": (16,), "jit_compile": jit,
-                          "batch_size": 8, "buffer_size": 8})
+    config = DQNConfig(
+        **{
+            **rainbow_fields("CartPole-v1"),
+            "hidden_sizes": (16,),
+            "jit_compile": jit,
+            "batch_size": 8,
+            "buffer_size": 8,
+        }
+    )
     space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(2), config)
     agent.learn(_random_batch(np.random.default_rng(1), steps=3, size=8))
@@ -76,9 +85,13 @@ def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
 
 
 def _random_batch(rng, steps, size, dim=4):
-    return Batch(rng.normal(size=(steps, size, dim)).astype(np.float32), rng.integers(0, 2, (steps, size)).astype(np.int32),
-                 rng.normal(size=(steps, size)).astype(np.float32), rng.normal(size=(steps, size, dim)).astype(np.float32),
-                 (rng.random((steps, size)) < 0.1).astype(np.float32))
+    return Batch(
+        rng.normal(size=(steps, size, dim)).astype(np.float32),
+        rng.integers(0, 2, (steps, size)).astype(np.int32),
+        rng.normal(size=(steps, size)).astype(np.float32),
+        rng.normal(size=(steps, size, dim)).astype(np.float32),
+        (rng.random((steps, size)) < 0.1).astype(np.float32),
+    )
 
 
 @pytest.mark.parametrize("jit", [False, True])
@@ -88,8 +101,9 @@ def test_learn_fits_fixed_targets_without_retracing(jit):
     rng = np.random.default_rng(0)
     batch = _random_batch(rng, steps=20, size=16)
     # terminal transitions: the targets are the rewards, a learnable function of (obs, action)
-    batch = batch._replace(terminated=np.ones_like(batch.terminated),
-                           rewards=(batch.obs[..., 0] + batch.actions).astype(np.float32))
+    batch = batch._replace(
+        terminated=np.ones_like(batch.terminated), rewards=(batch.obs[..., 0] + batch.actions).astype(np.float32)
+    )
     first = agent.learn(batch)["loss"]
     for _ in range(15):
         last = agent.learn(batch)["loss"]

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import benchmark_systems as bs  # noqa: E402
+
 from tfdqn.errors import ConfigError  # noqa: E402
 
 
@@ -36,10 +37,16 @@ def test_cartpole_suite_without_extras_exits_2_with_one_line(tmp_path):
         "    if name.split('.')[0] in ('torch', 'stable_baselines3'):\n"
         "        return None\n"
         "    return _real(name, package)\n"
-        "importlib.util.find_spec = _find_spec\n")
+        "importlib.util.find_spec = _find_spec\n"
+    )
     env = {**bs.thread_env(), "PYTHONPATH": os.pathsep.join((str(tmp_path), os.environ["PYTHONPATH"]))}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--suite", "cartpole",
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--suite", "cartpole", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [bs.EXTRAS_MESSAGE]
     assert not (tmp_path / "out").exists()
@@ -60,28 +67,70 @@ def test_band_interpolates_and_carries_forward():
 
 
 def _run(system, seed, solved_step, best, final, sps, evals=((1000, 100.0), (2000, 480.0))):
-    return {"system": system, "seed": seed, "env_steps": 2000, "train_seconds": 2000 / sps, "eval_seconds": 0.5,
-            "train_steps_per_s": sps, "process_seconds": 9.0, "import_seconds": 3.0, "wall_seconds": 9.5,
-            "evaluations": [{"step": s, "mean": m, "std": 1.0, "train_seconds": s / sps, "total_seconds": s / sps + 0.1}
-                            for s, m in evals],
-            "solved_step": solved_step, "solved_train_seconds": None if solved_step is None else solved_step / sps,
-            "best_eval_step": 2000, "best_eval_mean": 480.0, "best_100": {"mean": best, "std": 2.0},
-            "final_100": {"mean": final, "std": 3.0}, "stop_on_reward": {"step": 2000, "mean": 490.0},
-            "confirmations": []}
+    return {
+        "system": system,
+        "seed": seed,
+        "env_steps": 2000,
+        "train_seconds": 2000 / sps,
+        "eval_seconds": 0.5,
+        "train_steps_per_s": sps,
+        "process_seconds": 9.0,
+        "import_seconds": 3.0,
+        "wall_seconds": 9.5,
+        "evaluations": [
+            {"step": s, "mean": m, "std": 1.0, "train_seconds": s / sps, "total_seconds": s / sps + 0.1}
+            for s, m in evals
+        ],
+        "solved_step": solved_step,
+        "solved_train_seconds": None if solved_step is None else solved_step / sps,
+        "best_eval_step": 2000,
+        "best_eval_mean": 480.0,
+        "best_100": {"mean": best, "std": 2.0},
+        "final_100": {"mean": final, "std": 3.0},
+        "stop_on_reward": {"step": 2000, "mean": 490.0},
+        "confirmations": [],
+    }
 
 
 def _fake_result():
     runs = []
     for seed in range(3):
         runs.append(_run("tfdqn_default", seed, 2000, 500.0, 300.0, 1500.0))
-        runs.append(_run("sb3_zoo", seed, None if seed else 2000, 400.0 + seed * 50, 200.0, 500.0,
-                         evals=((1000, 50.0), (2000, 200.0))))
+        runs.append(
+            _run(
+                "sb3_zoo",
+                seed,
+                None if seed else 2000,
+                400.0 + seed * 50,
+                200.0,
+                500.0,
+                evals=((1000, 50.0), (2000, 200.0)),
+            )
+        )
         runs.append(_run("tfdqn_zoo", seed, 2000, 480.0, 480.0, 1200.0))
-    runs.append({"system": "tutorial", "seed": 0, "env_steps": 300, "train_seconds": 60.0, "train_steps_per_s": 5.0,
-                 "process_seconds": 65.0, "import_seconds": 3.0})
-    result = {"command": "python scripts/benchmark.py --suite cartpole --seeds 3", "date": "2026-01-01 00:00 UTC",
-              "seeds_requested": 3, "seeds_done": 3, "step_budget": 2000, "tutorial_steps": 300, "runs": runs,
-              "duration_seconds": 120.0, "machine": "2 CPU cores", "settings_notes": ["a note"]}
+    runs.append(
+        {
+            "system": "tutorial",
+            "seed": 0,
+            "env_steps": 300,
+            "train_seconds": 60.0,
+            "train_steps_per_s": 5.0,
+            "process_seconds": 65.0,
+            "import_seconds": 3.0,
+        }
+    )
+    result = {
+        "command": "python scripts/benchmark.py --suite cartpole --seeds 3",
+        "date": "2026-01-01 00:00 UTC",
+        "seeds_requested": 3,
+        "seeds_done": 3,
+        "step_budget": 2000,
+        "tutorial_steps": 300,
+        "runs": runs,
+        "duration_seconds": 120.0,
+        "machine": "2 CPU cores",
+        "settings_notes": ["a note"],
+    }
     result["summary"] = bs.summarize(runs)
     return result
 
@@ -120,10 +169,23 @@ def test_lunarlander_targets_use_its_threshold():
     assert rows["defaults: best.keras >= 200 on 100 fresh episodes in >= 8/10 seeds"][0] is True
     assert rows["defaults: final policy >= 200 in >= 7/10 seeds"][0] is True  # 3 of 4 >= ceil(2.8)
     assert rows["defaults: median env steps to the first evaluation >= 200 below SB3 RL-Zoo's"] == (True, "met")
-    text = bs.render_report({"command": "c", "env_id": "LunarLander-v3", "date": "d", "seeds_requested": 4,
-                             "seeds_done": 4, "step_budget": 100_000, "tutorial_steps": 0, "runs": runs,
-                             "summary": s, "duration_seconds": 60.0, "machine": "m", "jobs": 2,
-                             "curves_file": "lunarlander_curves.png"})
+    text = bs.render_report(
+        {
+            "command": "c",
+            "env_id": "LunarLander-v3",
+            "date": "d",
+            "seeds_requested": 4,
+            "seeds_done": 4,
+            "step_budget": 100_000,
+            "tutorial_steps": 0,
+            "runs": runs,
+            "summary": s,
+            "duration_seconds": 60.0,
+            "machine": "m",
+            "jobs": 2,
+            "curves_file": "lunarlander_curves.png",
+        }
+    )
     assert "# LunarLander-v3: tfdqn vs Stable-Baselines3" in text and "2 at a time" in text
     assert "lunarlander_curves.png" in text and "best >= 200" in text
     # "late": the mean of each run's last 10 evaluations, its median over seeds in the summary
@@ -131,15 +193,26 @@ def test_lunarlander_targets_use_its_threshold():
     assert "| late |" in text and "last 10 greedy evaluations" in text and "| 290.0 [290.0, 290.0] |" in text
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--suite", "lunarlander", "--preset", "cartpole"], "error: preset 'cartpole' is for CartPole-v1, not LunarLander-v3"),
-    (["--suite", "cartpole", "--preset", "rainbo"], "error: unknown preset 'rainbo' (did you mean 'rainbow'?)"),
-    (["--suite", "loop", "--preset", "rainbow"], "error: --preset is for the side-by-side suites"),
-    (["--suite", "loop", "--preset", "none"], "error: --preset is for the side-by-side suites"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--suite", "lunarlander", "--preset", "cartpole"],
+            "error: preset 'cartpole' is for CartPole-v1, not LunarLander-v3",
+        ),
+        (["--suite", "cartpole", "--preset", "rainbo"], "error: unknown preset 'rainbo' (did you mean 'rainbow'?)"),
+        (["--suite", "loop", "--preset", "rainbow"], "error: --preset is for the side-by-side suites"),
+        (["--suite", "loop", "--preset", "none"], "error: --preset is for the side-by-side suites"),
+    ],
+)
 def test_suite_preset_is_checked_before_anything_runs(tmp_path, argv, message):
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), *argv, "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, env=bs.thread_env(), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "benchmark.py"), *argv, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=bs.thread_env(),
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith(message)
     assert not (tmp_path / "out").exists()
@@ -151,7 +224,9 @@ def test_a_suite_run_with_a_preset_is_labelled_with_it(tmp_path):
     assert "| tfdqn, --preset rainbow |" in text and "### tfdqn, --preset rainbow" in text
     assert bs.SYSTEMS["tfdqn_default"] not in text
     assert bs.worker_argv("tfdqn_default", 3, 100, "LunarLander-v3", "o.json", "--preset", "rainbow")[-2:] == (
-        "--preset", "rainbow")
+        "--preset",
+        "rainbow",
+    )
 
 
 def test_report_renders_every_system_and_the_targets(tmp_path):
@@ -181,9 +256,25 @@ def test_tfdqn_worker_takes_preset_none_as_the_plain_defaults(tmp_path):
     import json
 
     out = tmp_path / "run.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "tfdqn_default", "--seed",
-                           "0", "--steps", "300", "--out", str(out), "--preset", "none"], capture_output=True,
-                          text=True, env=bs.thread_env(), timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "benchmark_systems.py"),
+            "tfdqn_default",
+            "--seed",
+            "0",
+            "--steps",
+            "300",
+            "--out",
+            str(out),
+            "--preset",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env=bs.thread_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     config = json.loads(out.read_text())["config"]
     assert (config["hidden_sizes"], config["gamma"]) == ([256, 256], 0.99)  # not the cartpole preset's 64x64, 0.98
@@ -193,9 +284,23 @@ def test_sb3_worker_runs_a_few_steps(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("stable_baselines3")
     out = tmp_path / "run.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "sb3_zoo", "--seed", "0",
-                           "--steps", "1200", "--out", str(out)], capture_output=True, text=True,
-                          env=bs.thread_env(), timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "benchmark_systems.py"),
+            "sb3_zoo",
+            "--seed",
+            "0",
+            "--steps",
+            "1200",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=bs.thread_env(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
 
@@ -207,18 +312,32 @@ def test_sb3_worker_runs_a_few_steps(tmp_path):
 def test_loop_and_vector_reports_render_new_and_older_results():
     import benchmark
 
-    loop = {"t_update_ms": 1.0, "t_env_and_act_us": 100.0, "updates_per_step": 4, "gradient_steps_per_call": 128,
-            "floor_ms_per_step": 4.1, "ceiling_steps_per_s": 243.9, "achieved_steps_per_s": 200.0,
-            "achieved_over_ceiling": 0.82, "repeats": 3}
+    loop = {
+        "t_update_ms": 1.0,
+        "t_env_and_act_us": 100.0,
+        "updates_per_step": 4,
+        "gradient_steps_per_call": 128,
+        "floor_ms_per_step": 4.1,
+        "ceiling_steps_per_s": 243.9,
+        "achieved_steps_per_s": 200.0,
+        "achieved_over_ceiling": 0.82,
+        "repeats": 3,
+    }
     old = benchmark.report_loop(loop)
     assert "batch 64" in old and "without XLA" not in old and "**0.82**" in old
     new = benchmark.report_loop({**loop, "batch_size": 128, "hidden_sizes": [32, 32], "t_update_without_xla_ms": 2.5})
     assert "batch 128, 32x32" in new and "| 2.500 ms (2.5x) |" in new
     parts = benchmark.report_loop({**loop, "hidden_sizes": [32, 32], "parts": ["3-step returns", "C51"]})
     assert "32x32, 3-step returns, C51, inside a 128-step" in parts and "goal >= 0.9" in parts
-    split = {"in_loop_update_ms_per_step": 4.0, "in_loop_t_update_ms": 1.0, "in_loop_rest_us_per_step": 900.0,
-             "in_loop_update_calls": 10, "ratio_per_repeat": [0.85, 0.92, 0.95], "median_ratio": 0.92,
-             "ci_ratio": (0.85, 0.95)}
+    split = {
+        "in_loop_update_ms_per_step": 4.0,
+        "in_loop_t_update_ms": 1.0,
+        "in_loop_rest_us_per_step": 900.0,
+        "in_loop_update_calls": 10,
+        "ratio_per_repeat": [0.85, 0.92, 0.95],
+        "median_ratio": 0.92,
+        "ci_ratio": (0.85, 0.95),
+    }
     undecided = benchmark.report_loop({**loop, **split})
     assert "| 4.000 ms/step (1.000 ms per gradient step) |" in undecided and "900.0 µs/step" in undecided
     assert "0.92 [0.85, 0.95] (0.85, 0.92, 0.95): goal 0.9 undecided" in undecided and "interleaved" in undecided
@@ -226,12 +345,33 @@ def test_loop_and_vector_reports_render_new_and_older_results():
     assert "goal 0.9 missed" in benchmark.report_loop({**loop, **split, "ci_ratio": (0.8, 0.89)})
     assert "interleaved" not in old  # older results say nothing of how their repeats were ordered
 
-    solve = {"seeds": 1, "step_budget": 100, "best_ge_475": 1, "median_first_solved_step": 50,
-             "max_first_solved_step": 50, "solved_runs": 1, "median_train_seconds": 1.0, "median_wall_seconds": 2.0,
-             "runs": [{"seed": 0, "first_solved_step": 50, "env_steps": 50, "best_score_100": 500.0,
-                       "train_seconds": 1.0, "wall_seconds": 2.0}]}
-    vector = {"repeats": 3, "throughput": {f"{m}/{n}": 100.0 * n for m in ("collect", "train") for n in (1, 4, 8, 16)},
-              "solve": {"1": solve, "8": solve}, "updates_per_step": 4, "collect_8_over_1": 8.0}
+    solve = {
+        "seeds": 1,
+        "step_budget": 100,
+        "best_ge_475": 1,
+        "median_first_solved_step": 50,
+        "max_first_solved_step": 50,
+        "solved_runs": 1,
+        "median_train_seconds": 1.0,
+        "median_wall_seconds": 2.0,
+        "runs": [
+            {
+                "seed": 0,
+                "first_solved_step": 50,
+                "env_steps": 50,
+                "best_score_100": 500.0,
+                "train_seconds": 1.0,
+                "wall_seconds": 2.0,
+            }
+        ],
+    }
+    vector = {
+        "repeats": 3,
+        "throughput": {f"{m}/{n}": 100.0 * n for m in ("collect", "train") for n in (1, 4, 8, 16)},
+        "solve": {"1": solve, "8": solve},
+        "updates_per_step": 4,
+        "collect_8_over_1": 8.0,
+    }
     text = benchmark.report_vector({**vector, "raw_rates": {}})
     assert "round-robin" in text and "older runs" not in text and "**8.0x**" in text
     assert "older runs" in benchmark.report_vector(vector)
@@ -243,10 +383,22 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     import screen_configs as sc
 
     def screen(seeds, command):
-        runs = [{**_run("tfdqn_default", s, 1000 * (s + 1) if s != 1 else None, 500.0, 500.0 if s % 2 else 100.0,
-                       900.0), "env_id": "CartPole-v1", "candidate": "C", "max_loss": 1.0} for s in seeds]
-        return {"command": command, "date": "d", "candidates": {"C": {"gamma": 0.98}}, "runs": runs,
-                "duration_seconds": 60.0}
+        runs = [
+            {
+                **_run("tfdqn_default", s, 1000 * (s + 1) if s != 1 else None, 500.0, 500.0 if s % 2 else 100.0, 900.0),
+                "env_id": "CartPole-v1",
+                "candidate": "C",
+                "max_loss": 1.0,
+            }
+            for s in seeds
+        ]
+        return {
+            "command": command,
+            "date": "d",
+            "candidates": {"C": {"gamma": 0.98}},
+            "runs": runs,
+            "duration_seconds": 60.0,
+        }
 
     (tmp_path / "a.json").write_text(json.dumps(screen([0, 1, 2], "first")))
     (tmp_path / "b.json").write_text(json.dumps(screen([3, 4], "second")))
@@ -263,7 +415,9 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     assert row["late_mean"] == [290.0] * 5 and "290.0, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0]" in text
     merged["runs"][0]["evaluations"] = []  # a run without evaluations: shown as "-", left out of the median
     (row,) = sc.summarize(merged["runs"])
-    assert row["median_late_mean"] == 290.0 and "| -, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0] |" in sc.render(merged)
+    assert row["median_late_mean"] == 290.0 and "| -, 290.0, 290.0, 290.0, 290.0 | 290.0 [290.0, 290.0] |" in sc.render(
+        merged
+    )
     assert "env steps per run" not in sc.render(merged)  # a screen run with --steps says so beside its command
     assert "; 200,000 env steps per run, not the task's budget." in sc.render({**merged, "step_budget": 200_000})
     for name in ("a", "b"):  # two screens run with the same --steps merge into one that says so
@@ -272,13 +426,31 @@ def test_screen_reports_give_intervals_and_merge_rounds(tmp_path):
     assert json.loads((tmp_path / "ab.json").read_text())["step_budget"] == 200_000
 
 
-def _pool_report(path, name, seeds, finals, config=None, key="candidate", env_id="CartPole-v1", budget=50_000,
-                 bests=None, extra_runs=()):
+def _pool_report(
+    path,
+    name,
+    seeds,
+    finals,
+    config=None,
+    key="candidate",
+    env_id="CartPole-v1",
+    budget=50_000,
+    bests=None,
+    extra_runs=(),
+):
     import json
 
-    runs = [{**_run("tfdqn_default", s, 1000, b, f, 900.0), "env_id": env_id, key: name, "max_loss": 1.0,
-             "step_budget": budget, "config": {"seed": s, "gamma": 0.98, **(config or {})}}
-            for s, f, b in zip(seeds, finals, bests or [500.0] * len(seeds))]
+    runs = [
+        {
+            **_run("tfdqn_default", s, 1000, b, f, 900.0),
+            "env_id": env_id,
+            key: name,
+            "max_loss": 1.0,
+            "step_budget": budget,
+            "config": {"seed": s, "gamma": 0.98, **(config or {})},
+        }
+        for s, f, b in zip(seeds, finals, bests or [500.0] * len(seeds))
+    ]
     path.write_text(json.dumps({"command": f"make {path.name}", "date": "d", "runs": runs + list(extra_runs)}))
     return f"{path}:{name}"
 
@@ -289,15 +461,27 @@ def test_pool_runs_pools_one_config_and_compares_groups_seed_by_seed(tmp_path):
     import pool_runs
 
     a = _pool_report(tmp_path / "screen.json", "C", [0, 1, 2], [500.0, 100.0, 480.0])
-    lunar = {**_run("tfdqn_default", 9, 1000, 1.0, 1.0, 900.0), "env_id": "LunarLander-v3", "system": "tfdqn_default",
-             "step_budget": 100_000, "config": {"seed": 9}}  # another env's run in the same report: left out
-    b = _pool_report(tmp_path / "suite.json", "tfdqn_default", [3, 4], [500.0, 500.0], key="system",
-                     extra_runs=[lunar])
-    other = _pool_report(tmp_path / "other:x.json", "D", [0, 1, 2, 3, 7], [100.0, 500.0, 100.0, 500.0, 1.0],
-                         config={"gamma": 0.9}, bests=[100.0, 500.0, 500.0, 500.0, 1.0])  # ':' in a path is fine
+    lunar = {
+        **_run("tfdqn_default", 9, 1000, 1.0, 1.0, 900.0),
+        "env_id": "LunarLander-v3",
+        "system": "tfdqn_default",
+        "step_budget": 100_000,
+        "config": {"seed": 9},
+    }  # another env's run in the same report: left out
+    b = _pool_report(tmp_path / "suite.json", "tfdqn_default", [3, 4], [500.0, 500.0], key="system", extra_runs=[lunar])
+    other = _pool_report(
+        tmp_path / "other:x.json",
+        "D",
+        [0, 1, 2, 3, 7],
+        [100.0, 500.0, 100.0, 500.0, 1.0],
+        config={"gamma": 0.9},
+        bests=[100.0, 500.0, 500.0, 500.0, 1.0],
+    )  # ':' in a path is fine
     out = tmp_path / "pooled" / "p.json"
-    assert pool_runs.main(["--env", "CartPole-v1", "--group", "mine", a, b, "--group", "theirs", other,
-                           "--out", str(out)]) == 0
+    assert (
+        pool_runs.main(["--env", "CartPole-v1", "--group", "mine", a, b, "--group", "theirs", other, "--out", str(out)])
+        == 0
+    )
     result = json.loads(out.read_text())
     assert [r["seed"] for r in result["runs"] if r["candidate"] == "mine"] == [0, 1, 2, 3, 4]
     text = out.with_suffix(".md").read_text()
@@ -330,19 +514,22 @@ def test_pool_runs_counts_a_field_added_since_at_its_default(tmp_path):
         pool_runs.main(["--env", "CartPole-v1", "--group", "g", a, c, "--out", str(tmp_path / "p.json")])
 
 
-@pytest.mark.parametrize("case, message", [
-    ("other_config", "recorded different configs (gamma)"),
-    ("other_budget", "ran 100,000 env steps"),
-    ("seed_twice", "seed 0 is in"),
-    ("unknown_name", "has no runs of 'nope' (it has: C)"),
-    ("other_env", "'C' has no runs on LunarLander-v3"),
-    ("no_name", "give FILE:NAME"),
-    ("no_config", "did not record config"),
-    ("not_json", "not a readable report JSON"),
-    ("label_forgotten", "a group starts with its label"),
-    ("groups_other_budgets", "groups ran different step budgets (g: 50,000, h: 100,000)"),
-    ("no_evaluations", "did not record evaluations"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("other_config", "recorded different configs (gamma)"),
+        ("other_budget", "ran 100,000 env steps"),
+        ("seed_twice", "seed 0 is in"),
+        ("unknown_name", "has no runs of 'nope' (it has: C)"),
+        ("other_env", "'C' has no runs on LunarLander-v3"),
+        ("no_name", "give FILE:NAME"),
+        ("no_config", "did not record config"),
+        ("not_json", "not a readable report JSON"),
+        ("label_forgotten", "a group starts with its label"),
+        ("groups_other_budgets", "groups ran different step budgets (g: 50,000, h: 100,000)"),
+        ("no_evaluations", "did not record evaluations"),
+    ],
+)
 def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
     import json
 
@@ -365,8 +552,9 @@ def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
         group.append(str(tmp_path / "a.json"))
     elif case == "no_config":
         group.append(_pool_report(tmp_path / "b.json", "C", [2], [1.0]))
-        (tmp_path / "b.json").write_text((tmp_path / "b.json").read_text().replace('"config": {"seed": 2, "gamma": 0.98}',
-                                                                                   '"config": {}'))
+        (tmp_path / "b.json").write_text(
+            (tmp_path / "b.json").read_text().replace('"config": {"seed": 2, "gamma": 0.98}', '"config": {}')
+        )
     elif case == "not_json":
         (tmp_path / "b.json").write_text("{not json")
         group.append(f"{tmp_path / 'b.json'}:C")
@@ -385,9 +573,23 @@ def test_pool_runs_refuses_what_is_not_one_experiment(tmp_path, case, message):
 
 
 def test_pool_runs_command_prints_one_line_and_exits_2(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "pool_runs.py"), "--env", "CartPole-v1", "--group",
-                           "g", f"{tmp_path / 'missing.json'}:C", "--out", str(tmp_path / "p.json")],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "pool_runs.py"),
+            "--env",
+            "CartPole-v1",
+            "--group",
+            "g",
+            f"{tmp_path / 'missing.json'}:C",
+            "--out",
+            str(tmp_path / "p.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "missing.json: no such report JSON" in proc.stderr
 
@@ -399,10 +601,15 @@ def test_rerender_describes_the_config_tfdqns_runs_recorded():
 
     recorded = config_for_env("LunarLander-v3", "none").replace(layer_norm=True, seed=3).to_dict()
     del recorded["initializer"]  # a field added after the run: counted at its default
-    result = {"env_id": "LunarLander-v3", "step_budget": 100_000,
-              "settings_notes": ["tfdqn defaults (as the run called them then): [1] MLP, stale.", "SB3 ..."],
-              "runs": [{"system": "sb3_zoo", "config": {"learning_rate": 1.0}},
-                       {"system": "tfdqn_default", "config": {**recorded, "removed_since": 1}}]}
+    result = {
+        "env_id": "LunarLander-v3",
+        "step_budget": 100_000,
+        "settings_notes": ["tfdqn defaults (as the run called them then): [1] MLP, stale.", "SB3 ..."],
+        "runs": [
+            {"system": "sb3_zoo", "config": {"learning_rate": 1.0}},
+            {"system": "tfdqn_default", "config": {**recorded, "removed_since": 1}},
+        ],
+    }
     benchmark._describe_recorded_config(bs, result)
     note = result["settings_notes"][0]
     assert note.startswith("tfdqn defaults (as the run called them then): [256, 256] MLP with a LayerNormalization")
@@ -435,8 +642,14 @@ def test_pool_runs_curves_take_each_runs_last_evaluation_at_or_before_each_tenth
     assert rows[0] == {"step": 1000, "n": 1, "median": 10.0, "ci": [10.0, 10.0], "at_threshold": 0}  # late: none yet
     assert (rows[2]["n"], rows[2]["median"], rows[2]["at_threshold"]) == (2, 250.0, 1)  # 480 (step 3,000) and 20
     assert (rows[8]["median"], rows[9]["median"], rows[9]["at_threshold"]) == (255.0, 260.0, 1)  # 480|490 and 30
-    result = {"env_id": "CartPole-v1", "threshold": 475.0,
-              "curves": {"g": rows, "h": pool_runs.curves({"h": [late]}, 10_000, 475.0)["h"]}}
+    result = {
+        "env_id": "CartPole-v1",
+        "threshold": 475.0,
+        "curves": {"g": rows, "h": pool_runs.curves({"h": [late]}, 10_000, 475.0)["h"]},
+    }
     text = "\n".join(pool_runs.render_curves(result))
     assert "(20 episodes every 1,000 env steps)" in text and "| g: median [95%] | g: >= 475 | h: median [95%] |" in text
-    assert "| 1,000 | 10 [10, 10] | 0/1 | - | - |" in text and "| 3,000 | 250 [20, 480] | 1/2 | 20 [20, 20] | 0/1 |" in text
+    assert (
+        "| 1,000 | 10 [10, 10] | 0/1 | - | - |" in text
+        and "| 3,000 | 250 [20, 480] | 1/2 | 20 [20, 20] | 0/1 |" in text
+    )

@@ -5,13 +5,35 @@ import pytest
 from tfdqn import ConfigError, DQNConfig
 
 INVALID = [
-    ("gamma", 0.0), ("gamma", 1.5), ("gamma", float("nan")), ("learning_rate", 0.0), ("learning_rate", -1e-3),
-    ("batch_size", 0), ("buffer_size", 0), ("epsilon_start", 1.5), ("epsilon_end", -0.1), ("tau", 0.0),
-    ("tau", 2.0), ("train_freq", 0), ("gradient_steps", 0), ("target_update_interval", 0),
-    ("learning_starts", -1), ("num_envs", 0), ("seed", -1), ("loss", "l1"), ("exploration", "cosine"),
-    ("hidden_sizes", ()), ("hidden_sizes", (64, 0)), ("max_grad_norm", 0.0), ("epsilon_decay_steps", 0),
-    ("epsilon_decay_rate", 0.0), ("epsilon_multiplier", 0.0), ("env_id", ""), ("double_dqn", "yes"),
-    ("batch_size", 2.5), ("jit_compile", 1),
+    ("gamma", 0.0),
+    ("gamma", 1.5),
+    ("gamma", float("nan")),
+    ("learning_rate", 0.0),
+    ("learning_rate", -1e-3),
+    ("batch_size", 0),
+    ("buffer_size", 0),
+    ("epsilon_start", 1.5),
+    ("epsilon_end", -0.1),
+    ("tau", 0.0),
+    ("tau", 2.0),
+    ("train_freq", 0),
+    ("gradient_steps", 0),
+    ("target_update_interval", 0),
+    ("learning_starts", -1),
+    ("num_envs", 0),
+    ("seed", -1),
+    ("loss", "l1"),
+    ("exploration", "cosine"),
+    ("hidden_sizes", ()),
+    ("hidden_sizes", (64, 0)),
+    ("max_grad_norm", 0.0),
+    ("epsilon_decay_steps", 0),
+    ("epsilon_decay_rate", 0.0),
+    ("epsilon_multiplier", 0.0),
+    ("env_id", ""),
+    ("double_dqn", "yes"),
+    ("batch_size", 2.5),
+    ("jit_compile", 1),
 ]
 
 
@@ -65,8 +87,10 @@ def test_numpy_scalars_become_python_numbers():
     assert DQNConfig.from_json(config.to_json()) == config
 
 
-@pytest.mark.parametrize("text,message", [(None, "does not exist"), ("{not json", "is not valid JSON"),
-                                          ("[1, 2]", "must hold a JSON object")])
+@pytest.mark.parametrize(
+    "text,message",
+    [(None, "does not exist"), ("{not json", "is not valid JSON"), ("[1, 2]", "must hold a JSON object")],
+)
 def test_read_config_file_errors_name_the_file(tmp_path, text, message):
     from tfdqn.config import read_config_file
 

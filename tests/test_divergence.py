@@ -6,8 +6,8 @@ import gymnasium as gym
 import keras
 import numpy as np
 import pytest
-
 from helpers import ChainEnv, vec
+
 from tfdqn import DivergenceAlarm, DivergenceWarning, DQNAgent, DQNConfig, Trainer, build_q_network
 
 
@@ -76,9 +76,21 @@ def _chain_run(config, steps):
 
 
 def test_silent_on_a_healthy_run():
-    config = DQNConfig(hidden_sizes=(32,), learning_rate=1e-3, gamma=0.9, batch_size=32, buffer_size=2_000,
-                       learning_starts=200, train_freq=4, gradient_steps=4, target_update_interval=100, tau=1.0,
-                       epsilon_start=1.0, epsilon_end=1.0, seed=0)
+    config = DQNConfig(
+        hidden_sizes=(32,),
+        learning_rate=1e-3,
+        gamma=0.9,
+        batch_size=32,
+        buffer_size=2_000,
+        learning_starts=200,
+        train_freq=4,
+        gradient_steps=4,
+        target_update_interval=100,
+        tau=1.0,
+        epsilon_start=1.0,
+        epsilon_end=1.0,
+        seed=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         alarm = _chain_run(config, 1_500)
@@ -103,9 +115,21 @@ class TwoStateEnv(gym.Env):
 
 
 def test_fires_on_a_run_made_to_diverge():
-    config = DQNConfig(hidden_sizes=(16,), learning_rate=1e-2, gamma=0.99, batch_size=16, buffer_size=1_000,
-                       learning_starts=50, train_freq=1, gradient_steps=4, target_update_interval=10, tau=1.0,
-                       epsilon_start=1.0, epsilon_end=1.0, seed=0)
+    config = DQNConfig(
+        hidden_sizes=(16,),
+        learning_rate=1e-2,
+        gamma=0.99,
+        batch_size=16,
+        buffer_size=1_000,
+        learning_starts=50,
+        train_freq=1,
+        gradient_steps=4,
+        target_update_interval=10,
+        tau=1.0,
+        epsilon_start=1.0,
+        epsilon_end=1.0,
+        seed=0,
+    )
     keras.utils.set_random_seed(config.seed)
     agent = DQNAgent(build_q_network((1,), 2, config.hidden_sizes), 2, config)
     alarm = DivergenceAlarm()
@@ -120,9 +144,21 @@ def test_fires_on_lunarlander_with_the_old_cartpole_defaults():
     # The report: the old defaults (He init, lr 2.3e-3, 4 gradient steps of 128 per env step, a
     # target copy every 10 steps) diverge on LunarLander. Measured: max |Q| 1,895 at 2,048 steps and
     # 14,551 at 4,096, past r_max / (1 - gamma) ~ 12,400.
-    config = DQNConfig(env_id="LunarLander-v3", initializer="he", learning_rate=2.3e-3, batch_size=128,
-                       learning_starts=1_000, train_freq=32, gradient_steps=128, target_update_interval=10, tau=1.0,
-                       double_dqn=False, epsilon_end=0.04, epsilon_decay_steps=8_000, seed=0)
+    config = DQNConfig(
+        env_id="LunarLander-v3",
+        initializer="he",
+        learning_rate=2.3e-3,
+        batch_size=128,
+        learning_starts=1_000,
+        train_freq=32,
+        gradient_steps=128,
+        target_update_interval=10,
+        tau=1.0,
+        double_dqn=False,
+        epsilon_end=0.04,
+        epsilon_decay_steps=8_000,
+        seed=0,
+    )
     alarm = DivergenceAlarm()
     with pytest.warns(DivergenceWarning, match="training looks divergent"):
         from tfdqn import train

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfdqn import DQNAgent, DQNConfig, ConfigError, build_q_network, save_model
+from tfdqn import ConfigError, DQNAgent, DQNConfig, build_q_network, save_model
 from tfdqn.dqn.agent import learning_rate_schedule
 from tfdqn.networks.build import initializers
 from tfdqn.replay.buffer import ReplayBuffer
@@ -82,8 +82,15 @@ def test_agent_from_spaces_uses_the_config_scheme():
 
 
 def test_learning_rate_decays_linearly_over_env_steps_at_the_update_ratio():
-    config = DQNConfig(learning_rate=1e-3, learning_rate_final=1e-4, learning_rate_decay_steps=100,
-                       train_freq=4, gradient_steps=8, batch_size=8, buffer_size=64)
+    config = DQNConfig(
+        learning_rate=1e-3,
+        learning_rate_final=1e-4,
+        learning_rate_decay_steps=100,
+        train_freq=4,
+        gradient_steps=8,
+        batch_size=8,
+        buffer_size=64,
+    )
     schedule = learning_rate_schedule(config)  # 100 env steps = 200 gradient steps
     assert float(schedule(0)) == pytest.approx(1e-3)
     assert float(schedule(100)) == pytest.approx(5.5e-4)
@@ -93,8 +100,16 @@ def test_learning_rate_decays_linearly_over_env_steps_at_the_update_ratio():
 
 
 def test_learning_rate_can_hold_before_it_decays():
-    config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_start=50,
-                       learning_rate_decay_steps=100, train_freq=4, gradient_steps=8, batch_size=8, buffer_size=64)
+    config = DQNConfig(
+        learning_rate=1e-3,
+        learning_rate_final=0.0,
+        learning_rate_decay_start=50,
+        learning_rate_decay_steps=100,
+        train_freq=4,
+        gradient_steps=8,
+        batch_size=8,
+        buffer_size=64,
+    )
     schedule = learning_rate_schedule(config)  # held 100 gradient steps, then 200 to 0
     for step, rate in ((0, 1e-3), (100, 1e-3), (200, 5e-4), (300, 0.0), (10_000, 0.0)):
         assert float(schedule(step)) == pytest.approx(rate, abs=1e-9)
@@ -103,9 +118,17 @@ def test_learning_rate_can_hold_before_it_decays():
 
 
 def test_a_held_schedule_runs_inside_the_compiled_update_without_retracing():
-    config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_start=2,
-                       learning_rate_decay_steps=1, train_freq=1, gradient_steps=4, batch_size=8, buffer_size=64,
-                       hidden_sizes=(8,))
+    config = DQNConfig(
+        learning_rate=1e-3,
+        learning_rate_final=0.0,
+        learning_rate_decay_start=2,
+        learning_rate_decay_steps=1,
+        train_freq=1,
+        gradient_steps=4,
+        batch_size=8,
+        buffer_size=64,
+        hidden_sizes=(8,),
+    )
     agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, config)
     buf = ReplayBuffer(64, (4,))
     rng = np.random.default_rng(0)
@@ -121,8 +144,16 @@ def test_a_held_schedule_runs_inside_the_compiled_update_without_retracing():
 
 def test_learning_rate_schedule_runs_inside_the_compiled_update_without_retracing():
     # 3 env steps at 4 gradient steps per env step: the rate reaches 0 after 12 gradient steps
-    config = DQNConfig(learning_rate=1e-3, learning_rate_final=0.0, learning_rate_decay_steps=3, train_freq=1,
-                       gradient_steps=4, batch_size=8, buffer_size=64, hidden_sizes=(8,))
+    config = DQNConfig(
+        learning_rate=1e-3,
+        learning_rate_final=0.0,
+        learning_rate_decay_steps=3,
+        train_freq=1,
+        gradient_steps=4,
+        batch_size=8,
+        buffer_size=64,
+        hidden_sizes=(8,),
+    )
     agent = DQNAgent(build_q_network((4,), 2, (8,)), 2, config)
     buf = ReplayBuffer(64, (4,))
     rng = np.random.default_rng(0)

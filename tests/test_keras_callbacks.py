@@ -10,22 +10,44 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import FixedLengthEnv, vec
-from tfdqn import (ArgumentError, DQNAgent, DQNConfig, KerasCallbacks, Listener, PeriodicEvaluation, TensorBoard,
-                   Trainer, build_q_network)
+
+from tfdqn import (
+    ArgumentError,
+    DQNAgent,
+    DQNConfig,
+    KerasCallbacks,
+    Listener,
+    PeriodicEvaluation,
+    TensorBoard,
+    Trainer,
+    build_q_network,
+)
 
 FIXED_ID = "tfdqn-test/FixedLength-v0"
 if FIXED_ID not in gym.registry:
     gym.register(FIXED_ID, entry_point=FixedLengthEnv)
-CONFIG = DQNConfig(env_id=FIXED_ID, hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
-                   gradient_steps=2, target_update_interval=4, jit_compile=False)
+CONFIG = DQNConfig(
+    env_id=FIXED_ID,
+    hidden_sizes=(8,),
+    batch_size=4,
+    buffer_size=100,
+    learning_starts=8,
+    train_freq=4,
+    gradient_steps=2,
+    target_update_interval=4,
+    jit_compile=False,
+)
 
 
 def trainer_for(listeners, length=3, num_envs=1):
     config = CONFIG.replace(num_envs=num_envs)
-    return Trainer(DQNAgent(build_q_network((1,), 2, (8,)), 2, config), vec(lambda: FixedLengthEnv(length), num_envs),
-                   config, listeners)
+    return Trainer(
+        DQNAgent(build_q_network((1,), 2, (8,)), 2, config),
+        vec(lambda: FixedLengthEnv(length), num_envs),
+        config,
+        listeners,
+    )
 
 
 def read_events(log_dir: Path) -> dict[str, list[tuple[int, object]]]:
@@ -40,8 +62,10 @@ def read_events(log_dir: Path) -> dict[str, list[tuple[int, object]]]:
 
 def test_csv_logger_and_lambda_callback_see_one_epoch_per_episode(tmp_path):
     epochs, begins = [], []
-    lam = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: begins.append(epoch),
-                                         on_epoch_end=lambda epoch, logs: epochs.append((epoch, logs)))
+    lam = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: begins.append(epoch),
+        on_epoch_end=lambda epoch, logs: epochs.append((epoch, logs)),
+    )
     trainer = trainer_for([KerasCallbacks([keras.callbacks.CSVLogger(str(tmp_path / "log.csv")), lam])])
     trainer.train(31)  # 10 complete episodes and one cut short
     assert [e for e, _ in epochs] == begins == list(range(10)) and trainer.episodes == 10
@@ -132,8 +156,14 @@ def test_tensorboard_listener_writes_scalars_histograms_and_config(tmp_path):
     returns = events["episode/return"]
     assert [step for step, _ in returns] == [3 * (i + 1) for i in range(10)]
     assert {float(v) for _, v in returns} == {3.0}
-    for tag in ("episode/length", "train/epsilon", "train/loss", "train/mean_q", "perf/env_steps_per_second",
-                "episode/mean_return_100"):
+    for tag in (
+        "episode/length",
+        "train/epsilon",
+        "train/loss",
+        "train/mean_q",
+        "perf/env_steps_per_second",
+        "episode/mean_return_100",
+    ):
         assert tag in events, tag
     assert all(np.isfinite(float(v)) for _, v in events["train/loss"])
     assert [step for step, _ in events["evaluation/periodic_mean_return"]] == [10, 20, 30]
@@ -166,14 +196,40 @@ def test_training_command_writes_tensorboard_events(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     config = tmp_path / "small.json"
-    config.write_text(json.dumps({"hidden_sizes": [16], "learning_starts": 100, "buffer_size": 1000,
-                                  "train_freq": 8, "gradient_steps": 4}))
+    config.write_text(
+        json.dumps(
+            {"hidden_sizes": [16], "learning_starts": 100, "buffer_size": 1000, "train_freq": 8, "gradient_steps": 4}
+        )
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
-    proc = subprocess.run([sys.executable, str(root / "scripts" / "train_cartpole.py"), "--steps", "300",
-                           "--out", str(tmp_path / "run"), "--config", str(config), "--no-live-plot", "--no-gif",
-                           "--no-stop", "--eval-every", "150", "--eval-episodes", "2", "--final-episodes", "1",
-                           "--tensorboard", str(tmp_path / "tb")],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=root)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(root / "scripts" / "train_cartpole.py"),
+            "--steps",
+            "300",
+            "--out",
+            str(tmp_path / "run"),
+            "--config",
+            str(config),
+            "--no-live-plot",
+            "--no-gif",
+            "--no-stop",
+            "--eval-every",
+            "150",
+            "--eval-episodes",
+            "2",
+            "--final-episodes",
+            "1",
+            "--tensorboard",
+            str(tmp_path / "tb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=root,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     events = read_events(tmp_path / "tb")
     assert len(events["episode/return"]) >= 5 and len(events["evaluation/periodic_mean_return"]) == 2
@@ -212,11 +268,18 @@ def test_readme_keras_callbacks_example_runs(tmp_path):
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    code = re.search(r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(),
-                     re.S).group(1)
+    code = re.search(
+        r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(), re.S
+    ).group(1)
     assert "50_000" in code
-    proc = subprocess.run([sys.executable, "-c", code.replace("50_000", "300")], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "PYTHONPATH": str(root)}, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", code.replace("50_000", "300")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "episodes.csv")))
     assert len(rows) >= 5 and "return" in rows[0]

@@ -12,15 +12,20 @@ BOX = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
 
 
 def _batch(rng, steps=3, size=8):
-    return Batch(rng.normal(size=(steps, size, 4)).astype(np.float32), rng.integers(0, 2, (steps, size)).astype(np.int32),
-                 rng.normal(size=(steps, size)).astype(np.float32), rng.normal(size=(steps, size, 4)).astype(np.float32),
-                 (rng.random((steps, size)) < 0.1).astype(np.float32))
+    return Batch(
+        rng.normal(size=(steps, size, 4)).astype(np.float32),
+        rng.integers(0, 2, (steps, size)).astype(np.int32),
+        rng.normal(size=(steps, size)).astype(np.float32),
+        rng.normal(size=(steps, size, 4)).astype(np.float32),
+        (rng.random((steps, size)) < 0.1).astype(np.float32),
+    )
 
 
 def test_each_hidden_layer_is_normalised_before_its_relu():
     net = build_q_network((4,), 2, (16, 8), layer_norm=True)
-    assert [type(layer).__name__ for layer in net.layers] == [
-        "Dense", "LayerNormalization", "Activation"] * 2 + ["Dense"]
+    assert [type(layer).__name__ for layer in net.layers] == ["Dense", "LayerNormalization", "Activation"] * 2 + [
+        "Dense"
+    ]
     assert net.layers[0].activation.__name__ == "linear" and net.layers[2].activation.__name__ == "relu"
     conv = build_q_network((36, 36, 1), 2, (8,), conv_layers=((4, 8, 4),), layer_norm=True)
     assert "LayerNormalization" in [type(layer).__name__ for layer in conv.layers]
@@ -43,17 +48,20 @@ def test_the_numpy_mirror_matches_keras_and_follows_updates(jit):
 
 
 def test_mirror_refuses_norms_it_does_not_compute():
-    no_offset = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.LayerNormalization(center=False),
-                                  keras.layers.Dense(2)])
-    tanh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Activation("tanh"),
-                             keras.layers.Dense(2)])
+    no_offset = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.LayerNormalization(center=False), keras.layers.Dense(2)]
+    )
+    tanh = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.Activation("tanh"), keras.layers.Dense(2)]
+    )
     assert NumpyMLP.from_model(no_offset) is None
     assert NumpyMLP.from_model(tanh) is None
 
 
 def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
-    agent = DQNAgent.from_spaces(BOX, gym.spaces.Discrete(2), DQNConfig(layer_norm=True, hidden_sizes=(16,),
-                                                                        batch_size=8, buffer_size=8))
+    agent = DQNAgent.from_spaces(
+        BOX, gym.spaces.Discrete(2), DQNConfig(layer_norm=True, hidden_sizes=(16,), batch_size=8, buffer_size=8)
+    )
     agent.learn(_batch(np.random.default_rng(2)))
     loaded = keras.models.load_model(agent.save(tmp_path / "ln.keras"), safe_mode=True, compile=False)
     x = np.random.default_rng(3).normal(size=(4, 4)).astype(np.float32)
@@ -64,8 +72,9 @@ def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
 def test_with_rainbow_heads_acting_stays_in_numpy_and_matches_the_network(parts):
     from tfdqn.networks.heads import NumpyQ
 
-    config = DQNConfig(layer_norm=True, hidden_sizes=(16, 16), batch_size=8, buffer_size=8, v_min=-5.0, v_max=5.0,
-                       **parts)
+    config = DQNConfig(
+        layer_norm=True, hidden_sizes=(16, 16), batch_size=8, buffer_size=8, v_min=-5.0, v_max=5.0, **parts
+    )
     agent = DQNAgent.from_spaces(BOX, gym.spaces.Discrete(2), config)
     assert isinstance(agent._numpy, NumpyQ)
     for _ in range(2):

@@ -9,16 +9,39 @@ import warnings
 import keras
 import numpy as np
 import pytest
-
 from helpers import BrokenEnv, FixedLengthEnv, Recorder, vec
-from tfdqn import (ArgumentError, ConfigError, DQNAgent, DQNConfig, EnvError, Listener, ListenerList,
-                   ListenerWarning, ModelCheckpoint, NonFiniteError, PeriodicEvaluation, TfdqnError, Trainer,
-                   TrainingInterrupted, build_q_network, train)
+
+from tfdqn import (
+    ArgumentError,
+    ConfigError,
+    DQNAgent,
+    DQNConfig,
+    EnvError,
+    Listener,
+    ListenerList,
+    ListenerWarning,
+    ModelCheckpoint,
+    NonFiniteError,
+    PeriodicEvaluation,
+    TfdqnError,
+    Trainer,
+    TrainingInterrupted,
+    build_q_network,
+    train,
+)
 from tfdqn.errors import ListenerError
 from tfdqn.training.resume import load_training_state
 
-CONFIG = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
-                   gradient_steps=2, target_update_interval=4, jit_compile=False)
+CONFIG = DQNConfig(
+    hidden_sizes=(8,),
+    batch_size=4,
+    buffer_size=100,
+    learning_starts=8,
+    train_freq=4,
+    gradient_steps=2,
+    target_update_interval=4,
+    jit_compile=False,
+)
 
 
 def trainer_for(env_fn, listeners=(), num_envs=1, config=CONFIG):
@@ -89,16 +112,35 @@ FAULTS = {
     "env raises RuntimeError": (lambda: FailingEnv(RuntimeError("env broke")), [], RuntimeError),
     "env raises a TfdqnError (NaN observation)": (lambda: BrokenEnv("obs", after=20, length=3), [], EnvError),
     "non-finite loss": (lambda: BrokenEnv("reward", after=30, length=3), [], NonFiniteError),
-    "SystemExit from a hook": (lambda: FixedLengthEnv(3), [failing_listener("on_episode_end", SystemExit(3))],
-                               SystemExit),
-    "KeyboardInterrupt from a hook": (lambda: FixedLengthEnv(3),
-                                      [failing_listener("on_step", KeyboardInterrupt(), lambda a: a[0] == 15)],
-                                      KeyboardInterrupt),
-    **{f"listener fails in {hook}": (lambda: FixedLengthEnv(3), [failing_listener(hook)], ListenerError)
-       for hook in ("on_train_begin", "on_episode_begin", "on_episode_end", "on_step", "on_replay_start",
-                    "on_replay_end", "on_replay_fail", "on_target_update", "on_train_end")},
-    "listener fails in on_evaluation": (lambda: FixedLengthEnv(3), evaluation_then(failing_listener("on_evaluation")),
-                                        ListenerError),
+    "SystemExit from a hook": (
+        lambda: FixedLengthEnv(3),
+        [failing_listener("on_episode_end", SystemExit(3))],
+        SystemExit,
+    ),
+    "KeyboardInterrupt from a hook": (
+        lambda: FixedLengthEnv(3),
+        [failing_listener("on_step", KeyboardInterrupt(), lambda a: a[0] == 15)],
+        KeyboardInterrupt,
+    ),
+    **{
+        f"listener fails in {hook}": (lambda: FixedLengthEnv(3), [failing_listener(hook)], ListenerError)
+        for hook in (
+            "on_train_begin",
+            "on_episode_begin",
+            "on_episode_end",
+            "on_step",
+            "on_replay_start",
+            "on_replay_end",
+            "on_replay_fail",
+            "on_target_update",
+            "on_train_end",
+        )
+    },
+    "listener fails in on_evaluation": (
+        lambda: FixedLengthEnv(3),
+        evaluation_then(failing_listener("on_evaluation")),
+        ListenerError,
+    ),
 }
 
 
@@ -152,8 +194,9 @@ def test_two_failures_first_raised_later_attached_and_no_listener_starved(tmp_pa
 def test_on_train_end_failure_alone_is_raised_after_all_listeners(tmp_path):
     rec = Recorder.make()
     with pytest.raises(ListenerError, match="on_train_end"):
-        trainer_for(lambda: FixedLengthEnv(3), [failing_listener("on_train_end"), ModelCheckpoint(tmp_path), rec]
-                    ).train(10)
+        trainer_for(
+            lambda: FixedLengthEnv(3), [failing_listener("on_train_end"), ModelCheckpoint(tmp_path), rec]
+        ).train(10)
     assert rec.events[-1] == ("train_end",) and (tmp_path / "last.keras").is_file()
 
 
@@ -202,10 +245,17 @@ def test_continued_episodes_begin_again_under_their_number():
     trainer = trainer_for(lambda: FixedLengthEnv(5), [rec])
     trainer.train(7)  # episode 1 is 2 steps in
     trainer.train(12)
-    ep1 = [(e[0], log.get("continued"), log.get("completed"), log.get("length"))
-           for e, log in zip(rec.events, rec.logs) if e[0].startswith("episode") and e[1] == 1]
-    assert ep1 == [("episode_begin", False, None, None), ("episode_end", None, False, 2),
-                   ("episode_begin", True, None, None), ("episode_end", None, True, 5)]
+    ep1 = [
+        (e[0], log.get("continued"), log.get("completed"), log.get("length"))
+        for e, log in zip(rec.events, rec.logs)
+        if e[0].startswith("episode") and e[1] == 1
+    ]
+    assert ep1 == [
+        ("episode_begin", False, None, None),
+        ("episode_end", None, False, 2),
+        ("episode_begin", True, None, None),
+        ("episode_end", None, True, 5),
+    ]
 
 
 def test_model_params_and_trainer_are_set_before_train_begin():
@@ -228,16 +278,19 @@ class Quiet(Listener):
         pass
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"listeners": [Quiet]}, ArgumentError, r"Quiet is a class, not a listener: did you mean Quiet\(\)\?"),
-    ({"listeners": [object()]}, ArgumentError, "is not a tfdqn.Listener"),
-    ({"listeners": 3}, ArgumentError, "pass a tfdqn.Listener or a list of them"),
-    ({"total_steps": 0}, ArgumentError, "total_steps=0 is invalid: must be a positive integer"),
-    ({"total_steps": 10.5}, ArgumentError, "total_steps=10.5 is invalid"),
-    ({"total_steps": "100"}, ArgumentError, "total_steps='100' is invalid"),
-    ({"config": {"batch_size": 64}}, ArgumentError, r"DQNConfig.from_dict\(\.\.\.\)"),
-    ({"config": DQNConfig}, ArgumentError, r"did you mean DQNConfig\(\)\?"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"listeners": [Quiet]}, ArgumentError, r"Quiet is a class, not a listener: did you mean Quiet\(\)\?"),
+        ({"listeners": [object()]}, ArgumentError, "is not a tfdqn.Listener"),
+        ({"listeners": 3}, ArgumentError, "pass a tfdqn.Listener or a list of them"),
+        ({"total_steps": 0}, ArgumentError, "total_steps=0 is invalid: must be a positive integer"),
+        ({"total_steps": 10.5}, ArgumentError, "total_steps=10.5 is invalid"),
+        ({"total_steps": "100"}, ArgumentError, "total_steps='100' is invalid"),
+        ({"config": {"batch_size": 64}}, ArgumentError, r"DQNConfig.from_dict\(\.\.\.\)"),
+        ({"config": DQNConfig}, ArgumentError, r"did you mean DQNConfig\(\)\?"),
+    ],
+)
 def test_train_checks_arguments_before_building_anything(monkeypatch, kwargs, error, message):
     import tfdqn.training.trainer
 
@@ -256,8 +309,11 @@ def test_single_listener_numpy_budget_and_keras_callback_accepted():
     trainer = train(CONFIG.replace(env_id="CartPole-v1"), np.int64(20), rec)
     assert trainer.step == 20 and rec.events[-1] == ("train_end",)
     seen = []
-    trainer = train(CONFIG.replace(env_id="CartPole-v1"), 30,
-                    [keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))])
+    trainer = train(
+        CONFIG.replace(env_id="CartPole-v1"),
+        30,
+        [keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))],
+    )
     assert seen == list(range(trainer.episodes))
 
 
@@ -274,12 +330,15 @@ def test_trainer_refuses_bad_arguments_with_tfdqn_errors():
     assert trainer.train(np.int32(4))["step"] == 4
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"batchsize": 64}, r"unknown DQNConfig field 'batchsize' \(did you mean 'batch_size'\?\)"),
-    ({"hidden_sizes": (64.5,)}, "hidden_sizes=.*positive integer"),
-    ({"batch_size": 64.5}, "batch_size=64.5 is invalid"),
-    ({"buffer_size": 1e5}, "buffer_size=100000.0 is invalid"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"batchsize": 64}, r"unknown DQNConfig field 'batchsize' \(did you mean 'batch_size'\?\)"),
+        ({"hidden_sizes": (64.5,)}, "hidden_sizes=.*positive integer"),
+        ({"batch_size": 64.5}, "batch_size=64.5 is invalid"),
+        ({"buffer_size": 1e5}, "buffer_size=100000.0 is invalid"),
+    ],
+)
 def test_config_mistakes_are_config_errors_naming_the_field(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         DQNConfig(**kwargs)
@@ -287,8 +346,15 @@ def test_config_mistakes_are_config_errors_naming_the_field(kwargs, message):
         DQNConfig.from_dict({**CONFIG.to_dict(), **kwargs})
 
 
-@pytest.mark.parametrize("name,hint", [("on_episode_ends", "on_episode_end"), ("on_epoch_end", "on_episode_end"),
-                                       ("on_train_batch_end", "on_replay_end"), ("on_stepp", "on_step")])
+@pytest.mark.parametrize(
+    "name,hint",
+    [
+        ("on_episode_ends", "on_episode_end"),
+        ("on_epoch_end", "on_episode_end"),
+        ("on_train_batch_end", "on_replay_end"),
+        ("on_stepp", "on_step"),
+    ],
+)
 def test_misnamed_hooks_warn_with_the_closest_hook(name, hint):
     with pytest.warns(ListenerWarning, match=f"{name} .*will never be called; did you mean {hint}\\?"):
         type("Mine", (Listener,), {name: lambda self, *a: None})

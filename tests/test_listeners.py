@@ -3,14 +3,32 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-
 from helpers import CHAIN_ID, ChainEnv, FixedLengthEnv, Recorder, vec
-from tfdqn import (DQNAgent, DQNConfig, Listener, ListenerList, ModelCheckpoint, PeriodicEvaluation,
-                   StopOnReward, Trainer, TrainingError, build_q_network)
+
+from tfdqn import (
+    DQNAgent,
+    DQNConfig,
+    Listener,
+    ListenerList,
+    ModelCheckpoint,
+    PeriodicEvaluation,
+    StopOnReward,
+    Trainer,
+    TrainingError,
+    build_q_network,
+)
 from tfdqn.listeners.base import overrides
 
-TINY = DQNConfig(env_id=CHAIN_ID, hidden_sizes=(8,), batch_size=2, buffer_size=10, learning_starts=4,
-                 train_freq=2, gradient_steps=1, target_update_interval=3)
+TINY = DQNConfig(
+    env_id=CHAIN_ID,
+    hidden_sizes=(8,),
+    batch_size=2,
+    buffer_size=10,
+    learning_starts=4,
+    train_freq=2,
+    gradient_steps=1,
+    target_update_interval=3,
+)
 
 
 def make_trainer(env, listeners, config=TINY):
@@ -22,15 +40,24 @@ def test_event_order_and_counts():
     rec = Recorder.make()
     make_trainer(vec(lambda: FixedLengthEnv(3)), [rec]).train(7)
     assert rec.events == [
-        ("train_begin",), ("episode_begin", 0),
+        ("train_begin",),
+        ("episode_begin", 0),
         ("step", 1),
-        ("step", 2), ("replay_fail", 2),
-        ("step", 3), ("episode_end", 0), ("target_update", 3),
+        ("step", 2),
+        ("replay_fail", 2),
+        ("step", 3),
+        ("episode_end", 0),
+        ("target_update", 3),
         ("episode_begin", 1),  # a new episode begins only when training goes on
-        ("step", 4), ("replay_start", 4), ("replay_end", 4),  # the reset-only step is not a step
+        ("step", 4),
+        ("replay_start", 4),
+        ("replay_end", 4),  # the reset-only step is not a step
         ("step", 5),
-        ("step", 6), ("episode_end", 1), ("target_update", 6),
-        ("replay_start", 6), ("replay_end", 6),
+        ("step", 6),
+        ("episode_end", 1),
+        ("target_update", 6),
+        ("replay_start", 6),
+        ("replay_end", 6),
         ("episode_begin", 2),
         ("step", 7),
         ("episode_end", 2),  # still running when the budget ran out: completed=False
@@ -107,6 +134,7 @@ def test_unconfirmed_result_does_not_stop():
     def always_pass(logs=None):  # the periodic evaluation reports a pass; the confirmation decides
         if logs["kind"] == "periodic":
             logs["mean_return"] = 2.0
+
     original = stop.on_evaluation
     stop.on_evaluation = lambda logs=None: (always_pass(logs), original(logs))
     trainer.train(30)
@@ -142,8 +170,11 @@ def test_vector_env_transitions_and_episodes():
     assert n == trainer.step and 20 <= n <= 21  # the last iteration may overshoot by num_envs - 1
     obs, next_obs = trainer.replay.obs[:n, 0], trainer.replay.next_obs[:n, 0]
     np.testing.assert_array_equal(next_obs, obs + 1)  # never a (last obs -> reset obs) pair
-    ends = [(log["env_index"], log["length"], log["return"], log["terminated"], log["truncated"])
-            for e, log in zip(rec.events, rec.logs) if e[0] == "episode_end" and log["completed"]]
+    ends = [
+        (log["env_index"], log["length"], log["return"], log["terminated"], log["truncated"])
+        for e, log in zip(rec.events, rec.logs)
+        if e[0] == "episode_end" and log["completed"]
+    ]
     assert set(ends) == {(0, 2, 2.0, True, False), (1, 3, 3.0, False, True)}
     term = trainer.replay.terminated[:n]
     np.testing.assert_array_equal(term, ((next_obs == 2) & (obs == 1) & (term == 1)).astype(np.float32))

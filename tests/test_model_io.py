@@ -6,8 +6,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from tfdqn import (EnvError, ModelFileError, build_q_network, evaluate_model, load_q_network, make_env,
-                   make_vec_env, save_model)
+from tfdqn import (
+    EnvError,
+    ModelFileError,
+    build_q_network,
+    evaluate_model,
+    load_q_network,
+    make_env,
+    make_vec_env,
+    save_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +35,11 @@ def test_round_trip_gives_identical_q_values(saved):
 
 def test_loads_with_plain_keras_without_tfdqn(saved):
     _, path = saved
-    code = ("import sys, numpy as np, keras; m = keras.models.load_model(sys.argv[1]); "
-            "q = m(np.zeros((3, 4), 'float32')); assert q.shape == (3, 2); "
-            "assert not any(k.startswith('tfdqn') for k in sys.modules); print('ok')")
+    code = (
+        "import sys, numpy as np, keras; m = keras.models.load_model(sys.argv[1]); "
+        "q = m(np.zeros((3, 4), 'float32')); assert q.shape == (3, 2); "
+        "assert not any(k.startswith('tfdqn') for k in sys.modules); print('ok')"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("ok")

@@ -37,8 +37,12 @@ def venv(tmp_path_factory):
     env_dir = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)], check=True, timeout=300)
     python = env_dir / "bin" / "python"
-    proc = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                           "--no-index", str(source)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return env_dir
 
@@ -50,20 +54,55 @@ def clean_env():
 
 def test_installed_command_help_and_a_300_step_run_outside_the_repository(venv, tmp_path):
     tfdqn = venv / "bin" / "tfdqn"
-    proc = subprocess.run([str(tfdqn), "--help"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                          env=clean_env())
+    proc = subprocess.run(
+        [str(tfdqn), "--help"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=clean_env()
+    )
     assert proc.returncode == 0, proc.stderr
     assert "train" in proc.stdout and "evaluate" in proc.stdout
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import tfdqn; print(tfdqn.__file__)"],
-                           capture_output=True, text=True, cwd=tmp_path, env=clean_env())
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import tfdqn; print(tfdqn.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     assert str(venv) in where.stdout, where.stdout  # the installed copy, not this checkout
-    proc = subprocess.run([str(tfdqn), "train", "--steps", "300", "--out", "run", "--no-gif", "--no-live-plot",
-                           "--eval-every", "150", "--eval-episodes", "2", "--confirm-episodes", "2",
-                           "--final-episodes", "2", "--preset", "none"], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path, env=clean_env())
+    proc = subprocess.run(
+        [
+            str(tfdqn),
+            "train",
+            "--steps",
+            "300",
+            "--out",
+            "run",
+            "--no-gif",
+            "--no-live-plot",
+            "--eval-every",
+            "150",
+            "--eval-episodes",
+            "2",
+            "--confirm-episodes",
+            "2",
+            "--final-episodes",
+            "2",
+            "--preset",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("best.keras", "last.keras", "config.json", "summary.json", "metrics.csv", "learning_curve.png"):
         assert (tmp_path / "run" / name).is_file(), name
-    proc = subprocess.run([str(tfdqn), "evaluate", "run/best.keras", "--episodes", "2"], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path, env=clean_env())
+    proc = subprocess.run(
+        [str(tfdqn), "evaluate", "run/best.keras", "--episodes", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=clean_env(),
+    )
     assert proc.returncode == 0 and "over 2 episodes" in proc.stdout, proc.stderr[-3000:]

@@ -11,10 +11,23 @@ import keras
 import numpy as np
 import pytest
 
-from tfdqn import (Batch, ConfigError, DQNAgent, DQNConfig, EnvError, ReplayBuffer, Trainer, build_q_network,
-                   greedy_policy, load_q_network, make_env, make_vec_env, save_model)
-from tfdqn.networks.build import build_conv_q_network
+from tfdqn import (
+    Batch,
+    ConfigError,
+    DQNAgent,
+    DQNConfig,
+    EnvError,
+    ReplayBuffer,
+    Trainer,
+    build_q_network,
+    greedy_policy,
+    load_q_network,
+    make_env,
+    make_vec_env,
+    save_model,
+)
 from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, crop_rows
+from tfdqn.networks.build import build_conv_q_network
 from tfdqn.replay.buffer import PixelReplayBuffer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,15 +44,18 @@ def test_nature_layout_by_default():
     assert [c.output.shape[1:] for c in convs] == [(20, 20, 32), (9, 9, 64), (7, 7, 64)]
     dense = [layer.units for layer in net.layers if isinstance(layer, keras.layers.Dense)]
     assert dense == [256, 256, 6]  # build_q_network's hidden_sizes default; the Nature net passes (512,)
-    assert [layer.units for layer in build_conv_q_network((84, 84, 4), 6).layers
-            if isinstance(layer, keras.layers.Dense)] == [512, 6]
+    assert [
+        layer.units for layer in build_conv_q_network((84, 84, 4), 6).layers if isinstance(layer, keras.layers.Dense)
+    ] == [512, 6]
 
 
 def test_configurable_small_layout_and_shape_errors():
     net = build_q_network((40, 120, 4), 2, (32,), conv_layers=SMALL_CONV)
     assert net.output_shape == (None, 2)
     assert [layer.output.shape[1:] for layer in net.layers if isinstance(layer, keras.layers.Conv2D)] == [
-        (9, 29, 8), (3, 13, 16)]
+        (9, 29, 8),
+        (3, 13, 16),
+    ]
     with pytest.raises(ConfigError, match="convolution 2.*leaves no output"):
         build_q_network((20, 20, 1), 2, conv_layers=((8, 8, 4), (16, 4, 2), (16, 3, 1)))
     with pytest.raises(ConfigError, match="conv_layers"):
@@ -72,16 +88,20 @@ def test_conv_model_saves_and_loads_safely(tmp_path):
 
 def test_agent_acts_and_learns_on_uint8_images():
     space = gym.spaces.Box(0, 255, (16, 16, 2), np.uint8)
-    config = DQNConfig(conv_layers=((4, 4, 2),), hidden_sizes=(8,), batch_size=4, buffer_size=16,
-                       jit_compile=False)
+    config = DQNConfig(conv_layers=((4, 4, 2),), hidden_sizes=(8,), batch_size=4, buffer_size=16, jit_compile=False)
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(3), config)
     assert agent.q_network.inputs[0].shape[1:] == (16, 16, 2)
     rng = np.random.default_rng(2)
     obs = rng.integers(0, 256, size=(2, 5, 16, 16, 2), dtype=np.uint8)
     np.testing.assert_allclose(agent.q_values(obs[0]), agent.q_network(obs[0]).numpy(), rtol=1e-5, atol=1e-6)
     assert agent.act(obs[0], 0.0, rng).shape == (5,)
-    batch = Batch(obs[0][None], rng.integers(0, 3, (1, 5)).astype(np.int32), np.ones((1, 5), np.float32),
-                  obs[1][None], np.zeros((1, 5), np.float32))
+    batch = Batch(
+        obs[0][None],
+        rng.integers(0, 3, (1, 5)).astype(np.int32),
+        np.ones((1, 5), np.float32),
+        obs[1][None],
+        np.zeros((1, 5), np.float32),
+    )
     metrics = agent.learn(batch)
     assert np.isfinite(metrics["loss"]) and np.isfinite(metrics["mean_q"])
 
@@ -214,8 +234,11 @@ def test_pixel_cartpole_vector_env_and_wrappers():
     assert env.step(0)[1] == 1.0
     env.close()
     base = gym.wrappers.FrameStackObservation(
-        gym.wrappers.TransformObservation(gym.make("CartPole-v1"), lambda o: np.zeros((5, 7), np.uint8),
-                                          gym.spaces.Box(0, 255, (5, 7), np.uint8)), 3)
+        gym.wrappers.TransformObservation(
+            gym.make("CartPole-v1"), lambda o: np.zeros((5, 7), np.uint8), gym.spaces.Box(0, 255, (5, 7), np.uint8)
+        ),
+        3,
+    )
     assert ChannelsLast(base).observation_space.shape == (5, 7, 3)
     with pytest.raises(EnvError, match="crop rows"):
         crop_rows(gym.wrappers.AddRenderObservation(gym.make("CartPole-v1", render_mode="rgb_array")), 300, 500)
@@ -242,9 +265,20 @@ def test_atari_preprocessing_shapes():
 
 # ----- training --------------------------------------------------------------------------------------
 def test_smoke_training_on_pixels():
-    config = DQNConfig(env_id=PIXEL_CARTPOLE_ID, conv_layers=SMALL_CONV, hidden_sizes=(16,), buffer_size=300,
-                       batch_size=8, learning_starts=50, train_freq=10, gradient_steps=2, num_envs=2,
-                       jit_compile=False, target_update_interval=50, seed=1)
+    config = DQNConfig(
+        env_id=PIXEL_CARTPOLE_ID,
+        conv_layers=SMALL_CONV,
+        hidden_sizes=(16,),
+        buffer_size=300,
+        batch_size=8,
+        learning_starts=50,
+        train_freq=10,
+        gradient_steps=2,
+        num_envs=2,
+        jit_compile=False,
+        target_update_interval=50,
+        seed=1,
+    )
     keras.utils.set_random_seed(1)
     env = make_vec_env(config.env_id, config.num_envs)
     agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
@@ -263,17 +297,59 @@ def test_smoke_training_on_pixels():
 
 def test_train_pixels_script_writes_every_result(tmp_path):
     config = tmp_path / "tiny.json"
-    config.write_text(json.dumps({"conv_layers": [[8, 8, 4], [16, 4, 2]], "hidden_sizes": [16],
-                                  "buffer_size": 500, "batch_size": 8, "learning_starts": 100,
-                                  "train_freq": 8, "gradient_steps": 2}))
+    config.write_text(
+        json.dumps(
+            {
+                "conv_layers": [[8, 8, 4], [16, 4, 2]],
+                "hidden_sizes": [16],
+                "buffer_size": 500,
+                "batch_size": 8,
+                "learning_starts": 100,
+                "train_freq": 8,
+                "gradient_steps": 2,
+            }
+        )
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_pixels.py"), "--steps", "300",
-                           "--out", str(tmp_path), "--config", str(config), "--no-live-plot", "--eval-every", "150",
-                           "--eval-episodes", "2", "--final-episodes", "2", "--seed", "2"],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_pixels.py"),
+            "--steps",
+            "300",
+            "--out",
+            str(tmp_path),
+            "--config",
+            str(config),
+            "--no-live-plot",
+            "--eval-every",
+            "150",
+            "--eval-episodes",
+            "2",
+            "--final-episodes",
+            "2",
+            "--seed",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in ("metrics.csv", "evaluations.csv", "learning_curve.png", "best.keras", "last.keras",
-                 "config.json", "summary.json", "untrained.gif", "trained.gif", "trained_input.gif"):
+    for name in (
+        "metrics.csv",
+        "evaluations.csv",
+        "learning_curve.png",
+        "best.keras",
+        "last.keras",
+        "config.json",
+        "summary.json",
+        "untrained.gif",
+        "trained.gif",
+        "trained_input.gif",
+    ):
         assert (tmp_path / name).is_file(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["env_id"] == PIXEL_CARTPOLE_ID and summary["replay_buffer"]["type"] == "PixelReplayBuffer"
@@ -287,8 +363,13 @@ def test_train_pixels_help_and_bad_input(tmp_path):
     for flag in ("--steps", "--seed", "--out", "--no-live-plot", "--no-gif", "--num-envs", "--config", "--measure"):
         assert flag in proc.stdout
     assert "results/pixel_cartpole" in proc.stdout
-    proc = subprocess.run([sys.executable, script, "--env", "CartPole-v1", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, script, "--env", "CartPole-v1", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "needs uint8 images" in lines[0]
@@ -297,8 +378,13 @@ def test_train_pixels_help_and_bad_input(tmp_path):
 def test_train_atari_without_ale_py_exits_2(tmp_path):
     if _has_ale_py():
         pytest.skip("ale-py is installed")
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_atari.py"), "--steps", "10",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_atari.py"), "--steps", "10", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "pip install -r requirements-atari.txt" in lines[0]

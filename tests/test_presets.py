@@ -21,7 +21,8 @@ def test_every_preset_builds_a_valid_config_for_its_environments():
             for field, value in preset["fields"].items():
                 got = getattr(config, field)
                 assert (list(got) if isinstance(got, tuple) else got) == (
-                    list(value) if isinstance(value, (list, tuple)) else value)
+                    list(value) if isinstance(value, (list, tuple)) else value
+                )
 
 
 def test_auto_picks_the_environments_preset_and_none_keeps_the_defaults():
@@ -36,10 +37,17 @@ def test_none_is_the_one_spelling_of_no_preset_everywhere():
     from tfdqn.presets import NO_PRESET, resolve_preset
 
     assert NO_PRESET == "none" and preset_fields("none", "LunarLander-v3") == {}
-    assert config_for_env("LunarLander-v3", "none") == config_for_env("LunarLander-v3", None) == DQNConfig(
-        env_id="LunarLander-v3")
+    assert (
+        config_for_env("LunarLander-v3", "none")
+        == config_for_env("LunarLander-v3", None)
+        == DQNConfig(env_id="LunarLander-v3")
+    )
     assert [resolve_preset("LunarLander-v3", p) for p in ("auto", "none", None, "rainbow")] == [
-        "lunarlander", None, None, "rainbow"]
+        "lunarlander",
+        None,
+        None,
+        "rainbow",
+    ]
     assert resolve_preset("Acrobot-v1") is None
 
 
@@ -51,8 +59,11 @@ def test_fields_override_the_preset():
 def test_lunarlander_preset_is_the_defaults_with_a_held_learning_rate_decay_and_layer_norm():
     preset, plain = config_for_env("LunarLander-v3").to_dict(), config_for_env("LunarLander-v3", None).to_dict()
     changed = {k for k in preset if preset[k] != plain[k]}
-    assert {"layer_norm", "learning_rate_final"} <= changed <= {
-        "learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps", "layer_norm"}
+    assert (
+        {"layer_norm", "learning_rate_final"}
+        <= changed
+        <= {"learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps", "layer_norm"}
+    )
     c = config_for_env("LunarLander-v3")  # held until env step 50,000, then 0 at the 100,000-step budget
     assert c.learning_starts + c.learning_rate_decay_start == 50_000
     assert c.learning_starts + c.learning_rate_decay_start + c.learning_rate_decay_steps == 100_000
@@ -64,9 +75,13 @@ def test_a_run_longer_than_the_decay_says_when_the_rate_reaches_its_final_value(
     lunar = config_for_env("LunarLander-v3")
     assert decay_note(lunar, 100_000) is None and decay_note(config_for_env("Acrobot-v1"), 10**6) is None
     assert decay_note(config_for_env("CartPole-v1"), 50_000) is None  # its own budget, though its rate is 0 from 26,000
-    assert decay_note(config_for_env("CartPole-v1"), 60_000).startswith("note: the learning rate decays to 0 by env step 26,000")
-    assert decay_note(lunar, 300_000) == ("note: the learning rate decays to 0 by env step 100,000 of this "
-                                          "300,000-step run (learning_rate_decay_start/_steps in --config to change it)")
+    assert decay_note(config_for_env("CartPole-v1"), 60_000).startswith(
+        "note: the learning rate decays to 0 by env step 26,000"
+    )
+    assert decay_note(lunar, 300_000) == (
+        "note: the learning rate decays to 0 by env step 100,000 of this "
+        "300,000-step run (learning_rate_decay_start/_steps in --config to change it)"
+    )
 
 
 def test_rainbow_on_lunarlander_stacks_on_its_preset():
@@ -85,13 +100,24 @@ def test_preset_for_another_environment_is_refused():
         config_for_env("Acrobot-v1", other)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--preset", "nope"], "error: unknown preset 'nope'"),
-    (["--env", "Acrobot-v1", "--preset", "cartpole"], "error: preset 'cartpole' is for CartPole-v1, not Acrobot-v1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--preset", "nope"], "error: unknown preset 'nope'"),
+        (
+            ["--env", "Acrobot-v1", "--preset", "cartpole"],
+            "error: preset 'cartpole' is for CartPole-v1, not Acrobot-v1",
+        ),
+    ],
+)
 def test_bad_preset_through_the_script_is_one_line_and_status_2(tmp_path, args, message):
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *args, "--out",
-                           str(tmp_path), "--steps", "10"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *args, "--out", str(tmp_path), "--steps", "10"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), proc.stderr
@@ -104,22 +130,57 @@ def test_missing_box2d_is_one_line_naming_the_package(tmp_path):
         "    if name.split('.')[0] == 'Box2D':\n"
         "        raise ImportError('No module named Box2D')\n"
         "    return _real(name, *a, **k)\n"
-        "builtins.__import__ = _imp\n")
+        "builtins.__import__ = _imp\n"
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), os.environ["PYTHONPATH"]))}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--env", "LunarLander-v3",
-                           "--out", str(tmp_path / "out"), "--steps", "10"], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_cartpole.py"),
+            "--env",
+            "LunarLander-v3",
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert lines[-1] == "error: LunarLander-v3 needs a package that is not installed: pip install box2d==2.3.10 " \
-                        "(listed in requirements.txt)", proc.stderr
+    assert (
+        lines[-1] == "error: LunarLander-v3 needs a package that is not installed: pip install box2d==2.3.10 "
+        "(listed in requirements.txt)"
+    ), proc.stderr
     assert len([line for line in lines if line.startswith("error")]) == 1
 
 
 def _train(tmp_path, *args):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *args, "--out", str(tmp_path),
-                           "--no-gif", "--no-live-plot", "--eval-every", "200", "--eval-episodes", "1",
-                           "--final-episodes", "1"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_cartpole.py"),
+            *args,
+            "--out",
+            str(tmp_path),
+            "--no-gif",
+            "--no-live-plot",
+            "--eval-every",
+            "200",
+            "--eval-episodes",
+            "1",
+            "--final-episodes",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def test_lunarlander_trains_with_its_gymnasium_threshold_and_says_which_config(tmp_path):

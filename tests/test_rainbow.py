@@ -7,8 +7,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import FixedLengthEnv, vec
+
 from tfdqn import DQNAgent, DQNConfig, PixelReplayBuffer, ReplayBuffer, Trainer
 from tfdqn.networks.distributional import project_distribution, support
 from tfdqn.networks.heads import NumpyQ, build_network, dueling_matrix, export_q_network
@@ -29,8 +29,12 @@ def test_dueling_output_on_hand_set_weights():
     hidden, head, aggregation = model.layers
     hidden.set_weights([np.eye(2, dtype=np.float32), np.zeros(2, np.float32)])
     # [V, A0, A1, A2] = h @ W + b with h = relu(x)
-    head.set_weights([np.array([[1.0, 2.0, 0.0, -1.0], [0.5, 0.0, 3.0, 1.0]], np.float32),
-                      np.array([0.25, 0.0, 0.0, 1.0], np.float32)])
+    head.set_weights(
+        [
+            np.array([[1.0, 2.0, 0.0, -1.0], [0.5, 0.0, 3.0, 1.0]], np.float32),
+            np.array([0.25, 0.0, 0.0, 1.0], np.float32),
+        ]
+    )
     x = np.array([[1.0, 2.0], [-1.0, 1.0]], np.float32)
     h = np.maximum(x, 0)
     va = h @ head.get_weights()[0] + head.get_weights()[1]
@@ -51,8 +55,9 @@ def test_dueling_matrix_per_atom():
 
 
 def test_saved_models_load_with_plain_keras(tmp_path):
-    config = DQNConfig(hidden_sizes=(8,), dueling=True, noisy=True, distributional=True, num_atoms=5,
-                       v_min=-2.0, v_max=2.0)
+    config = DQNConfig(
+        hidden_sizes=(8,), dueling=True, noisy=True, distributional=True, num_atoms=5, v_min=-2.0, v_max=2.0
+    )
     agent = DQNAgent(build_network((3,), 2, config), 2, config)
     path = agent.save(tmp_path / "q.keras")
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)
@@ -65,8 +70,7 @@ def test_saved_models_load_with_plain_keras(tmp_path):
 def _push(w, obs, r, term=False, trunc=False, real=True, next_obs=None):
     o = np.array([[obs]], np.float32)
     n = np.array([[obs + 1 if next_obs is None else next_obs]], np.float32)
-    return w.push(o, np.array([0]), np.array([r], np.float32), n, np.array([term]), np.array([trunc]),
-                  np.array([real]))
+    return w.push(o, np.array([0]), np.array([r], np.float32), n, np.array([term]), np.array([trunc]), np.array([real]))
 
 
 def test_nstep_full_windows_and_termination_by_hand():
@@ -108,8 +112,10 @@ def test_nstep_skips_autoreset_steps_and_state_round_trip():
     np.testing.assert_allclose(a[2], [2.0])
 
 
-@pytest.mark.parametrize("n,dtype,real_as", [(1, np.float32, "array"), (2, np.float32, "list"),
-                                             (3, np.uint8, "array"), (5, np.float64, "none")])
+@pytest.mark.parametrize(
+    "n,dtype,real_as",
+    [(1, np.float32, "array"), (2, np.float32, "list"), (3, np.uint8, "array"), (5, np.float64, "none")],
+)
 def test_nstep_single_env_fast_path_matches_the_general_path(n, dtype, real_as):
     # One environment's usual step takes a scalar path; the general (vector) path must give the same transitions
     # and leave the same windows, over random episodes with terminations, truncations and autoreset steps.
@@ -138,8 +144,16 @@ def test_trainer_stores_nstep_transitions_of_vector_envs(terminate):
     """Two sub-envs, episodes of 4 steps (reward 1 each, obs = steps taken), n = 3, gamma 0.5: every
     stored transition is checked by hand, none spans an autoreset."""
     gamma, n = 0.5, 3
-    config = DQNConfig(hidden_sizes=(4,), n_step=n, gamma=gamma, batch_size=4, buffer_size=100,
-                       learning_starts=1000, train_freq=1000, target_update_interval=1000)
+    config = DQNConfig(
+        hidden_sizes=(4,),
+        n_step=n,
+        gamma=gamma,
+        batch_size=4,
+        buffer_size=100,
+        learning_starts=1000,
+        train_freq=1000,
+        target_update_interval=1000,
+    )
     env = vec(lambda: FixedLengthEnv(4, terminate=terminate), n=2)
     trainer = Trainer(DQNAgent(build_network((1,), 2, config), 2, config), env, config)
     trainer.train(24)  # 3 episodes per env
@@ -150,16 +164,27 @@ def test_trainer_stores_nstep_transitions_of_vector_envs(terminate):
     disc = replay.discounts[:size]
     for t, r, nxt, term, d in zip(b.obs[:, 0], b.rewards, b.next_obs[:, 0], b.terminated, disc):
         k = min(n, 4 - int(t))  # rewards left in the window before the episode's end
-        assert r == pytest.approx(sum(gamma ** j for j in range(k)))
-        assert nxt == t + k and d == pytest.approx(gamma ** k)
+        assert r == pytest.approx(sum(gamma**j for j in range(k)))
+        assert nxt == t + k and d == pytest.approx(gamma**k)
         assert term == (1.0 if (terminate and t + k == 4) else 0.0)
 
 
 def test_nstep_windows_survive_a_resume():
-    config = DQNConfig(hidden_sizes=(4,), n_step=3, gamma=0.5, batch_size=4, buffer_size=100,
-                       learning_starts=1000, train_freq=1000, target_update_interval=1000)
-    make = lambda: Trainer(DQNAgent(build_network((1,), 2, config), 2, config),
-                           vec(lambda: FixedLengthEnv(5, terminate=False), n=2), config)
+    config = DQNConfig(
+        hidden_sizes=(4,),
+        n_step=3,
+        gamma=0.5,
+        batch_size=4,
+        buffer_size=100,
+        learning_starts=1000,
+        train_freq=1000,
+        target_update_interval=1000,
+    )
+    make = lambda: Trainer(
+        DQNAgent(build_network((1,), 2, config), 2, config),
+        vec(lambda: FixedLengthEnv(5, terminate=False), n=2),
+        config,
+    )
     full, part = make(), make()
     full.train(16)
     part.train(6)  # mid-episode: windows open
@@ -184,9 +209,9 @@ def test_sumtree_sampling_frequencies_match_priorities_to_the_alpha():
     rng = np.random.default_rng(1234)
     draws = replay.sample(256, rng, gradient_steps=400).indices.ravel()  # 102,400 draws, stratified per batch
     counts = np.bincount(draws, minlength=16)
-    assert counts[len(errors):].sum() == 0  # empty slots never drawn
+    assert counts[len(errors) :].sum() == 0  # empty slots never drawn
     n = len(draws)
-    chi2 = float(((counts[:len(errors)] - n * expected) ** 2 / (n * expected)).sum())
+    chi2 = float(((counts[: len(errors)] - n * expected) ** 2 / (n * expected)).sum())
     assert chi2 < 32.91  # chi-square, 12 degrees of freedom, p = 0.001
 
 
@@ -231,8 +256,14 @@ def test_prioritized_replay_with_pixel_buffer_and_state_round_trip():
     frames = rng.integers(0, 255, size=(9, 4, 4, 1), dtype=np.uint8)
     replay = ExtendedReplay(PixelReplayBuffer(8, (4, 4, 1)), gamma=0.9, prioritized=True)
     for t in range(8):  # one episode: next obs of t is obs of t+1
-        replay.add_batch(frames[t:t + 1], np.array([t % 2]), np.array([float(t)], np.float32), frames[t + 1:t + 2],
-                         np.array([t == 7]), np.array([0.9 ** (t % 3 + 1)]))
+        replay.add_batch(
+            frames[t : t + 1],
+            np.array([t % 2]),
+            np.array([float(t)], np.float32),
+            frames[t + 1 : t + 2],
+            np.array([t == 7]),
+            np.array([0.9 ** (t % 3 + 1)]),
+        )
     replay.update_priorities(np.arange(8), np.arange(8, dtype=float))
     sample = replay.sample(16, np.random.default_rng(1))
     t = sample.rewards.astype(int)
@@ -252,18 +283,25 @@ def test_prioritized_replay_with_pixel_buffer_and_state_round_trip():
 ATOMS = support(0.0, 4.0, 5)  # 0, 1, 2, 3, 4: spacing 1
 
 
-@pytest.mark.parametrize("probs,reward,discount,terminated,expected", [
-    ([0, 1, 0, 0, 0], 0.5, 1.0, 0, [0, 0.5, 0.5, 0, 0]),  # between two atoms: shared by closeness
-    ([0, 0, 0, 1, 0], 1.0, 0.5, 0, [0, 0, 0.5, 0.5, 0]),  # 1 + 0.5 * 3 = 2.5
-    ([0.2] * 5, 2.0, 1.0, 0, [0, 0, 0.2, 0.2, 0.6]),  # 5 and 6 fall above v_max: clipped to 4
-    ([0.2] * 5, -3.0, 1.0, 0, [0.8, 0.2, 0, 0, 0]),  # -3 .. 0 fall below v_min: clipped to 0
-    ([0.1, 0.2, 0.3, 0.4, 0.0], 2.5, 0.9, 1, [0, 0, 0.5, 0.5, 0]),  # terminal: all mass at r
-    ([0.5, 0, 0, 0, 0.5], 0.25, 1.0, 0, [0.375, 0.125, 0, 0, 0.5]),  # 0.25 -> 0/1; 4.25 -> clipped to 4
-])
+@pytest.mark.parametrize(
+    "probs,reward,discount,terminated,expected",
+    [
+        ([0, 1, 0, 0, 0], 0.5, 1.0, 0, [0, 0.5, 0.5, 0, 0]),  # between two atoms: shared by closeness
+        ([0, 0, 0, 1, 0], 1.0, 0.5, 0, [0, 0, 0.5, 0.5, 0]),  # 1 + 0.5 * 3 = 2.5
+        ([0.2] * 5, 2.0, 1.0, 0, [0, 0, 0.2, 0.2, 0.6]),  # 5 and 6 fall above v_max: clipped to 4
+        ([0.2] * 5, -3.0, 1.0, 0, [0.8, 0.2, 0, 0, 0]),  # -3 .. 0 fall below v_min: clipped to 0
+        ([0.1, 0.2, 0.3, 0.4, 0.0], 2.5, 0.9, 1, [0, 0, 0.5, 0.5, 0]),  # terminal: all mass at r
+        ([0.5, 0, 0, 0, 0.5], 0.25, 1.0, 0, [0.375, 0.125, 0, 0, 0.5]),  # 0.25 -> 0/1; 4.25 -> clipped to 4
+    ],
+)
 def test_c51_projection_on_hand_made_distributions(probs, reward, discount, terminated, expected):
-    m = project_distribution(tf.constant([probs], tf.float32), tf.constant([reward], tf.float32),
-                             tf.constant([discount], tf.float32), tf.constant([terminated], tf.float32),
-                             tf.constant(ATOMS))
+    m = project_distribution(
+        tf.constant([probs], tf.float32),
+        tf.constant([reward], tf.float32),
+        tf.constant([discount], tf.float32),
+        tf.constant([terminated], tf.float32),
+        tf.constant(ATOMS),
+    )
     np.testing.assert_allclose(m.numpy()[0], expected, atol=1e-6)
     assert m.numpy().sum() == pytest.approx(1.0)
 
@@ -323,24 +361,47 @@ def test_noisy_export_is_the_deterministic_mean_network(tmp_path):
 
 
 def test_noisy_acting_replaces_epsilon_greedy():
-    config = DQNConfig(hidden_sizes=(8,), noisy=True, learning_starts=0, batch_size=4, buffer_size=50,
-                       train_freq=1000, target_update_interval=1000)
-    trainer = Trainer(DQNAgent(build_network((1,), 2, config), 2, config),
-                      vec(lambda: FixedLengthEnv(3)), config)
+    config = DQNConfig(
+        hidden_sizes=(8,),
+        noisy=True,
+        learning_starts=0,
+        batch_size=4,
+        buffer_size=50,
+        train_freq=1000,
+        target_update_interval=1000,
+    )
+    trainer = Trainer(DQNAgent(build_network((1,), 2, config), 2, config), vec(lambda: FixedLengthEnv(3)), config)
     actions, epsilon = trainer._choose_actions(np.zeros((1, 1), np.float32))
     assert epsilon == 0.0
 
 
 # ----- the compiled update with every part ------------------------------------------------------------
 def test_all_parts_learn_in_one_compiled_call_without_retracing():
-    config = DQNConfig(hidden_sizes=(8,), dueling=True, noisy=True, distributional=True, num_atoms=7,
-                       v_min=-1.0, v_max=1.0, n_step=3, prioritized=True, batch_size=8, gradient_steps=3)
+    config = DQNConfig(
+        hidden_sizes=(8,),
+        dueling=True,
+        noisy=True,
+        distributional=True,
+        num_atoms=7,
+        v_min=-1.0,
+        v_max=1.0,
+        n_step=3,
+        prioritized=True,
+        batch_size=8,
+        gradient_steps=3,
+    )
     agent = DQNAgent(build_network((3,), 2, config), 2, config)
     replay = ExtendedReplay.for_config(ReplayBuffer(64, (3,)), config)
     rng = np.random.default_rng(0)
     for _ in range(64):
-        replay.add(rng.normal(size=3), int(rng.integers(2)), float(rng.normal()), rng.normal(size=3),
-                   bool(rng.random() < 0.1), 0.99 ** 3)
+        replay.add(
+            rng.normal(size=3),
+            int(rng.integers(2)),
+            float(rng.normal()),
+            rng.normal(size=3),
+            bool(rng.random() < 0.1),
+            0.99**3,
+        )
     for _ in range(4):
         sample = replay.sample(8, rng, gradient_steps=3)
         metrics = agent.learn(sample)
@@ -370,11 +431,13 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import benchmark_rainbow
+
     from tfdqn import config_for_env
 
     for env_id in benchmark_rainbow.ENVS:
-        configs = {p: config_for_env(env_id, **benchmark_rainbow.part_fields(p, env_id))
-                   for p in benchmark_rainbow.PARTS}
+        configs = {
+            p: config_for_env(env_id, **benchmark_rainbow.part_fields(p, env_id)) for p in benchmark_rainbow.PARTS
+        }
         base = configs["defaults"]  # the environment's config (its preset too) with none of Rainbow's parts
         assert base == config_for_env(env_id).replace(**benchmark_rainbow.RAINBOW_OFF)
         assert (base.n_step, base.dueling, base.prioritized, base.noisy, base.distributional) == (1,) + (False,) * 4
@@ -391,7 +454,11 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
     base = config_for_env("LunarLander-v3", **benchmark_rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
     plain = config_for_env("LunarLander-v3", None).to_dict()
     assert {k for k, v in base.items() if k not in inert and v != plain[k]} <= {
-        "learning_rate_final", "learning_rate_decay_start", "learning_rate_decay_steps", "layer_norm"}
+        "learning_rate_final",
+        "learning_rate_decay_start",
+        "learning_rate_decay_steps",
+        "layer_norm",
+    }
 
 
 RESUME = """
@@ -446,8 +513,14 @@ def test_resume_with_every_part_is_exact(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TF_")}, "PYTHONPATH": str(root)}
-    proc = subprocess.run([sys.executable, "-c", RESUME, str(tmp_path / "state"), str(root / "tests")],
-                          capture_output=True, text=True, timeout=600, env=env, cwd=root)
+    proc = subprocess.run(
+        [sys.executable, "-c", RESUME, str(tmp_path / "state"), str(root / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=root,
+    )
     assert proc.returncode == 0 and "exact" in proc.stdout, proc.stderr[-3000:]
 
 
@@ -472,8 +545,10 @@ def test_parts_with_a_rebuilt_export_refuse_encoded_observations_clearly(part):
     from tfdqn.errors import ConfigError
 
     with pytest.raises(ConfigError, match="take Box observations only"):
-        DQNAgent.from_spaces(gym.spaces.Discrete(16), gym.spaces.Discrete(4),
-                             DQNConfig(env_id="FrozenLake-v1", **{part: True}))
-    dueling = DQNAgent.from_spaces(gym.spaces.Discrete(16), gym.spaces.Discrete(4),
-                                   DQNConfig(env_id="FrozenLake-v1", dueling=True))
+        DQNAgent.from_spaces(
+            gym.spaces.Discrete(16), gym.spaces.Discrete(4), DQNConfig(env_id="FrozenLake-v1", **{part: True})
+        )
+    dueling = DQNAgent.from_spaces(
+        gym.spaces.Discrete(16), gym.spaces.Discrete(4), DQNConfig(env_id="FrozenLake-v1", dueling=True)
+    )
     assert dueling.q_values(np.array([3])).shape == (1, 4)

@@ -4,15 +4,28 @@
 import keras
 import numpy as np
 import pytest
-
 from helpers import ChainEnv, chain_q_star, vec
+
 from tfdqn import DQNAgent, DQNConfig, Trainer
 from tfdqn.networks.heads import build_network
 
 N, GAMMA = 5, 0.9
-BASE = dict(hidden_sizes=(64, 64), learning_rate=1e-3, gamma=GAMMA, batch_size=64, buffer_size=10_000,
-            learning_starts=500, train_freq=4, gradient_steps=8, target_update_interval=100, tau=1.0,
-            double_dqn=False, epsilon_start=1.0, epsilon_end=1.0, seed=3)
+BASE = dict(
+    hidden_sizes=(64, 64),
+    learning_rate=1e-3,
+    gamma=GAMMA,
+    batch_size=64,
+    buffer_size=10_000,
+    learning_starts=500,
+    train_freq=4,
+    gradient_steps=8,
+    target_update_interval=100,
+    tau=1.0,
+    double_dqn=False,
+    epsilon_start=1.0,
+    epsilon_end=1.0,
+    seed=3,
+)
 # n-step targets follow the behaviour policy inside the window (Rainbow does not correct for it): with the
 # random behaviour of the other cases they would estimate a mix of Q* and the random policy's values. So the
 # n-step cases act nearly greedily once warmed up, and keep a smaller buffer so that the random phase's
@@ -25,8 +38,9 @@ PARTS = {
     "prioritized": dict(prioritized=True, priority_alpha=0.6, priority_beta=0.4),
     "noisy": dict(noisy=True),
     "distributional": C51,
-    "all": dict(dueling=True, n_step=3, prioritized=True, priority_alpha=0.5, noisy=True, double_dqn=True,
-                **C51, **NEAR_GREEDY),
+    "all": dict(
+        dueling=True, n_step=3, prioritized=True, priority_alpha=0.5, noisy=True, double_dqn=True, **C51, **NEAR_GREEDY
+    ),
 }
 
 

@@ -18,8 +18,14 @@ def example(name: str) -> str:
 
 def test_custom_listener_example_runs_as_printed():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", example("custom-listener")], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", example("custom-listener")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert re.search(r"^20 episodes, last return \d+, \d+ env steps$", proc.stdout, re.M), proc.stdout
 

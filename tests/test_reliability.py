@@ -11,22 +11,42 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import BrokenEnv, FixedLengthEnv, vec
-from tfdqn import (DQNAgent, DQNConfig, EnvError, Listener, ModelCheckpoint, Trainer, TrainingError,
-                   build_q_network, load_q_network)
+
+from tfdqn import (
+    DQNAgent,
+    DQNConfig,
+    EnvError,
+    Listener,
+    ModelCheckpoint,
+    Trainer,
+    build_q_network,
+    load_q_network,
+)
 from tfdqn.errors import ListenerError, NonFiniteError
 from tfdqn.training.resume import StateError, load_training_state, save_training_state
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
-SMALL = {"hidden_sizes": [32, 32], "learning_starts": 200, "buffer_size": 5000, "train_freq": 8,
-         "gradient_steps": 4, "target_update_interval": 50}
+SMALL = {
+    "hidden_sizes": [32, 32],
+    "learning_starts": 200,
+    "buffer_size": 5000,
+    "train_freq": 8,
+    "gradient_steps": 4,
+    "target_update_interval": 50,
+}
 
 
 def script(*args, timeout=300):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+        cwd=ROOT,
+    )
 
 
 def small_config(tmp_path) -> Path:
@@ -42,18 +62,48 @@ def metric_rows(path: Path) -> list[dict]:
 
 def test_resume_in_new_process_is_exact(tmp_path):
     config = small_config(tmp_path)
-    common = ["--config", config, "--no-stop", "--no-gif", "--no-live-plot", "--deterministic",
-              "--eval-every", 500, "--eval-episodes", 2, "--final-episodes", 1, "--seed", 5]
+    common = [
+        "--config",
+        config,
+        "--no-stop",
+        "--no-gif",
+        "--no-live-plot",
+        "--deterministic",
+        "--eval-every",
+        500,
+        "--eval-episodes",
+        2,
+        "--final-episodes",
+        1,
+        "--seed",
+        5,
+    ]
     full, half = tmp_path / "full", tmp_path / "half"
     a = script("--steps", 1500, "--out", full, *common)
     assert a.returncode == 0, a.stderr[-3000:]
     b = script("--steps", 750, "--out", half, *common)
     assert b.returncode == 0, b.stderr[-3000:]
-    c = script("--steps", 1500, "--resume", half, "--no-stop", "--no-gif", "--no-live-plot", "--deterministic",
-               "--eval-every", 500, "--eval-episodes", 2, "--final-episodes", 1)
+    c = script(
+        "--steps",
+        1500,
+        "--resume",
+        half,
+        "--no-stop",
+        "--no-gif",
+        "--no-live-plot",
+        "--deterministic",
+        "--eval-every",
+        500,
+        "--eval-episodes",
+        2,
+        "--final-episodes",
+        1,
+    )
     assert c.returncode == 0, c.stderr[-3000:]
     assert "resuming CartPole-v1 from step 750" in c.stderr
-    for x, y in zip(load_q_network(full / "last.keras").get_weights(), load_q_network(half / "last.keras").get_weights()):
+    for x, y in zip(
+        load_q_network(full / "last.keras").get_weights(), load_q_network(half / "last.keras").get_weights()
+    ):
         np.testing.assert_array_equal(x, y)
     assert metric_rows(full / "metrics.csv") == metric_rows(half / "metrics.csv")
     assert metric_rows(full / "evaluations.csv") == metric_rows(half / "evaluations.csv")
@@ -61,11 +111,27 @@ def test_resume_in_new_process_is_exact(tmp_path):
 
 def test_resume_from_other_environment_or_nothing_is_refused(tmp_path):
     out = tmp_path / "run"
-    a = script("--steps", 300, "--out", out, "--config", small_config(tmp_path), "--no-gif", "--no-live-plot",
-               "--eval-every", 300, "--eval-episodes", 1, "--final-episodes", 1)
+    a = script(
+        "--steps",
+        300,
+        "--out",
+        out,
+        "--config",
+        small_config(tmp_path),
+        "--no-gif",
+        "--no-live-plot",
+        "--eval-every",
+        300,
+        "--eval-episodes",
+        1,
+        "--final-episodes",
+        1,
+    )
     assert a.returncode == 0, a.stderr[-3000:]
-    for args, message in ((["--resume", out, "--env", "Acrobot-v1"], "holds a run with --env CartPole-v1"),
-                          (["--resume", tmp_path / "missing"], "no training state")):
+    for args, message in (
+        (["--resume", out, "--env", "Acrobot-v1"], "holds a run with --env CartPole-v1"),
+        (["--resume", tmp_path / "missing"], "no training state"),
+    ):
         proc = script(*args)
         assert proc.returncode == 2
         assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
@@ -74,10 +140,30 @@ def test_resume_from_other_environment_or_nothing_is_refused(tmp_path):
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_saves_state_and_exits_with_conventional_status(tmp_path, sig, code):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "train_cartpole.py"), "--steps", "1000000",
-                             "--no-stop", "--no-gif", "--no-live-plot", "--out", str(out), "--config",
-                             str(small_config(tmp_path)), "--eval-every", "500", "--eval-episodes", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "train_cartpole.py"),
+            "--steps",
+            "1000000",
+            "--no-stop",
+            "--no-gif",
+            "--no-live-plot",
+            "--out",
+            str(out),
+            "--config",
+            str(small_config(tmp_path)),
+            "--eval-every",
+            "500",
+            "--eval-episodes",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+    )
     deadline = time.time() + 120
     while not (out / "evaluations.csv").exists() or len((out / "evaluations.csv").read_text().splitlines()) < 2:
         assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() is not None else ""
@@ -89,8 +175,21 @@ def test_signal_saves_state_and_exits_with_conventional_status(tmp_path, sig, co
     assert "Traceback" not in stderr
     pointer = json.loads((out / "state" / "latest").read_text())
     assert pointer["step"] >= 500
-    resumed = script("--resume", out, "--steps", pointer["step"] + 100, "--no-stop", "--no-gif", "--no-live-plot",
-                     "--eval-every", 500, "--eval-episodes", 1, "--final-episodes", 1)
+    resumed = script(
+        "--resume",
+        out,
+        "--steps",
+        pointer["step"] + 100,
+        "--no-stop",
+        "--no-gif",
+        "--no-live-plot",
+        "--eval-every",
+        500,
+        "--eval-episodes",
+        1,
+        "--final-episodes",
+        1,
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads((out / "summary.json").read_text())["env_steps"] == pointer["step"] + 100
 
@@ -116,8 +215,13 @@ for i in itertools.count():
 def test_sigkill_during_checkpoint_write_leaves_previous_checkpoint_loadable(tmp_path):
     state = tmp_path / "state"
     for delay in (0.7, 1.3, 2.1):
-        proc = subprocess.Popen([sys.executable, "-c", KILLER, str(state)], stdout=subprocess.PIPE, text=True,
-                                env={**ENV, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLER, str(state)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**ENV, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
         proc.kill()
@@ -131,8 +235,16 @@ def test_sigkill_during_checkpoint_write_leaves_previous_checkpoint_loadable(tmp
 
 
 def tiny_trainer(env_fn, listeners=(), **overrides):
-    config = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=4,
-                       gradient_steps=2, target_update_interval=4, **overrides)
+    config = DQNConfig(
+        hidden_sizes=(8,),
+        batch_size=4,
+        buffer_size=100,
+        learning_starts=8,
+        train_freq=4,
+        gradient_steps=2,
+        target_update_interval=4,
+        **overrides,
+    )
     agent = DQNAgent(build_q_network((1,), 2, (8,)), 2, config)
     return Trainer(agent, vec(env_fn), config, listeners)
 
@@ -211,10 +323,19 @@ def test_hard_target_copies_without_a_gradient_step_in_between_are_skipped(tau):
                     np.testing.assert_array_equal(o, t)
             seen.append(logs["step"])
 
-    config = DQNConfig(hidden_sizes=(8,), batch_size=4, buffer_size=100, learning_starts=8, train_freq=12,
-                       gradient_steps=2, target_update_interval=4, tau=tau)
-    trainer = Trainer(DQNAgent(build_q_network((1,), 2, (8,)), 2, config), vec(lambda: FixedLengthEnv(10)),
-                      config, [Check()])
+    config = DQNConfig(
+        hidden_sizes=(8,),
+        batch_size=4,
+        buffer_size=100,
+        learning_starts=8,
+        train_freq=12,
+        gradient_steps=2,
+        target_update_interval=4,
+        tau=tau,
+    )
+    trainer = Trainer(
+        DQNAgent(build_q_network((1,), 2, (8,)), 2, config), vec(lambda: FixedLengthEnv(10)), config, [Check()]
+    )
     copies = []
     real_update = trainer.agent.update_target
     trainer.agent.update_target = lambda: (copies.append(trainer.step), real_update())[1]

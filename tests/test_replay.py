@@ -22,10 +22,20 @@ def test_add_batch_wraps_like_add():
     a, b = ReplayBuffer(5, (2,)), ReplayBuffer(5, (2,))
     values = np.arange(8, dtype=np.float32)
     fill(a, values)
-    b.add_batch(np.repeat(values[:3, None], 2, 1), values[:3].astype(int) % 3, values[:3],
-                np.repeat(values[:3, None] + 0.5, 2, 1), values[:3] % 2 == 0)
-    b.add_batch(np.repeat(values[3:, None], 2, 1), values[3:].astype(int) % 3, values[3:],
-                np.repeat(values[3:, None] + 0.5, 2, 1), values[3:] % 2 == 0)
+    b.add_batch(
+        np.repeat(values[:3, None], 2, 1),
+        values[:3].astype(int) % 3,
+        values[:3],
+        np.repeat(values[:3, None] + 0.5, 2, 1),
+        values[:3] % 2 == 0,
+    )
+    b.add_batch(
+        np.repeat(values[3:, None], 2, 1),
+        values[3:].astype(int) % 3,
+        values[3:],
+        np.repeat(values[3:, None] + 0.5, 2, 1),
+        values[3:] % 2 == 0,
+    )
     for name in ("obs", "next_obs", "actions", "rewards", "terminated"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert (a.pos, a.size) == (b.pos, b.size)

@@ -27,7 +27,9 @@ def test_multiplicative_is_per_episode():
     assert s(step=0, episode=10) == 0.05
 
 
-@pytest.mark.parametrize("name,cls", [("linear", LinearSchedule), ("exponential", ExponentialSchedule),
-                                      ("multiplicative", MultiplicativeSchedule)])
+@pytest.mark.parametrize(
+    "name,cls",
+    [("linear", LinearSchedule), ("exponential", ExponentialSchedule), ("multiplicative", MultiplicativeSchedule)],
+)
 def test_make_schedule(name, cls):
     assert isinstance(make_schedule(DQNConfig(exploration=name)), cls)

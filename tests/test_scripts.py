@@ -13,27 +13,71 @@ ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}  # the sc
 
 
 def run(script, *args, timeout=300):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cartpole")
     config = out / "small.json"
-    config.write_text(json.dumps({"hidden_sizes": [16, 16], "learning_starts": 100, "buffer_size": 1000,
-                                  "train_freq": 8, "gradient_steps": 4}))
-    proc = run("train_cartpole.py", "--steps", 400, "--seed", 3, "--out", out, "--config", config,
-               "--no-live-plot", "--eval-every", 200, "--eval-episodes", 2, "--confirm-episodes", 2,
-               "--final-episodes", 3, "--threshold", 1)
+    config.write_text(
+        json.dumps(
+            {
+                "hidden_sizes": [16, 16],
+                "learning_starts": 100,
+                "buffer_size": 1000,
+                "train_freq": 8,
+                "gradient_steps": 4,
+            }
+        )
+    )
+    proc = run(
+        "train_cartpole.py",
+        "--steps",
+        400,
+        "--seed",
+        3,
+        "--out",
+        out,
+        "--config",
+        config,
+        "--no-live-plot",
+        "--eval-every",
+        200,
+        "--eval-episodes",
+        2,
+        "--confirm-episodes",
+        2,
+        "--final-episodes",
+        3,
+        "--threshold",
+        1,
+    )
     return out, proc
 
 
 def test_train_cartpole_writes_every_result(trained):
     out, proc = trained
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in ("metrics.csv", "evaluations.csv", "learning_curve.png", "best.keras", "last.keras",
-                 "config.json", "summary.json", "untrained.gif", "trained.gif", "best.json"):
+    for name in (
+        "metrics.csv",
+        "evaluations.csv",
+        "learning_curve.png",
+        "best.keras",
+        "last.keras",
+        "config.json",
+        "summary.json",
+        "untrained.gif",
+        "trained.gif",
+        "best.json",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3 and summary["best_keras_evaluation"]["episodes"] == 3
@@ -55,16 +99,19 @@ def test_evaluate_script(trained, tmp_path):
     assert gif.read_bytes()[:6] == b"GIF89a"
 
 
-@pytest.mark.parametrize("script,args,message", [
-    ("evaluate.py", ["missing.keras"], "does not exist"),
-    ("evaluate.py", [ROOT / "requirements.txt"], "not a .keras archive"),
-    ("train_cartpole.py", ["--env", "NoSuchEnv-v0", "--steps", "10"], "NoSuchEnv-v0"),
-    ("train_cartpole.py", ["--env", "Pendulum-v1", "--steps", "10"], "Discrete action space"),
-    ("train_cartpole.py", ["--steps", "-5"], "not a positive integer"),
-    ("train_cartpole.py", ["--config", "missing.json"], "config file 'missing.json' does not exist"),
-    ("train_cartpole.py", ["--config", ROOT / "README.md"], "is not valid JSON"),
-    ("train_pixels.py", ["--config", ROOT / "pytest.ini"], "is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "script,args,message",
+    [
+        ("evaluate.py", ["missing.keras"], "does not exist"),
+        ("evaluate.py", [ROOT / "requirements.txt"], "not a .keras archive"),
+        ("train_cartpole.py", ["--env", "NoSuchEnv-v0", "--steps", "10"], "NoSuchEnv-v0"),
+        ("train_cartpole.py", ["--env", "Pendulum-v1", "--steps", "10"], "Discrete action space"),
+        ("train_cartpole.py", ["--steps", "-5"], "not a positive integer"),
+        ("train_cartpole.py", ["--config", "missing.json"], "config file 'missing.json' does not exist"),
+        ("train_cartpole.py", ["--config", ROOT / "README.md"], "is not valid JSON"),
+        ("train_pixels.py", ["--config", ROOT / "pytest.ini"], "is not valid JSON"),
+    ],
+)
 def test_bad_input_is_one_line_and_status_2(tmp_path, script, args, message):
     trains = script.startswith("train_")
     proc = run(script, *args, "--out" if trains else "--episodes", tmp_path if trains else 1)
@@ -91,15 +138,44 @@ def test_help_documents_every_flag():
 
 def test_screen_averages_scores_averages_of_the_suites_own_run(tmp_path):
     """The copies do not change training: the run's evaluations and final score are the suite worker's."""
-    proc = run("screen_averages.py", "--env", "CartPole-v1", "--seeds", 1, "--first-seed", 2, "--steps", 2000,
-               "--jobs", 1, "--out", tmp_path, timeout=600)
+    proc = run(
+        "screen_averages.py",
+        "--env",
+        "CartPole-v1",
+        "--seeds",
+        1,
+        "--first-seed",
+        2,
+        "--steps",
+        2000,
+        "--jobs",
+        1,
+        "--out",
+        tmp_path,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (got,) = json.loads((tmp_path / "averages.json").read_text())["runs"]
     assert set(got["averages"]) == {"swa_half", "swa_last_fifth", "ema", "target"}
     assert "| swa_half | " in (tmp_path / "averages.md").read_text()
-    suite = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark_systems.py"), "tfdqn_default", "--seed",
-                            "2", "--steps", "2000", "--out", str(tmp_path / "suite.json")], capture_output=True,
-                           text=True, timeout=600, env=ENV, cwd=ROOT)
+    suite = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "benchmark_systems.py"),
+            "tfdqn_default",
+            "--seed",
+            "2",
+            "--steps",
+            "2000",
+            "--out",
+            str(tmp_path / "suite.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=ENV,
+        cwd=ROOT,
+    )
     assert suite.returncode == 0, suite.stderr[-3000:]
     want = json.loads((tmp_path / "suite.json").read_text())
     assert [e["mean"] for e in got["evaluations"]] == [e["mean"] for e in want["evaluations"]]

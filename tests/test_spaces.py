@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import tfdqn
-from tfdqn.errors import EnvError, ModelFileError
 from tfdqn.envs.spaces import FlatBox, RawObservation, encoded_size, flat_space, flatten_observation, replay_dtype
+from tfdqn.errors import EnvError, ModelFileError
 
 SPACES = {
     "box": gym.spaces.Box(-1.0, 1.0, (3,), np.float32),
@@ -17,8 +17,13 @@ SPACES = {
     "multidiscrete": gym.spaces.MultiDiscrete([3, 4], start=[1, 0]),
     "multibinary": gym.spaces.MultiBinary(4),
     "tuple": gym.spaces.Tuple((gym.spaces.Discrete(3), gym.spaces.Discrete(2))),
-    "dict": gym.spaces.Dict({"pos": gym.spaces.Box(0.0, 1.0, (2,), np.float32), "cell": gym.spaces.Discrete(4),
-                             "bits": gym.spaces.MultiBinary(2)}),
+    "dict": gym.spaces.Dict(
+        {
+            "pos": gym.spaces.Box(0.0, 1.0, (2,), np.float32),
+            "cell": gym.spaces.Discrete(4),
+            "bits": gym.spaces.MultiBinary(2),
+        }
+    ),
 }
 # width of the encoded feature vector: Box values, one-hot per categorical variable, MultiBinary bits
 WIDTHS = {"box": 3, "box_2d": 6, "discrete": 5, "multidiscrete": 7, "multibinary": 4, "tuple": 5, "dict": 2 + 4 + 2}
@@ -71,8 +76,11 @@ def test_encoding_width_and_network_shapes(kind):
 def test_one_hot_is_exact():
     from tfdqn.envs.spaces import encoder_layers
 
-    space = flat_space(gym.spaces.Tuple((gym.spaces.Discrete(3, start=1), gym.spaces.Box(-5, 5, (1,)),
-                                         gym.spaces.MultiDiscrete([2, 2]))))
+    space = flat_space(
+        gym.spaces.Tuple(
+            (gym.spaces.Discrete(3, start=1), gym.spaces.Box(-5, 5, (1,)), gym.spaces.MultiDiscrete([2, 2]))
+        )
+    )
     inputs, features = encoder_layers(space)
     encode = keras.Model(inputs, features)
     out = encode(np.array([[3, -2.5, 1, 0], [1, 4.0, 0, 1]], np.float32)).numpy()
@@ -133,13 +141,16 @@ def test_frozenlake_observation_is_one_integer():
     venv.close()
 
 
-@pytest.mark.parametrize("space,name", [
-    (gym.spaces.Text(5), "Text"),
-    (gym.spaces.Graph(gym.spaces.Box(0, 1, (2,)), None), "Graph"),
-    (gym.spaces.Sequence(gym.spaces.Discrete(3)), "Sequence"),
-    (gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Text(3))), "Text"),
-    (gym.spaces.Discrete(100_000), "one-hot"),
-])
+@pytest.mark.parametrize(
+    "space,name",
+    [
+        (gym.spaces.Text(5), "Text"),
+        (gym.spaces.Graph(gym.spaces.Box(0, 1, (2,)), None), "Graph"),
+        (gym.spaces.Sequence(gym.spaces.Discrete(3)), "Sequence"),
+        (gym.spaces.Tuple((gym.spaces.Discrete(2), gym.spaces.Text(3))), "Text"),
+        (gym.spaces.Discrete(100_000), "one-hot"),
+    ],
+)
 def test_unsupported_space_is_one_clear_error(space, name):
     from tfdqn.envs.make import check_spaces
 
@@ -156,8 +167,9 @@ def test_model_that_does_not_fit_the_environment(tmp_path):
         tfdqn.evaluate_model(path, "FrozenLake8x8-v1", 1)
     with pytest.raises(ModelFileError, match="outputs 4 Q-values but the environment has 2 actions"):
         tfdqn.evaluate_model(path, "Blackjack-v1", 1)
-    cartpole = tfdqn.DQNAgent.from_spaces(tfdqn.make_env("CartPole-v1").observation_space, gym.spaces.Discrete(2),
-                                          tfdqn.DQNConfig(hidden_sizes=(8,))).save(tmp_path / "cartpole.keras")
+    cartpole = tfdqn.DQNAgent.from_spaces(
+        tfdqn.make_env("CartPole-v1").observation_space, gym.spaces.Discrete(2), tfdqn.DQNConfig(hidden_sizes=(8,))
+    ).save(tmp_path / "cartpole.keras")
     with pytest.raises(ModelFileError, match=r"shape \(4,\) but the environment gives \(3,\)"):
         tfdqn.evaluate_model(cartpole, "Blackjack-v1", 1)
 
@@ -173,11 +185,37 @@ def test_dqn_learns_frozenlake_to_the_exact_optimum(tmp_path):
     from tfdqn.tabular.frozenlake import check_q_network
 
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([sys.executable, "-m", "tfdqn", "train", "--env", "FrozenLake-v1", "--config",
-                           str(root / "scripts" / "configs" / "frozenlake.toml"), "--seed", "0", "--out",
-                           str(tmp_path), "--steps", "60000", "--no-stop", "--no-live-plot", "--no-gif", "--eval-every", "20000",
-                           "--eval-episodes", "10", "--final-episodes", "10"], capture_output=True, text=True,
-                          timeout=3600, cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfdqn",
+            "train",
+            "--env",
+            "FrozenLake-v1",
+            "--config",
+            str(root / "scripts" / "configs" / "frozenlake.toml"),
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--steps",
+            "60000",
+            "--no-stop",
+            "--no-live-plot",
+            "--no-gif",
+            "--eval-every",
+            "20000",
+            "--eval-episodes",
+            "10",
+            "--final-episodes",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = check_q_network(tmp_path / "last.keras", "4x4", True, gamma=0.99)
     assert report["success_gap"] <= 0.02, report

@@ -54,9 +54,9 @@ def test_iqm_trims_the_outer_quarters():
 
 
 def test_exact_mcnemar_is_a_two_sided_binomial_test_on_the_discordant_pairs():
-    assert stats.mcnemar_exact(9, 2) == pytest.approx(2 * (1 + 11 + 55) / 2 ** 11)  # 0.065
+    assert stats.mcnemar_exact(9, 2) == pytest.approx(2 * (1 + 11 + 55) / 2**11)  # 0.065
     assert stats.mcnemar_exact(2, 9) == stats.mcnemar_exact(9, 2)
-    assert stats.mcnemar_exact(6, 0) == pytest.approx(2 / 2 ** 6)
+    assert stats.mcnemar_exact(6, 0) == pytest.approx(2 / 2**6)
     assert stats.mcnemar_exact(5, 5) == 1.0 and stats.mcnemar_exact(0, 0) == 1.0
     with pytest.raises(ValueError):
         stats.mcnemar_exact(-1, 2)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tfdqn.errors import ConfigError
 from tfdqn.experiments import search as se
 from tfdqn.experiments import sweep as sw
-from tfdqn.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = sw.Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
@@ -39,8 +39,10 @@ def script(code: str) -> tuple[str, ...]:
 
 
 def writes(value: int, sleep: float = 0.0) -> tuple[str, ...]:
-    return script(f"import json, sys, time; time.sleep({sleep}); "
-                  f"open(sys.argv[1] + '/result.json', 'w').write(json.dumps({{'value': {value}}}))")
+    return script(
+        f"import json, sys, time; time.sleep({sleep}); "
+        f"open(sys.argv[1] + '/result.json', 'w').write(json.dumps({{'value': {value}}}))"
+    )
 
 
 # ----- a real 2-config x 2-seed sweep ------------------------------------------------------------------
@@ -110,9 +112,11 @@ def test_a_folder_holding_another_sweep_is_refused(real_sweep):
 
 # ----- the engine: failures, cancellation, resume --------------------------------------------------------
 def test_a_run_that_raises_is_recorded_and_the_others_go_on(local_ray, tmp_path):
-    specs = [sw.RunSpec("ok0", writes(0), {"seed": 0}),
-             sw.RunSpec("bad", script("raise SystemExit('error: the environment exploded')"), {"seed": 1}),
-             sw.RunSpec("ok2", writes(2), {"seed": 2})]
+    specs = [
+        sw.RunSpec("ok0", writes(0), {"seed": 0}),
+        sw.RunSpec("bad", script("raise SystemExit('error: the environment exploded')"), {"seed": 1}),
+        sw.RunSpec("ok2", writes(2), {"seed": 2}),
+    ]
     records = sw.run_specs(specs, tmp_path, progress_every=1e9)
     assert [r["status"] for r in records] == ["ok", "failed", "ok"]
     assert records[1]["error"] == "error: the environment exploded" and records[1]["exit_code"] == 1
@@ -126,8 +130,9 @@ def test_a_run_that_raises_is_recorded_and_the_others_go_on(local_ray, tmp_path)
 
 def test_ctrl_c_cancels_outstanding_runs_and_keeps_finished_ones(local_ray, tmp_path):
     slow = script("import os, sys, time; open(sys.argv[1] + '/pid', 'w').write(str(os.getpid())); time.sleep(120)")
-    specs = [sw.RunSpec("fast", writes(7), {"seed": 0})] + [sw.RunSpec(f"slow{i}", slow, {"seed": i + 1})
-                                                             for i in range(3)]
+    specs = [sw.RunSpec("fast", writes(7), {"seed": 0})] + [
+        sw.RunSpec(f"slow{i}", slow, {"seed": i + 1}) for i in range(3)
+    ]
 
     def interrupt_after_first(record, records):
         deadline = time.time() + 20
@@ -161,8 +166,16 @@ def _alive(pid: int) -> bool:
 
 def test_interrupted_sweep_writes_the_partial_table(monkeypatch, tmp_path):
     def fake_run_specs(specs, out, **kwargs):
-        record = {"key": specs[0].key, **specs[0].info, "status": "ok", "solved_step": 200, "best_score": 30.0,
-                  "final_score": 25.0, "env_steps": 200, "wall_seconds": 1.0}
+        record = {
+            "key": specs[0].key,
+            **specs[0].info,
+            "status": "ok",
+            "solved_step": 200,
+            "best_score": 30.0,
+            "final_score": 25.0,
+            "env_steps": 200,
+            "wall_seconds": 1.0,
+        }
         sw._write_record(out / "runs" / specs[0].key, record)
         raise sw.SweepInterrupted("interrupted: 1 of 4 runs finished and kept, 3 cancelled")
 
@@ -178,18 +191,22 @@ def test_interrupted_sweep_writes_the_partial_table(monkeypatch, tmp_path):
 # ----- halving on the engine (fake workers that report evaluations) --------------------------------------
 def reporter(means: list[float], sleep: float) -> tuple[str, ...]:
     """A fake worker printing one progress line per evaluation (every 100 steps), then its result."""
-    return script("import json, sys, time\n"
-                  f"for i, m in enumerate({means}):\n"
-                  f"    time.sleep({sleep}); print('{'@tfdqn-progress'}', json.dumps({{'step': 100 * (i + 1), 'mean': m}}), "
-                  "flush=True)\n"
-                  "open(sys.argv[1] + '/result.json', 'w').write(json.dumps({'solved_step': None, 'best_score': 1.0}))")
+    return script(
+        "import json, sys, time\n"
+        f"for i, m in enumerate({means}):\n"
+        f"    time.sleep({sleep}); print('{'@tfdqn-progress'}', json.dumps({{'step': 100 * (i + 1), 'mean': m}}), "
+        "flush=True)\n"
+        "open(sys.argv[1] + '/result.json', 'w').write(json.dumps({'solved_step': None, 'best_score': 1.0}))"
+    )
 
 
 def test_halving_stops_a_hopeless_trial_at_a_milestone(local_ray, tmp_path):
     # trials good1, good2, good3 report high evaluation means and finish first; "bad" is ranked below the top
     # 1/eta = 1/2 at the 200-step milestone and stopped there, long before its 10th evaluation
-    specs = [sw.RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t)
-             for t in ("good1", "good2", "good3")]
+    specs = [
+        sw.RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t)
+        for t in ("good1", "good2", "good3")
+    ]
     specs.append(sw.RunSpec("bad", reporter([1.0] * 10, 1.0), {"config": "bad"}, group="bad"))
     rule = se.Halving([200], eta=2, runs_per_trial=1)
     records = sw.run_specs(specs, tmp_path, rule=rule, progress_every=1e9)
@@ -213,8 +230,12 @@ def test_halving_rule_waits_for_every_seed_and_keeps_the_first_eta():
 
 
 def test_search_space_sampling_and_checks():
-    space = {"learning_rate": {"log_uniform": [1e-4, 1e-2]}, "gamma": {"uniform": [0.9, 0.99]},
-             "train_freq": {"int": [1, 8]}, "batch_size": [64, 128]}
+    space = {
+        "learning_rate": {"log_uniform": [1e-4, 1e-2]},
+        "gamma": {"uniform": [0.9, 0.99]},
+        "train_freq": {"int": [1, 8]},
+        "batch_size": [64, 128],
+    }
     se.check_space(space, "random")
     configs = se.sample(space, "random", trials=20, seed=3)
     assert len(configs) == 20 and configs == se.sample(space, "random", trials=20, seed=3)
@@ -235,7 +256,9 @@ def test_search_space_sampling_and_checks():
 
 def test_grid_flags_and_files(tmp_path):
     assert sw.parse_set(["hidden_sizes=[64,64],[256,256]", "double_dqn=true,false"]) == {
-        "hidden_sizes": [[64, 64], [256, 256]], "double_dqn": [True, False]}
+        "hidden_sizes": [[64, 64], [256, 256]],
+        "double_dqn": [True, False],
+    }
     configs = sw.expand_grid({"gamma": [0.9, 0.99], "tau": [1.0]})
     assert list(configs) == ["gamma=0.9,tau=1.0", "gamma=0.99,tau=1.0"]
     (tmp_path / "g.json").write_text(json.dumps({"grid": {"gamma": [0.9]}, "configs": {"base": {}}}))
@@ -255,15 +278,25 @@ def test_bad_input_is_a_clear_error_before_ray_starts(tmp_path):
     assert not (tmp_path / "sweep.json").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--set", "learnin_rate=1e-3"], "error: config 'learnin_rate=0.001': unknown DQNConfig field 'learnin_rate' (did you mean 'learning_rate'?)"),
-    (["--seeds", "0-x"], "error: seed '0-x' is not an integer or a range like 0-9"),
-    (["--address", "127.0.0.1:9"], "error: cannot reach the Ray cluster at 127.0.0.1:9"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--set", "learnin_rate=1e-3"],
+            "error: config 'learnin_rate=0.001': unknown DQNConfig field 'learnin_rate' (did you mean 'learning_rate'?)",
+        ),
+        (["--seeds", "0-x"], "error: seed '0-x' is not an integer or a range like 0-9"),
+        (["--address", "127.0.0.1:9"], "error: cannot reach the Ray cluster at 127.0.0.1:9"),
+    ],
+)
 def test_the_command_prints_one_line_and_exits_2(tmp_path, args, message):
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), *args, "--out", str(tmp_path / "s")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sweep.py"), *args, "--out", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert time.perf_counter() - t0 < 30
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -271,10 +304,24 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, args, message):
 
 
 def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
-    sw.write_report(tmp_path, {"plan": {"kind": "sweep", "configs": {"a": {}}, "protocol": {}}, "runs": [],
-                               "seeds": [0], "summary": [], "command": "x", "date": "d"}, renderer=lambda r: "")
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), "--set", "gamma=0.9", "--out",
-                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    sw.write_report(
+        tmp_path,
+        {
+            "plan": {"kind": "sweep", "configs": {"a": {}}, "protocol": {}},
+            "runs": [],
+            "seeds": [0],
+            "summary": [],
+            "command": "x",
+            "date": "d",
+        },
+        renderer=lambda r: "",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "sweep.py"), "--set", "gamma=0.9", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "holds another sweep's results" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
@@ -288,8 +335,19 @@ def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
     server.listen(8)  # accepts connections (the kernel does), never speaks Ray's protocol
     port = server.getsockname()[1]
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "sweep.py"), "--address", f"127.0.0.1:{port}",
-                           "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "sweep.py"),
+            "--address",
+            f"127.0.0.1:{port}",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     server.close()
     assert time.perf_counter() - t0 < 30
     assert proc.returncode == 2

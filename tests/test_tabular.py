@@ -12,9 +12,20 @@ import numpy as np
 import pytest
 
 from tfdqn.errors import ConfigError, TfdqnError, TrainingError
-from tfdqn.tabular.qlearning import (MAPS, QLearner, TabularConfig, TabularMDP, compare_with_optimum, epsilon_schedule,
-                           greedy_actions, make_frozenlake, max_success_probability, success_probability,
-                           train_q_table, value_iteration)
+from tfdqn.tabular.qlearning import (
+    MAPS,
+    QLearner,
+    TabularConfig,
+    TabularMDP,
+    compare_with_optimum,
+    epsilon_schedule,
+    greedy_actions,
+    make_frozenlake,
+    max_success_probability,
+    success_probability,
+    train_q_table,
+    value_iteration,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}  # the script must quiet TF itself
@@ -32,10 +43,13 @@ TWO_STATE = {
 }
 
 
-@pytest.mark.parametrize("gamma,expected", [
-    (0.9, [[1.0, 18 / 11], [2.0, 81 / 55]]),
-    (0.5, [[1.0, 0.75], [2.0, 0.5]]),
-])
+@pytest.mark.parametrize(
+    "gamma,expected",
+    [
+        (0.9, [[1.0, 18 / 11], [2.0, 81 / 55]]),
+        (0.5, [[1.0, 0.75], [2.0, 0.5]]),
+    ],
+)
 def test_value_iteration_matches_hand_solved_mdp(gamma, expected):
     q = value_iteration(TWO_STATE, 2, 2, gamma=gamma, tol=1e-13)
     np.testing.assert_allclose(q, expected, atol=1e-10)
@@ -61,10 +75,12 @@ def chain(p_goal=0.5):
     """0 -> 1 for sure; from 1 the goal (reward 1, terminal state 2) with p_goal, else stay in 1.
     Action 1 everywhere jumps into a hole (state 3, reward 0, terminal)."""
     hole = [(1.0, 3, 0.0, True)]
-    return {0: {0: [(1.0, 1, 0.0, False)], 1: hole},
-            1: {0: [(p_goal, 2, 1.0, True), (1 - p_goal, 1, 0.0, False)], 1: hole},
-            2: {0: [(1.0, 2, 0.0, True)], 1: [(1.0, 2, 0.0, True)]},
-            3: {0: [(1.0, 3, 0.0, True)], 1: [(1.0, 3, 0.0, True)]}}
+    return {
+        0: {0: [(1.0, 1, 0.0, False)], 1: hole},
+        1: {0: [(p_goal, 2, 1.0, True), (1 - p_goal, 1, 0.0, False)], 1: hole},
+        2: {0: [(1.0, 2, 0.0, True)], 1: [(1.0, 2, 0.0, True)]},
+        3: {0: [(1.0, 3, 0.0, True)], 1: [(1.0, 3, 0.0, True)]},
+    }
 
 
 @pytest.mark.parametrize("horizon,expected", [(0, 0.0), (1, 0.0), (2, 0.5), (3, 0.75), (4, 0.875)])
@@ -91,8 +107,7 @@ def test_success_probability_from_a_distribution_and_terminal_detection():
 def frozen_model(map_name="4x4", slippery=True):
     env = make_frozenlake(map_name, slippery)
     try:
-        return (TabularMDP.from_env(env), env.spec.max_episode_steps,
-                np.asarray(env.unwrapped.initial_state_distrib))
+        return (TabularMDP.from_env(env), env.spec.max_episode_steps, np.asarray(env.unwrapped.initial_state_distrib))
     finally:
         env.close()
 
@@ -115,15 +130,16 @@ def test_frozenlake_4x4_slippery_optimum_is_about_074():
     assert success_probability(mdp, optimal, 100_000, start) == pytest.approx(14 / 17, abs=1e-9)
     # the well-known optimal policy: left at the start, up along the top row, ...
     assert optimal.reshape(4, 4)[0].tolist() == [0, 3, 3, 3]
-    assert success_probability(mdp, greedy_actions(value_iteration(mdp, gamma=0.9), atol=1e-9), horizon,
-                               start) == pytest.approx(0.7298, abs=1e-4)
+    assert success_probability(
+        mdp, greedy_actions(value_iteration(mdp, gamma=0.9), atol=1e-9), horizon, start
+    ) == pytest.approx(0.7298, abs=1e-4)
 
 
 def test_frozenlake_deterministic_optimum_and_values():
     mdp, horizon, start = frozen_model(slippery=False)
     q = value_iteration(mdp, gamma=0.99)
     assert success_probability(mdp, greedy_actions(q, atol=1e-9), horizon, start) == 1.0
-    assert q[0].max() == pytest.approx(0.99 ** 5)  # six moves to the goal: reward discounted five times
+    assert q[0].max() == pytest.approx(0.99**5)  # six moves to the goal: reward discounted five times
     # gamma 1 ties every safe action at 1; argmax then picks "left" at the start and never arrives
     q1 = value_iteration(mdp, gamma=1.0)
     assert success_probability(mdp, greedy_actions(q1, atol=1e-9), horizon, start) == 0.0
@@ -139,23 +155,27 @@ def test_frozenlake_8x8_model():
 
 # ------------------------------------------------------------------------------------- configuration
 
-@pytest.mark.parametrize("field,value,message", [
-    ("map_name", "5x5", "choose from 4x4, 8x8"),
-    ("alpha", 0.0, "(0, 1]"),
-    ("alpha", 1.5, "(0, 1]"),
-    ("alpha", math.nan, "(0, 1]"),
-    ("alpha_end", 0.5, "must not exceed alpha"),
-    ("gamma", 0.0, "(0, 1]"),
-    ("gamma", 1.01, "(0, 1]"),
-    ("epsilon_start", -0.1, "[0, 1]"),
-    ("epsilon_end", 1.5, "[0, 1]"),
-    ("exploration", "greedy", "must be one of"),
-    ("episodes", 0, "positive integer"),
-    ("episodes", 2.5, "positive integer"),
-    ("seed", -1, "non-negative"),
-    ("is_slippery", "yes", "True or False"),
-    ("decay_fraction", 0.0, "(0, 1]"),
-])
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("map_name", "5x5", "choose from 4x4, 8x8"),
+        ("alpha", 0.0, "(0, 1]"),
+        ("alpha", 1.5, "(0, 1]"),
+        ("alpha", math.nan, "(0, 1]"),
+        ("alpha_end", 0.5, "must not exceed alpha"),
+        ("gamma", 0.0, "(0, 1]"),
+        ("gamma", 1.01, "(0, 1]"),
+        ("epsilon_start", -0.1, "[0, 1]"),
+        ("epsilon_end", 1.5, "[0, 1]"),
+        ("exploration", "greedy", "must be one of"),
+        ("episodes", 0, "positive integer"),
+        ("episodes", 2.5, "positive integer"),
+        ("seed", -1, "non-negative"),
+        ("is_slippery", "yes", "True or False"),
+        ("decay_fraction", 0.0, "(0, 1]"),
+    ],
+)
 def test_config_errors_name_field_and_value(field, value, message):
     with pytest.raises(ConfigError) as info:
         TabularConfig(**{field: value})
@@ -192,6 +212,7 @@ def test_epsilon_schedules_count_episodes():
 
 # ------------------------------------------------------------------------------------------ Q-learning
 
+
 def test_q_learning_4x4_deterministic_is_optimal():
     config = TabularConfig(is_slippery=False, episodes=2_000, seed=1)
     learner = train_q_table(config)
@@ -221,10 +242,13 @@ class OneStep(gym.Env):
         return 1, 0.5, self.terminate, not self.terminate, {}
 
 
-@pytest.mark.parametrize("terminate,expected", [
-    (False, 0.5 * 0.4 + 0.5 * (0.5 + 0.9 * 0.6)),  # truncated: still bootstraps from max Q(1, .) = 0.6
-    (True, 0.5 * 0.4 + 0.5 * 0.5),  # terminated: no bootstrap
-])
+@pytest.mark.parametrize(
+    "terminate,expected",
+    [
+        (False, 0.5 * 0.4 + 0.5 * (0.5 + 0.9 * 0.6)),  # truncated: still bootstraps from max Q(1, .) = 0.6
+        (True, 0.5 * 0.4 + 0.5 * 0.5),  # terminated: no bootstrap
+    ],
+)
 def test_q_update_is_the_written_formula(terminate, expected):
     config = TabularConfig(episodes=1, alpha=0.5, alpha_end=0.5, gamma=0.9, epsilon_start=0.0, epsilon_end=0.0)
     learner = QLearner(config, env=OneStep(terminate))
@@ -281,8 +305,20 @@ def test_listener_events_and_logs():
     assert rec.events[1:-1] == [e for i in range(5) for e in (("episode_begin", i), ("episode_end", i))]
     assert result["stopped"] is True and result["episodes"] == 5 == learner.episodes
     assert rec.begin["config"]["env_id"] == "FrozenLake-v1" and rec.begin["total_episodes"] == 50
-    keys = {"return", "length", "step", "epsilon", "mean_return_100", "loss", "mean_q", "terminated",
-            "truncated", "env_index", "wall_seconds", "success"}
+    keys = {
+        "return",
+        "length",
+        "step",
+        "epsilon",
+        "mean_return_100",
+        "loss",
+        "mean_q",
+        "terminated",
+        "truncated",
+        "env_index",
+        "wall_seconds",
+        "success",
+    }
     for logs in rec.ends:
         assert keys <= set(logs)
         assert math.isnan(logs["loss"]) and logs["env_index"] == 0
@@ -310,14 +346,19 @@ def test_failing_listener_is_reported_after_every_listener_saw_the_end():
 
 
 def test_listeners_work_unchanged(tmp_path):
-    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
-
     import io
 
+    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
+
     stream = io.StringIO()
-    learner = QLearner(TabularConfig(episodes=30, seed=0), listeners=[
-        ProgressLogger(stream=stream), MetricsLogger(tmp_path),
-        LivePlot(tmp_path / "curve.png", live=False, value_key="success", value_label="success")])
+    learner = QLearner(
+        TabularConfig(episodes=30, seed=0),
+        listeners=[
+            ProgressLogger(stream=stream),
+            MetricsLogger(tmp_path),
+            LivePlot(tmp_path / "curve.png", live=False, value_key="success", value_label="success"),
+        ],
+    )
     learner.train()
     learner.env.close()
     assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 31
@@ -357,14 +398,22 @@ def test_q_learning_8x8_slippery_within_005_of_optimum():
 
 # -------------------------------------------------------------------------------------------- script
 
+
 def run_script(*args, timeout=300):
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_frozenlake.py"), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=ENV, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_frozenlake.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+        cwd=ROOT,
+    )
 
 
 def test_script_writes_every_result(tmp_path):
-    proc = run_script("--map", "4x4", "--no-slippery", "--episodes", 300, "--seed", 1, "--out", tmp_path,
-                      "--no-live-plot")
+    proc = run_script(
+        "--map", "4x4", "--no-slippery", "--episodes", 300, "--seed", 1, "--out", tmp_path, "--no-live-plot"
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "4x4-deterministic"
     for name in ("q_table.npy", "metrics.csv", "learning_curve.png", "policy.png", "agent.gif", "summary.json"):
@@ -386,12 +435,15 @@ def test_script_help_lists_every_flag():
         assert flag in proc.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--map", "5x5"], "map_name='5x5'"),
-    (["--alpha", "2"], "TabularConfig.alpha=2.0"),
-    (["--gamma", "0"], "TabularConfig.gamma=0.0"),
-    (["--episodes", "ten"], "'ten' is not an integer"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--map", "5x5"], "map_name='5x5'"),
+        (["--alpha", "2"], "TabularConfig.alpha=2.0"),
+        (["--gamma", "0"], "TabularConfig.gamma=0.0"),
+        (["--episodes", "ten"], "'ten' is not an integer"),
+    ],
+)
 def test_script_bad_input_is_one_line_and_status_2(tmp_path, args, message):
     proc = run_script(*args, "--out", tmp_path, timeout=120)
     assert proc.returncode == 2

@@ -1,12 +1,19 @@
 """Several environments at once: same learning per env step, every mode works with the Trainer."""
 
 import pytest
-
 from helpers import FixedLengthEnv, Recorder, vec
+
 from tfdqn import DQNAgent, DQNConfig, Trainer, build_q_network, make_vec_env
 
-CONFIG = DQNConfig(hidden_sizes=(8,), batch_size=8, buffer_size=1000, learning_starts=40, train_freq=8,
-                   gradient_steps=4, target_update_interval=10)
+CONFIG = DQNConfig(
+    hidden_sizes=(8,),
+    batch_size=8,
+    buffer_size=1000,
+    learning_starts=40,
+    train_freq=8,
+    gradient_steps=4,
+    target_update_interval=10,
+)
 
 
 def run(env, steps=400, config=CONFIG):

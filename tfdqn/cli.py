@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 EXIT_BAD_INPUT = 2
 
@@ -52,7 +53,6 @@ def prepare_process() -> None:
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 
 
 def run_main(main: Callable[[], int | None]) -> NoReturn:

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from tfdqn.errors import ConfigError
-from tfdqn.validation import CheckedFields, check_exploration, check_field_names, invalid, is_int, is_real, plain_scalars
+from tfdqn.validation import (
+    CheckedFields,
+    check_exploration,
+    check_field_names,
+    invalid,
+    is_int,
+    is_real,
+    plain_scalars,
+)
 
 LOSSES = ("huber", "mse")
 INITIALIZERS = ("fan_in_uniform", "he")
@@ -89,8 +97,11 @@ class DQNConfig(CheckedFields):
         if isinstance(self.hidden_sizes, (list, tuple)):  # NumPy integers become ints; 64.5 stays, refused below
             object.__setattr__(self, "hidden_sizes", tuple(int(h) if is_int(h) else h for h in self.hidden_sizes))
         if isinstance(self.conv_layers, (list, tuple)):  # JSON gives lists of lists
-            object.__setattr__(self, "conv_layers", tuple(
-                tuple(layer) if isinstance(layer, (list, tuple)) else layer for layer in self.conv_layers))
+            object.__setattr__(
+                self,
+                "conv_layers",
+                tuple(tuple(layer) if isinstance(layer, (list, tuple)) else layer for layer in self.conv_layers),
+            )
         self.validate()
 
     def validate(self) -> None:
@@ -104,25 +115,44 @@ class DQNConfig(CheckedFields):
         for name in ("seed",):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
-        for name in ("num_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "target_update_interval", "epsilon_decay_steps", "learning_rate_decay_steps"):
+        for name in (
+            "num_envs",
+            "buffer_size",
+            "batch_size",
+            "train_freq",
+            "gradient_steps",
+            "target_update_interval",
+            "epsilon_decay_steps",
+            "learning_rate_decay_steps",
+        ):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "must be a positive integer")
         for name in ("learning_starts", "learning_rate_decay_start"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
-        if (not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes
-                or any(not is_int(h) or h < 1 for h in self.hidden_sizes)):
+        if (
+            not isinstance(self.hidden_sizes, tuple)
+            or not self.hidden_sizes
+            or any(not is_int(h) or h < 1 for h in self.hidden_sizes)
+        ):
             raise bad("hidden_sizes", "must be a non-empty sequence of positive integer layer widths")
-        if (not isinstance(self.conv_layers, tuple) or not self.conv_layers
-                or any(not isinstance(layer, tuple) or len(layer) != 3
-                       or not all(is_int(v) and v >= 1 for v in layer) for layer in self.conv_layers)):
-            raise bad("conv_layers", "must be a non-empty sequence of (filters, kernel_size, stride) triples "
-                                     "of positive integers")
+        if (
+            not isinstance(self.conv_layers, tuple)
+            or not self.conv_layers
+            or any(
+                not isinstance(layer, tuple) or len(layer) != 3 or not all(is_int(v) and v >= 1 for v in layer)
+                for layer in self.conv_layers
+            )
+        ):
+            raise bad(
+                "conv_layers",
+                "must be a non-empty sequence of (filters, kernel_size, stride) triples of positive integers",
+            )
         if not is_real(self.learning_rate) or not self.learning_rate > 0:
             raise bad("learning_rate", "must be a positive number")
         if self.learning_rate_final is not None and (
-                not is_real(self.learning_rate_final) or not 0 <= self.learning_rate_final <= self.learning_rate):
+            not is_real(self.learning_rate_final) or not 0 <= self.learning_rate_final <= self.learning_rate
+        ):
             raise bad("learning_rate_final", f"must be None or lie in [0, learning_rate={self.learning_rate}]")
         if self.initializer not in INITIALIZERS:
             raise bad("initializer", f"must be one of {INITIALIZERS}")
@@ -137,8 +167,9 @@ class DQNConfig(CheckedFields):
         if not is_real(self.tau) or not 0 < self.tau <= 1:
             raise bad("tau", "must lie in (0, 1]")
         if self.batch_size > self.buffer_size:
-            raise ConfigError(f"DQNConfig.batch_size={self.batch_size} is invalid: "
-                              f"larger than buffer_size={self.buffer_size}")
+            raise ConfigError(
+                f"DQNConfig.batch_size={self.batch_size} is invalid: larger than buffer_size={self.buffer_size}"
+            )
         check_exploration(self)
         self._validate_rainbow(bad)
         for name in ("double_dqn", "jit_compile"):
@@ -157,8 +188,9 @@ class DQNConfig(CheckedFields):
             raise bad("priority_beta", "must lie in [0, 1]")
         if not is_real(self.priority_eps) or not self.priority_eps > 0:
             raise bad("priority_eps", "must be a positive number")
-        if self.priority_beta_steps is not None and (not is_int(self.priority_beta_steps)
-                                                     or self.priority_beta_steps < 1):
+        if self.priority_beta_steps is not None and (
+            not is_int(self.priority_beta_steps) or self.priority_beta_steps < 1
+        ):
             raise bad("priority_beta_steps", "must be None or a positive integer")
         if not is_real(self.noisy_sigma) or not self.noisy_sigma > 0:
             raise bad("noisy_sigma", "must be a positive number")
@@ -170,7 +202,7 @@ class DQNConfig(CheckedFields):
         if not self.v_min < self.v_max:
             raise bad("v_max", f"must exceed v_min={self.v_min}")
 
-    def replace(self, **changes: Any) -> "DQNConfig":
+    def replace(self, **changes: Any) -> DQNConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
@@ -182,7 +214,7 @@ class DQNConfig(CheckedFields):
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DQNConfig":
+    def from_dict(cls, data: dict[str, Any]) -> DQNConfig:
         """Build from `to_dict()` output; unknown keys are an error rather than silently ignored."""
         check_field_names(cls, data)
         data = dict(data)
@@ -194,7 +226,7 @@ class DQNConfig(CheckedFields):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "DQNConfig":
+    def from_json(cls, text: str) -> DQNConfig:
         return cls.from_dict(_json_object(text, "config"))
 
 
@@ -232,4 +264,3 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{what} must hold a JSON object")
     return data
-

@@ -28,7 +28,6 @@ class TrainingError(TfdqnError, RuntimeError):
     exit_code = 1
 
 
-
 class NonFiniteError(TrainingError):
     """A loss or Q-value became NaN or infinite; the weights after that update are not trustworthy."""
 

@@ -9,8 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 RAINBOW_FIELDS: dict[str, Any] = {
-    "double_dqn": True, "dueling": True, "n_step": 3, "prioritized": True, "priority_alpha": 0.5,
-    "priority_beta": 0.4, "noisy": True, "noisy_sigma": 0.5, "distributional": True, "num_atoms": 51,
+    "double_dqn": True,
+    "dueling": True,
+    "n_step": 3,
+    "prioritized": True,
+    "priority_alpha": 0.5,
+    "priority_beta": 0.4,
+    "noisy": True,
+    "noisy_sigma": 0.5,
+    "distributional": True,
+    "num_atoms": 51,
 }
 """The paper's settings (n = 3, alpha 0.5, beta 0.4 -> 1, sigma_0 0.5, 51 atoms); its Atari-scale learning
 rate, replay and target period are not copied: the environment's own config keeps its measured ones."""
@@ -23,17 +31,29 @@ RAINBOW_SUPPORT: dict[str, tuple[float, float]] = {
 these. Other environments keep `DQNConfig`'s [-10, 10] unless told otherwise."""
 
 
-RAINBOW_OFF: dict[str, Any] = {"n_step": 1, "dueling": False, "prioritized": False, "noisy": False,
-                               "distributional": False}
+RAINBOW_OFF: dict[str, Any] = {
+    "n_step": 1,
+    "dueling": False,
+    "prioritized": False,
+    "noisy": False,
+    "distributional": False,
+}
 """The fields that turn every part but Double DQN off (DQNConfig's defaults for them)."""
 
 
 def parts_on(config: Any) -> list[str]:
     """Names of the Rainbow parts (but Double DQN) a `DQNConfig` has on, for reports."""
-    return [name for name, on in ((f"{config.n_step}-step returns", config.n_step > 1),
-                                  (f"C51 ({config.num_atoms} atoms on [{config.v_min:g}, {config.v_max:g}])",
-                                   config.distributional), ("dueling head", config.dueling),
-                                  ("prioritized replay", config.prioritized), ("noisy nets", config.noisy)) if on]
+    return [
+        name
+        for name, on in (
+            (f"{config.n_step}-step returns", config.n_step > 1),
+            (f"C51 ({config.num_atoms} atoms on [{config.v_min:g}, {config.v_max:g}])", config.distributional),
+            ("dueling head", config.dueling),
+            ("prioritized replay", config.prioritized),
+            ("noisy nets", config.noisy),
+        )
+        if on
+    ]
 
 
 def rainbow_fields(env_id: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import dataclasses
 import difflib
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tfdqn.errors import ConfigError
 

@@ -17,13 +17,16 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from tfdqn.cli import ArgumentParser, run_main
 
-DESCRIPTION = ("tfdqn: Deep Q-Networks on Keras 3 and Gymnasium. Train any Gymnasium environment with a "
-               "discrete action space, evaluate saved models, and run the checks and benchmarks.")
+DESCRIPTION = (
+    "tfdqn: Deep Q-Networks on Keras 3 and Gymnasium. Train any Gymnasium environment with a "
+    "discrete action space, evaluate saved models, and run the checks and benchmarks."
+)
 
 
 def command_names() -> list[str]:
@@ -47,12 +50,14 @@ def build_parser() -> ArgumentParser:
     from tfdqn import __version__
 
     parser.add_argument("--version", action="version", version=f"tfdqn {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                title="commands (tfdqn COMMAND --help for each one's flags)")
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, title="commands (tfdqn COMMAND --help for each one's flags)"
+    )
     for name in command_names():
         module = command_module(name)
-        _configure(sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP)),
-                   module)
+        _configure(
+            sub.add_parser(name, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP)), module
+        )
     return parser
 
 

@@ -25,41 +25,77 @@ def seed_list(items: list[str]) -> list[int]:
 def add_common(p: argparse.ArgumentParser) -> None:
     """The protocol and Ray flags shared by `sweep` and `search`."""
     p.add_argument("--env", default="CartPole-v1", help="Gymnasium environment id (default %(default)s)")
-    p.add_argument("--preset", default="auto",
-                   help="base of every config: 'auto' (the environment's preset), 'none' or a preset name (default auto)")
-    p.add_argument("--seeds", nargs="+", default=["0", "1", "2"],
-                   help="seeds: a list, ranges like 0-9, or both (default 0 1 2)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="env-step budget per run (default: the environment's, tfdqn.BUDGETS)")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="evaluation mean that counts as solved (default: the environment's reward_threshold)")
-    p.add_argument("--eval-every", type=positive_int, default=1_000,
-                   help="env steps between greedy evaluations (default 1000)")
+    p.add_argument(
+        "--preset",
+        default="auto",
+        help="base of every config: 'auto' (the environment's preset), 'none' or a preset name (default auto)",
+    )
+    p.add_argument(
+        "--seeds", nargs="+", default=["0", "1", "2"], help="seeds: a list, ranges like 0-9, or both (default 0 1 2)"
+    )
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="env-step budget per run (default: the environment's, tfdqn.BUDGETS)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="evaluation mean that counts as solved (default: the environment's reward_threshold)",
+    )
+    p.add_argument(
+        "--eval-every", type=positive_int, default=1_000, help="env steps between greedy evaluations (default 1000)"
+    )
     p.add_argument("--eval-episodes", type=positive_int, default=20, help="episodes per evaluation (default 20)")
-    p.add_argument("--confirm-episodes", type=non_negative_int, default=100,
-                   help="fresh episodes that confirm a solve before a run stops (default 100)")
-    p.add_argument("--final-episodes", type=positive_int, default=100,
-                   help="fresh episodes scoring the best and the final network (default 100)")
+    p.add_argument(
+        "--confirm-episodes",
+        type=non_negative_int,
+        default=100,
+        help="fresh episodes that confirm a solve before a run stops (default 100)",
+    )
+    p.add_argument(
+        "--final-episodes",
+        type=positive_int,
+        default=100,
+        help="fresh episodes scoring the best and the final network (default 100)",
+    )
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism in every run (default off)")
-    p.add_argument("--address", default=None,
-                   help="Ray cluster to join (host:port, ray://host:port or auto; default: RAY_ADDRESS, else a "
-                        "local Ray on this machine's cores, stopped at the end)")
-    p.add_argument("--num-cpus", type=positive_int, default=None,
-                   help="cores of the local Ray (default: all of this machine's)")
+    p.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster to join (host:port, ray://host:port or auto; default: RAY_ADDRESS, else a "
+        "local Ray on this machine's cores, stopped at the end)",
+    )
+    p.add_argument(
+        "--num-cpus", type=positive_int, default=None, help="cores of the local Ray (default: all of this machine's)"
+    )
     p.add_argument("--cpus-per-run", type=float, default=1.0, help="CPUs reserved per run (default 1)")
-    p.add_argument("--ship-code", action="store_true",
-                   help="send the working directory to the cluster's nodes (Ray runtime_env working_dir) instead "
-                        "of relying on tfdqn being installed there (default off)")
+    p.add_argument(
+        "--ship-code",
+        action="store_true",
+        help="send the working directory to the cluster's nodes (Ray runtime_env working_dir) instead "
+        "of relying on tfdqn being installed there (default off)",
+    )
 
 
 def protocol_of(args: argparse.Namespace, stop_on_reward: bool):
     """The evaluation protocol every run of a sweep or search follows, from the shared flags."""
     from tfdqn.experiments.sweep import Protocol
 
-    return Protocol(env_id=args.env, preset=args.preset, steps=args.steps,
-                    threshold=args.threshold, eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-                    confirm_episodes=args.confirm_episodes, final_episodes=args.final_episodes,
-                    stop_on_reward=stop_on_reward, deterministic=args.deterministic)
+    return Protocol(
+        env_id=args.env,
+        preset=args.preset,
+        steps=args.steps,
+        threshold=args.threshold,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        confirm_episodes=args.confirm_episodes,
+        final_episodes=args.final_episodes,
+        stop_on_reward=stop_on_reward,
+        deterministic=args.deterministic,
+    )
 
 
 def seeds_of(args: argparse.Namespace) -> list[int]:

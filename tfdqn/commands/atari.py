@@ -18,8 +18,10 @@ from tfdqn.commands import pixels
 from tfdqn.errors import EnvError
 
 HELP = "train the Nature DQN on an Atari game (needs: pip install -r requirements-atari.txt)"
-DESCRIPTION = ("Train the Nature DQN on an Atari game (AtariPreprocessing + 4 stacked 84x84 frames) and write "
-               "metrics, plots, the best model and GIFs to --out. Needs: pip install -r requirements-atari.txt")
+DESCRIPTION = (
+    "Train the Nature DQN on an Atari game (AtariPreprocessing + 4 stacked 84x84 frames) and write "
+    "metrics, plots, the best model and GIFs to --out. Needs: pip install -r requirements-atari.txt"
+)
 
 # DQNConfig fields: the Nature network with the settings of RL Baselines3 Zoo's Atari DQN.
 ATARI_DEFAULTS = {
@@ -50,8 +52,16 @@ ATARI_DEFAULTS = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     pixels.add_arguments(p)
-    p.set_defaults(env=ATARI_DEFAULTS["env_id"], steps=10_000_000, out=None, threshold=None,
-                   eval_every=250_000, eval_episodes=5, confirm_episodes=0, final_episodes=10)
+    p.set_defaults(
+        env=ATARI_DEFAULTS["env_id"],
+        steps=10_000_000,
+        out=None,
+        threshold=None,
+        eval_every=250_000,
+        eval_episodes=5,
+        confirm_episodes=0,
+        final_episodes=10,
+    )
     for action in p._actions:  # say what the Atari defaults are
         if action.dest == "env":
             action.help = "Atari game id, ALE/<Game>-v5 (default %(default)s)"

@@ -31,8 +31,10 @@ def script() -> Path:
         path = root / "scripts" / "benchmark.py"
         if path.is_file():
             return path
-    raise TfdqnError("tfdqn benchmark runs scripts/benchmark.py of a source checkout, and this installation "
-                     "has none: install with `pip install -e .` from the repository, or run from its root")
+    raise TfdqnError(
+        "tfdqn benchmark runs scripts/benchmark.py of a source checkout, and this installation "
+        "has none: install with `pip install -e .` from the repository, or run from its root"
+    )
 
 
 def forward(argv: list[str]) -> int:

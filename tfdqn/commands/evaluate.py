@@ -10,21 +10,27 @@ from pathlib import Path
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
 
 HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
-DESCRIPTION = ("Greedy evaluation of a saved .keras Q-network. The model takes the environment's raw "
-               "observations (its observation encoding is inside it); a model that does not fit the "
-               "environment is refused with one line.")
+DESCRIPTION = (
+    "Greedy evaluation of a saved .keras Q-network. The model takes the environment's raw "
+    "observations (its observation encoding is inside it); a model that does not fit the "
+    "environment is refused with one line."
+)
 DEFAULT_ENV = "CartPole-v1"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, help="path to a .keras model (e.g. results/cartpole/best.keras)")
-    p.add_argument("--env", default=None,
-                   help=f"environment id (default: env_id from config.json beside the model, else {DEFAULT_ENV})")
+    p.add_argument(
+        "--env",
+        default=None,
+        help=f"environment id (default: env_id from config.json beside the model, else {DEFAULT_ENV})",
+    )
     p.add_argument("--episodes", type=positive_int, default=100, help="episodes to run (default 100)")
     p.add_argument("--seed", type=non_negative_int, default=12_345, help="seed of the first episode (default 12345)")
     p.add_argument("--gif", type=Path, default=None, help="also record one greedy episode to this GIF (default: none)")
-    p.add_argument("--render", action="store_true",
-                   help="show one greedy episode in a window (needs a display) (default off)")
+    p.add_argument(
+        "--render", action="store_true", help="show one greedy episode in a window (needs a display) (default off)"
+    )
 
 
 def default_env_id(model_path: Path) -> str:

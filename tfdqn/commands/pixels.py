@@ -22,8 +22,10 @@ START = time.perf_counter()
 HELP = "train a DQN from pixels (default: CartPole rendered, tfdqn/PixelCartPole-v0)"
 DEFAULT_OUT = Path("results/pixel_cartpole")
 DEFAULT_STEPS = 120_000  # about 10-20 minutes here, with the machine shared (README, 'Learning from pixels')
-DESCRIPTION = ("Train a DQN on CartPole from pixels (a convolutional Q-network on stacked, greyscale, downscaled "
-               "frames) and write metrics, plots, the best model and GIFs to --out.")
+DESCRIPTION = (
+    "Train a DQN on CartPole from pixels (a convolutional Q-network on stacked, greyscale, downscaled "
+    "frames) and write metrics, plots, the best model and GIFs to --out."
+)
 # DQNConfig fields for learning from pixels (the README says how they were chosen); --config overrides them.
 PIXEL_DEFAULTS = {
     "env_id": "tfdqn/PixelCartPole-v0",
@@ -53,22 +55,43 @@ PIXEL_DEFAULTS = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of `tfdqn pixels`; `tfdqn atari` reuses them with its own defaults (`set_defaults`)."""
-    p.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS,
-                   help="maximum environment steps; training stops earlier once solved (default %(default)s)")
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=DEFAULT_STEPS,
+        help="maximum environment steps; training stops earlier once solved (default %(default)s)",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default %(default)s)")
-    p.add_argument("--env", default=PIXEL_DEFAULTS["env_id"],
-                   help="environment id with uint8 image observations (default %(default)s)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="DQNConfig fields overriding this command's defaults: a JSON (e.g. a config.json) or .toml file (default: none)")
-    p.add_argument("--num-envs", type=positive_int, default=None,
-                   help="environments stepped together, in one process (default: the config's num_envs, 1)")
-    p.add_argument("--no-gif", action="store_true",
-                   help="skip rendering untrained.gif, trained.gif and trained_input.gif (default: render them)")
+    p.add_argument(
+        "--env",
+        default=PIXEL_DEFAULTS["env_id"],
+        help="environment id with uint8 image observations (default %(default)s)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="DQNConfig fields overriding this command's defaults: a JSON (e.g. a config.json) or .toml file (default: none)",
+    )
+    p.add_argument(
+        "--num-envs",
+        type=positive_int,
+        default=None,
+        help="environments stepped together, in one process (default: the config's num_envs, 1)",
+    )
+    p.add_argument(
+        "--no-gif",
+        action="store_true",
+        help="skip rendering untrained.gif, trained.gif and trained_input.gif (default: render them)",
+    )
     add_run_flags(p, eval_every=5_000, eval_episodes=10, confirm_episodes=50, final_episodes=50)
-    p.add_argument("--measure", action="store_true",
-                   help="only time one env step (render included), one greedy action and one gradient step of "
-                        "this configuration, print them and a budget estimate, and exit (no training) (default off)")
+    p.add_argument(
+        "--measure",
+        action="store_true",
+        help="only time one env step (render included), one greedy action and one gradient step of "
+        "this configuration, print them and a budget estimate, and exit (no training) (default off)",
+    )
 
 
 def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
@@ -81,16 +104,16 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
 
     rng = np.random.default_rng(0)
     env = tfdqn.make_env(env_id)
-    buffer = tfdqn.ReplayBuffer.for_observations(max(repeats, config.batch_size), env.observation_space.shape,
-                                                 env.observation_space.dtype)
+    buffer = tfdqn.ReplayBuffer.for_observations(
+        max(repeats, config.batch_size), env.observation_space.shape, env.observation_space.dtype
+    )
     env_ms, act_ms = [], []
     obs, _ = env.reset(seed=0)
     for _ in range(repeats):
         t0 = time.perf_counter()
         action = int(agent.greedy(obs[None])[0])
         t1 = time.perf_counter()
-        next_obs, reward, terminated, truncated, _ = env.step(int(rng.integers(0, 2)) if rng.random() < 0.5
-                                                              else action)
+        next_obs, reward, terminated, truncated, _ = env.step(int(rng.integers(0, 2)) if rng.random() < 0.5 else action)
         t2 = time.perf_counter()
         act_ms.append(1e3 * (t1 - t0))
         env_ms.append(1e3 * (t2 - t1))
@@ -104,10 +127,16 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
         t0 = time.perf_counter()
         agent.learn(batch)
         update_ms.append(1e3 * (time.perf_counter() - t0) / config.gradient_steps)
-    costs = {"env_step_ms": statistics.median(env_ms), "greedy_action_ms": statistics.median(act_ms),
-             "gradient_step_ms": statistics.median(update_ms)}
-    costs["ms_per_env_step"] = (costs["env_step_ms"] + costs["greedy_action_ms"]
-                                + costs["gradient_step_ms"] * config.gradient_steps / config.train_freq)
+    costs = {
+        "env_step_ms": statistics.median(env_ms),
+        "greedy_action_ms": statistics.median(act_ms),
+        "gradient_step_ms": statistics.median(update_ms),
+    }
+    costs["ms_per_env_step"] = (
+        costs["env_step_ms"]
+        + costs["greedy_action_ms"]
+        + costs["gradient_step_ms"] * config.gradient_steps / config.train_freq
+    )
     return costs
 
 
@@ -149,8 +178,12 @@ def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4,
             done = terminated or truncated
     finally:
         env.close()
-    atomic_write(path, lambda tmp: frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
-                                                  duration=int(1000 / fps), loop=0))
+    atomic_write(
+        path,
+        lambda tmp: frames[0].save(
+            tmp, format="GIF", save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0
+        ),
+    )
     return total
 
 
@@ -169,8 +202,10 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
     space = env.single_observation_space
     if len(space.shape) != 3 or space.dtype != "uint8":
         env.close()
-        raise tfdqn.EnvError(f"{config.env_id} gives observations {space}; tfdqn pixels needs uint8 images "
-                             "(height, width, channels) (use tfdqn train for other observations)")
+        raise tfdqn.EnvError(
+            f"{config.env_id} gives observations {space}; tfdqn pixels needs uint8 images "
+            "(height, width, channels) (use tfdqn train for other observations)"
+        )
     import keras
 
     from tfdqn.fileio import write_json
@@ -184,8 +219,10 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
         costs = measure(agent, config.env_id, config)
         for name, value in costs.items():
             print(f"{name}: {value:.2f}")
-        print(f"{args.steps} steps need about {costs['ms_per_env_step'] * args.steps / 60_000:.1f} minutes of "
-              "training, evaluations not included")
+        print(
+            f"{args.steps} steps need about {costs['ms_per_env_step'] * args.steps / 60_000:.1f} minutes of "
+            "training, evaluations not included"
+        )
         return 0
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "config.json", config.to_dict())
@@ -201,13 +238,29 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
 
     best_periodic = max(periodic_evaluations(out), key=lambda r: float(r["mean_return"]), default=None)
     extra = {
-        "best_periodic_evaluation": None if best_periodic is None else {
-            "step": int(best_periodic["step"]), "mean_return": float(best_periodic["mean_return"]),
-            "episodes": args.eval_episodes},
-        "replay_buffer": {"type": type(trainer.replay).__name__, "nbytes": trainer.replay.nbytes,
-                          "transitions": len(trainer.replay)},
+        "best_periodic_evaluation": None
+        if best_periodic is None
+        else {
+            "step": int(best_periodic["step"]),
+            "mean_return": float(best_periodic["mean_return"]),
+            "episodes": args.eval_episodes,
+        },
+        "replay_buffer": {
+            "type": type(trainer.replay).__name__,
+            "nbytes": trainer.replay.nbytes,
+            "transitions": len(trainer.replay),
+        },
     }
-    finish_run(out, agent, checkpoint, config, end, args, START, gif=not args.no_gif, extra=extra,
-               more_gifs=lambda best: record_input_gif(best, config.env_id, out / "trained_input.gif",
-                                                       seed=config.seed + 1))
+    finish_run(
+        out,
+        agent,
+        checkpoint,
+        config,
+        end,
+        args,
+        START,
+        gif=not args.no_gif,
+        extra=extra,
+        more_gifs=lambda best: record_input_gif(best, config.env_id, out / "trained_input.gif", seed=config.seed + 1),
+    )
     return 0

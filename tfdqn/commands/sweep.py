@@ -11,8 +11,10 @@ from pathlib import Path
 from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
 
 HELP = "train a grid of DQNConfig overrides x seeds as Ray tasks, one table with medians and 95%% intervals"
-DESCRIPTION = ("Train a grid of DQNConfig overrides x seeds as Ray tasks and write one table (sweep.json, "
-               "sweep.md) with per-config medians and 95% intervals. Rerunning into the same --out resumes.")
+DESCRIPTION = (
+    "Train a grid of DQNConfig overrides x seeds as Ray tasks and write one table (sweep.json, "
+    "sweep.md) with per-config medians and 95% intervals. Rerunning into the same --out resumes."
+)
 EXAMPLES = """examples:
   tfdqn sweep --set learning_rate=1e-3,2.3e-3 --set batch_size=64,128 --seeds 0 1 2 --out results/sweeps/lr_batch
   tfdqn sweep --grid grid.json --seeds 0-9 --address ray://head:10001 --ship-code
@@ -22,10 +24,19 @@ grid.json: {"grid": {"learning_rate": [1e-3, 2.3e-3]}} or {"configs": {"name": {
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog, p.formatter_class = EXAMPLES, argparse.RawDescriptionHelpFormatter
     p.add_argument("--grid", type=Path, default=None, help="JSON file of configs (see below; default: none)")
-    p.add_argument("--set", action="append", default=[], metavar="FIELD=V1,V2",
-                   help="a DQNConfig field and its values (repeatable: every combination is run; default: none)")
-    p.add_argument("--out", type=Path, default=Path("results/sweeps/sweep"),
-                   help="the sweep's folder (default %(default)s); rerunning into it resumes")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2",
+        help="a DQNConfig field and its values (repeatable: every combination is run; default: none)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/sweeps/sweep"),
+        help="the sweep's folder (default %(default)s); rerunning into it resumes",
+    )
     p.add_argument("--no-stop", action="store_true", help="train the whole budget even once solved (default off)")
     add_common(p)
 
@@ -37,12 +48,23 @@ def run(args: argparse.Namespace) -> int:
     configs = sw.read_configs(args.grid) if args.grid is not None else {}
     if args.set:  # every --set combination, on top of each file config if there is a file
         combos = sw.expand_grid(sw.parse_set(args.set))
-        configs = {(f"{base},{name}" if base else name): {**fields, **more}
-                   for base, fields in (configs or {"": {}}).items() for name, more in combos.items()}
+        configs = {
+            (f"{base},{name}" if base else name): {**fields, **more}
+            for base, fields in (configs or {"": {}}).items()
+            for name, more in combos.items()
+        }
     if not configs:
         configs = {"defaults": {}}
-    result = sw.sweep(configs, seeds_of(args), args.out, protocol_of(args, not args.no_stop), address=args.address,
-                      num_cpus=args.num_cpus, cpus_per_run=args.cpus_per_run, ship_code=args.ship_code,
-                      command=" ".join([invoked_as(args, "sweep"), *sys.argv[1:]]))
+    result = sw.sweep(
+        configs,
+        seeds_of(args),
+        args.out,
+        protocol_of(args, not args.no_stop),
+        address=args.address,
+        num_cpus=args.num_cpus,
+        cpus_per_run=args.cpus_per_run,
+        ship_code=args.ship_code,
+        command=" ".join([invoked_as(args, "sweep"), *sys.argv[1:]]),
+    )
     print((args.out / "sweep.md").read_text(encoding="utf-8"))
     return 0 if all(r["status"] == "ok" for r in result["runs"]) else 1

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 START = time.perf_counter()
 HELP = "train a DQN on a Gymnasium environment (default CartPole-v1) and write results to --out"
-DESCRIPTION = ("Train a DQN on any Gymnasium environment with a discrete action space (Box, Discrete, "
-               "MultiDiscrete, MultiBinary, Tuple or Dict observations) and write metrics, plots, the best "
-               "model and GIFs to --out.")
+DESCRIPTION = (
+    "Train a DQN on any Gymnasium environment with a discrete action space (Box, Discrete, "
+    "MultiDiscrete, MultiBinary, Tuple or Dict observations) and write metrics, plots, the best "
+    "model and GIFs to --out."
+)
 DEFAULT_ENV = "CartPole-v1"
 
 
@@ -37,35 +39,68 @@ def default_out(env_id: str) -> Path:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--env", default=None, help=f"Gymnasium environment id (default {DEFAULT_ENV}, or the "
-                                               "--config file's env_id)")
-    p.add_argument("--preset", default="auto",
-                   help="hyperparameter preset: 'auto' (default: the one registered for --env, if any), 'none' "
-                        "(the plain DQNConfig defaults) or a name from tfdqn.PRESETS")
-    p.add_argument("--config", type=Path, default=None,
-                   help="DQNConfig fields overriding the defaults: a JSON file (e.g. a saved config.json) or a "
-                        ".toml file (default: none)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="total environment-step budget (a resumed run counts the steps already done); "
-                        "training stops earlier once solved (default: the budget the environment's config was "
-                        "measured with, tfdqn.BUDGETS: 50000 for CartPole-v1, 100000 for LunarLander-v3; else 50000)")
+    p.add_argument(
+        "--env", default=None, help=f"Gymnasium environment id (default {DEFAULT_ENV}, or the --config file's env_id)"
+    )
+    p.add_argument(
+        "--preset",
+        default="auto",
+        help="hyperparameter preset: 'auto' (default: the one registered for --env, if any), 'none' "
+        "(the plain DQNConfig defaults) or a name from tfdqn.PRESETS",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="DQNConfig fields overriding the defaults: a JSON file (e.g. a saved config.json) or a "
+        ".toml file (default: none)",
+    )
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="total environment-step budget (a resumed run counts the steps already done); "
+        "training stops earlier once solved (default: the budget the environment's config was "
+        "measured with, tfdqn.BUDGETS: 50000 for CartPole-v1, 100000 for LunarLander-v3; else 50000)",
+    )
     p.add_argument("--seed", type=non_negative_int, default=None, help="random seed (default 0)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output directory (default results/<env name>: results/cartpole for CartPole-v1, "
-                        "results/lunarlander for LunarLander-v3; or the --resume directory)")
-    p.add_argument("--num-envs", type=positive_int, default=None,
-                   help="environments stepped together (default: the config's num_envs, 1)")
-    p.add_argument("--resume", type=Path, default=None, metavar="DIR",
-                   help="continue the run whose output directory is DIR (its state/ folder), exactly where "
-                        "it stopped; its config is used (default: a new run)")
-    p.add_argument("--state-every", type=positive_int, default=10_000,
-                   help="env steps between full training-state saves, besides the one at the end (default 10000)")
-    p.add_argument("--no-gif", action="store_true",
-                   help="skip rendering untrained.gif and trained.gif (default: render them when the "
-                        "environment can)")
-    p.add_argument("--deterministic", action="store_true",
-                   help="enable TensorFlow op determinism (bit-identical reruns and resumes; a little slower) "
-                        "(default off)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default results/<env name>: results/cartpole for CartPole-v1, "
+        "results/lunarlander for LunarLander-v3; or the --resume directory)",
+    )
+    p.add_argument(
+        "--num-envs",
+        type=positive_int,
+        default=None,
+        help="environments stepped together (default: the config's num_envs, 1)",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="continue the run whose output directory is DIR (its state/ folder), exactly where "
+        "it stopped; its config is used (default: a new run)",
+    )
+    p.add_argument(
+        "--state-every",
+        type=positive_int,
+        default=10_000,
+        help="env steps between full training-state saves, besides the one at the end (default 10000)",
+    )
+    p.add_argument(
+        "--no-gif",
+        action="store_true",
+        help="skip rendering untrained.gif and trained.gif (default: render them when the environment can)",
+    )
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="enable TensorFlow op determinism (bit-identical reruns and resumes; a little slower) (default off)",
+    )
     add_run_flags(p, eval_every=1_000, eval_episodes=20, confirm_episodes=100, final_episodes=100)
 
 
@@ -79,11 +114,13 @@ def build_config(args: argparse.Namespace, tfdqn):
         if args.config is not None:
             raise StateError("--config cannot be combined with --resume (the saved config is used)")
         config = tfdqn.DQNConfig.from_dict(read_state_config(args.resume / "state"))
-        for flag, value, saved in (("--env", args.env, config.env_id), ("--seed", args.seed, config.seed),
-                                   ("--num-envs", args.num_envs, config.num_envs)):
+        for flag, value, saved in (
+            ("--env", args.env, config.env_id),
+            ("--seed", args.seed, config.seed),
+            ("--num-envs", args.num_envs, config.num_envs),
+        ):
             if value is not None and value != saved:
-                raise StateError(f"resume directory {str(args.resume)!r} holds a run with {flag} {saved}, "
-                                 f"not {value}")
+                raise StateError(f"resume directory {str(args.resume)!r} holds a run with {flag} {saved}, not {value}")
         return config
     fields = read_config_file(args.config) if args.config is not None else {}
     fields.update(seed=0 if args.seed is None else args.seed)
@@ -101,8 +138,11 @@ def describe_config(args: argparse.Namespace, config: DQNConfig) -> str:
     from tfdqn.presets import resolve_preset
 
     name = resolve_preset(config.env_id, args.preset)
-    parts = ["DQNConfig defaults"] + ([f"preset {name!r}"] if name else []) + (
-        [f"--config {args.config}"] if args.config else [])
+    parts = (
+        ["DQNConfig defaults"]
+        + ([f"preset {name!r}"] if name else [])
+        + ([f"--config {args.config}"] if args.config else [])
+    )
     return f"config for {config.env_id}: {' + '.join(parts)}"
 
 
@@ -117,8 +157,10 @@ def decay_note(config: DQNConfig, steps: int) -> str | None:
     end = config.learning_starts + config.learning_rate_decay_start + config.learning_rate_decay_steps
     if steps <= end:
         return None
-    return (f"note: the learning rate decays to {config.learning_rate_final:g} by env step {end:,} of this "
-            f"{steps:,}-step run (learning_rate_decay_start/_steps in --config to change it)")
+    return (
+        f"note: the learning rate decays to {config.learning_rate_final:g} by env step {end:,} of this "
+        f"{steps:,}-step run (learning_rate_decay_start/_steps in --config to change it)"
+    )
 
 
 def can_render(env_id: str) -> bool:
@@ -141,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
     import keras
 
     from tfdqn.fileio import write_json
-    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
     from tfdqn.training.resume import load_training_state
+    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
 
     tfdqn.configure_threads(args.threads)
     if args.deterministic:
@@ -171,8 +213,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         end = trainer.train(args.steps)
     except tfdqn.TrainingInterrupted as exc:
-        print(f"{exc}; full training state saved in {checkpoint.state_dir}/\n"
-              f"resume with: {resume_command(args)} --resume {out}", file=sys.stderr)
+        print(
+            f"{exc}; full training state saved in {checkpoint.state_dir}/\n"
+            f"resume with: {resume_command(args)} --resume {out}",
+            file=sys.stderr,
+        )
         return exc.exit_code
     except tfdqn.TrainingError as exc:
         kept = checkpoint.last_state_path
@@ -181,10 +226,24 @@ def run(args: argparse.Namespace) -> int:
     finally:
         env.close()
 
-    first_solved = None if args.threshold is None else next(
-        (int(r["step"]) for r in periodic_evaluations(out) if float(r["mean_return"]) >= args.threshold), None)
-    finish_run(out, agent, checkpoint, config, end, args, START, gif=gif,
-               extra={"resumed": args.resume is not None, "first_evaluation_at_threshold_step": first_solved})
+    first_solved = (
+        None
+        if args.threshold is None
+        else next(
+            (int(r["step"]) for r in periodic_evaluations(out) if float(r["mean_return"]) >= args.threshold), None
+        )
+    )
+    finish_run(
+        out,
+        agent,
+        checkpoint,
+        config,
+        end,
+        args,
+        START,
+        gif=gif,
+        extra={"resumed": args.resume is not None, "first_evaluation_at_threshold_step": first_solved},
+    )
     return 0
 
 

@@ -12,18 +12,23 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.config import DQNConfig
-from tfdqn.networks.distributional import expected_q, project_distribution, support
 from tfdqn.envs.make import check_spaces
-from tfdqn.errors import ConfigError
-from tfdqn.networks.heads import NumpyQ, build_network, export_q_network, uses_heads
-from tfdqn.networks.export import save_model
-from tfdqn.networks.build import NumpyMLP, clone_network
-from tfdqn.replay.buffer import Batch
 from tfdqn.envs.spaces import attach_encoder, is_plain, network_input_shape
+from tfdqn.errors import ConfigError
+from tfdqn.networks.build import NumpyMLP, clone_network
+from tfdqn.networks.distributional import expected_q, project_distribution, support
+from tfdqn.networks.export import save_model
+from tfdqn.networks.heads import NumpyQ, build_network, export_q_network, uses_heads
+from tfdqn.replay.buffer import Batch
 
 
-def td_targets(rewards: tf.Tensor, terminated: tf.Tensor, next_q_target: tf.Tensor, gamma: float | tf.Tensor,
-               next_q_online: tf.Tensor | None = None) -> tf.Tensor:
+def td_targets(
+    rewards: tf.Tensor,
+    terminated: tf.Tensor,
+    next_q_target: tf.Tensor,
+    gamma: float | tf.Tensor,
+    next_q_online: tf.Tensor | None = None,
+) -> tf.Tensor:
     """Bellman targets `r + gamma * (1 - terminated) * Q_target(s', a')`.
 
     `a'` is argmax of the target network (DQN) or, when `next_q_online` is given, of the online network
@@ -47,10 +52,15 @@ def learning_rate_schedule(config: DQNConfig) -> float | keras.optimizers.schedu
     per_env_step = config.gradient_steps / config.train_freq
     decay = max(1, round(config.learning_rate_decay_steps * per_env_step))
     if config.learning_rate_decay_start:
-        return HeldLinearDecay(config.learning_rate, round(config.learning_rate_decay_start * per_env_step), decay,
-                               config.learning_rate_final)
-    return keras.optimizers.schedules.PolynomialDecay(config.learning_rate, decay, config.learning_rate_final,
-                                                      power=1.0)
+        return HeldLinearDecay(
+            config.learning_rate,
+            round(config.learning_rate_decay_start * per_env_step),
+            decay,
+            config.learning_rate_final,
+        )
+    return keras.optimizers.schedules.PolynomialDecay(
+        config.learning_rate, decay, config.learning_rate_final, power=1.0
+    )
 
 
 class HeldLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
@@ -84,8 +94,9 @@ class DQNAgent:
         self.q_network = q_network
         _check_output(q_network, self.n_actions, config)
         self.target_network = clone_network(q_network)
-        self.optimizer = keras.optimizers.Adam(learning_rate=learning_rate_schedule(config),
-                                               global_clipnorm=config.max_grad_norm)
+        self.optimizer = keras.optimizers.Adam(
+            learning_rate=learning_rate_schedule(config), global_clipnorm=config.max_grad_norm
+        )
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
         self._atoms = tf.constant(support(config.v_min, config.v_max, config.num_atoms))
@@ -97,22 +108,28 @@ class DQNAgent:
         self._q_fn = tf.function(lambda x: self._q_of(x, False), reduce_retracing=True)
         self._noisy_q_fn = tf.function(lambda x: self._q_of(x, True), reduce_retracing=True)
         # the noise generators' states (noisy nets): part of the training state, never copied to the target
-        self._noise_variables = [v for m in (q_network, self.target_network) for v in m.variables
-                                 if "seed_generator" in v.path] if config.noisy else []
+        self._noise_variables = (
+            [v for m in (q_network, self.target_network) for v in m.variables if "seed_generator" in v.path]
+            if config.noisy
+            else []
+        )
         self.last_priorities: np.ndarray | None = None  # per-sample |TD error| (or C51 loss) of the last learn()
         # Counts the changes this class makes to the online weights (`learn`, `set_state`): the Trainer skips a
         # hard target copy when it has not moved since the last one (the copy would change nothing).
         self.weights_version = 0
 
     @classmethod
-    def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space,
-                    config: DQNConfig = DQNConfig()) -> "DQNAgent":
+    def from_spaces(
+        cls, observation_space: gym.Space, action_space: gym.Space, config: DQNConfig = DQNConfig()
+    ) -> DQNAgent:
         """Build the default Q-network for these spaces (checked: Discrete actions; observations of any space
         `tfdqn.envs.spaces` encodes, the encoding inside the network, which takes raw observations)."""
         check_spaces(observation_space, action_space, config.env_id)
         if (config.noisy or config.distributional) and not is_plain(observation_space):
-            raise ConfigError(f"noisy and distributional networks take Box observations only for now (their saved "
-                              f"model is rebuilt from plain layers); {config.env_id} has {observation_space}")
+            raise ConfigError(
+                f"noisy and distributional networks take Box observations only for now (their saved "
+                f"model is rebuilt from plain layers); {config.env_id} has {observation_space}"
+            )
         net = build_network(network_input_shape(observation_space), int(action_space.n), config)
         return cls(attach_encoder(observation_space, net), int(action_space.n), config)
 
@@ -170,8 +187,14 @@ class DQNAgent:
         if weights is None:
             weights = np.ones(batch.actions.shape, dtype=np.float32)
         loss, mean_q, max_abs_q, priorities, mirrored = self._learn_fn(
-            batch.obs, batch.actions, batch.rewards, batch.next_obs, batch.terminated,
-            np.asarray(discounts, np.float32), np.asarray(weights, np.float32))
+            batch.obs,
+            batch.actions,
+            batch.rewards,
+            batch.next_obs,
+            batch.terminated,
+            np.asarray(discounts, np.float32),
+            np.asarray(weights, np.float32),
+        )
         priorities = priorities.numpy()
         self.last_priorities = priorities[0] if single else priorities
         self.weights_version += 1
@@ -187,7 +210,8 @@ class DQNAgent:
         priorities = tf.zeros(tf.shape(rewards), tf.float32)
         for i in tf.range(steps):
             loss, mean_q, max_abs_q, priority = self._gradient_step(
-                obs[i], actions[i], rewards[i], next_obs[i], terminated[i], discounts[i], weights[i])
+                obs[i], actions[i], rewards[i], next_obs[i], terminated[i], discounts[i], weights[i]
+            )
             loss_sum += loss
             q_sum += mean_q
             q_max = tf.maximum(q_max, max_abs_q)
@@ -222,8 +246,9 @@ class DQNAgent:
         noise = self.config.noisy
         next_probs = tf.nn.softmax(self.target_network(next_obs, training=noise), axis=-1)  # (B, n, K)
         if self.config.double_dqn:
-            best = tf.argmax(expected_q(self.q_network(next_obs, training=noise), self._atoms), axis=-1,
-                             output_type=tf.int32)
+            best = tf.argmax(
+                expected_q(self.q_network(next_obs, training=noise), self._atoms), axis=-1, output_type=tf.int32
+            )
         else:
             best = tf.argmax(tf.reduce_sum(next_probs * self._atoms, axis=-1), axis=-1, output_type=tf.int32)
         next_best = tf.gather(next_probs, best, axis=1, batch_dims=1)  # (B, K)
@@ -270,8 +295,11 @@ class DQNAgent:
             self._numpy.sync()
 
     def _state_groups(self) -> list[tuple[str, list]]:
-        groups = [("online", self.q_network.weights), ("target", self.target_network.weights),
-                  ("optimizer", self.optimizer.variables)]
+        groups = [
+            ("online", self.q_network.weights),
+            ("target", self.target_network.weights),
+            ("optimizer", self.optimizer.variables),
+        ]
         if self._noise_variables:
             groups.append(("noise", self._noise_variables))
         return groups
@@ -291,10 +319,15 @@ def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None
     want = (n_actions, config.num_atoms) if config.distributional else (n_actions,)
     got = tuple(model.outputs[0].shape[1:]) if model.outputs else None
     if got != want:
-        what = f"(batch, {n_actions}, {config.num_atoms}) atom logits" if config.distributional else \
-            f"(batch, {n_actions}) Q-values"
-        raise ConfigError(f"the Q-network outputs shape {got}, but this config needs {what}; "
-                          "build it with tfdqn.networks.heads.build_network(obs_shape, n_actions, config)")
+        what = (
+            f"(batch, {n_actions}, {config.num_atoms}) atom logits"
+            if config.distributional
+            else f"(batch, {n_actions}) Q-values"
+        )
+        raise ConfigError(
+            f"the Q-network outputs shape {got}, but this config needs {what}; "
+            "build it with tfdqn.networks.heads.build_network(obs_shape, n_actions, config)"
+        )
 
 
 def _elementwise_loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:

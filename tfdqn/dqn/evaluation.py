@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import gymnasium as gym
 import keras
@@ -13,11 +13,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.envs.make import make_env
+from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
-from tfdqn.networks.export import load_q_network
 from tfdqn.networks.build import NumpyMLP
-from tfdqn.envs.spaces import check_model_fits
+from tfdqn.networks.export import load_q_network
 
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
@@ -38,8 +38,11 @@ def _warn_cut(env: gym.Env, cap: int) -> None:
     import warnings
 
     name = env.spec.id if getattr(env, "spec", None) is not None else type(env.unwrapped).__name__
-    warnings.warn(f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
-                  "there (register the environment with max_episode_steps to choose the limit)", stacklevel=3)
+    warnings.warn(
+        f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
+        "there (register the environment with max_episode_steps to choose the limit)",
+        stacklevel=3,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,15 @@ def render_episode(policy: Policy, env_id: str, seed: int = 0) -> float:
         env.close()
 
 
-def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int = 0, frame_skip: int = 2,
-               scale: float = 0.5, fps: int = 25) -> float:
+def record_gif(
+    policy: Policy,
+    env_id: str,
+    path: str | os.PathLike,
+    seed: int = 0,
+    frame_skip: int = 2,
+    scale: float = 0.5,
+    fps: int = 25,
+) -> float:
     """Render one greedy episode from `rgb_array` frames into a GIF; returns the episode's return.
 
     Every `frame_skip`-th frame is kept and scaled by `scale` to keep the file small.
@@ -156,6 +166,10 @@ def record_gif(policy: Policy, env_id: str, path: str | os.PathLike, seed: int =
     finally:
         env.close()
     duration = int(1000 * frame_skip / fps)
-    atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format="GIF", save_all=True,
-                                                        append_images=frames[1:], duration=duration, loop=0))
+    atomic_write(
+        Path(path),
+        lambda tmp: frames[0].save(
+            tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration, loop=0
+        ),
+    )
     return total

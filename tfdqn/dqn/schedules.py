@@ -49,7 +49,7 @@ class MultiplicativeSchedule:
     factor: float
 
     def __call__(self, step: int, episode: int = 0) -> float:
-        return max(self.end, self.start * self.factor ** episode)
+        return max(self.end, self.start * self.factor**episode)
 
 
 def make_schedule(config: DQNConfig) -> Schedule:

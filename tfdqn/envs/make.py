@@ -8,8 +8,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from tfdqn.envs import pixels  # registers tfdqn/PixelCartPole-v0
-from tfdqn.envs import spaces
+from tfdqn.envs import (
+    pixels,  # registers tfdqn/PixelCartPole-v0
+    spaces,
+)
 from tfdqn.errors import EnvError
 
 VECTOR_MODES = ("auto", "sync", "async", "native")
@@ -37,8 +39,12 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
     return env
 
 
-_PACKAGES = {"box2d": "box2d==2.3.10 (listed in requirements.txt)", "pygame": "pygame-ce (gymnasium[classic-control])",
-             "mujoco": "mujoco (gymnasium[mujoco])", "ale_py": "ale-py (requirements-atari.txt)"}
+_PACKAGES = {
+    "box2d": "box2d==2.3.10 (listed in requirements.txt)",
+    "pygame": "pygame-ce (gymnasium[classic-control])",
+    "mujoco": "mujoco (gymnasium[mujoco])",
+    "ale_py": "ale-py (requirements-atari.txt)",
+}
 
 
 def missing_dependency_message(env_id: str, exc: Exception) -> str:

@@ -17,9 +17,15 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.wrappers import (AddRenderObservation, AtariPreprocessing, FrameStackObservation,
-                                GrayscaleObservation, MaxAndSkipObservation, ResizeObservation,
-                                TransformObservation)
+from gymnasium.wrappers import (
+    AddRenderObservation,
+    AtariPreprocessing,
+    FrameStackObservation,
+    GrayscaleObservation,
+    MaxAndSkipObservation,
+    ResizeObservation,
+    TransformObservation,
+)
 
 from tfdqn.errors import EnvError
 
@@ -40,8 +46,9 @@ class ChannelsLast(gym.ObservationWrapper):
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 3:
             raise EnvError(f"ChannelsLast needs a Box of shape (stack, height, width), got {space}")
-        self.observation_space = gym.spaces.Box(np.moveaxis(space.low, 0, -1), np.moveaxis(space.high, 0, -1),
-                                                dtype=space.dtype)
+        self.observation_space = gym.spaces.Box(
+            np.moveaxis(space.low, 0, -1), np.moveaxis(space.high, 0, -1), dtype=space.dtype
+        )
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.moveaxis(np.asarray(observation), 0, -1))
@@ -62,9 +69,15 @@ def use_dummy_video_driver() -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
-def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width: int = 120, stack: int = 4,
-                        crop: tuple[int, int] | None = CARTPOLE_CROP_ROWS, frame_skip: int = 2,
-                        **kwargs: Any) -> gym.Env:
+def make_pixel_cartpole(
+    render_mode: str | None = None,
+    height: int = 40,
+    width: int = 120,
+    stack: int = 4,
+    crop: tuple[int, int] | None = CARTPOLE_CROP_ROWS,
+    frame_skip: int = 2,
+    **kwargs: Any,
+) -> gym.Env:
     """CartPole-v1 observed through its rendered frames: (height, width, stack) uint8.
 
     The frame is drawn by CartPole's own `rgb_array` renderer (`AddRenderObservation`), cropped to rows
@@ -97,9 +110,16 @@ def make_pixel_cartpole(render_mode: str | None = None, height: int = 40, width:
 make_pixel_cartpole.metadata = {"render_modes": ["rgb_array"], "render_fps": 25}  # gym.make reads this
 
 
-def make_atari(game: str = "ALE/Pong-v5", render_mode: str | None = None, frame_skip: int = 4,
-               screen_size: int = 84, stack: int = 4, noop_max: int = 30, terminal_on_life_loss: bool = False,
-               **kwargs: Any) -> gym.Env:
+def make_atari(
+    game: str = "ALE/Pong-v5",
+    render_mode: str | None = None,
+    frame_skip: int = 4,
+    screen_size: int = 84,
+    stack: int = 4,
+    noop_max: int = 30,
+    terminal_on_life_loss: bool = False,
+    **kwargs: Any,
+) -> gym.Env:
     """An Atari game as in the Nature DQN: `AtariPreprocessing` (no-op starts, max-pooled frame skip,
     84x84 greyscale) and `FrameStackObservation`, channels-last: (84, 84, 4) uint8. Needs `ale-py`."""
     try:
@@ -108,8 +128,14 @@ def make_atari(game: str = "ALE/Pong-v5", render_mode: str | None = None, frame_
         raise EnvError(f"Atari games need ale-py, which is not installed: {ATARI_REQUIREMENTS}") from None
     gym.register_envs(ale_py)
     env = gym.make(game, frameskip=1, render_mode=render_mode, **kwargs)  # AtariPreprocessing skips frames
-    env = AtariPreprocessing(env, noop_max=noop_max, frame_skip=frame_skip, screen_size=screen_size,
-                             terminal_on_life_loss=terminal_on_life_loss, grayscale_obs=True)
+    env = AtariPreprocessing(
+        env,
+        noop_max=noop_max,
+        frame_skip=frame_skip,
+        screen_size=screen_size,
+        terminal_on_life_loss=terminal_on_life_loss,
+        grayscale_obs=True,
+    )
     env = FrameStackObservation(env, stack)
     return ChannelsLast(env)
 
@@ -133,8 +159,7 @@ def ensure_registered(env_id: str) -> None:
     """Register a "tfdqn/ALE-<Game>-v<N>" id on first use; other ids are left alone."""
     match = _ATARI_ID.match(env_id)
     if match is not None and env_id not in gym.registry:
-        gym.register(env_id, entry_point=make_atari,
-                     kwargs={"game": f"ALE/{match['name']}-v{match['version']}"})
+        gym.register(env_id, entry_point=make_atari, kwargs={"game": f"ALE/{match['name']}-v{match['version']}"})
 
 
 if PIXEL_CARTPOLE_ID not in gym.registry:

@@ -40,7 +40,6 @@ MAX_ONE_HOT_WIDTH = 2_048
 matrix that encodes it holds width**2 floats (16 MB at this width); Taxi-v3's 500 states need 500."""
 
 
-
 @dataclass(frozen=True)
 class Leaf:
     """One part of a flattened observation: `size` consecutive entries, numeric or categorical.
@@ -77,13 +76,23 @@ def leaves(space: gym.Space, path: str = "observation") -> list[Leaf]:
     if isinstance(space, gym.spaces.Discrete):
         return [Leaf(path, space, 1, True, (int(space.n),), (int(space.start),))]
     if isinstance(space, gym.spaces.MultiDiscrete):
-        return [Leaf(path, space, int(space.nvec.size), True, tuple(int(n) for n in space.nvec.ravel()),
-                     tuple(int(s) for s in np.broadcast_to(space.start, space.nvec.shape).ravel()))]
+        return [
+            Leaf(
+                path,
+                space,
+                int(space.nvec.size),
+                True,
+                tuple(int(n) for n in space.nvec.ravel()),
+                tuple(int(s) for s in np.broadcast_to(space.start, space.nvec.shape).ravel()),
+            )
+        ]
     if isinstance(space, (gym.spaces.MultiBinary, gym.spaces.Box)):
         return [Leaf(path, space, int(np.prod(space.shape)), False)]
-    raise EnvError(f"{path} is a {type(space).__name__} space ({space}), which tfdqn cannot encode: it takes "
-                   "Box, Discrete, MultiDiscrete, MultiBinary, and Tuple or Dict spaces of these; write a "
-                   "gymnasium.ObservationWrapper that maps it to one of them")
+    raise EnvError(
+        f"{path} is a {type(space).__name__} space ({space}), which tfdqn cannot encode: it takes "
+        "Box, Discrete, MultiDiscrete, MultiBinary, and Tuple or Dict spaces of these; write a "
+        "gymnasium.ObservationWrapper that maps it to one of them"
+    )
 
 
 def flatten_observation(space: gym.Space, obs: Any) -> np.ndarray:
@@ -149,8 +158,10 @@ def check_observation_space(space: gym.Space) -> None:
     space, or one-hots wider than `MAX_ONE_HOT_WIDTH` in all)."""
     width = sum(sum(leaf.categories) for leaf in leaves(original_space(space)) if leaf.categorical)
     if width > MAX_ONE_HOT_WIDTH:
-        raise EnvError(f"observation space {space} needs one-hot encodings {width:,} wide in all (tfdqn's limit "
-                       f"is {MAX_ONE_HOT_WIDTH:,}); use an ObservationWrapper that gives a Box of features")
+        raise EnvError(
+            f"observation space {space} needs one-hot encodings {width:,} wide in all (tfdqn's limit "
+            f"is {MAX_ONE_HOT_WIDTH:,}); use an ObservationWrapper that gives a Box of features"
+        )
 
 
 def is_plain(space: gym.Space) -> bool:
@@ -284,11 +295,15 @@ def check_model_fits(model, space: gym.Space, where: str) -> None:
 
     expected = tuple(model.inputs[0].shape[1:])
     if expected != tuple(space.shape):
-        raise ModelFileError(f"{where} takes observations of shape {expected} but the environment gives "
-                             f"{tuple(space.shape)} ({original_space(space)})")
+        raise ModelFileError(
+            f"{where} takes observations of shape {expected} but the environment gives "
+            f"{tuple(space.shape)} ({original_space(space)})"
+        )
     width = sum(sum(leaf.categories) for leaf in leaves(original_space(space)) if leaf.categorical)
     lookup = next((layer for layer in model.layers if layer.name == "one_hot_rows"), None)
     model_width = 0 if lookup is None else int(lookup.input_dim)
     if model_width != width:
-        raise ModelFileError(f"{where} one-hot encodes {model_width} categories but the environment's "
-                             f"observation space {original_space(space)} has {width}")
+        raise ModelFileError(
+            f"{where} one-hot encodes {model_width} categories but the environment's "
+            f"observation space {original_space(space)} has {width}"
+        )

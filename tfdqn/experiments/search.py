@@ -27,12 +27,25 @@ import json
 import math
 import os
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tfdqn.errors import ConfigError
-from tfdqn.experiments.sweep import (Protocol, RunSpec, SweepError, SweepInterrupted, check_configs, check_folder, check_seeds,
-                         read_record, run_key, run_specs, summarize, write_report)
+from tfdqn.experiments.sweep import (
+    Protocol,
+    RunSpec,
+    SweepError,
+    SweepInterrupted,
+    check_configs,
+    check_folder,
+    check_seeds,
+    read_record,
+    run_key,
+    run_specs,
+    summarize,
+    write_report,
+)
 
 KINDS = ("uniform", "log_uniform", "int", "log_int")
 """Ranges a field may take: {"uniform": [lo, hi]}, {"log_uniform": [lo, hi]}, {"int": [lo, hi]} (inclusive),
@@ -58,13 +71,22 @@ def check_space(space: dict[str, Any], method: str) -> None:
         if method == "grid":
             raise SweepError(f"search space: grid search needs a list of values for {field!r}, not {spec!r}")
         if not (isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in KINDS):
-            raise SweepError(f"search space: {field!r} must be a list of choices or one of "
-                             f"{{{', '.join(KINDS)}: [low, high]}}, not {spec!r}")
+            raise SweepError(
+                f"search space: {field!r} must be a list of choices or one of "
+                f"{{{', '.join(KINDS)}: [low, high]}}, not {spec!r}"
+            )
         kind, bounds = next(iter(spec.items()))
-        if (not isinstance(bounds, list) or len(bounds) != 2 or not all(isinstance(b, (int, float)) for b in bounds)
-                or not bounds[0] <= bounds[1] or (kind.startswith("log") and bounds[0] <= 0)):
-            raise SweepError(f"search space: {field!r}: {kind} needs [low, high] with low <= high"
-                             + (" and low > 0" if kind.startswith("log") else ""))
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, (int, float)) for b in bounds)
+            or not bounds[0] <= bounds[1]
+            or (kind.startswith("log") and bounds[0] <= 0)
+        ):
+            raise SweepError(
+                f"search space: {field!r}: {kind} needs [low, high] with low <= high"
+                + (" and low > 0" if kind.startswith("log") else "")
+            )
 
 
 def sample(space: dict[str, Any], method: str = "random", trials: int = 12, seed: int = 0) -> dict[str, dict[str, Any]]:
@@ -100,7 +122,7 @@ def milestones_for(steps: int, eta: float, eval_every: int) -> list[int]:
     """budget/eta^k for k = 2, 1 rounded up to evaluation steps, below the budget and distinct."""
     out = []
     for k in (2, 1):
-        m = math.ceil(steps / eta ** k / eval_every) * eval_every
+        m = math.ceil(steps / eta**k / eval_every) * eval_every
         if 0 < m < steps and m not in out:
             out.append(m)
     return out
@@ -137,10 +159,10 @@ class Halving:
             if trial in self.rungs[m] or trial in self.stopped:
                 continue
             if len(runs) < self.runs_per_trial or not all(
-                    r in ended or (pts and pts[-1][0] >= m) for r, pts in runs.items()):
+                r in ended or (pts and pts[-1][0] >= m) for r, pts in runs.items()
+            ):
                 return  # not every seed has reached m yet
-            value = statistics.median(max((v for s, v in pts if s <= m), default=-math.inf)
-                                      for pts in runs.values())
+            value = statistics.median(max((v for s, v in pts if s <= m), default=-math.inf) for pts in runs.values())
             recorded = list(self.rungs[m].values())
             self.rungs[m][trial] = value
             if len(recorded) >= self.eta:
@@ -155,23 +177,43 @@ class Halving:
         return f"halving: {len(self.stopped)} trial(s) stopped; rung values recorded: {rungs}"
 
     def state(self) -> dict[str, Any]:
-        return {"milestones": self.milestones, "eta": self.eta, "stopped": self.stopped,
-                "rungs": {str(m): v for m, v in self.rungs.items()}}
+        return {
+            "milestones": self.milestones,
+            "eta": self.eta,
+            "stopped": self.stopped,
+            "rungs": {str(m): v for m, v in self.rungs.items()},
+        }
 
 
 # ----- the search --------------------------------------------------------------------------------------
 def objective(records: list[dict[str, Any]], budget: int) -> float | None:
     """Median over a trial's runs of env steps to the threshold, unsolved or stopped counted as the budget."""
-    values = [budget if r["status"] != "ok" or r.get("solved_step") is None else r["solved_step"]
-              for r in records if r["status"] in ("ok", "stopped")]
+    values = [
+        budget if r["status"] != "ok" or r.get("solved_step") is None else r["solved_step"]
+        for r in records
+        if r["status"] in ("ok", "stopped")
+    ]
     return statistics.median(values) if values else None
 
 
-def search(space: dict[str, Any], seeds: Sequence[int], out: str | os.PathLike, protocol: Protocol = Protocol(), *,
-           method: str = "random", trials: int = 12, sample_seed: int = 0, eta: float = 3.0,
-           milestones: Sequence[int] | None = None, halving: bool = True, address: str | None = None,
-           num_cpus: int | None = None, cpus_per_run: float = 1, ship_code: bool = False,
-           command: str | None = None) -> dict[str, Any]:
+def search(
+    space: dict[str, Any],
+    seeds: Sequence[int],
+    out: str | os.PathLike,
+    protocol: Protocol = Protocol(),
+    *,
+    method: str = "random",
+    trials: int = 12,
+    sample_seed: int = 0,
+    eta: float = 3.0,
+    milestones: Sequence[int] | None = None,
+    halving: bool = True,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    cpus_per_run: float = 1,
+    ship_code: bool = False,
+    command: str | None = None,
+) -> dict[str, Any]:
     """Run the search into `out` (search.json and search.md: trials ranked by the objective, with each config's
     medians and 95% intervals; best_config.json: the winner's fields, for `train_cartpole.py --config`).
     Rerunning into the same folder resumes (finished runs are kept)."""
@@ -190,22 +232,42 @@ def search(space: dict[str, Any], seeds: Sequence[int], out: str | os.PathLike, 
     bad = [m for m in milestones if not 0 < m < protocol.steps]
     if bad:
         raise SweepError(f"milestone {bad[0]} is not inside the budget (0, {protocol.steps})")
-    plan = {"kind": "search", "protocol": dataclasses.asdict(protocol), "space": space, "method": method,
-            "trials": trials, "sample_seed": sample_seed, "eta": eta, "milestones": list(milestones),
-            "halving": halving}
+    plan = {
+        "kind": "search",
+        "protocol": dataclasses.asdict(protocol),
+        "space": space,
+        "method": method,
+        "trials": trials,
+        "sample_seed": sample_seed,
+        "eta": eta,
+        "milestones": list(milestones),
+        "halving": halving,
+    }
     check_folder(out, plan, "search")
     rule = Halving(milestones, eta, len(seeds)) if halving else None
-    specs = [RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed},
-                     group=name) for name, overrides in configs.items() for seed in seeds]  # trial-major
-    result = {"plan": plan, "seeds": seeds, "configs": configs, "command": command or "tfdqn.experiments.search.search(...)",
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "objective": "median over seeds of env steps to the first evaluation >= threshold (unsolved or "
-                           "stopped = the budget); lower is better, ties to the higher median best score"}
+    specs = [
+        RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed}, group=name)
+        for name, overrides in configs.items()
+        for seed in seeds
+    ]  # trial-major
+    result = {
+        "plan": plan,
+        "seeds": seeds,
+        "configs": configs,
+        "command": command or "tfdqn.experiments.search.search(...)",
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "objective": "median over seeds of env steps to the first evaluation >= threshold (unsolved or "
+        "stopped = the budget); lower is better, ties to the higher median best score",
+    }
 
     def write(records: list[dict[str, Any]], note: str | None = None) -> None:
-        result.update(runs=records, note=note, ranking=rank(records, configs, protocol.steps),
-                      halving=None if rule is None else rule.state(),
-                      summary=summarize(records, configs, protocol.steps))
+        result.update(
+            runs=records,
+            note=note,
+            ranking=rank(records, configs, protocol.steps),
+            halving=None if rule is None else rule.state(),
+            summary=summarize(records, configs, protocol.steps),
+        )
         if result["ranking"]:
             from tfdqn.fileio import write_json
 
@@ -214,8 +276,16 @@ def search(space: dict[str, Any], seeds: Sequence[int], out: str | os.PathLike, 
 
     out.mkdir(parents=True, exist_ok=True)
     try:
-        records = run_specs(specs, out, address=address, num_cpus=num_cpus, cpus_per_run=cpus_per_run,
-                            ship_code=ship_code, rule=rule, on_record=lambda _r, rs: write(rs))
+        records = run_specs(
+            specs,
+            out,
+            address=address,
+            num_cpus=num_cpus,
+            cpus_per_run=cpus_per_run,
+            ship_code=ship_code,
+            rule=rule,
+            on_record=lambda _r, rs: write(rs),
+        )
     except SweepInterrupted as exc:
         write([r for s in specs if (r := read_record(out / "runs" / s.key)) is not None], f"partial: {exc}")
         raise
@@ -233,9 +303,16 @@ def rank(records: list[dict[str, Any]], configs: dict[str, dict[str, Any]], budg
             continue
         best = [r["best_score"] for r in rs if r["status"] == "ok"]
         stopped = [r for r in rs if r["status"] == "stopped"]
-        rows.append({"config": name, "fields": fields, "objective": value, "runs": len(rs),
-                     "stopped_at": min((r.get("stopped_at") or 0 for r in stopped), default=None),
-                     "median_best_score": statistics.median(best) if best else None})
+        rows.append(
+            {
+                "config": name,
+                "fields": fields,
+                "objective": value,
+                "runs": len(rs),
+                "stopped_at": min((r.get("stopped_at") or 0 for r in stopped), default=None),
+                "median_best_score": statistics.median(best) if best else None,
+            }
+        )
     return sorted(rows, key=lambda r: (r["objective"], -(r["median_best_score"] or -math.inf)))
 
 
@@ -244,15 +321,26 @@ def render_search(result: dict[str, Any]) -> str:
     from tfdqn.experiments.sweep import render
 
     p = result["plan"]
-    lines = [f"# Search: {p['method']} over {', '.join(p['space'])} ({len(result['configs'])} trials x "
-             f"{len(result['seeds'])} seeds)", "", f"Objective: {result['objective']}. Halving: "
-             + (f"eta {p['eta']:g} at env-step milestones {', '.join(f'{m:,}' for m in p['milestones'])}."
-                if p["halving"] else "off."), "", "| rank | trial | objective (env steps) | median best | runs | "
-             "stopped at | fields |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"# Search: {p['method']} over {', '.join(p['space'])} ({len(result['configs'])} trials x "
+        f"{len(result['seeds'])} seeds)",
+        "",
+        f"Objective: {result['objective']}. Halving: "
+        + (
+            f"eta {p['eta']:g} at env-step milestones {', '.join(f'{m:,}' for m in p['milestones'])}."
+            if p["halving"]
+            else "off."
+        ),
+        "",
+        "| rank | trial | objective (env steps) | median best | runs | stopped at | fields |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for i, r in enumerate(result.get("ranking", []), 1):
-        lines.append(f"| {i} | {r['config']} | {r['objective']:,.0f} | "
-                     f"{'-' if r['median_best_score'] is None else format(r['median_best_score'], '.1f')} | "
-                     f"{r['runs']} | {'-' if r['stopped_at'] is None else format(r['stopped_at'], ',')} | "
-                     f"`{json.dumps(r['fields'])}` |")
+        lines.append(
+            f"| {i} | {r['config']} | {r['objective']:,.0f} | "
+            f"{'-' if r['median_best_score'] is None else format(r['median_best_score'], '.1f')} | "
+            f"{r['runs']} | {'-' if r['stopped_at'] is None else format(r['stopped_at'], ',')} | "
+            f"`{json.dumps(r['fields'])}` |"
+        )
     sweep_like = {**result, "plan": {**p, "configs": result["configs"]}}
     return "\n".join(lines) + "\n\n" + render(sweep_like).split("\n", 2)[2]

@@ -12,7 +12,7 @@ say "met" only where the interval supports it.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -47,8 +47,13 @@ def _stat_iqm(x: np.ndarray) -> np.ndarray:
     return np.apply_along_axis(iqm, -1, x)
 
 
-def bootstrap_ci(values: Sequence[float], statistic: str = "median", confidence: float = CONFIDENCE,
-                 resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float],
+    statistic: str = "median",
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the median (or "iqm") of `values`; inf values are allowed."""
     x = _as_array(values)
     if len(x) == 0:
@@ -60,8 +65,9 @@ def bootstrap_ci(values: Sequence[float], statistic: str = "median", confidence:
         return _percentile_interval(fn(samples), confidence)
 
 
-def ratio_ci(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
-             seed: int = 0) -> tuple[float, float]:
+def ratio_ci(
+    a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = 0
+) -> tuple[float, float]:
     """Bootstrap interval of median(a) / median(b), each sample resampled on its own (independent systems)."""
     xa, xb = _as_array(a), _as_array(b)
     if len(xa) == 0 or len(xb) == 0:
@@ -105,12 +111,12 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     n, k = only_a + only_b, min(only_a, only_b)
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
     return min(1.0, 2 * tail)
 
 
 def verdict(interval: tuple[float, float], target: float, better: str) -> str:
-    """"met" when the whole interval is on the good side of `target` ("lower" or "higher" is better),
+    """ "met" when the whole interval is on the good side of `target` ("lower" or "higher" is better),
     "missed" when the whole interval is on the bad side, else "undecided" (the interval spans the target)."""
     lo, hi = interval
     if math.isnan(lo) or math.isnan(hi):
@@ -124,6 +130,8 @@ def verdict(interval: tuple[float, float], target: float, better: str) -> str:
 
 def fmt_interval(interval: tuple[float, float], fmt: str = ",.0f", inf: str = "not solved") -> str:
     """`[a, b]` with inf shown as `inf` text."""
+
     def one(v: float) -> str:
         return inf if math.isinf(v) else "-" if math.isnan(v) else format(v, fmt)
+
     return f"[{one(interval[0])}, {one(interval[1])}]"

@@ -31,9 +31,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from tfdqn.errors import ConfigError, TfdqnError
 
@@ -74,8 +75,13 @@ def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a run's process: one thread for OpenMP/MKL/OpenBLAS, quiet TensorFlow, unbuffered
     output, and tfdqn importable (this package's parent directory first on PYTHONPATH)."""
     env = dict(os.environ if base is None else base)
-    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONUNBUFFERED="1")
+    env.update(
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONUNBUFFERED="1",
+    )
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     return env
@@ -143,9 +149,12 @@ def ray_session(address: str | None = None, num_cpus: int | None = None, ship_co
             thread.start()
             thread.join(CONNECT_TIMEOUT_S)
         if thread.is_alive():
-            hint = ("" if os.environ.get("RAY_AUTH_MODE") == "token" else
-                    " (a cluster started with token authentication, the default for `ray start` since Ray 2.59, "
-                    "answers only a client started with RAY_AUTH_MODE=token and its token: `ray get-auth-token`)")
+            hint = (
+                ""
+                if os.environ.get("RAY_AUTH_MODE") == "token"
+                else " (a cluster started with token authentication, the default for `ray start` since Ray 2.59, "
+                "answers only a client started with RAY_AUTH_MODE=token and its token: `ray get-auth-token`)"
+            )
             raise SweepError(f"no Ray cluster answered at {address} within {CONNECT_TIMEOUT_S:.0f} s{hint}")
         if "error" in box:
             raise SweepError(f"cannot join the Ray cluster at {address}: {str(box['error']).splitlines()[0]}")
@@ -193,16 +202,25 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
         return {**record, "status": "stopped", "stopped_at": 0, "wall_seconds": 0.0}
     argv = [a.replace("{python}", sys.executable).replace("{run_dir}", str(work)) for a in spec.argv]
     status, stopped_at = "ok", None
-    with open(work / "stdout.log", "w", encoding="utf-8") as out_log, \
-            open(work / "stderr.log", "w", encoding="utf-8") as err_log:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err_log, text=True, env=worker_env(),
-                                cwd=os.getcwd(), preexec_fn=_death_signal())
+    with (
+        open(work / "stdout.log", "w", encoding="utf-8") as out_log,
+        open(work / "stderr.log", "w", encoding="utf-8") as err_log,
+    ):
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=err_log,
+            text=True,
+            env=worker_env(),
+            cwd=os.getcwd(),
+            preexec_fn=_death_signal(),
+        )
         try:
             for line in _lines(proc):
                 if not line.startswith(PROGRESS_TAG):
                     out_log.write(line)
                     continue
-                point = json.loads(line[len(PROGRESS_TAG):])
+                point = json.loads(line[len(PROGRESS_TAG) :])
                 record["progress"].append(point)
                 if board is not None and not ray.get(board.report.remote(spec.key, spec.group, point)):
                     status, stopped_at = "stopped", point["step"]
@@ -219,8 +237,10 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
         record.update(status="stopped", stopped_at=stopped_at)
     elif code != 0:
         tail = [ln for ln in (work / "stderr.log").read_text(encoding="utf-8", errors="replace").splitlines() if ln]
-        error = next((ln for ln in reversed(tail) if ln.startswith("error:") or "Error" in ln), tail[-1] if tail
-                     else f"exit status {code}")
+        error = next(
+            (ln for ln in reversed(tail) if ln.startswith("error:") or "Error" in ln),
+            tail[-1] if tail else f"exit status {code}",
+        )
         record.update(status="failed", error=error.strip(), exit_code=code, stderr_tail=tail[-20:])
     else:
         try:
@@ -229,8 +249,11 @@ def _execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[
             record.update(status="failed", error=f"the worker wrote no readable {spec.result_file}: {exc}")
     record.setdefault("status", "ok")
     if not local:  # another node: bring the run's files back to the driver
-        record["_files"] = {str(p.relative_to(work)): p.read_bytes() for p in work.rglob("*")
-                            if p.is_file() and p.stat().st_size < 50 * 2**20}
+        record["_files"] = {
+            str(p.relative_to(work)): p.read_bytes()
+            for p in work.rglob("*")
+            if p.is_file() and p.stat().st_size < 50 * 2**20
+        }
         shutil.rmtree(work, ignore_errors=True)
     return record
 
@@ -316,8 +339,11 @@ class Board:
             self.rule.finished(group, key)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"running": sorted(self.running), "points": dict(self.points),
-                "rule": None if self.rule is None else self.rule.summary()}
+        return {
+            "running": sorted(self.running),
+            "points": dict(self.points),
+            "rule": None if self.rule is None else self.rule.summary(),
+        }
 
 
 # ----- the engine (driver side) ------------------------------------------------------------------------
@@ -332,11 +358,21 @@ def read_record(run_dir: Path) -> dict[str, Any] | None:
     return record if record.get("status") in ("ok", "stopped") else None
 
 
-def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None, num_cpus: int | None = None,
-              cpus_per_run: float = 1, ship_code: bool = False, rule: Any = None, resume: bool = True,
-              on_record: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
-              describe_best: Callable[[list[dict[str, Any]]], str] | None = None, progress_every: float = 15.0,
-              log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_specs(
+    specs: Sequence[RunSpec],
+    out: Path,
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    cpus_per_run: float = 1,
+    ship_code: bool = False,
+    rule: Any = None,
+    resume: bool = True,
+    on_record: Callable[[dict[str, Any], list[dict[str, Any]]], None] | None = None,
+    describe_best: Callable[[list[dict[str, Any]]], str] | None = None,
+    progress_every: float = 15.0,
+    log: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every spec as a Ray task (`cpus_per_run` CPUs each), in order, as many at once as the cluster has
     CPUs; return the records in spec order. Finished runs in `out/runs/` are reused (`resume`); a run that
     fails is recorded (status "failed", its error) and the others go on; `on_record` sees each new record and
@@ -378,8 +414,10 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
                 refs[task.remote(spec, str((runs_dir / spec.key).resolve()), driver, board)] = spec
 
         t0 = last = time.perf_counter()
-        log(f"sweep: {len(todo)} run(s) on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run, {capacity} at once) "
-            f"-> {runs_dir}")
+        log(
+            f"sweep: {len(todo)} run(s) on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run, {capacity} at once) "
+            f"-> {runs_dir}"
+        )
         try:
             submit()
             while refs:
@@ -396,8 +434,11 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
                 if ready or now - last >= progress_every:
                     last = now
                     snap = ray.get(board.snapshot.remote())
-                    log(_progress_line(ordered(), len(specs), len(snap["running"]), now - t0, describe_best,
-                                       snap.get("rule")))
+                    log(
+                        _progress_line(
+                            ordered(), len(specs), len(snap["running"]), now - t0, describe_best, snap.get("rule")
+                        )
+                    )
         except BaseException as exc:  # Ctrl-C, or an error in on_record: no run is left going on
             outstanding = list(refs)
             cancelled = len(outstanding) + len(queue)
@@ -407,8 +448,10 @@ def run_specs(specs: Sequence[RunSpec], out: Path, *, address: str | None = None
                 ray.wait(outstanding, num_returns=len(outstanding), timeout=30)
             if not isinstance(exc, KeyboardInterrupt):
                 raise
-            raise SweepInterrupted(f"interrupted: {len(records)} of {len(specs)} runs finished and kept, "
-                                   f"{cancelled} cancelled; run the same sweep again to resume") from None
+            raise SweepInterrupted(
+                f"interrupted: {len(records)} of {len(specs)} runs finished and kept, "
+                f"{cancelled} cancelled; run the same sweep again to resume"
+            ) from None
     return ordered()
 
 
@@ -432,12 +475,21 @@ def _write_record(run_dir: Path, record: dict[str, Any]) -> None:
     write_json(run_dir / RECORD_FILE, record)
 
 
-def _progress_line(records: list[dict[str, Any]], total: int, running: int, seconds: float,
-                   describe_best: Callable[[list[dict[str, Any]]], str] | None, rule: Any) -> str:
+def _progress_line(
+    records: list[dict[str, Any]],
+    total: int,
+    running: int,
+    seconds: float,
+    describe_best: Callable[[list[dict[str, Any]]], str] | None,
+    rule: Any,
+) -> str:
     failed = sum(r["status"] == "failed" for r in records)
     stopped = sum(r["status"] == "stopped" for r in records)
-    line = (f"[{seconds / 60:5.1f} min] {len(records)}/{total} done ({failed} failed"
-            + (f", {stopped} stopped early" if stopped else "") + f"), {running} running")
+    line = (
+        f"[{seconds / 60:5.1f} min] {len(records)}/{total} done ({failed} failed"
+        + (f", {stopped} stopped early" if stopped else "")
+        + f"), {running} running"
+    )
     best = describe_best(records) if describe_best is not None else ""
     return line + (f"; best so far: {best}" if best else "") + (f"; {rule}" if rule else "")
 
@@ -513,8 +565,10 @@ def check_configs(configs: dict[str, dict[str, Any]], env_id: str, preset: str |
         if not isinstance(overrides, dict):
             raise SweepError(f"config {name!r} must be an object of DQNConfig fields, not {overrides!r}")
         if "seed" in overrides or "env_id" in overrides:
-            raise SweepError(f"config {name!r} sets {'seed' if 'seed' in overrides else 'env_id'}: the sweep's "
-                             "seeds and environment set those")
+            raise SweepError(
+                f"config {name!r} sets {'seed' if 'seed' in overrides else 'env_id'}: the sweep's "
+                "seeds and environment set those"
+            )
         try:
             config_for_env(env_id, preset, **overrides)
         except ConfigError as exc:
@@ -560,25 +614,50 @@ class Protocol:
         if self.preset == NO_PRESET:  # one spelling in a saved plan, so a folder resumes whichever was given
             object.__setattr__(self, "preset", None)
 
-    def resolved(self) -> "Protocol":
+    def resolved(self) -> Protocol:
         from tfdqn.envs.make import reward_threshold
         from tfdqn.presets import budget_for_env
 
-        return dataclasses.replace(self, steps=self.steps or budget_for_env(self.env_id),
-                                   threshold=self.threshold if self.threshold is not None
-                                   else reward_threshold(self.env_id))
+        return dataclasses.replace(
+            self,
+            steps=self.steps or budget_for_env(self.env_id),
+            threshold=self.threshold if self.threshold is not None else reward_threshold(self.env_id),
+        )
 
     def argv(self, overrides: dict[str, Any], seed: int) -> tuple[str, ...]:
         """The worker command of one run."""
-        argv = ["{python}", "-m", "tfdqn.experiments.worker", "--out", "{run_dir}", "--env", self.env_id,
-                "--preset", "none" if self.preset is None else self.preset, "--overrides", json.dumps(overrides),
-                "--seed", str(seed), "--steps", str(self.steps), "--eval-every", str(self.eval_every),
-                "--eval-episodes", str(self.eval_episodes), "--confirm-episodes", str(self.confirm_episodes),
-                "--final-episodes", str(self.final_episodes)]
+        argv = [
+            "{python}",
+            "-m",
+            "tfdqn.experiments.worker",
+            "--out",
+            "{run_dir}",
+            "--env",
+            self.env_id,
+            "--preset",
+            "none" if self.preset is None else self.preset,
+            "--overrides",
+            json.dumps(overrides),
+            "--seed",
+            str(seed),
+            "--steps",
+            str(self.steps),
+            "--eval-every",
+            str(self.eval_every),
+            "--eval-episodes",
+            str(self.eval_episodes),
+            "--confirm-episodes",
+            str(self.confirm_episodes),
+            "--final-episodes",
+            str(self.final_episodes),
+        ]
         if self.threshold is not None:
             argv += ["--threshold", repr(float(self.threshold))]
-        return tuple(argv + (["--no-stop"] if not self.stop_on_reward else [])
-                     + (["--deterministic"] if self.deterministic else []))
+        return tuple(
+            argv
+            + (["--no-stop"] if not self.stop_on_reward else [])
+            + (["--deterministic"] if self.deterministic else [])
+        )
 
 
 def check_folder(out: Path, plan: dict[str, Any], what: str = "sweep") -> None:
@@ -591,16 +670,27 @@ def check_folder(out: Path, plan: dict[str, Any], what: str = "sweep") -> None:
             raise SweepError(f"{manifest} is not valid JSON: choose another folder") from None
         if old != json.loads(json.dumps(plan)):
             changed = sorted(k for k in set(old or {}) | set(plan) if (old or {}).get(k) != plan.get(k))
-            raise SweepError(f"{out} holds another {what}'s results (it differs in: {', '.join(changed)}): choose "
-                             "another folder, or rerun that one to resume it")
+            raise SweepError(
+                f"{out} holds another {what}'s results (it differs in: {', '.join(changed)}): choose "
+                "another folder, or rerun that one to resume it"
+            )
     elif (out / "runs").is_dir() and any((out / "runs").iterdir()):
         raise SweepError(f"{out}/runs holds runs but no {what}.json: choose another folder")
 
 
-def sweep(configs: dict[str, dict[str, Any]], seeds: Sequence[int], out: str | os.PathLike,
-          protocol: Protocol = Protocol(), *, address: str | None = None, num_cpus: int | None = None,
-          cpus_per_run: float = 1, ship_code: bool = False, command: str | None = None,
-          progress_every: float = 15.0) -> dict[str, Any]:
+def sweep(
+    configs: dict[str, dict[str, Any]],
+    seeds: Sequence[int],
+    out: str | os.PathLike,
+    protocol: Protocol = Protocol(),
+    *,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    cpus_per_run: float = 1,
+    ship_code: bool = False,
+    command: str | None = None,
+    progress_every: float = 15.0,
+) -> dict[str, Any]:
     """Train every config (DQNConfig overrides on the environment's preset) with every seed, one Ray task per
     run, and write `out/sweep.json` and `out/sweep.md` (per run; per config the median steps to the threshold,
     best and final score with 95% intervals); return the sweep's result (the content of sweep.json).
@@ -615,23 +705,44 @@ def sweep(configs: dict[str, dict[str, Any]], seeds: Sequence[int], out: str | o
     check_folder(out, plan)
     if cpus_per_run <= 0:
         raise SweepError(f"cpus_per_run={cpus_per_run} must be positive")
-    specs = [RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed})
-             for seed in seeds for name, overrides in configs.items()]  # seed-major: configs interleaved
-    result = {"plan": plan, "seeds": seeds, "command": command or "tfdqn.experiments.sweep.sweep(...)",
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "runs": [], "summary": [], "complete": False}
+    specs = [
+        RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed})
+        for seed in seeds
+        for name, overrides in configs.items()
+    ]  # seed-major: configs interleaved
+    result = {
+        "plan": plan,
+        "seeds": seeds,
+        "command": command or "tfdqn.experiments.sweep.sweep(...)",
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": [],
+        "summary": [],
+        "complete": False,
+    }
     t0 = time.perf_counter()
 
     def write(records: list[dict[str, Any]], note: str | None = None) -> None:
-        result.update(runs=records, summary=summarize(records, configs, protocol.steps),
-                      duration_seconds=time.perf_counter() - t0, note=note)
+        result.update(
+            runs=records,
+            summary=summarize(records, configs, protocol.steps),
+            duration_seconds=time.perf_counter() - t0,
+            note=note,
+        )
         write_report(out, result)
 
     out.mkdir(parents=True, exist_ok=True)
     try:
-        records = run_specs(specs, out, address=address, num_cpus=num_cpus, cpus_per_run=cpus_per_run,
-                            ship_code=ship_code, on_record=lambda _r, rs: write(rs),
-                            describe_best=describe_best, progress_every=progress_every)
+        records = run_specs(
+            specs,
+            out,
+            address=address,
+            num_cpus=num_cpus,
+            cpus_per_run=cpus_per_run,
+            ship_code=ship_code,
+            on_record=lambda _r, rs: write(rs),
+            describe_best=describe_best,
+            progress_every=progress_every,
+        )
     except SweepInterrupted as exc:
         done = [r for s in specs if (r := read_record(out / "runs" / s.key)) is not None]
         write(done, f"partial: {exc}")
@@ -651,8 +762,9 @@ def describe_best(records: list[dict[str, Any]]) -> str:
     return f"{r.get('config')} seed {r.get('seed')} {solved}, best {r.get('best_score', math.nan):.1f}"
 
 
-def summarize(records: list[dict[str, Any]], configs: dict[str, dict[str, Any]],
-              budget: int | None = None) -> list[dict[str, Any]]:
+def summarize(
+    records: list[dict[str, Any]], configs: dict[str, dict[str, Any]], budget: int | None = None
+) -> list[dict[str, Any]]:
     """Per config: runs, failures, solved k/n with a Wilson interval, and the medians (95% bootstrap intervals
     over seeds) of env steps to the threshold (unsolved = worse than any solve), best and final score."""
     from tfdqn.experiments import stats
@@ -663,19 +775,29 @@ def summarize(records: list[dict[str, Any]], configs: dict[str, dict[str, Any]],
         ok = [r for r in rs if r["status"] == "ok"]
         steps = [r.get("solved_step") for r in ok]
         solved = sum(s is not None for s in steps)
-        row: dict[str, Any] = {"config": name, "overrides": configs[name], "runs": len(rs), "ok": len(ok),
-                               "failed": sum(r["status"] == "failed" for r in rs),
-                               "stopped": sum(r["status"] == "stopped" for r in rs),
-                               "seeds": [r.get("seed") for r in ok], "solved": solved,
-                               "solved_rate_ci": list(stats.wilson_ci(solved, len(ok)))}
-        for field, values in (("solved_step", steps), ("best_score", [r["best_score"] for r in ok]),
-                              ("final_score", [r["final_score"] for r in ok]),
-                              ("wall_seconds", [r["wall_seconds"] for r in ok])):
+        row: dict[str, Any] = {
+            "config": name,
+            "overrides": configs[name],
+            "runs": len(rs),
+            "ok": len(ok),
+            "failed": sum(r["status"] == "failed" for r in rs),
+            "stopped": sum(r["status"] == "stopped" for r in rs),
+            "seeds": [r.get("seed") for r in ok],
+            "solved": solved,
+            "solved_rate_ci": list(stats.wilson_ci(solved, len(ok))),
+        }
+        for field, values in (
+            ("solved_step", steps),
+            ("best_score", [r["best_score"] for r in ok]),
+            ("final_score", [r["final_score"] for r in ok]),
+            ("wall_seconds", [r["wall_seconds"] for r in ok]),
+        ):
             row[f"median_{field}"] = _finite(stats.median(values)) if values else None
             row[f"ci_{field}"] = [_finite(v) for v in stats.bootstrap_ci(values)] if values else None
         if budget is not None:  # the search objective: unsolved counts as the budget
-            row["median_steps_unsolved_as_budget"] = stats.median([budget if s is None else s for s in steps]) \
-                if steps else None
+            row["median_steps_unsolved_as_budget"] = (
+                stats.median([budget if s is None else s for s in steps]) if steps else None
+            )
         rows.append(row)
     return rows
 
@@ -685,8 +807,9 @@ def _finite(v: float) -> float | None:
     return None if v is None or math.isinf(v) or math.isnan(v) else v
 
 
-def write_report(out: Path, result: dict[str, Any], name: str = "sweep",
-                 renderer: Callable[[dict[str, Any]], str] | None = None) -> None:
+def write_report(
+    out: Path, result: dict[str, Any], name: str = "sweep", renderer: Callable[[dict[str, Any]], str] | None = None
+) -> None:
     """`out/<name>.json` and `out/<name>.md` (`renderer`, default `render`), atomically."""
     from tfdqn.fileio import atomic_write, write_json
 
@@ -709,34 +832,53 @@ def render(result: dict[str, Any]) -> str:
     """The Markdown table of a sweep: per config (medians with 95% intervals), then per run."""
     p = result["plan"]["protocol"]
     th = p["threshold"]
-    lines = [f"# Sweep: {p['env_id']}, {len(result['plan']['configs'])} config(s) x {len(result['seeds'])} seed(s)",
-             "", f"`{result['command']}`, {result['date']}; {len(result['runs'])} run(s) recorded"
-             + (f", {result['duration_seconds'] / 60:.1f} min" if result.get("duration_seconds") else "") + ".", ""]
+    lines = [
+        f"# Sweep: {p['env_id']}, {len(result['plan']['configs'])} config(s) x {len(result['seeds'])} seed(s)",
+        "",
+        f"`{result['command']}`, {result['date']}; {len(result['runs'])} run(s) recorded"
+        + (f", {result['duration_seconds'] / 60:.1f} min" if result.get("duration_seconds") else "")
+        + ".",
+        "",
+    ]
     if result.get("note"):
         lines += [f"**{result['note']}**", ""]
-    lines += [f"Each run: `python -m tfdqn.experiments.worker` in a fresh one-thread process (a Ray task), preset "
-              f"{p['preset']!r} + the config's fields, budget {p['steps']:,} env steps, greedy evaluation of "
-              f"{p['eval_episodes']} episodes every {p['eval_every']:,} env steps; **solved** = first evaluation >= "
-              f"{_num(th, 'g')}" + ("; training stops at a confirmed solve" if p["stop_on_reward"] else "; no early stop")
-              + f"; best (best.keras) and final policy on the same {p['final_episodes']} fresh episodes.", "",
-              "Medians over seeds with 95% percentile-bootstrap intervals (an unsolved run counts as worse than any "
-              "solve); Wilson interval for the solved rate.", "",
-              "| config | runs | failed | solved [95%] | env steps to threshold [95%] | best [95%] | final [95%] | "
-              "wall s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        f"Each run: `python -m tfdqn.experiments.worker` in a fresh one-thread process (a Ray task), preset "
+        f"{p['preset']!r} + the config's fields, budget {p['steps']:,} env steps, greedy evaluation of "
+        f"{p['eval_episodes']} episodes every {p['eval_every']:,} env steps; **solved** = first evaluation >= "
+        f"{_num(th, 'g')}"
+        + ("; training stops at a confirmed solve" if p["stop_on_reward"] else "; no early stop")
+        + f"; best (best.keras) and final policy on the same {p['final_episodes']} fresh episodes.",
+        "",
+        "Medians over seeds with 95% percentile-bootstrap intervals (an unsolved run counts as worse than any "
+        "solve); Wilson interval for the solved rate.",
+        "",
+        "| config | runs | failed | solved [95%] | env steps to threshold [95%] | best [95%] | final [95%] | wall s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for s in result["summary"]:
         lo, hi = s["solved_rate_ci"]
         steps = "not solved" if s["median_solved_step"] is None and s["ok"] else _num(s["median_solved_step"])
-        lines.append(f"| {s['config']} | {s['runs']} | {s['failed']} | {s['solved']}/{s['ok']} [{lo:.2f}, {hi:.2f}] | "
-                     f"{steps} {_interval(s['ci_solved_step'])} | {_num(s['median_best_score'], '.1f')} "
-                     f"{_interval(s['ci_best_score'], '.1f', '-')} | {_num(s['median_final_score'], '.1f')} "
-                     f"{_interval(s['ci_final_score'], '.1f', '-')} | {_num(s['median_wall_seconds'], '.1f')} |")
-    lines += ["", "## Runs", "", "| config | seed | status | env steps to threshold | best | final | env steps | "
-              "wall s | error |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| {s['config']} | {s['runs']} | {s['failed']} | {s['solved']}/{s['ok']} [{lo:.2f}, {hi:.2f}] | "
+            f"{steps} {_interval(s['ci_solved_step'])} | {_num(s['median_best_score'], '.1f')} "
+            f"{_interval(s['ci_best_score'], '.1f', '-')} | {_num(s['median_final_score'], '.1f')} "
+            f"{_interval(s['ci_final_score'], '.1f', '-')} | {_num(s['median_wall_seconds'], '.1f')} |"
+        )
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "| config | seed | status | env steps to threshold | best | final | env steps | wall s | error |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in sorted(result["runs"], key=lambda r: (str(r.get("config")), r.get("seed", 0))):
-        lines.append(f"| {r.get('config')} | {r.get('seed')} | {r['status']}{' (resumed)' if r.get('resumed') else ''} "
-                     f"| {_num(r.get('solved_step'), ',.0f', 'not solved' if r['status'] == 'ok' else '-')} | "
-                     f"{_num(r.get('best_score'), '.1f')} | {_num(r.get('final_score'), '.1f')} | "
-                     f"{_num(r.get('env_steps'))} | {_num(r.get('wall_seconds'), '.1f')} | "
-                     f"{(r.get('error') or '').replace('|', '/')[:200]} |")
+        lines.append(
+            f"| {r.get('config')} | {r.get('seed')} | {r['status']}{' (resumed)' if r.get('resumed') else ''} "
+            f"| {_num(r.get('solved_step'), ',.0f', 'not solved' if r['status'] == 'ok' else '-')} | "
+            f"{_num(r.get('best_score'), '.1f')} | {_num(r.get('final_score'), '.1f')} | "
+            f"{_num(r.get('env_steps'))} | {_num(r.get('wall_seconds'), '.1f')} | "
+            f"{(r.get('error') or '').replace('|', '/')[:200]} |"
+        )
     lines += ["", "Configs:", ""] + [f"- **{k}**: `{json.dumps(v)}`" for k, v in result["plan"]["configs"].items()]
     return "\n".join(lines) + "\n"

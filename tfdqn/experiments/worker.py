@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
         tf.config.experimental.enable_op_determinism()
     overrides = json.loads(args.overrides)
-    config = tfdqn.config_for_env(args.env, args.preset,
-                                  **{**overrides, "seed": args.seed})
+    config = tfdqn.config_for_env(args.env, args.preset, **{**overrides, "seed": args.seed})
     args.out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)
@@ -89,15 +88,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def result_record(summary: dict[str, Any], evaluations: list[dict[str, float]], threshold: float | None,
-                  final_mean: float) -> dict[str, Any]:
+def result_record(
+    summary: dict[str, Any], evaluations: list[dict[str, float]], threshold: float | None, final_mean: float
+) -> dict[str, Any]:
     """The sweep's figures of one run: steps to the first evaluation at the threshold, best and final policy on
     the same fresh episodes, the evaluations, wall seconds (imports included)."""
     solved = None if threshold is None else next((e["step"] for e in evaluations if e["mean"] >= threshold), None)
-    return {"solved_step": solved, "best_score": summary["best_keras_evaluation"]["mean_return"],
-            "final_score": final_mean, "env_steps": summary["env_steps"], "train_seconds": summary["train_seconds"],
-            "stopped_on_reward": summary["stopped_on_reward"], "threshold": threshold, "evaluations": evaluations,
-            "versions": summary["versions"]}
+    return {
+        "solved_step": solved,
+        "best_score": summary["best_keras_evaluation"]["mean_return"],
+        "final_score": final_mean,
+        "env_steps": summary["env_steps"],
+        "train_seconds": summary["train_seconds"],
+        "stopped_on_reward": summary["stopped_on_reward"],
+        "threshold": threshold,
+        "evaluations": evaluations,
+        "versions": summary["versions"],
+    }
 
 
 if __name__ == "__main__":

@@ -11,9 +11,19 @@ from typing import Any
 
 from tfdqn.listeners.base import HOOKS, Listener, ListenerList, ListenerWarning
 
-_LAZY = {"DivergenceAlarm": "divergence", "DivergenceWarning": "divergence", "ModelCheckpoint": "checkpoint", "PeriodicEvaluation": "evaluation", "StopOnReward": "evaluation",
-         "EvaluationEnv": "evaluation", "MetricsLogger": "metrics", "LivePlot": "plotting",
-         "ProgressLogger": "progress", "KerasCallbacks": "keras_callbacks", "TensorBoard": "tensorboard"}
+_LAZY = {
+    "DivergenceAlarm": "divergence",
+    "DivergenceWarning": "divergence",
+    "ModelCheckpoint": "checkpoint",
+    "PeriodicEvaluation": "evaluation",
+    "StopOnReward": "evaluation",
+    "EvaluationEnv": "evaluation",
+    "MetricsLogger": "metrics",
+    "LivePlot": "plotting",
+    "ProgressLogger": "progress",
+    "KerasCallbacks": "keras_callbacks",
+    "TensorBoard": "tensorboard",
+}
 
 __all__ = ["HOOKS", "Listener", "ListenerList", "ListenerWarning", *sorted(_LAZY)]
 

@@ -11,20 +11,37 @@ import collections
 import difflib
 import sys
 import warnings
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from tfdqn.errors import ArgumentError, ListenerError, TrainingError
 
 if TYPE_CHECKING:
     from tfdqn.training.trainer import Trainer
 
-HOOKS = ("on_train_begin", "on_train_end", "on_episode_begin", "on_episode_end", "on_step",
-         "on_replay_start", "on_replay_end", "on_replay_fail", "on_target_update", "on_evaluation")
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_episode_begin",
+    "on_episode_end",
+    "on_step",
+    "on_replay_start",
+    "on_replay_end",
+    "on_replay_fail",
+    "on_target_update",
+    "on_evaluation",
+)
 # Keras callback hooks a Keras user may write by habit, and the tfdqn hook that plays their part.
-KERAS_HOOKS = {"on_epoch_begin": "on_episode_begin", "on_epoch_end": "on_episode_end",
-               "on_batch_begin": "on_replay_start", "on_batch_end": "on_replay_end",
-               "on_train_batch_begin": "on_replay_start", "on_train_batch_end": "on_replay_end",
-               "on_test_begin": "on_evaluation", "on_test_end": "on_evaluation"}
+KERAS_HOOKS = {
+    "on_epoch_begin": "on_episode_begin",
+    "on_epoch_end": "on_episode_end",
+    "on_batch_begin": "on_replay_start",
+    "on_batch_end": "on_replay_end",
+    "on_train_batch_begin": "on_replay_start",
+    "on_train_batch_end": "on_replay_end",
+    "on_test_begin": "on_evaluation",
+    "on_test_end": "on_evaluation",
+}
 
 
 class ListenerWarning(UserWarning):
@@ -76,7 +93,7 @@ class Listener:
     with the hook it most likely means (`ListenerWarning`); a hook assigned on an instance is called.
     """
 
-    trainer: "Trainer | None" = None
+    trainer: Trainer | None = None
     params: dict[str, Any] = {}
     _model: Any = None
 
@@ -86,9 +103,12 @@ class Listener:
             if name.startswith("on_") and callable(value) and name not in HOOKS:
                 hint = closest_hook(name)
                 what = "a Keras callback hook" if name in KERAS_HOOKS else "not a tfdqn hook"
-                warnings.warn(f"{cls.__name__}.{name} is {what} and will never be called"
-                              + (f"; did you mean {hint}?" if hint else f"; the hooks are {', '.join(HOOKS)}"),
-                              ListenerWarning, stacklevel=2)
+                warnings.warn(
+                    f"{cls.__name__}.{name} is {what} and will never be called"
+                    + (f"; did you mean {hint}?" if hint else f"; the hooks are {', '.join(HOOKS)}"),
+                    ListenerWarning,
+                    stacklevel=2,
+                )
 
     @property
     def model(self) -> Any:
@@ -103,7 +123,7 @@ class Listener:
         """Called by the trainer before training begins: `total_steps`, `start_step`, `num_envs`, `config`."""
         self.params = params
 
-    def set_trainer(self, trainer: "Trainer") -> None:
+    def set_trainer(self, trainer: Trainer) -> None:
         """Called by the trainer before training begins."""
         self.trainer = trainer
 
@@ -198,8 +218,10 @@ def as_listeners(listeners: Any) -> list[Listener]:
         elif isinstance(item, type) and (issubclass(item, Listener) or _is_keras_callback(item, cls=True)):
             raise ArgumentError(f"{item.__name__} is a class, not a listener: did you mean {item.__name__}()?")
         else:
-            raise ArgumentError(f"{item!r} is not a tfdqn.Listener (subclass tfdqn.Listener, or wrap a Keras "
-                                "callback in tfdqn.KerasCallbacks([...]))")
+            raise ArgumentError(
+                f"{item!r} is not a tfdqn.Listener (subclass tfdqn.Listener, or wrap a Keras "
+                "callback in tfdqn.KerasCallbacks([...]))"
+            )
     return result
 
 
@@ -256,7 +278,7 @@ class ListenerList:
         """Whether any listener overrides `hook` (lets the loop skip building logs nobody reads)."""
         return bool(self._by_hook[hook])
 
-    def set_trainer(self, trainer: "Trainer") -> None:
+    def set_trainer(self, trainer: Trainer) -> None:
         for listener in self.listeners:
             listener.set_trainer(trainer)
 
@@ -328,8 +350,9 @@ class ListenerList:
         except TrainingError:
             raise
         except Exception as exc:
-            raise ListenerError(f"listener {type(listener).__name__}.{hook} raised "
-                                f"{type(exc).__name__}: {exc}") from exc
+            raise ListenerError(
+                f"listener {type(listener).__name__}.{hook} raised {type(exc).__name__}: {exc}"
+            ) from exc
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         """Delivered to every listener even if one fails; the first failure is raised afterwards."""

@@ -25,8 +25,14 @@ class ModelCheckpoint(Listener):
     in a listener; after a non-finite loss the last good state is kept, not overwritten.
     """
 
-    def __init__(self, directory: str | os.PathLike, save_best: bool = True, save_last: bool = True,
-                 save_state: bool = False, state_every: int | None = None):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        save_best: bool = True,
+        save_last: bool = True,
+        save_state: bool = False,
+        state_every: int | None = None,
+    ):
         if state_every is not None and state_every < 1:
             raise ValueError(f"state_every={state_every} is invalid: must be a positive number of steps")
         self.directory = Path(directory)
@@ -81,8 +87,15 @@ class ModelCheckpoint(Listener):
             self._write_best_info(logs)
 
     def _write_best_info(self, logs: dict[str, Any]) -> None:
-        write_json(self.directory / "best.json", {"step": self.best_step, "mean_return": self.best_score,
-                                                  "episodes": self.best_episodes, "kind": logs.get("kind")})
+        write_json(
+            self.directory / "best.json",
+            {
+                "step": self.best_step,
+                "mean_return": self.best_score,
+                "episodes": self.best_episodes,
+                "kind": logs.get("kind"),
+            },
+        )
 
     def _write_state(self) -> None:
         from tfdqn.training.resume import save_training_state

@@ -16,11 +16,13 @@ import numpy as np
 
 from tfdqn.listeners.base import Listener
 
-LIKELY_CAUSES = ("a learning rate too high for this reward scale (lower learning_rate, or add "
-                 "learning_rate_final), a target network that follows the online one too closely (raise "
-                 "target_update_interval or lower tau), too many gradient steps per env step (gradient_steps / "
-                 "train_freq), rewards too large (scale them with a wrapper) or the He initialisation "
-                 "(initializer='fan_in_uniform')")
+LIKELY_CAUSES = (
+    "a learning rate too high for this reward scale (lower learning_rate, or add "
+    "learning_rate_final), a target network that follows the online one too closely (raise "
+    "target_update_interval or lower tau), too many gradient steps per env step (gradient_steps / "
+    "train_freq), rewards too large (scale them with a wrapper) or the He initialisation "
+    "(initializer='fan_in_uniform')"
+)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -37,8 +39,7 @@ class DivergenceAlarm(Listener):
     `slack` > 1 leaves room for the noise of early updates.
     """
 
-    def __init__(self, r_max: float | None = None, gamma: float | None = None, slack: float = 1.5,
-                 stop: bool = False):
+    def __init__(self, r_max: float | None = None, gamma: float | None = None, slack: float = 1.5, stop: bool = False):
         if r_max is not None and not r_max > 0:
             raise ValueError(f"DivergenceAlarm r_max={r_max!r} is invalid: must be positive")
         if not slack >= 1:
@@ -61,8 +62,11 @@ class DivergenceAlarm(Listener):
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(r_max, gamma, |Q| bound, loss bound), or None while no bound is known (no reward seen, gamma 1)."""
-        gamma = self.gamma_given if self.gamma_given is not None else (
-            self.trainer.config.gamma if self.trainer is not None else None)
+        gamma = (
+            self.gamma_given
+            if self.gamma_given is not None
+            else (self.trainer.config.gamma if self.trainer is not None else None)
+        )
         r_max = self.r_max_given if self.r_max_given is not None else self.r_max_seen
         if gamma is None or gamma >= 1 or not r_max > 0:
             return None
@@ -70,9 +74,9 @@ class DivergenceAlarm(Listener):
         td_bound = 2.0 * q_bound
         loss_kind = self.trainer.config.loss if self.trainer is not None else "huber"
         if loss_kind == "mse":
-            loss_bound = td_bound ** 2
+            loss_bound = td_bound**2
         else:  # Huber with delta 1: quadratic up to 1, linear beyond
-            loss_bound = 0.5 * td_bound ** 2 if td_bound <= 1 else td_bound - 0.5
+            loss_bound = 0.5 * td_bound**2 if td_bound <= 1 else td_bound - 0.5
         return r_max, gamma, q_bound, loss_bound
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -88,13 +92,17 @@ class DivergenceAlarm(Listener):
         if math.isfinite(q) and q > self.slack * q_bound:
             which = f"max |Q| = {q:,.4g} exceeds {self.slack:g} x the bound r_max / (1 - gamma) = {q_bound:,.4g}"
         elif math.isfinite(loss) and loss > self.slack * loss_bound:
-            which = (f"the loss = {loss:,.4g} exceeds {self.slack:g} x {loss_bound:,.4g}, the most that TD errors "
-                     f"within |Q| <= r_max / (1 - gamma) = {q_bound:,.4g} allow")
+            which = (
+                f"the loss = {loss:,.4g} exceeds {self.slack:g} x {loss_bound:,.4g}, the most that TD errors "
+                f"within |Q| <= r_max / (1 - gamma) = {q_bound:,.4g} allow"
+            )
         if which is None:
             return
         r_max_src = "given" if self.r_max_given is not None else "the largest |reward| seen so far"
-        self.alarm = (f"training looks divergent at step {logs['step']:,}: {which} (r_max = {r_max:g}, "
-                      f"{r_max_src}; gamma = {gamma:g}). Likely causes: {LIKELY_CAUSES}.")
+        self.alarm = (
+            f"training looks divergent at step {logs['step']:,}: {which} (r_max = {r_max:g}, "
+            f"{r_max_src}; gamma = {gamma:g}). Likely causes: {LIKELY_CAUSES}."
+        )
         warnings.warn(self.alarm, DivergenceWarning, stacklevel=2)
         if self.stop and self.trainer is not None:
             self.trainer.stop_training = True

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tfdqn.envs.make import make_env
 from tfdqn.dqn.evaluation import EvaluationResult, Policy, evaluate
+from tfdqn.envs.make import make_env
 from tfdqn.listeners.base import Listener
 from tfdqn.rng import generator_from_state, generator_state
 
@@ -71,9 +71,16 @@ class PeriodicEvaluation(Listener):
             return
         self._next_step = (step // self.every + 1) * self.every
         result = self.eval_env.run(self.trainer.agent.greedy, self.episodes, self.trainer.config.env_id)
-        self.trainer.listeners.on_evaluation({
-            "kind": "periodic", "step": step, "episodes": self.episodes, "mean_return": result.mean,
-            "std_return": result.std, "returns": result.returns.tolist()})
+        self.trainer.listeners.on_evaluation(
+            {
+                "kind": "periodic",
+                "step": step,
+                "episodes": self.episodes,
+                "mean_return": result.mean,
+                "std_return": result.std,
+                "returns": result.returns.tolist(),
+            }
+        )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.eval_env.close()
@@ -87,8 +94,7 @@ class StopOnReward(Listener):
     metrics see the more reliable estimate. `confirm_episodes=0` stops on the periodic result alone.
     """
 
-    def __init__(self, threshold: float, confirm_episodes: int = 100, env_id: str | None = None,
-                 seed: int = 20_000):
+    def __init__(self, threshold: float, confirm_episodes: int = 100, env_id: str | None = None, seed: int = 20_000):
         self.threshold, self.confirm_episodes = threshold, confirm_episodes
         self.eval_env = EvaluationEnv(env_id, seed)
         self.confirmed: dict[str, Any] | None = None
@@ -108,8 +114,14 @@ class StopOnReward(Listener):
             self.trainer.stop_training = True
             return
         result = self.eval_env.run(self.trainer.agent.greedy, self.confirm_episodes, self.trainer.config.env_id)
-        confirmation = {"kind": "confirmation", "step": logs["step"], "episodes": self.confirm_episodes,
-                        "mean_return": result.mean, "std_return": result.std, "returns": result.returns.tolist()}
+        confirmation = {
+            "kind": "confirmation",
+            "step": logs["step"],
+            "episodes": self.confirm_episodes,
+            "mean_return": result.mean,
+            "std_return": result.std,
+            "returns": result.returns.tolist(),
+        }
         self.trainer.listeners.on_evaluation(confirmation)
         if result.mean >= self.threshold:
             self.confirmed = confirmation

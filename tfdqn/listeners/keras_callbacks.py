@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 
 from tfdqn.errors import ArgumentError
 from tfdqn.listeners.base import Listener, attach_errors
 
-EPISODE_KEYS = ("return", "length", "step", "epsilon", "mean_return_100", "loss", "mean_q", "terminated",
-                "truncated")
+EPISODE_KEYS = ("return", "length", "step", "epsilon", "mean_return_100", "loss", "mean_q", "terminated", "truncated")
 
 
 class KerasCallbacks(Listener):
@@ -42,8 +42,9 @@ class KerasCallbacks(Listener):
     The callbacks' own state (EarlyStopping's patience counter...) is not part of a training checkpoint.
     """
 
-    def __init__(self, callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback,
-                 epoch: str | int = "episode"):
+    def __init__(
+        self, callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback, epoch: str | int = "episode"
+    ):
         if isinstance(callbacks, keras.callbacks.Callback):
             callbacks = [callbacks]
         callbacks = list(callbacks)
@@ -51,11 +52,13 @@ class KerasCallbacks(Listener):
             if isinstance(cb, type):
                 raise ArgumentError(f"{cb.__name__} is a class, not a callback: did you mean {cb.__name__}()?")
             if not isinstance(cb, keras.callbacks.Callback):
-                raise ArgumentError(f"{cb!r} is not a keras.callbacks.Callback"
-                                    + (" (tfdqn listeners go in the listener list directly)"
-                                       if isinstance(cb, Listener) else ""))
-        if epoch != "episode" and not (isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool)
-                                       and epoch >= 1):
+                raise ArgumentError(
+                    f"{cb!r} is not a keras.callbacks.Callback"
+                    + (" (tfdqn listeners go in the listener list directly)" if isinstance(cb, Listener) else "")
+                )
+        if epoch != "episode" and not (
+            isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch >= 1
+        ):
             raise ArgumentError(f"epoch={epoch!r} is invalid: 'episode' or a positive number of env steps")
         self.callbacks = callbacks
         self.epoch_steps = None if epoch == "episode" else int(epoch)
@@ -172,10 +175,16 @@ class KerasCallbacks(Listener):
         def mean(values: list) -> float:
             return float(sum(values) / len(values)) if values else math.nan
 
-        return {"step": step, "episodes": len(self._returns), "return": mean(self._returns),
-                "length": mean(self._lengths), "epsilon": self._epsilon,
-                "mean_return_100": self._last["mean_return_100"] if self._last else math.nan,
-                "loss": mean(self._losses), "mean_q": mean(self._mean_qs)}
+        return {
+            "step": step,
+            "episodes": len(self._returns),
+            "return": mean(self._returns),
+            "length": mean(self._lengths),
+            "epsilon": self._epsilon,
+            "mean_return_100": self._last["mean_return_100"] if self._last else math.nan,
+            "loss": mean(self._losses),
+            "mean_q": mean(self._mean_qs),
+        }
 
 
 class ModelView:
@@ -197,8 +206,10 @@ class ModelView:
 def _implements_batch_hooks(cb: keras.callbacks.Callback) -> bool:
     """Whether `cb` does anything per training batch (its class or the instance overrides a batch hook)."""
     base = keras.callbacks.Callback
-    return any(name in vars(cb) or getattr(type(cb), name) is not getattr(base, name)
-               for name in ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end"))
+    return any(
+        name in vars(cb) or getattr(type(cb), name) is not getattr(base, name)
+        for name in ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+    )
 
 
 def _numeric(logs: dict[str, Any] | None) -> dict[str, float]:

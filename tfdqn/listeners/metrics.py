@@ -10,8 +10,20 @@ from typing import Any
 
 from tfdqn.listeners.base import Listener
 
-EPISODE_FIELDS = ("episode", "step", "return", "length", "mean_return_100", "epsilon", "loss", "mean_q",
-                  "terminated", "truncated", "env_index", "wall_seconds")
+EPISODE_FIELDS = (
+    "episode",
+    "step",
+    "return",
+    "length",
+    "mean_return_100",
+    "epsilon",
+    "loss",
+    "mean_q",
+    "terminated",
+    "truncated",
+    "env_index",
+    "wall_seconds",
+)
 EVALUATION_FIELDS = ("step", "kind", "episodes", "mean_return", "std_return")
 
 

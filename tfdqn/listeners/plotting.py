@@ -43,9 +43,17 @@ class LivePlot(Listener):
     dashed line at a goal return.
     """
 
-    def __init__(self, path: str | os.PathLike, live: bool = True, every_seconds: float = 5.0,
-                 window: int = 100, title: str | None = None, value_key: str = "return",
-                 value_label: str = "episode return", target: float | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        live: bool = True,
+        every_seconds: float = 5.0,
+        window: int = 100,
+        title: str | None = None,
+        value_key: str = "return",
+        value_label: str = "episode return",
+        target: float | None = None,
+    ):
         self.path = Path(path)
         self.live, self.every_seconds, self.window, self.title = live, every_seconds, window, title
         self.value_key, self.value_label, self.target = value_key, value_label, target
@@ -115,8 +123,13 @@ class LivePlot(Listener):
         ax = figure.add_subplot(1, 1, 1)
         if self.steps:
             ax.plot(self.steps, self.values, color="tab:blue", alpha=0.35, lw=0.8, label=self.value_label)
-            ax.plot(self.steps, moving_average(self.values, self.window), color="tab:blue", lw=2,
-                    label=f"moving average ({self.window} episodes)")
+            ax.plot(
+                self.steps,
+                moving_average(self.values, self.window),
+                color="tab:blue",
+                lw=2,
+                label=f"moving average ({self.window} episodes)",
+            )
         if self.evaluations:
             s, m, sd = (np.array(v) for v in zip(*self.evaluations))
             ax.errorbar(s, m, yerr=sd, fmt="o", color="tab:red", ms=4, capsize=2, label="greedy evaluation")

@@ -37,8 +37,9 @@ class ProgressLogger(Listener):
         keras = sys.modules.get("keras")
         if self.tty and keras is not None and not self.total_episodes:
             with contextlib.redirect_stdout(self.out):  # Progbar writes to sys.stdout; ours may be stderr
-                self._bar = keras.utils.Progbar(self.total, width=self.width, interval=0.1, unit_name="step",
-                                                stateful_metrics=PROGBAR_METRICS)
+                self._bar = keras.utils.Progbar(
+                    self.total, width=self.width, interval=0.1, unit_name="step", stateful_metrics=PROGBAR_METRICS
+                )
 
     def _rate(self, step: int) -> float:
         elapsed = time.perf_counter() - self.start
@@ -54,16 +55,26 @@ class ProgressLogger(Listener):
             done, total, unit = step, self.total, "steps"
         filled = int(min(done / total, 1.0) * self.width)
         loss = logs["loss"]
-        self._line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,} {unit} "
-                      f"| episode {episode} | return {_num(logs['return'])} "
-                      f"| mean100 {_num(logs['mean_return_100'])} | eps {logs['epsilon']:.3f} "
-                      f"| loss {'-' if math.isnan(loss) else f'{loss:.4f}'} | {self._rate(step):,.0f} steps/s")
+        self._line = (
+            f"[{'#' * filled}{'.' * (self.width - filled)}] {done:,}/{total:,} {unit} "
+            f"| episode {episode} | return {_num(logs['return'])} "
+            f"| mean100 {_num(logs['mean_return_100'])} | eps {logs['epsilon']:.3f} "
+            f"| loss {'-' if math.isnan(loss) else f'{loss:.4f}'} | {self._rate(step):,.0f} steps/s"
+        )
         now = time.perf_counter()
         if self._bar is not None:
             with contextlib.redirect_stdout(self.out):
-                self._bar.update(min(step, self.total), [
-                    ("episode", episode), ("return", logs["return"]), ("mean100", logs["mean_return_100"]),
-                    ("eps", logs["epsilon"]), ("loss", loss)], finalize=False)
+                self._bar.update(
+                    min(step, self.total),
+                    [
+                        ("episode", episode),
+                        ("return", logs["return"]),
+                        ("mean100", logs["mean_return_100"]),
+                        ("eps", logs["epsilon"]),
+                        ("loss", loss),
+                    ],
+                    finalize=False,
+                )
         elif self.tty:
             if now - self._last_print >= 0.1:
                 self.out.write("\r\033[K" + self._line)
@@ -81,8 +92,10 @@ class ProgressLogger(Listener):
         self.out.flush()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
-        self._print(f"evaluation ({logs['kind']}) at step {logs['step']:,}: "
-                    f"{logs['mean_return']:.1f} ± {logs['std_return']:.1f} over {logs['episodes']} episodes")
+        self._print(
+            f"evaluation ({logs['kind']}) at step {logs['step']:,}: "
+            f"{logs['mean_return']:.1f} ± {logs['std_return']:.1f} over {logs['episodes']} episodes"
+        )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.tty:
@@ -97,8 +110,10 @@ class ProgressLogger(Listener):
             why = "stopped by a listener"
         else:
             why = "episode budget reached" if self.total_episodes else "step budget reached"
-        self._print(f"training ended ({why}): {logs['step']:,} steps, {logs['episodes']} episodes, "
-                    f"{logs['wall_seconds']:.1f} s, {self._rate(logs['step']):,.0f} steps/s")
+        self._print(
+            f"training ended ({why}): {logs['step']:,} steps, {logs['episodes']} episodes, "
+            f"{logs['wall_seconds']:.1f} s, {self._rate(logs['step']):,.0f} steps/s"
+        )
 
 
 PROGBAR_METRICS = ("episode", "return", "mean100", "eps", "loss")

@@ -34,8 +34,10 @@ class TensorBoard(Listener):
         from tfdqn.training.trainer import check_budget
 
         if importlib.util.find_spec("tensorboard") is None:  # tf.summary's writers live in that package
-            raise TfdqnError("tfdqn.TensorBoard needs the tensorboard package (TensorFlow 2.21 does not install "
-                             "it): pip install tensorboard")
+            raise TfdqnError(
+                "tfdqn.TensorBoard needs the tensorboard package (TensorFlow 2.21 does not install "
+                "it): pip install tensorboard"
+            )
         self.log_dir = Path(log_dir)
         self.histogram_every = None if histogram_every is None else check_budget(histogram_every, "histogram_every")
         self.flush_seconds = float(flush_seconds)
@@ -47,8 +49,9 @@ class TensorBoard(Listener):
         self._tf = tf
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(str(self.log_dir),
-                                                         flush_millis=max(int(self.flush_seconds * 1000), 1))
+            self._writer = tf.summary.create_file_writer(
+                str(self.log_dir), flush_millis=max(int(self.flush_seconds * 1000), 1)
+            )
         self._last_flush = self._last_time = time.perf_counter()
         self._last_step = logs["step"]
         self._losses, self._mean_qs = 0.0, 0.0
@@ -76,8 +79,12 @@ class TensorBoard(Listener):
         if not logs.get("completed", True):
             return
         step, now = logs["step"], time.perf_counter()
-        scalars = {"episode/return": logs["return"], "episode/length": logs["length"],
-                   "episode/mean_return_100": logs["mean_return_100"], "train/epsilon": logs["epsilon"]}
+        scalars = {
+            "episode/return": logs["return"],
+            "episode/length": logs["length"],
+            "episode/mean_return_100": logs["mean_return_100"],
+            "train/epsilon": logs["epsilon"],
+        }
         if self._calls:
             scalars["train/loss"] = self._losses / self._calls
             scalars["train/mean_q"] = self._mean_qs / self._calls
@@ -91,8 +98,13 @@ class TensorBoard(Listener):
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
         kind = logs.get("kind", "periodic")
-        self._write({f"evaluation/{kind}_mean_return": logs["mean_return"],
-                     f"evaluation/{kind}_std_return": logs["std_return"]}, logs["step"])
+        self._write(
+            {
+                f"evaluation/{kind}_mean_return": logs["mean_return"],
+                f"evaluation/{kind}_std_return": logs["std_return"],
+            },
+            logs["step"],
+        )
         self._flush(time.perf_counter())
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

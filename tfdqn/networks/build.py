@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -12,9 +12,15 @@ from tfdqn.config import INITIALIZERS, NATURE_CONV_LAYERS
 from tfdqn.errors import ConfigError, EnvError
 
 
-def build_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                    name: str = "q_network", conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
-                    initializer: str = "fan_in_uniform", layer_norm: bool = False) -> keras.Sequential:
+def build_q_network(
+    obs_shape: Sequence[int],
+    n_actions: int,
+    hidden_sizes: Sequence[int] = (256, 256),
+    name: str = "q_network",
+    conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
+    initializer: str = "fan_in_uniform",
+    layer_norm: bool = False,
+) -> keras.Sequential:
     """The Q-network for observations of `obs_shape`: `build_mlp_q_network` for a flat vector (n,), or
     for an image (height, width, channels) `build_conv_q_network` (`conv_layers`, then `hidden_sizes` as
     its dense part); `layer_norm` normalises every hidden layer before its ReLU (`hidden_layers`)."""
@@ -28,10 +34,14 @@ def hidden_layers(i: int, width: int, fan_in: int, initializer: str, layer_norm:
     """Hidden layer `i`: Dense + ReLU, or with `layer_norm` Dense, `LayerNormalization`, then ReLU (the
     normalisation before the nonlinearity, as in PQN and BRO)."""
     if not layer_norm:
-        return [keras.layers.Dense(int(width), activation="relu", name=f"hidden_{i}",
-                                   **initializers(initializer, fan_in))]
-    return [keras.layers.Dense(int(width), name=f"hidden_{i}", **initializers(initializer, fan_in)),
-            keras.layers.LayerNormalization(name=f"norm_{i}"), keras.layers.Activation("relu", name=f"relu_{i}")]
+        return [
+            keras.layers.Dense(int(width), activation="relu", name=f"hidden_{i}", **initializers(initializer, fan_in))
+        ]
+    return [
+        keras.layers.Dense(int(width), name=f"hidden_{i}", **initializers(initializer, fan_in)),
+        keras.layers.LayerNormalization(name=f"norm_{i}"),
+        keras.layers.Activation("relu", name=f"relu_{i}"),
+    ]
 
 
 def initializers(scheme: str, fan_in: int, output: bool = False) -> dict[str, keras.initializers.Initializer]:
@@ -43,16 +53,23 @@ def initializers(scheme: str, fan_in: int, output: bool = False) -> dict[str, ke
     """
     if scheme == "fan_in_uniform":
         bound = 1.0 / math.sqrt(max(int(fan_in), 1))
-        return {"kernel_initializer": keras.initializers.RandomUniform(-bound, bound),
-                "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+        return {
+            "kernel_initializer": keras.initializers.RandomUniform(-bound, bound),
+            "bias_initializer": keras.initializers.RandomUniform(-bound, bound),
+        }
     if scheme == "he":
         return {"kernel_initializer": "glorot_uniform" if output else "he_normal", "bias_initializer": "zeros"}
     raise ConfigError(f"initializer={scheme!r} is invalid: must be one of {INITIALIZERS}")
 
 
-def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (256, 256),
-                        name: str = "q_network", initializer: str = "fan_in_uniform",
-                        layer_norm: bool = False) -> keras.Sequential:
+def build_mlp_q_network(
+    obs_shape: Sequence[int],
+    n_actions: int,
+    hidden_sizes: Sequence[int] = (256, 256),
+    name: str = "q_network",
+    initializer: str = "fan_in_uniform",
+    layer_norm: bool = False,
+) -> keras.Sequential:
     """An MLP from a flat observation (n,) to one Q-value per action: ReLU layers (`layer_norm`: each
     normalised before its ReLU, `hidden_layers`), `initializer` scheme."""
     obs_shape = tuple(int(d) for d in obs_shape)
@@ -60,8 +77,10 @@ def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: 
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
     if len(obs_shape) != 1:
         kind = "an image" if len(obs_shape) == 3 else "not a flat vector"
-        raise EnvError(f"observation shape {obs_shape} is {kind}; the MLP Q-network takes a flat vector (n,) "
-                       "(images need build_conv_q_network, or build_q_network to choose)")
+        raise EnvError(
+            f"observation shape {obs_shape} is {kind}; the MLP Q-network takes a flat vector (n,) "
+            "(images need build_conv_q_network, or build_q_network to choose)"
+        )
     initializers(initializer, 1)  # an unknown scheme fails before anything is built
     layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="float32")]
     fan_in = obs_shape[0]
@@ -72,10 +91,15 @@ def build_mlp_q_network(obs_shape: Sequence[int], n_actions: int, hidden_sizes: 
     return keras.Sequential(layers, name=name)
 
 
-def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
-                         conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
-                         hidden_sizes: Sequence[int] = (512,), name: str = "q_network",
-                         initializer: str = "fan_in_uniform", layer_norm: bool = False) -> keras.Sequential:
+def build_conv_q_network(
+    obs_shape: Sequence[int],
+    n_actions: int,
+    conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
+    hidden_sizes: Sequence[int] = (512,),
+    name: str = "q_network",
+    initializer: str = "fan_in_uniform",
+    layer_norm: bool = False,
+) -> keras.Sequential:
     """A convolutional Q-network for uint8 images (height, width, channels), channels-last.
 
     The model takes raw pixels 0..255 (uint8; float input holding the same values works too) and scales
@@ -94,20 +118,33 @@ def build_conv_q_network(obs_shape: Sequence[int], n_actions: int,
         raise EnvError(f"n_actions={n_actions} is invalid: need at least one action")
     conv_layers = tuple(tuple(int(v) for v in layer) for layer in conv_layers)
     if any(len(layer) != 3 or min(layer) < 1 for layer in conv_layers):
-        raise ConfigError(f"conv_layers={conv_layers!r} is invalid: need (filters, kernel_size, stride) "
-                          "triples of positive integers")
-    layers: list[keras.Layer] = [keras.Input(shape=obs_shape, dtype="uint8"),
-                                 keras.layers.Rescaling(1.0 / 255.0, name="scale_pixels")]
+        raise ConfigError(
+            f"conv_layers={conv_layers!r} is invalid: need (filters, kernel_size, stride) triples of positive integers"
+        )
+    layers: list[keras.Layer] = [
+        keras.Input(shape=obs_shape, dtype="uint8"),
+        keras.layers.Rescaling(1.0 / 255.0, name="scale_pixels"),
+    ]
     initializers(initializer, 1)
     height, width = obs_shape[:2]
     channels = obs_shape[2]
     for i, (filters, kernel, stride) in enumerate(conv_layers):
         height, width = (height - kernel) // stride + 1, (width - kernel) // stride + 1
         if height < 1 or width < 1:
-            raise ConfigError(f"conv_layers={conv_layers!r} is invalid for images of shape {obs_shape}: "
-                              f"convolution {i} ({kernel}x{kernel}, stride {stride}) leaves no output")
-        layers.append(keras.layers.Conv2D(filters, kernel, strides=stride, activation="relu", name=f"conv_{i}",
-                                          **initializers(initializer, kernel * kernel * channels)))
+            raise ConfigError(
+                f"conv_layers={conv_layers!r} is invalid for images of shape {obs_shape}: "
+                f"convolution {i} ({kernel}x{kernel}, stride {stride}) leaves no output"
+            )
+        layers.append(
+            keras.layers.Conv2D(
+                filters,
+                kernel,
+                strides=stride,
+                activation="relu",
+                name=f"conv_{i}",
+                **initializers(initializer, kernel * kernel * channels),
+            )
+        )
         channels = filters
     layers.append(keras.layers.Flatten(name="flatten"))
     fan_in = height * width * channels
@@ -138,9 +175,13 @@ def mirror_values(variables: list, values: list[np.ndarray] | None) -> list[np.n
 def mirrorable_norm(layer: keras.Layer) -> bool:
     """Whether `numpy_layer_norm` computes `layer`: a LayerNormalization over the last axis with both its scale
     and its offset (what `hidden_layers` builds)."""
-    return (isinstance(layer, keras.layers.LayerNormalization) and layer.center and layer.scale
-            and not getattr(layer, "rms_scaling", False)
-            and list(np.atleast_1d(layer.axis)) in ([-1], [len(layer.input.shape) - 1]))
+    return (
+        isinstance(layer, keras.layers.LayerNormalization)
+        and layer.center
+        and layer.scale
+        and not getattr(layer, "rms_scaling", False)
+        and list(np.atleast_1d(layer.axis)) in ([-1], [len(layer.input.shape) - 1])
+    )
 
 
 def numpy_layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float) -> np.ndarray:
@@ -168,13 +209,15 @@ class NumpyMLP:
     def __init__(self, model: keras.Model, activations: list[str]):
         self.model = model
         # per layer: its `layer_kind`, its epsilon (norms), and the activation applied after it
-        self._ops = [(layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), self._ACTIVATIONS[a])
-                     for layer, a in zip(model.layers, activations)]
+        self._ops = [
+            (layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), self._ACTIVATIONS[a])
+            for layer, a in zip(model.layers, activations)
+        ]
         self.params: list[tuple[np.ndarray, ...]] = []
         self.sync()
 
     @classmethod
-    def from_model(cls, model: keras.Model) -> "NumpyMLP | None":
+    def from_model(cls, model: keras.Model) -> NumpyMLP | None:
         """Mirror `model` if it starts with a Dense and every layer is a Dense with a bias, a `mirrorable_norm`
         or an Activation, each with a ReLU/linear activation. (The first Dense makes a new array, so the
         in-place ReLU never writes into the caller's observations.)"""

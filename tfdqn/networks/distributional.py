@@ -17,8 +17,9 @@ def expected_q(logits: tf.Tensor, atoms: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(tf.nn.softmax(logits, axis=-1) * atoms, axis=-1)
 
 
-def project_distribution(next_probs: tf.Tensor, rewards: tf.Tensor, discounts: tf.Tensor,
-                         terminated: tf.Tensor, atoms: tf.Tensor) -> tf.Tensor:
+def project_distribution(
+    next_probs: tf.Tensor, rewards: tf.Tensor, discounts: tf.Tensor, terminated: tf.Tensor, atoms: tf.Tensor
+) -> tf.Tensor:
     """The categorical projection Phi T z: the target distribution on `atoms` for each sample.
 
     `next_probs` (batch, K) is the distribution at the bootstrap state; each atom z_j moves to
@@ -38,8 +39,9 @@ def project_distribution(next_probs: tf.Tensor, rewards: tf.Tensor, discounts: t
     upper = tf.minimum(lower + 1.0, last)
     rows = tf.range(tf.shape(b)[0])[:, None] * k  # flat index of (sample, atom) = sample * K + atom
     n = tf.shape(b)[0] * k
-    m = (tf.math.unsorted_segment_sum(tf.reshape(next_probs * (1.0 - upper_share), [-1]),
-                                      tf.reshape(rows + tf.cast(lower, tf.int32), [-1]), n)
-         + tf.math.unsorted_segment_sum(tf.reshape(next_probs * upper_share, [-1]),
-                                        tf.reshape(rows + tf.cast(upper, tf.int32), [-1]), n))
+    m = tf.math.unsorted_segment_sum(
+        tf.reshape(next_probs * (1.0 - upper_share), [-1]), tf.reshape(rows + tf.cast(lower, tf.int32), [-1]), n
+    ) + tf.math.unsorted_segment_sum(
+        tf.reshape(next_probs * upper_share, [-1]), tf.reshape(rows + tf.cast(upper, tf.int32), [-1]), n
+    )
     return tf.reshape(m, tf.shape(next_probs))

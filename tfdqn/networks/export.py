@@ -34,10 +34,13 @@ def load_q_network(path: str | os.PathLike, n_actions: int | None = None) -> ker
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged archive
-        raise ModelFileError(f"model file {str(path)!r} could not be loaded: {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise ModelFileError(
+            f"model file {str(path)!r} could not be loaded: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     outputs = model.outputs[0].shape[-1] if model.outputs else None
     if n_actions is not None and outputs != n_actions:
-        raise ModelFileError(f"model file {str(path)!r} outputs {outputs} Q-values but the environment "
-                             f"has {n_actions} actions")
+        raise ModelFileError(
+            f"model file {str(path)!r} outputs {outputs} Q-values but the environment has {n_actions} actions"
+        )
     return model

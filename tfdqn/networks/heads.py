@@ -9,15 +9,22 @@ Q-values (softmax, then a fixed `Dense` holding the support), so a saved `.keras
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from tfdqn.config import DQNConfig
+from tfdqn.networks.build import (
+    build_q_network,
+    initializers,
+    layer_kind,
+    mirror_values,
+    mirrorable_norm,
+    mirrored_variables,
+    numpy_layer_norm,
+)
 from tfdqn.networks.distributional import support
-from tfdqn.networks.build import (build_q_network, initializers, layer_kind, mirror_values, mirrorable_norm,
-                             mirrored_variables, numpy_layer_norm)
 from tfdqn.networks.noisy import NoisyDense, numpy_noisy_forward
 
 
@@ -44,16 +51,25 @@ def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = 
     (`dueling_matrix`); the V and A streams share the hidden layers. Noisy: every Dense layer of the body and
     the head becomes a `NoisyDense` (the convolutions stay deterministic, as in the paper).
     """
-    base = build_q_network(obs_shape, n_actions, config.hidden_sizes, conv_layers=config.conv_layers,
-                           initializer=config.initializer, layer_norm=config.layer_norm)
+    base = build_q_network(
+        obs_shape,
+        n_actions,
+        config.hidden_sizes,
+        conv_layers=config.conv_layers,
+        initializer=config.initializer,
+        layer_norm=config.layer_norm,
+    )
     if not uses_heads(config):
         return base
     atoms = config.num_atoms if config.distributional else 1
     layers: list = [keras.Input(shape=base.inputs[0].shape[1:], dtype=base.inputs[0].dtype)]
     for layer in base.layers[:-1]:
         if config.noisy and isinstance(layer, keras.layers.Dense):
-            layers.append(NoisyDense(layer.units, activation=layer.get_config()["activation"],
-                                     sigma0=config.noisy_sigma, name=layer.name))
+            layers.append(
+                NoisyDense(
+                    layer.units, activation=layer.get_config()["activation"], sigma0=config.noisy_sigma, name=layer.name
+                )
+            )
         else:
             layers.append(type(layer).from_config(layer.get_config()))
     fan_in = int(base.layers[-1].kernel.shape[0])
@@ -70,7 +86,8 @@ def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = 
     model = keras.Sequential(layers, name=base.name)
     if config.dueling:
         model.get_layer("dueling_aggregation").set_weights(
-            [dueling_matrix(n_actions, atoms), np.zeros(n_actions * atoms, np.float32)])
+            [dueling_matrix(n_actions, atoms), np.zeros(n_actions * atoms, np.float32)]
+        )
     return model
 
 
@@ -84,8 +101,11 @@ def export_q_network(model: keras.Model, config: DQNConfig) -> keras.Model:
     weights: list = []
     for layer in model.layers:
         if isinstance(layer, NoisyDense):
-            layers.append(keras.layers.Dense(layer.units, activation=keras.activations.serialize(layer.activation),
-                                             name=layer.name))
+            layers.append(
+                keras.layers.Dense(
+                    layer.units, activation=keras.activations.serialize(layer.activation), name=layer.name
+                )
+            )
             weights.append([layer.kernel.numpy(), layer.bias.numpy()])
         else:
             config_ = layer.get_config()
@@ -93,9 +113,11 @@ def export_q_network(model: keras.Model, config: DQNConfig) -> keras.Model:
             weights.append(layer.get_weights())
     n_actions = int(model.outputs[0].shape[1])
     if config.distributional:
-        layers += [keras.layers.Softmax(axis=-1, name="atom_probabilities"),
-                   keras.layers.Dense(1, use_bias=False, trainable=False, name="expectation"),
-                   keras.layers.Reshape((n_actions,), name="q_values_out")]
+        layers += [
+            keras.layers.Softmax(axis=-1, name="atom_probabilities"),
+            keras.layers.Dense(1, use_bias=False, trainable=False, name="expectation"),
+            keras.layers.Reshape((n_actions,), name="q_values_out"),
+        ]
         weights += [[], [support(config.v_min, config.v_max, config.num_atoms)[:, None]], []]
     exported = keras.Sequential(layers, name=model.name)
     for layer, w in zip(exported.layers, weights):
@@ -119,16 +141,18 @@ class NumpyQ:
         self.sync()
 
     @classmethod
-    def from_model(cls, model: keras.Model, config: DQNConfig) -> "NumpyQ | None":
+    def from_model(cls, model: keras.Model, config: DQNConfig) -> NumpyQ | None:
         layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.Reshape)]
         if not layers or not isinstance(layers[0], (keras.layers.Dense, NoisyDense)):
             return None  # the first layer makes a new array: the in-place ReLU never writes into observations
         for layer in layers:
             if not isinstance(layer, (keras.layers.Dense, NoisyDense, keras.layers.Activation)) and not mirrorable_norm(
-                    layer):
+                layer
+            ):
                 return None
             if getattr(getattr(layer, "activation", None), "__name__", "linear") not in ("relu", "linear") or getattr(
-                    layer, "lora_enabled", False):
+                layer, "lora_enabled", False
+            ):
                 return None
         return cls(model, config)
 

@@ -62,15 +62,22 @@ class NoisyDense(keras.layers.Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({"units": self.units, "activation": keras.activations.serialize(self.activation),
-                       "sigma0": self.sigma0})
+        config.update(
+            {"units": self.units, "activation": keras.activations.serialize(self.activation), "sigma0": self.sigma0}
+        )
         return config
 
 
-def numpy_noisy_forward(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, kernel_sigma: np.ndarray,
-                        bias_sigma: np.ndarray, noise: np.ndarray) -> np.ndarray:
+def numpy_noisy_forward(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray,
+    kernel_sigma: np.ndarray,
+    bias_sigma: np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
     """One noisy forward pass of a `NoisyDense` (before its activation) in NumPy; `noise` holds the
     layer's fan_in + units standard normal draws (e_in then e_out)."""
     f = np.sign(noise) * np.sqrt(np.abs(noise))
-    e_in, e_out = f[:kernel.shape[0]], f[kernel.shape[0]:]
+    e_in, e_out = f[: kernel.shape[0]], f[kernel.shape[0] :]
     return x @ kernel + bias + ((x * e_in) @ kernel_sigma) * e_out + bias_sigma * e_out

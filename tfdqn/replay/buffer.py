@@ -46,8 +46,9 @@ class ReplayBuffer:
         self.size = 0
 
     @classmethod
-    def for_observations(cls, capacity: int, obs_shape: tuple[int, ...],
-                         obs_dtype: np.dtype | type = np.float32) -> "ReplayBuffer":
+    def for_observations(
+        cls, capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype | type = np.float32
+    ) -> ReplayBuffer:
         """The buffer suited to these observations: `PixelReplayBuffer` (each observation stored once)
         for uint8 images (height, width, channels), else a plain `ReplayBuffer`."""
         if np.dtype(obs_dtype) == np.uint8 and len(obs_shape) == 3:
@@ -73,15 +74,17 @@ class ReplayBuffer:
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def add_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-                  next_obs: np.ndarray, terminated: np.ndarray) -> None:
+    def add_batch(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray
+    ) -> None:
         """Store n transitions (leading axis n) at once, wrapping around the end."""
         n = len(actions)
         if n == 0:
             return
         if n > self.capacity:  # only the newest `capacity` survive anyway
             obs, actions, rewards, next_obs, terminated = (
-                a[-self.capacity:] for a in (obs, actions, rewards, next_obs, terminated))
+                a[-self.capacity :] for a in (obs, actions, rewards, next_obs, terminated)
+            )
             n = self.capacity
         idx = ring_slots(self.pos, n, self.capacity)
         self.obs[idx] = obs
@@ -103,15 +106,26 @@ class ReplayBuffer:
     def gather(self, idx: np.ndarray) -> Batch:
         """The stored transitions at slots `idx` (any shape of indices below `len(self)`). `take` rather than
         fancy indexing: the same arrays, several times faster for a training call's 128 x 128 indices."""
-        return Batch(self.obs.take(idx, axis=0), self.actions.take(idx), self.rewards.take(idx),
-                     self.next_obs.take(idx, axis=0), self.terminated.take(idx))
+        return Batch(
+            self.obs.take(idx, axis=0),
+            self.actions.take(idx),
+            self.rewards.take(idx),
+            self.next_obs.take(idx, axis=0),
+            self.terminated.take(idx),
+        )
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Arrays that restore this buffer exactly (for `np.savez`, no pickle needed)."""
         n = self.size
-        return {"obs": self.obs[:n], "next_obs": self.next_obs[:n], "actions": self.actions[:n],
-                "rewards": self.rewards[:n], "terminated": self.terminated[:n],
-                "pos": np.array(self.pos), "capacity": np.array(self.capacity)}
+        return {
+            "obs": self.obs[:n],
+            "next_obs": self.next_obs[:n],
+            "actions": self.actions[:n],
+            "rewards": self.rewards[:n],
+            "terminated": self.terminated[:n],
+            "pos": np.array(self.pos),
+            "capacity": np.array(self.capacity),
+        }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore from `state_dict()` output; the capacity and observation shape must match."""
@@ -183,8 +197,20 @@ class PixelReplayBuffer(ReplayBuffer):
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays: observations once, the extra ring and pending area, the per-slot data."""
-        return sum(a.nbytes for a in (self.obs, self.actions, self.rewards, self.terminated, self.next_kind,
-                                      self.next_ref, self._extra, self._pending, self._pending_slots))
+        return sum(
+            a.nbytes
+            for a in (
+                self.obs,
+                self.actions,
+                self.rewards,
+                self.terminated,
+                self.next_kind,
+                self.next_ref,
+                self._extra,
+                self._pending,
+                self._pending_slots,
+            )
+        )
 
     @property
     def extra_count(self) -> int:
@@ -193,11 +219,17 @@ class PixelReplayBuffer(ReplayBuffer):
 
     def add(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray, terminated: bool) -> None:
         """Store one transition."""
-        self.add_batch(np.asarray(obs)[None], np.array([action]), np.array([reward], dtype=np.float32),
-                       np.asarray(next_obs)[None], np.array([terminated]))
+        self.add_batch(
+            np.asarray(obs)[None],
+            np.array([action]),
+            np.array([reward], dtype=np.float32),
+            np.asarray(next_obs)[None],
+            np.array([terminated]),
+        )
 
-    def add_batch(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
-                  next_obs: np.ndarray, terminated: np.ndarray) -> None:
+    def add_batch(
+        self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray
+    ) -> None:
         """Store n transitions (leading axis n) at once, wrapping around the end."""
         n = len(actions)
         if n == 0:
@@ -207,7 +239,8 @@ class PixelReplayBuffer(ReplayBuffer):
         actions, rewards, terminated = np.asarray(actions), np.asarray(rewards), np.asarray(terminated)
         if n > self.capacity:  # only the newest `capacity` survive anyway
             obs, actions, rewards, next_obs, terminated = (
-                a[-self.capacity:] for a in (obs, actions, rewards, next_obs, terminated))
+                a[-self.capacity :] for a in (obs, actions, rewards, next_obs, terminated)
+            )
             n = self.capacity
         slots = (self.pos + np.arange(n)) % self.capacity
         # the slots written first are empty until the buffer is full; after that, they hold the oldest
@@ -287,11 +320,20 @@ class PixelReplayBuffer(ReplayBuffer):
         """Arrays that restore this buffer exactly, links included (for `np.savez`, no pickle needed)."""
         n = self.size
         ids = np.arange(self._extra_start, self._extra_end)
-        return {"obs": self.obs[:n], "actions": self.actions[:n], "rewards": self.rewards[:n],
-                "terminated": self.terminated[:n], "next_kind": self.next_kind[:n], "next_ref": self.next_ref[:n],
-                "extra_obs": self._extra[ids % len(self._extra)], "extra_start": np.array(self._extra_start),
-                "pending_obs": self._pending, "pending_slots": self._pending_slots,
-                "pos": np.array(self.pos), "capacity": np.array(self.capacity)}
+        return {
+            "obs": self.obs[:n],
+            "actions": self.actions[:n],
+            "rewards": self.rewards[:n],
+            "terminated": self.terminated[:n],
+            "next_kind": self.next_kind[:n],
+            "next_ref": self.next_ref[:n],
+            "extra_obs": self._extra[ids % len(self._extra)],
+            "extra_start": np.array(self._extra_start),
+            "pending_obs": self._pending,
+            "pending_slots": self._pending_slots,
+            "pos": np.array(self.pos),
+            "capacity": np.array(self.capacity),
+        }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore from `state_dict()` output, this class's or a plain `ReplayBuffer`'s (whose transitions are

@@ -28,8 +28,16 @@ class NStepWindows:
         self.powers = self.gamma ** np.arange(n + 1)
         self._every = np.arange(num_envs)
 
-    def push(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
-             terminated: np.ndarray, truncated: np.ndarray, real: np.ndarray | None = None):
+    def push(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        real: np.ndarray | None = None,
+    ):
         """Add one vector step (`real`: the sub-envs whose step is a transition, not an autoreset) and return
         the n-step transitions it completes: (obs, actions, returns, next_obs, terminated, discounts)."""
         if self.num_envs == 1 and (real is None or real[0]) and not (terminated[0] or truncated[0]):
@@ -46,8 +54,14 @@ class NStepWindows:
         if k + 1 < self.n:
             self.length[0] = k + 1
             return None
-        out = (self.obs[:, 0].copy(), self.actions[:, 0].copy(), self.rewards @ self.powers[:-1],
-               np.array(next_obs[:1]), np.zeros(1, np.float32), np.full(1, self.powers[-1]))
+        out = (
+            self.obs[:, 0].copy(),
+            self.actions[:, 0].copy(),
+            self.rewards @ self.powers[:-1],
+            np.array(next_obs[:1]),
+            np.zeros(1, np.float32),
+            np.full(1, self.powers[-1]),
+        )
         self.obs[0, :-1] = self.obs[0, 1:]
         self.actions[0, :-1] = self.actions[0, 1:]
         self.rewards[0, :-1] = self.rewards[0, 1:]
@@ -67,18 +81,33 @@ class NStepWindows:
         out: list[tuple] = []
         f = envs[(pos + 1 == self.n) & ~ended]
         if len(f):  # the oldest step of each full window leaves as an n-step transition
-            out.append((self.obs[f, 0].copy(), self.actions[f, 0].copy(), self.rewards[f] @ self.powers[:-1],
-                        next_obs[f], np.zeros(len(f), np.float32), np.full(len(f), self.powers[-1])))
+            out.append(
+                (
+                    self.obs[f, 0].copy(),
+                    self.actions[f, 0].copy(),
+                    self.rewards[f] @ self.powers[:-1],
+                    next_obs[f],
+                    np.zeros(len(f), np.float32),
+                    np.full(len(f), self.powers[-1]),
+                )
+            )
             self.obs[f, :-1] = self.obs[f, 1:]
             self.actions[f, :-1] = self.actions[f, 1:]
             self.rewards[f, :-1] = self.rewards[f, 1:]
             self.length[f] -= 1
         for i in envs[ended]:  # an episode ended: every open window leaves, then the window is empty
             k = int(self.length[i])
-            returns = np.array([self.rewards[i, s:k] @ self.powers[:k - s] for s in range(k)])
-            out.append((self.obs[i, :k].copy(), self.actions[i, :k].copy(), returns,
-                        np.repeat(next_obs[i][None], k, axis=0), np.full(k, float(terminated[i]), np.float32),
-                        self.powers[k - np.arange(k)]))
+            returns = np.array([self.rewards[i, s:k] @ self.powers[: k - s] for s in range(k)])
+            out.append(
+                (
+                    self.obs[i, :k].copy(),
+                    self.actions[i, :k].copy(),
+                    returns,
+                    np.repeat(next_obs[i][None], k, axis=0),
+                    np.full(k, float(terminated[i]), np.float32),
+                    self.powers[k - np.arange(k)],
+                )
+            )
             self.length[i] = 0
         if len(out) < 2:  # the usual step: one part (or none), nothing to join
             return out[0] if out else None

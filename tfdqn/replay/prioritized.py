@@ -43,8 +43,15 @@ class ExtendedReplay:
     and weights them by `importance_weights` at the current `beta` (the trainer anneals it to 1).
     """
 
-    def __init__(self, base: ReplayBuffer, gamma: float, prioritized: bool = False, alpha: float = 0.6,
-                 eps: float = 1e-6, beta: float = 0.4):
+    def __init__(
+        self,
+        base: ReplayBuffer,
+        gamma: float,
+        prioritized: bool = False,
+        alpha: float = 0.6,
+        eps: float = 1e-6,
+        beta: float = 0.4,
+    ):
         self.base = base
         self.capacity = base.capacity
         self.gamma = float(gamma)
@@ -54,12 +61,13 @@ class ExtendedReplay:
         self.max_priority = 1.0
 
     @classmethod
-    def for_config(cls, base: ReplayBuffer, config: DQNConfig) -> "ReplayBuffer | ExtendedReplay":
+    def for_config(cls, base: ReplayBuffer, config: DQNConfig) -> ReplayBuffer | ExtendedReplay:
         """`base` itself when neither n-step returns nor prioritized replay is on, else wrapped."""
         if config.n_step == 1 and not config.prioritized:
             return base
-        return cls(base, config.gamma, config.prioritized, config.priority_alpha, config.priority_eps,
-                   config.priority_beta)
+        return cls(
+            base, config.gamma, config.prioritized, config.priority_alpha, config.priority_eps, config.priority_beta
+        )
 
     def __len__(self) -> int:
         return len(self.base)
@@ -74,9 +82,14 @@ class ExtendedReplay:
 
     def add(self, obs, action, reward, next_obs, terminated, discount: float | None = None) -> None:
         """Store one transition."""
-        self.add_batch(np.asarray(obs)[None], np.array([action]), np.array([reward], dtype=np.float32),
-                       np.asarray(next_obs)[None], np.array([terminated]),
-                       None if discount is None else np.array([discount]))
+        self.add_batch(
+            np.asarray(obs)[None],
+            np.array([action]),
+            np.array([reward], dtype=np.float32),
+            np.asarray(next_obs)[None],
+            np.array([terminated]),
+            None if discount is None else np.array([discount]),
+        )
 
     def add_batch(self, obs, actions, rewards, next_obs, terminated, discounts: np.ndarray | None = None) -> None:
         """Store n transitions; `discounts` defaults to gamma (one-step transitions)."""

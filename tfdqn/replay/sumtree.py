@@ -45,7 +45,7 @@ class SumTree:
         if len(nodes) * self.depth > self.leaves:  # many updates: rebuilding every level is cheaper
             for level in range(self.depth - 1, -1, -1):
                 lo = 1 << level
-                self.tree[lo:2 * lo] = self.tree[2 * lo:4 * lo].reshape(-1, 2).sum(axis=1)
+                self.tree[lo : 2 * lo] = self.tree[2 * lo : 4 * lo].reshape(-1, 2).sum(axis=1)
             return
         for _ in range(self.depth):  # a parent repeated in `nodes` is just recomputed to the same sum
             nodes = nodes >> 1
@@ -76,7 +76,7 @@ class SumTree:
         return np.minimum(slots, size - 1)
 
     def state_dict(self, size: int) -> dict[str, np.ndarray]:
-        return {"priorities": self.tree[self.leaves:self.leaves + size].copy()}
+        return {"priorities": self.tree[self.leaves : self.leaves + size].copy()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         self.tree[:] = 0.0

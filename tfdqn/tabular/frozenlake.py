@@ -8,8 +8,9 @@ nothing here touches pyplot's global state.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +39,14 @@ def policy_grid(policy: Sequence[int] | np.ndarray, desc: Any) -> list[str]:
     return ["".join(row) for row in letters]
 
 
-def plot_policy(q_table: np.ndarray, desc: Any, path: str | os.PathLike, title: str | None = None,
-                reference: np.ndarray | None = None, reference_title: str = "value iteration (optimal)") -> Path:
+def plot_policy(
+    q_table: np.ndarray,
+    desc: Any,
+    path: str | os.PathLike,
+    title: str | None = None,
+    reference: np.ndarray | None = None,
+    reference_title: str = "value iteration (optimal)",
+) -> Path:
     """Draw the map with the greedy action of `q_table` as an arrow in each cell and the state value
     `max_a Q(s, a)` as colour; holes (H) and the goal (G) are marked, the start labelled S.
 
@@ -73,9 +80,12 @@ def plot_policy(q_table: np.ndarray, desc: Any, path: str | os.PathLike, title: 
         live = ~np.isin(desc.ravel(), ("H", "G"))
         greedy = np.argmax(q_table, axis=1)
         wrong = int(sum(1 for s in np.flatnonzero(live) if not best_ref[s, greedy[s]]))
-        note = ("every greedy action is one of value iteration's best" if wrong == 0 else
-                f"red: {wrong} state{'s' if wrong > 1 else ''} where the greedy action is not one of "
-                "value iteration's best")
+        note = (
+            "every greedy action is one of value iteration's best"
+            if wrong == 0
+            else f"red: {wrong} state{'s' if wrong > 1 else ''} where the greedy action is not one of "
+            "value iteration's best"
+        )
         axes[0].set_xlabel(note, fontsize=7, color="black" if wrong == 0 else "red")
     return atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=110, bbox_inches="tight"))
 
@@ -95,29 +105,38 @@ def _draw_panel(ax, q: np.ndarray, desc: np.ndarray, vmax: float, best_ref: np.n
             s, letter = r * ncol + c, desc[r, c]
             if letter == "H":
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="#1b2a3a"))
-                ax.text(c, r, "H", ha="center", va="center", color="#9ecae1", fontsize=12 if big else 9,
-                        fontweight="bold")
+                ax.text(
+                    c, r, "H", ha="center", va="center", color="#9ecae1", fontsize=12 if big else 9, fontweight="bold"
+                )
                 continue
             if letter == "G":
                 ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color="gold"))
-                ax.text(c, r, "G", ha="center", va="center", color="black", fontsize=12 if big else 9,
-                        fontweight="bold")
+                ax.text(
+                    c, r, "G", ha="center", va="center", color="black", fontsize=12 if big else 9, fontweight="bold"
+                )
                 continue
             dx, dy = _ARROWS[policy[s]]
             wrong = best_ref is not None and not best_ref[s, policy[s]]
             color = "red" if wrong else "white"
             length = 0.3
-            ax.annotate("", xy=(c + dx * length, r + dy * length - 0.08),
-                        xytext=(c - dx * length, r - dy * length - 0.08),
-                        arrowprops=dict(arrowstyle="-|>", color=color, lw=2.2 if big else 1.6,
-                                        mutation_scale=14 if big else 10,
-                                        path_effects=[pe.withStroke(linewidth=4, foreground="black")]))
+            ax.annotate(
+                "",
+                xy=(c + dx * length, r + dy * length - 0.08),
+                xytext=(c - dx * length, r - dy * length - 0.08),
+                arrowprops=dict(
+                    arrowstyle="-|>",
+                    color=color,
+                    lw=2.2 if big else 1.6,
+                    mutation_scale=14 if big else 10,
+                    path_effects=[pe.withStroke(linewidth=4, foreground="black")],
+                ),
+            )
             ink = "black" if values[r, c] > 0.55 * vmax else "white"  # readable on viridis
-            ax.text(c, r + 0.33, f"{values[r, c]:.2f}", ha="center", va="center", color=ink,
-                    fontsize=7 if big else 5.5)
+            ax.text(c, r + 0.33, f"{values[r, c]:.2f}", ha="center", va="center", color=ink, fontsize=7 if big else 5.5)
             if letter == "S":
-                ax.text(c - 0.44, r - 0.44, "S", ha="left", va="top", color=ink, fontsize=8 if big else 6,
-                        fontweight="bold")
+                ax.text(
+                    c - 0.44, r - 0.44, "S", ha="left", va="top", color=ink, fontsize=8 if big else 6, fontweight="bold"
+                )
     ax.set_xticks(np.arange(-0.5, ncol, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, nrow, 1), minor=True)
     ax.grid(which="minor", color="black", linewidth=0.6)
@@ -127,9 +146,15 @@ def _draw_panel(ax, q: np.ndarray, desc: np.ndarray, vmax: float, best_ref: np.n
     return image
 
 
-def record_episode_gif(policy: Sequence[int] | np.ndarray, map_name: str, is_slippery: bool,
-                       path: str | os.PathLike, seed: int = 0, fps: float = 4.0,
-                       max_side: int = 256) -> dict[str, Any]:
+def record_episode_gif(
+    policy: Sequence[int] | np.ndarray,
+    map_name: str,
+    is_slippery: bool,
+    path: str | os.PathLike,
+    seed: int = 0,
+    fps: float = 4.0,
+    max_side: int = 256,
+) -> dict[str, Any]:
     """Render one episode of the deterministic `policy` (an action per state) on FrozenLake into a GIF.
 
     Each frame has a caption (step, action; the outcome on the last). Frames are scaled down to at most
@@ -179,25 +204,36 @@ def record_episode_gif(policy: Sequence[int] | np.ndarray, map_name: str, is_sli
         env.close()
     duration = [round(1000 / fps)] * len(frames)
     duration[-1] = 2000  # hold the outcome
-    atomic_write(Path(path), lambda tmp: frames[0].save(tmp, format="GIF", save_all=True,
-                                                        append_images=frames[1:], duration=duration, loop=0))
-    return {"return": total, "length": t, "success": bool(terminated and total > 0),
-            "terminated": bool(terminated), "truncated": bool(truncated)}
+    atomic_write(
+        Path(path),
+        lambda tmp: frames[0].save(
+            tmp, format="GIF", save_all=True, append_images=frames[1:], duration=duration, loop=0
+        ),
+    )
+    return {
+        "return": total,
+        "length": t,
+        "success": bool(terminated and total > 0),
+        "terminated": bool(terminated),
+        "truncated": bool(truncated),
+    }
 
 
 def q_table_of(model: Any, n_states: int) -> np.ndarray:
     """The Q-network's values for every FrozenLake state, shape (n_states, 4): it takes the raw state
     integers (its one-hot encoding is inside it)."""
-    return np.asarray(model(np.arange(n_states)[:, None] if len(model.inputs[0].shape) == 2
-                            else np.arange(n_states)), dtype=float)
+    return np.asarray(
+        model(np.arange(n_states)[:, None] if len(model.inputs[0].shape) == 2 else np.arange(n_states)), dtype=float
+    )
 
 
-def check_q_network(path: str | os.PathLike, map_name: str = "4x4", is_slippery: bool = True,
-                    gamma: float = 0.99) -> dict[str, Any]:
+def check_q_network(
+    path: str | os.PathLike, map_name: str = "4x4", is_slippery: bool = True, gamma: float = 0.99
+) -> dict[str, Any]:
     """`tfdqn.tabular.qlearning.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
     its greedy policy within the time limit, beside value iteration's at `gamma` (and the Q-errors)."""
-    from tfdqn.networks.export import load_q_network
     from tfdqn.envs.spaces import check_model_fits
+    from tfdqn.networks.export import load_q_network
     from tfdqn.tabular.qlearning import compare_with_optimum
 
     env = make_frozenlake(map_name, is_slippery)

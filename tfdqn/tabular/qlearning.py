@@ -23,14 +23,15 @@ import collections
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
 
-from tfdqn.errors import ConfigError, EnvError, TrainingError
 from tfdqn.dqn.schedules import ExponentialSchedule, LinearSchedule, MultiplicativeSchedule
+from tfdqn.errors import ConfigError, EnvError, TrainingError
 from tfdqn.validation import CheckedFields, check_exploration, invalid, is_int, is_real
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ Transitions = Mapping[int, Mapping[int, Sequence[tuple[float, int, float, bool]]
 
 
 # --------------------------------------------------------------------------------------------- config
+
 
 @dataclass(frozen=True)
 class TabularConfig(CheckedFields):
@@ -131,7 +133,7 @@ class TabularConfig(CheckedFields):
         """Episodes over which the linear schedules (epsilon, alpha) run from start to end."""
         return max(1, round(self.decay_fraction * self.episodes))
 
-    def replace(self, **changes: Any) -> "TabularConfig":
+    def replace(self, **changes: Any) -> TabularConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
@@ -140,7 +142,7 @@ class TabularConfig(CheckedFields):
         return {**dataclasses.asdict(self), "env_id": self.env_id}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TabularConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TabularConfig:
         """Build from `to_dict()` output; unknown keys are an error rather than silently ignored."""
         data = dict(data)
         env_id = data.pop("env_id", None)
@@ -149,10 +151,10 @@ class TabularConfig(CheckedFields):
             raise ConfigError(f"unknown TabularConfig field(s): {', '.join(unknown)}")
         config = cls(**data)
         if env_id is not None and env_id != config.env_id:
-            raise ConfigError(f"env_id={env_id!r} does not match map_name={config.map_name!r} "
-                              f"(which is {config.env_id!r})")
+            raise ConfigError(
+                f"env_id={env_id!r} does not match map_name={config.map_name!r} (which is {config.env_id!r})"
+            )
         return config
-
 
 
 def epsilon_schedule(config: TabularConfig) -> Callable[[int], float]:
@@ -176,11 +178,11 @@ def alpha_schedule(config: TabularConfig) -> Callable[[int], float]:
 
 # ----------------------------------------------------------------------------------------- environment
 
+
 def make_frozenlake(map_name: str = "4x4", is_slippery: bool = True, render_mode: str | None = None) -> gym.Env:
     """`gym.make` of the FrozenLake id for `map_name`, with its time limit; `ConfigError` for other maps."""
     if map_name not in MAPS:
-        raise ConfigError(f"map_name={map_name!r} is invalid: unknown FrozenLake map; choose from "
-                          f"{', '.join(MAPS)}")
+        raise ConfigError(f"map_name={map_name!r} is invalid: unknown FrozenLake map; choose from {', '.join(MAPS)}")
     return gym.make(MAPS[map_name], is_slippery=is_slippery, render_mode=render_mode)
 
 
@@ -193,6 +195,7 @@ def horizon(env: gym.Env) -> int:
 
 
 # ---------------------------------------------------------------------------- exact dynamic programming
+
 
 @dataclass(frozen=True)
 class TabularMDP:
@@ -220,8 +223,9 @@ class TabularMDP:
         return self.reward.shape[1]
 
     @classmethod
-    def from_transitions(cls, P: Transitions, n_states: int | None = None,
-                         n_actions: int | None = None) -> "TabularMDP":
+    def from_transitions(
+        cls, P: Transitions, n_states: int | None = None, n_actions: int | None = None
+    ) -> TabularMDP:
         """Tabulate `P[s][a] = [(prob, next_state, reward, terminated), ...]`; checks that each list sums to 1."""
         n_states = len(P) if n_states is None else n_states
         n_actions = len(P[0]) if n_actions is None else n_actions
@@ -248,7 +252,7 @@ class TabularMDP:
         return cls(transition, reward, success, terminal)
 
     @classmethod
-    def from_env(cls, env: gym.Env) -> "TabularMDP":
+    def from_env(cls, env: gym.Env) -> TabularMDP:
         """The model of a toy-text environment (`env.unwrapped.P`)."""
         inner = env.unwrapped
         if not hasattr(inner, "P"):
@@ -260,8 +264,14 @@ def _mdp(P: Transitions | TabularMDP, n_states: int | None = None, n_actions: in
     return P if isinstance(P, TabularMDP) else TabularMDP.from_transitions(P, n_states, n_actions)
 
 
-def value_iteration(P: Transitions | TabularMDP, n_states: int | None = None, n_actions: int | None = None,
-                    gamma: float = 0.99, tol: float = 1e-10, max_iterations: int = 1_000_000) -> np.ndarray:
+def value_iteration(
+    P: Transitions | TabularMDP,
+    n_states: int | None = None,
+    n_actions: int | None = None,
+    gamma: float = 0.99,
+    tol: float = 1e-10,
+    max_iterations: int = 1_000_000,
+) -> np.ndarray:
     """Q* of the MDP by value iteration: `Q <- R + gamma * T @ max_a Q` until no entry moves by `tol`.
 
     `P` is Gymnasium's `P[s][a]` lists or a `TabularMDP`. A terminating transition contributes its reward
@@ -279,8 +289,10 @@ def value_iteration(P: Transitions | TabularMDP, n_states: int | None = None, n_
         q = new_q
         if change < tol:
             return q
-    raise TrainingError(f"value iteration did not converge in {max_iterations} iterations "
-                        f"(last change {change:.3g} >= tol {tol}); with gamma=1 some values may be unbounded")
+    raise TrainingError(
+        f"value iteration did not converge in {max_iterations} iterations "
+        f"(last change {change:.3g} >= tol {tol}); with gamma=1 some values may be unbounded"
+    )
 
 
 def greedy_actions(q_table: np.ndarray, atol: float = 0.0) -> np.ndarray:
@@ -323,8 +335,12 @@ def success_probabilities(P: Transitions | TabularMDP, policy: np.ndarray, horiz
     _check_horizon(horizon)
     policy = np.asarray(policy)
     mdp = _mdp(P, len(policy))
-    if policy.shape != (mdp.n_states,) or not np.issubdtype(policy.dtype, np.integer) \
-            or (policy < 0).any() or (policy >= mdp.n_actions).any():
+    if (
+        policy.shape != (mdp.n_states,)
+        or not np.issubdtype(policy.dtype, np.integer)
+        or (policy < 0).any()
+        or (policy >= mdp.n_actions).any()
+    ):
         raise ConfigError(f"policy must be {mdp.n_states} action indices in 0..{mdp.n_actions - 1}")
     states = np.arange(mdp.n_states)
     move, win = mdp.transition[states, policy], mdp.success[states, policy]
@@ -334,8 +350,9 @@ def success_probabilities(P: Transitions | TabularMDP, policy: np.ndarray, horiz
     return p
 
 
-def success_probability(P: Transitions | TabularMDP, policy: np.ndarray, horizon: int,
-                        initial: int | np.ndarray = 0) -> float:
+def success_probability(
+    P: Transitions | TabularMDP, policy: np.ndarray, horizon: int, initial: int | np.ndarray = 0
+) -> float:
     """Exact probability that the deterministic `policy` (one action per state) reaches a rewarding
     terminal state within `horizon` steps, starting from state `initial` or a distribution over states
     (FrozenLake's is `env.unwrapped.initial_state_distrib`). No sampling: a DP over the model."""
@@ -343,8 +360,13 @@ def success_probability(P: Transitions | TabularMDP, policy: np.ndarray, horizon
     return float(_initial(initial, len(p)) @ p)
 
 
-def max_success_probability(P: Transitions | TabularMDP, horizon: int, initial: int | np.ndarray = 0,
-                            n_states: int | None = None, n_actions: int | None = None) -> float:
+def max_success_probability(
+    P: Transitions | TabularMDP,
+    horizon: int,
+    initial: int | np.ndarray = 0,
+    n_states: int | None = None,
+    n_actions: int | None = None,
+) -> float:
     """The best success probability within `horizon` steps over *all* policies, including those that
     change with the steps left (`p_k = max_a [success + T @ p_{k-1}]`): an upper bound for any
     stationary policy such as a greedy one."""
@@ -356,8 +378,9 @@ def max_success_probability(P: Transitions | TabularMDP, horizon: int, initial: 
     return float(_initial(initial, mdp.n_states) @ p)
 
 
-def compare_with_optimum(q_table: np.ndarray, env: gym.Env, gamma: float,
-                         visits: np.ndarray | None = None) -> dict[str, Any]:
+def compare_with_optimum(
+    q_table: np.ndarray, env: gym.Env, gamma: float, visits: np.ndarray | None = None
+) -> dict[str, Any]:
     """Exact figures for a learned Q-table on `env` (a toy-text env with a model and a time limit).
 
     Returns a JSON-ready dict: `learned_success_probability` (greedy policy of `q_table`, ties to the
@@ -370,8 +393,11 @@ def compare_with_optimum(q_table: np.ndarray, env: gym.Env, gamma: float,
     """
     mdp = TabularMDP.from_env(env)
     steps = horizon(env)
-    initial = np.asarray(env.unwrapped.initial_state_distrib, dtype=float) \
-        if hasattr(env.unwrapped, "initial_state_distrib") else 0
+    initial = (
+        np.asarray(env.unwrapped.initial_state_distrib, dtype=float)
+        if hasattr(env.unwrapped, "initial_state_distrib")
+        else 0
+    )
     q_table = np.asarray(q_table, dtype=float)
     q_star = value_iteration(mdp, gamma=gamma)
     learned, optimal = greedy_actions(q_table), greedy_actions(q_star, atol=1e-9)
@@ -383,17 +409,23 @@ def compare_with_optimum(q_table: np.ndarray, env: gym.Env, gamma: float,
     disagree = [int(s) for s in np.flatnonzero(live) if not best_set[s, learned[s]]]
     extra = {} if visits is None else {"unvisited_state_actions": int((np.asarray(visits)[live] == 0).sum())}
     return {
-        "horizon": steps, "gamma": gamma,
-        "learned_success_probability": learned_p, "optimal_success_probability": optimal_p,
+        "horizon": steps,
+        "gamma": gamma,
+        "learned_success_probability": learned_p,
+        "optimal_success_probability": optimal_p,
         "best_success_probability_any_policy": max_success_probability(mdp, steps, initial),
         "success_gap": optimal_p - learned_p,
-        "max_abs_q_error": float(error.max()), "mean_abs_q_error": float(error.mean()),
-        "learned_policy": learned.tolist(), "optimal_policy": optimal.tolist(),
-        "policy_disagreements": disagree, **extra,
+        "max_abs_q_error": float(error.max()),
+        "mean_abs_q_error": float(error.mean()),
+        "learned_policy": learned.tolist(),
+        "optimal_policy": optimal.tolist(),
+        "policy_disagreements": disagree,
+        **extra,
     }
 
 
 # ----------------------------------------------------------------------------------------- Q-learning
+
 
 class QLearner:
     """Tabular Q-learning with epsilon-greedy exploration; the "trainer" its listeners see.
@@ -410,16 +442,18 @@ class QLearner:
     update here); `q_table` returns it as an array.
     """
 
-    def __init__(self, config: TabularConfig | None = None, env: gym.Env | None = None,
-                 listeners: Iterable["Listener"] = ()):
+    def __init__(
+        self, config: TabularConfig | None = None, env: gym.Env | None = None, listeners: Iterable[Listener] = ()
+    ):
         from tfdqn.listeners.base import ListenerList
 
         self.config = config = config or TabularConfig()
         self.env = env if env is not None else make_frozenlake(config.map_name, config.is_slippery)
         obs_space, act_space = self.env.observation_space, self.env.action_space
         if not isinstance(obs_space, gym.spaces.Discrete) or not isinstance(act_space, gym.spaces.Discrete):
-            raise EnvError(f"tabular Q-learning needs Discrete observations and actions, got "
-                           f"{obs_space} and {act_space}")
+            raise EnvError(
+                f"tabular Q-learning needs Discrete observations and actions, got {obs_space} and {act_space}"
+            )
         self.n_states, self.n_actions = int(obs_space.n), int(act_space.n)
         self.listeners = listeners if isinstance(listeners, ListenerList) else ListenerList(listeners)
         self.epsilon_schedule = epsilon_schedule(config)
@@ -472,15 +506,28 @@ class QLearner:
         start = time.perf_counter()
         error: BaseException | None = None
         try:
-            listeners.on_train_begin({
-                "total_steps": episodes * max_steps if max_steps else episodes,  # an upper bound on the steps
-                "total_episodes": episodes, "step": self.step, "resumed": False, "config": cfg.to_dict()})
+            listeners.on_train_begin(
+                {
+                    "total_steps": episodes * max_steps if max_steps else episodes,  # an upper bound on the steps
+                    "total_episodes": episodes,
+                    "step": self.step,
+                    "resumed": False,
+                    "config": cfg.to_dict(),
+                }
+            )
             self._loop(episodes, start)
         except BaseException as exc:  # noqa: BLE001 -- re-raised once every listener has had on_train_end
             error = exc
-        end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.step,
-                    "wall_seconds": time.perf_counter() - start, "stopped": self.stop_training,
-                    "interrupted": None, "error": None if error is None else str(error), "healthy": True}
+        end_logs = {
+            "step": self.step,
+            "episodes": self.episodes,
+            "updates": self.step,
+            "wall_seconds": time.perf_counter() - start,
+            "stopped": self.stop_training,
+            "interrupted": None,
+            "error": None if error is None else str(error),
+            "healthy": True,
+        }
         from tfdqn.listeners.base import attach_errors
 
         later = listeners.call_all("on_train_end", end_logs)
@@ -532,24 +579,45 @@ class QLearner:
                 ep_return += r
                 length += 1
                 if wants_step:
-                    listeners.on_step(self.step, {
-                        "epsilon": epsilon, "reward": float(r), "terminated": terminated, "truncated": truncated,
-                        "state": s, "action": a, "next_state": s_next})
+                    listeners.on_step(
+                        self.step,
+                        {
+                            "epsilon": epsilon,
+                            "reward": float(r),
+                            "terminated": terminated,
+                            "truncated": truncated,
+                            "state": s,
+                            "action": a,
+                            "next_state": s_next,
+                        },
+                    )
                 s = s_next
                 if terminated or truncated:
                     break
 
             self.episodes += 1
             self.recent_returns.append(float(ep_return))
-            listeners.on_episode_end(episode, {
-                "return": float(ep_return), "length": length, "step": self.step, "epsilon": epsilon,
-                "mean_return_100": float(np.mean(self.recent_returns)), "loss": math.nan, "mean_q": math.nan,
-                "terminated": bool(terminated), "truncated": bool(truncated), "env_index": 0,
-                "wall_seconds": time.perf_counter() - start, "success": bool(terminated and r > 0),
-                "alpha": alpha})
+            listeners.on_episode_end(
+                episode,
+                {
+                    "return": float(ep_return),
+                    "length": length,
+                    "step": self.step,
+                    "epsilon": epsilon,
+                    "mean_return_100": float(np.mean(self.recent_returns)),
+                    "loss": math.nan,
+                    "mean_q": math.nan,
+                    "terminated": bool(terminated),
+                    "truncated": bool(truncated),
+                    "env_index": 0,
+                    "wall_seconds": time.perf_counter() - start,
+                    "success": bool(terminated and r > 0),
+                    "alpha": alpha,
+                },
+            )
 
 
-def train_q_table(config: TabularConfig | None = None, listeners: Iterable["Listener"] = ()) -> QLearner:
+def train_q_table(config: TabularConfig | None = None, listeners: Iterable[Listener] = ()) -> QLearner:
     """Make the FrozenLake environment of `config`, train a `QLearner` on it, close it, return the learner."""
     learner = QLearner(config or TabularConfig(), listeners=listeners)
     try:

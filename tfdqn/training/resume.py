@@ -29,7 +29,7 @@ class StateError(TfdqnError, ValueError):
     """A training-state directory is missing, damaged, or belongs to a different run set-up."""
 
 
-def save_training_state(trainer: "Trainer", directory: str | os.PathLike) -> Path:
+def save_training_state(trainer: Trainer, directory: str | os.PathLike) -> Path:
     """Write `trainer`'s full state (agent, optimizer, replay, counters, RNGs, listeners) under `directory`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -38,8 +38,14 @@ def save_training_state(trainer: "Trainer", directory: str | os.PathLike) -> Pat
     tf_state = _tf_generator_state()
     if tf_state is not None:
         arrays["tf/global_generator"] = tf_state
-    meta.update({"format": FORMAT_VERSION, "env_id": trainer.config.env_id, "config": trainer.config.to_dict(),
-                 "listeners": {_listener_key(i, l): l.get_state() for i, l in enumerate(trainer.listeners)}})
+    meta.update(
+        {
+            "format": FORMAT_VERSION,
+            "env_id": trainer.config.env_id,
+            "config": trainer.config.to_dict(),
+            "listeners": {_listener_key(i, l): l.get_state() for i, l in enumerate(trainer.listeners)},
+        }
+    )
     name = f"checkpoint-{trainer.step:012d}"
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -65,7 +71,7 @@ def read_state_config(directory: str | os.PathLike) -> dict[str, Any]:
     return _read_meta(_latest(Path(directory)))["config"]
 
 
-def load_training_state(trainer: "Trainer", directory: str | os.PathLike) -> int:
+def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
     """Restore the latest checkpoint under `directory` into `trainer` (built from the same config);
     returns the step it resumes from."""
     import tensorflow as tf
@@ -75,15 +81,16 @@ def load_training_state(trainer: "Trainer", directory: str | os.PathLike) -> int
     if meta.get("format") != FORMAT_VERSION:
         raise StateError(f"{checkpoint} has state format {meta.get('format')}, this tfdqn reads {FORMAT_VERSION}")
     if meta["env_id"] != trainer.config.env_id:
-        raise StateError(f"resume directory {str(directory)!r} holds a run on {meta['env_id']!r}, "
-                         f"not {trainer.config.env_id!r}")
+        raise StateError(
+            f"resume directory {str(directory)!r} holds a run on {meta['env_id']!r}, not {trainer.config.env_id!r}"
+        )
     try:
         with np.load(checkpoint / "arrays.npz", allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError) as exc:
         raise StateError(f"{checkpoint / 'arrays.npz'} is damaged: {exc}") from None
     try:
-        trainer.agent.set_state({k[len("agent/"):]: v for k, v in arrays.items() if k.startswith("agent/")})
+        trainer.agent.set_state({k[len("agent/") :]: v for k, v in arrays.items() if k.startswith("agent/")})
         trainer.set_state(meta, arrays)
     except (ValueError, KeyError) as exc:
         raise StateError(f"{checkpoint} does not fit this agent and environment: {exc}") from None

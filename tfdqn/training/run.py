@@ -11,8 +11,9 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from tfdqn.cli import non_negative_int, positive_int
 
@@ -20,32 +21,65 @@ if TYPE_CHECKING:  # NumPy must not load before the scripts' prepare_process()
     import numpy as np
 
 
-def add_run_flags(parser: argparse.ArgumentParser, *, eval_every: int, eval_episodes: int,
-                  confirm_episodes: int, final_episodes: int) -> None:
+def add_run_flags(
+    parser: argparse.ArgumentParser, *, eval_every: int, eval_episodes: int, confirm_episodes: int, final_episodes: int
+) -> None:
     """The evaluation, stopping, plotting and thread flags every training script takes, with its defaults."""
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="evaluation mean return that counts as solved (default: the environment's "
-                             "reward_threshold from its Gymnasium spec, 475 for CartPole-v1, 200 for LunarLander-v3; "
-                             "without one, training runs the whole budget)")
-    parser.add_argument("--eval-every", type=positive_int, default=eval_every,
-                        help="env steps between greedy evaluations (default %(default)s)")
-    parser.add_argument("--eval-episodes", type=positive_int, default=eval_episodes,
-                        help="episodes per periodic evaluation (default %(default)s)")
-    parser.add_argument("--confirm-episodes", type=non_negative_int, default=confirm_episodes,
-                        help="fresh episodes that must confirm a solve before stopping; 0 = trust one "
-                             "evaluation (default %(default)s)")
-    parser.add_argument("--final-episodes", type=positive_int, default=final_episodes,
-                        help="fresh episodes for the final evaluation of best.keras in summary.json "
-                             "(default %(default)s)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="evaluation mean return that counts as solved (default: the environment's "
+        "reward_threshold from its Gymnasium spec, 475 for CartPole-v1, 200 for LunarLander-v3; "
+        "without one, training runs the whole budget)",
+    )
+    parser.add_argument(
+        "--eval-every",
+        type=positive_int,
+        default=eval_every,
+        help="env steps between greedy evaluations (default %(default)s)",
+    )
+    parser.add_argument(
+        "--eval-episodes",
+        type=positive_int,
+        default=eval_episodes,
+        help="episodes per periodic evaluation (default %(default)s)",
+    )
+    parser.add_argument(
+        "--confirm-episodes",
+        type=non_negative_int,
+        default=confirm_episodes,
+        help="fresh episodes that must confirm a solve before stopping; 0 = trust one evaluation (default %(default)s)",
+    )
+    parser.add_argument(
+        "--final-episodes",
+        type=positive_int,
+        default=final_episodes,
+        help="fresh episodes for the final evaluation of best.keras in summary.json (default %(default)s)",
+    )
     parser.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
-    parser.add_argument("--no-live-plot", action="store_true",
-                        help="do not refresh the learning curve during training (it is still written at the end)")
-    parser.add_argument("--no-divergence-alarm", action="store_true",
-                        help="do not warn when Q-values exceed r_max / (1 - gamma) (the alarm is on by default)")
-    parser.add_argument("--tensorboard", metavar="DIR", default=None,
-                        help="also write TensorBoard event files to DIR (view: tensorboard --logdir DIR); default: none")
-    parser.add_argument("--threads", type=positive_int, default=1,
-                        help="TensorFlow CPU threads (default %(default)s: fastest for small networks)")
+    parser.add_argument(
+        "--no-live-plot",
+        action="store_true",
+        help="do not refresh the learning curve during training (it is still written at the end)",
+    )
+    parser.add_argument(
+        "--no-divergence-alarm",
+        action="store_true",
+        help="do not warn when Q-values exceed r_max / (1 - gamma) (the alarm is on by default)",
+    )
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        default=None,
+        help="also write TensorBoard event files to DIR (view: tensorboard --logdir DIR); default: none",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="TensorFlow CPU threads (default %(default)s: fastest for small networks)",
+    )
 
 
 def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, plot_threshold: bool = True) -> list:
@@ -61,13 +95,20 @@ def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, pl
     if args.threshold is None:  # the environment's own; the scripts read args.threshold afterwards
         args.threshold = reward_threshold(config.env_id)
         if args.threshold is None and not args.no_stop:
-            print(f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
-                  "budget (pass --threshold to stop on a confirmed score)", file=sys.stderr)
-    listeners = [tfdqn.ProgressLogger(), tfdqn.MetricsLogger(out),
-                 tfdqn.LivePlot(out / "learning_curve.png", live=not args.no_live_plot,
-                               target=args.threshold if plot_threshold else None),
-                 tfdqn.PeriodicEvaluation(args.eval_every, args.eval_episodes, seed=config.seed + 10_000),
-                 checkpoint]
+            print(
+                f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
+                "budget (pass --threshold to stop on a confirmed score)",
+                file=sys.stderr,
+            )
+    listeners = [
+        tfdqn.ProgressLogger(),
+        tfdqn.MetricsLogger(out),
+        tfdqn.LivePlot(
+            out / "learning_curve.png", live=not args.no_live_plot, target=args.threshold if plot_threshold else None
+        ),
+        tfdqn.PeriodicEvaluation(args.eval_every, args.eval_episodes, seed=config.seed + 10_000),
+        checkpoint,
+    ]
     if not args.no_stop and args.threshold is not None:  # train_atari.py: threshold None = never stop early
         listeners.append(tfdqn.StopOnReward(args.threshold, args.confirm_episodes, seed=config.seed + 20_000))
     if not getattr(args, "no_divergence_alarm", False):  # last: saved listener states are keyed by position
@@ -77,9 +118,19 @@ def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, pl
     return listeners
 
 
-def finish_run(out: Path, agent, checkpoint, config, end: dict[str, Any], args: argparse.Namespace,
-               start: float, *, gif: bool, more_gifs: Callable[[Callable[["np.ndarray"], "np.ndarray"]], None]
-               | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def finish_run(
+    out: Path,
+    agent,
+    checkpoint,
+    config,
+    end: dict[str, Any],
+    args: argparse.Namespace,
+    start: float,
+    *,
+    gif: bool,
+    more_gifs: Callable[[Callable[[np.ndarray], np.ndarray]], None] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Evaluate best.keras on `--final-episodes` fresh episodes, record trained.gif (and `more_gifs`), and
     write summary.json (`extra` adds script-specific fields); returns the summary.
 
@@ -93,20 +144,28 @@ def finish_run(out: Path, agent, checkpoint, config, end: dict[str, Any], args: 
 
     if not checkpoint.best_path.exists():  # no evaluation ran (tiny budget): keep the final network
         agent.save(checkpoint.best_path)
-    result = tfdqn.evaluate_model(checkpoint.best_path, config.env_id, args.final_episodes,
-                                  seed=config.seed + 30_000)
+    result = tfdqn.evaluate_model(checkpoint.best_path, config.env_id, args.final_episodes, seed=config.seed + 30_000)
     if gif:
         best = tfdqn.greedy_policy(tfdqn.load_q_network(checkpoint.best_path))
         tfdqn.record_gif(best, config.env_id, out / "trained.gif", seed=config.seed + 1)
         if more_gifs is not None:
             more_gifs(best)
     summary = {
-        "env_id": config.env_id, "seed": config.seed, "env_steps": end["step"], "episodes": end["episodes"],
-        "gradient_steps": end["updates"], "train_seconds": round(end["wall_seconds"], 2),
-        "wall_seconds": round(time.perf_counter() - start, 2), "stopped_on_reward": end["stopped"],
-        "threshold": args.threshold, "best_checkpoint_step": checkpoint.best_step,
-        "best_keras_evaluation": {"episodes": args.final_episodes, "mean_return": result.mean,
-                                  "std_return": result.std},
+        "env_id": config.env_id,
+        "seed": config.seed,
+        "env_steps": end["step"],
+        "episodes": end["episodes"],
+        "gradient_steps": end["updates"],
+        "train_seconds": round(end["wall_seconds"], 2),
+        "wall_seconds": round(time.perf_counter() - start, 2),
+        "stopped_on_reward": end["stopped"],
+        "threshold": args.threshold,
+        "best_checkpoint_step": checkpoint.best_step,
+        "best_keras_evaluation": {
+            "episodes": args.final_episodes,
+            "mean_return": result.mean,
+            "std_return": result.std,
+        },
         "versions": {"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
         **(extra or {}),
     }

@@ -10,23 +10,24 @@ import signal
 import threading
 import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import gymnasium as gym
 import keras
 import numpy as np
 
-from tfdqn.dqn.agent import DQNAgent
 from tfdqn.config import DQNConfig
+from tfdqn.dqn.agent import DQNAgent
+from tfdqn.dqn.schedules import make_schedule
 from tfdqn.envs.make import make_vec_env, observation_dtype
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, ListenerList, attach_errors
+from tfdqn.replay.buffer import ReplayBuffer
 from tfdqn.replay.nstep import NStepWindows
 from tfdqn.replay.prioritized import ExtendedReplay
-from tfdqn.replay.buffer import ReplayBuffer
 from tfdqn.rng import generator_from_state, generator_state
-from tfdqn.dqn.schedules import make_schedule
 
 
 @dataclass
@@ -59,8 +60,13 @@ class Trainer:
     another way should call `agent.update_target()` itself.
     """
 
-    def __init__(self, agent: DQNAgent, env: gym.vector.VectorEnv, config: DQNConfig | None = None,
-                 listeners: Iterable[Listener] = ()):
+    def __init__(
+        self,
+        agent: DQNAgent,
+        env: gym.vector.VectorEnv,
+        config: DQNConfig | None = None,
+        listeners: Iterable[Listener] = (),
+    ):
         if not isinstance(env, gym.vector.VectorEnv):
             raise EnvError("Trainer needs a gymnasium.vector.VectorEnv; use tfdqn.make_vec_env(env_id, n)")
         if not isinstance(agent, DQNAgent):
@@ -73,9 +79,15 @@ class Trainer:
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
         self.replay = ExtendedReplay.for_config(  # discounts and priorities beside the buffer, if asked for
-            ReplayBuffer.for_observations(self.config.buffer_size, space.shape, observation_dtype(space)), self.config)
-        self.nstep = None if self.config.n_step == 1 else NStepWindows(
-            self.config.n_step, self.config.gamma, env.num_envs, space.shape, observation_dtype(space))
+            ReplayBuffer.for_observations(self.config.buffer_size, space.shape, observation_dtype(space)), self.config
+        )
+        self.nstep = (
+            None
+            if self.config.n_step == 1
+            else NStepWindows(
+                self.config.n_step, self.config.gamma, env.num_envs, space.shape, observation_dtype(space)
+            )
+        )
         self.total_steps = 0  # the budget of the current train() call (anneals prioritized replay's beta)
         self.stop_training = False
         self.interrupted: int | None = None  # signal number that stopped training
@@ -114,14 +126,26 @@ class Trainer:
         self._begun[:] = False
         listeners.set_trainer(self)
         listeners.set_model(model)
-        listeners.set_params({"total_steps": total_steps, "start_step": self.step, "num_envs": self.env.num_envs,
-                              "config": self.config.to_dict()})
+        listeners.set_params(
+            {
+                "total_steps": total_steps,
+                "start_step": self.step,
+                "num_envs": self.env.num_envs,
+                "config": self.config.to_dict(),
+            }
+        )
         start = time.perf_counter()
         error: BaseException | None = None
         restore = self._install_signal_handlers()
         try:
-            listeners.on_train_begin({"total_steps": total_steps, "step": self.step, "resumed": self.resumed,
-                                      "config": self.config.to_dict()})
+            listeners.on_train_begin(
+                {
+                    "total_steps": total_steps,
+                    "step": self.step,
+                    "resumed": self.resumed,
+                    "config": self.config.to_dict(),
+                }
+            )
             self._loop(total_steps, start)
         except BaseException as exc:  # noqa: BLE001 -- re-raised below, after every listener has ended
             error = exc
@@ -131,11 +155,16 @@ class Trainer:
         self.stop_training = self.stop_training or bool(getattr(model, "stop_training", False))
         if error is None and later:
             error = later.pop(0)
-        end_logs = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
-                    "wall_seconds": time.perf_counter() - start, "stopped": self.stop_training,
-                    "interrupted": None if self.interrupted is None else signal.Signals(self.interrupted).name,
-                    "error": None if error is None else str(error) or type(error).__name__,
-                    "healthy": not isinstance(error, NonFiniteError)}
+        end_logs = {
+            "step": self.step,
+            "episodes": self.episodes,
+            "updates": self.updates,
+            "wall_seconds": time.perf_counter() - start,
+            "stopped": self.stop_training,
+            "interrupted": None if self.interrupted is None else signal.Signals(self.interrupted).name,
+            "error": None if error is None else str(error) or type(error).__name__,
+            "healthy": not isinstance(error, NonFiniteError),
+        }
         later += listeners.call_all("on_train_end", end_logs)
         if error is None and later:
             error = later.pop(0)
@@ -157,8 +186,9 @@ class Trainer:
         self._continue_episodes()
         pending = True  # sub-envs whose next episode has not begun for the listeners yet
 
-        while (self.step < total_steps and not self.stop_training and not model.stop_training
-               and self.interrupted is None):
+        while (
+            self.step < total_steps and not self.stop_training and not model.stop_training and self.interrupted is None
+        ):
             if pending:
                 pending = False
                 self._announce_episodes()
@@ -193,8 +223,9 @@ class Trainer:
             ep.obs = next_obs
 
             if wants_step and n_real:
-                listeners.on_step(self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated,
-                                              "truncated": truncated})
+                listeners.on_step(
+                    self.step, {"epsilon": epsilon, "reward": rewards, "terminated": terminated, "truncated": truncated}
+                )
             done = (terminated | truncated) & real
             ep.resetting = done  # set first: a state saved while a listener fails here is consistent
             if done.any():
@@ -225,9 +256,15 @@ class Trainer:
         if seed is not None:
             self.env.action_space.seed(seed)
         self.episode_state = EpisodeState(
-            obs=obs, resetting=np.zeros(n, dtype=bool), returns=np.zeros(n), lengths=np.zeros(n, dtype=np.int64),
-            ids=np.full(n, -1, dtype=np.int64), next_id=max(self._first_id, self.episodes),
-            starts=[{"seed": None if seed is None else seed + i} for i in range(n)], actions=[[] for _ in range(n)])
+            obs=obs,
+            resetting=np.zeros(n, dtype=bool),
+            returns=np.zeros(n),
+            lengths=np.zeros(n, dtype=np.int64),
+            ids=np.full(n, -1, dtype=np.int64),
+            next_id=max(self._first_id, self.episodes),
+            starts=[{"seed": None if seed is None else seed + i} for i in range(n)],
+            actions=[[] for _ in range(n)],
+        )
 
     def _continue_episodes(self) -> None:
         """At the start of a `train` call: episodes left running by an earlier call (or a resumed run)
@@ -235,8 +272,7 @@ class Trainer:
         ep = self.episode_state
         for i in sorted(np.flatnonzero(ep.ids >= 0), key=lambda i: ep.ids[i]):
             self._begun[i] = True
-            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i),
-                                                             "continued": True})
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i), "continued": True})
 
     def _announce_episodes(self) -> None:
         """Number the sub-envs' new episodes (in increasing order) and emit their `on_episode_begin`."""
@@ -245,18 +281,28 @@ class Trainer:
             ep.ids[i] = ep.next_id
             ep.next_id += 1
             self._begun[i] = True
-            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": self.step, "env_index": int(i),
-                                                             "continued": False})
+            self.listeners.on_episode_begin(
+                int(ep.ids[i]), {"step": self.step, "env_index": int(i), "continued": False}
+            )
 
     def _episode_logs(self, i: int, epsilon: float, start: float, completed: bool) -> dict[str, Any]:
         ep = self.episode_state
-        return {"return": float(ep.returns[i]), "length": int(ep.lengths[i]), "step": self.step,
-                "epsilon": epsilon, "mean_return_100": float(np.mean(self.recent_returns)) if self.recent_returns
-                else math.nan, "loss": self.last_loss, "mean_q": self.last_mean_q, "completed": completed,
-                "env_index": int(i), "wall_seconds": time.perf_counter() - start}
+        return {
+            "return": float(ep.returns[i]),
+            "length": int(ep.lengths[i]),
+            "step": self.step,
+            "epsilon": epsilon,
+            "mean_return_100": float(np.mean(self.recent_returns)) if self.recent_returns else math.nan,
+            "loss": self.last_loss,
+            "mean_q": self.last_mean_q,
+            "completed": completed,
+            "env_index": int(i),
+            "wall_seconds": time.perf_counter() - start,
+        }
 
-    def _end_episodes(self, finished: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
-                      epsilon: float, start: float) -> None:
+    def _end_episodes(
+        self, finished: np.ndarray, terminated: np.ndarray, truncated: np.ndarray, epsilon: float, start: float
+    ) -> None:
         ep = self.episode_state
         rng_states = self.env.get_attr("np_random") if self.replayable else None
         for i in finished:
@@ -292,8 +338,9 @@ class Trainer:
     def _train_call(self) -> None:
         cfg = self.config
         if self.step < cfg.learning_starts or len(self.replay) < cfg.batch_size:
-            self.listeners.on_replay_fail({"step": self.step, "buffer_size": len(self.replay),
-                                           "learning_starts": cfg.learning_starts})
+            self.listeners.on_replay_fail(
+                {"step": self.step, "buffer_size": len(self.replay), "learning_starts": cfg.learning_starts}
+            )
             return
         self.listeners.on_replay_start({"step": self.step, "gradient_steps": cfg.gradient_steps})
         if cfg.prioritized:  # importance-weight exponent, annealed linearly from priority_beta to 1
@@ -304,12 +351,15 @@ class Trainer:
         if cfg.prioritized:
             self.replay.update_priorities(batch.indices, self.agent.last_priorities)
         if not all(math.isfinite(v) for v in metrics.values()):
-            raise NonFiniteError(f"non-finite loss or Q-value at step {self.step} "
-                                 f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped")
+            raise NonFiniteError(
+                f"non-finite loss or Q-value at step {self.step} "
+                f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped"
+            )
         self.updates += cfg.gradient_steps
         self.last_loss, self.last_mean_q = metrics["loss"], metrics["mean_q"]
-        self.listeners.on_replay_end({"step": self.step, "gradient_steps": cfg.gradient_steps,
-                                      "updates": self.updates, **metrics})
+        self.listeners.on_replay_end(
+            {"step": self.step, "gradient_steps": cfg.gradient_steps, "updates": self.updates, **metrics}
+        )
 
     # ----- signals ------------------------------------------------------------------------------------
     def _install_signal_handlers(self):
@@ -337,18 +387,31 @@ class Trainer:
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """(JSON-ready metadata, arrays) that let a new Trainer continue this run exactly."""
         ep = self.episode_state
-        meta = {"step": self.step, "episodes": self.episodes, "updates": self.updates,
-                "last_loss": self.last_loss, "last_mean_q": self.last_mean_q,
-                "recent_returns": list(self.recent_returns), "rng": generator_state(self.rng),
-                "action_space_rng": generator_state(self.env.action_space.np_random),
-                "num_envs": self.env.num_envs, "replayable": self.replayable}
+        meta = {
+            "step": self.step,
+            "episodes": self.episodes,
+            "updates": self.updates,
+            "last_loss": self.last_loss,
+            "last_mean_q": self.last_mean_q,
+            "recent_returns": list(self.recent_returns),
+            "rng": generator_state(self.rng),
+            "action_space_rng": generator_state(self.env.action_space.np_random),
+            "num_envs": self.env.num_envs,
+            "replayable": self.replayable,
+        }
         arrays = {f"replay/{k}": v for k, v in self.replay.state_dict().items()}
         if self.nstep is not None:
             arrays.update({f"nstep/{k}": v for k, v in self.nstep.state_dict().items()})
         if ep is not None:
             meta["episodes_in_progress"] = {
-                "resetting": ep.resetting.tolist(), "returns": ep.returns.tolist(), "lengths": ep.lengths.tolist(),
-                "ids": ep.ids.tolist(), "next_id": ep.next_id, "starts": ep.starts, "actions": ep.actions}
+                "resetting": ep.resetting.tolist(),
+                "returns": ep.returns.tolist(),
+                "lengths": ep.lengths.tolist(),
+                "ids": ep.ids.tolist(),
+                "next_id": ep.next_id,
+                "starts": ep.starts,
+                "actions": ep.actions,
+            }
             arrays["episode/obs"] = ep.obs
         return meta, arrays
 
@@ -358,9 +421,9 @@ class Trainer:
         self.last_loss, self.last_mean_q = meta["last_loss"], meta["last_mean_q"]
         self.recent_returns = collections.deque(meta["recent_returns"], maxlen=100)
         self.rng.bit_generator.state = meta["rng"]
-        self.replay.load_state_dict({k[len("replay/"):]: v for k, v in arrays.items() if k.startswith("replay/")})
+        self.replay.load_state_dict({k[len("replay/") :]: v for k, v in arrays.items() if k.startswith("replay/")})
         if self.nstep is not None:
-            self.nstep.load_state_dict({k[len("nstep/"):]: v for k, v in arrays.items() if k.startswith("nstep/")})
+            self.nstep.load_state_dict({k[len("nstep/") :]: v for k, v in arrays.items() if k.startswith("nstep/")})
         if meta["num_envs"] != self.env.num_envs:
             raise ValueError(f"saved state has {meta['num_envs']} environments, this trainer {self.env.num_envs}")
         self.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]
@@ -378,11 +441,16 @@ class Trainer:
     def _rebuild_episodes(self, saved: dict[str, Any], obs: np.ndarray) -> None:
         """Bring every sub-env back to its saved state: reset it as it was reset, replay its actions."""
         n = self.env.num_envs
-        ep = EpisodeState(obs=obs.copy(), resetting=np.array(saved["resetting"], dtype=bool),
-                          returns=np.array(saved["returns"], dtype=float),
-                          lengths=np.array(saved["lengths"], dtype=np.int64),
-                          ids=np.array(saved["ids"], dtype=np.int64), next_id=saved["next_id"],
-                          starts=saved["starts"], actions=[list(a) for a in saved["actions"]])
+        ep = EpisodeState(
+            obs=obs.copy(),
+            resetting=np.array(saved["resetting"], dtype=bool),
+            returns=np.array(saved["returns"], dtype=float),
+            lengths=np.array(saved["lengths"], dtype=np.int64),
+            ids=np.array(saved["ids"], dtype=np.int64),
+            next_id=saved["next_id"],
+            starts=saved["starts"],
+            actions=[list(a) for a in saved["actions"]],
+        )
         self.env.reset(seed=0)  # initialise the vector env; every sub-env is reset again below
         was_resetting = ep.resetting.copy()
         if was_resetting.all():
@@ -395,14 +463,16 @@ class Trainer:
                 sub.np_random = generator_from_state(start["rng"])
             first_obs, _ = sub.reset(seed=start.get("seed"))
             current = first_obs
-            for a in ([] if was_resetting[i] else ep.actions[i]):
+            for a in [] if was_resetting[i] else ep.actions[i]:
                 current, *_ = sub.step(a)
             if was_resetting[i]:  # exact when all were resetting; otherwise this env skips one autoreset step
                 ep.resetting[i] = False
                 ep.obs[i] = current
             elif not np.allclose(current, ep.obs[i]):
-                warnings.warn(f"sub-environment {i} did not return to its saved state on replay (is it "
-                              "deterministic given its seed?); training continues from the replayed state")
+                warnings.warn(
+                    f"sub-environment {i} did not return to its saved state on replay (is it "
+                    "deterministic given its seed?); training continues from the replayed state"
+                )
                 ep.obs[i] = current
         self.episode_state = ep
 
@@ -415,8 +485,13 @@ def _crossings(before: int, after: int, interval: int) -> int:
 def check_budget(total_steps: Any, name: str = "total_steps") -> int:
     """`total_steps` as a Python int, or an `ArgumentError`: it must be a positive whole number (a NumPy
     integer, or a float such as 5e4 with no fractional part, is accepted)."""
-    if isinstance(total_steps, numbers.Real) and not isinstance(total_steps, bool) and math.isfinite(total_steps) \
-            and total_steps == int(total_steps) and total_steps >= 1:
+    if (
+        isinstance(total_steps, numbers.Real)
+        and not isinstance(total_steps, bool)
+        and math.isfinite(total_steps)
+        and total_steps == int(total_steps)
+        and total_steps >= 1
+    ):
         return int(total_steps)
     raise ArgumentError(f"{name}={total_steps!r} is invalid: must be a positive integer number of env steps")
 
@@ -426,15 +501,18 @@ def check_config(config: Any) -> DQNConfig:
     if isinstance(config, DQNConfig):
         return config
     if isinstance(config, dict):
-        raise ArgumentError("config is a dict: pass DQNConfig.from_dict(...) (or DQNConfig(**...), or "
-                            "tfdqn.config_for_env(env_id).replace(...)) instead")
+        raise ArgumentError(
+            "config is a dict: pass DQNConfig.from_dict(...) (or DQNConfig(**...), or "
+            "tfdqn.config_for_env(env_id).replace(...)) instead"
+        )
     if isinstance(config, type) and issubclass(config, DQNConfig):
         raise ArgumentError("config is the DQNConfig class: did you mean DQNConfig()?")
     raise ArgumentError(f"config={config!r} is invalid: pass a tfdqn.DQNConfig")
 
 
-def train(config: DQNConfig | None = None, total_steps: int = 50_000,
-          listeners: Iterable[Listener] | Listener = ()) -> Trainer:
+def train(
+    config: DQNConfig | None = None, total_steps: int = 50_000, listeners: Iterable[Listener] | Listener = ()
+) -> Trainer:
     """Build the environment(s), the agent and a `Trainer` from `config` (default: what the training command
     uses for CartPole-v1, `config_for_env("CartPole-v1")`), train, and return the trainer.
 
