@@ -9,7 +9,7 @@ import numpy as np
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:
     """The bit generator's state, a JSON-ready dict."""
-    return generator.bit_generator.state
+    return dict(generator.bit_generator.state)
 
 
 def generator_from_state(state: dict[str, Any]) -> np.random.Generator:
