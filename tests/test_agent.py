@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tfdqn import Batch, DQNAgent, DQNConfig, EnvError, build_mlp_q_network, build_q_network, td_targets
-from tfdqn.networks.build import NumpyMLP
+from tfdqn.networks.numpy_mirror import NumpyQ
 
 
 def test_td_target_termination_stops_bootstrap_truncation_does_not():
@@ -50,18 +50,18 @@ def test_numpy_mirror_matches_keras_and_follows_updates():
     batch = _random_batch(np.random.default_rng(1), steps=3, size=8)
     agent.learn(batch)
     np.testing.assert_allclose(agent.q_values(x), agent.q_network(x).numpy(), rtol=1e-5, atol=1e-5)
-    assert NumpyMLP.from_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="tanh")])) is None
+    assert NumpyQ.from_model(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="tanh")])) is None
     lora = keras.layers.Dense(2)
     lora_model = keras.Sequential([keras.Input((4,)), lora])
     lora.enable_lora(1)
-    assert NumpyMLP.from_model(lora_model) is None  # its kernel is computed, not a variable the mirror can copy
+    assert NumpyQ.from_model(lora_model) is None  # its kernel is computed, not a variable the mirror can copy
 
 
 @pytest.mark.parametrize("jit", [False, True])
 def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
     # The compiled update returns the new weights the NumPy mirror copies (noisy sigmas and the dueling map
     # included): after learn() the mirror equals a fresh read of the variables, and acts like the network.
-    from tfdqn.rainbow import rainbow_fields
+    from tfdqn.presets import rainbow_fields
 
     config = DQNConfig(
         **{
@@ -75,7 +75,7 @@ def test_rainbow_mirror_syncs_from_the_update_outputs(jit):
     space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(2), config)
     agent.learn(_random_batch(np.random.default_rng(1), steps=3, size=8))
-    synced = [a for arrays, *_ in agent._numpy.params for a in arrays]
+    synced = [a for arrays in agent._numpy.params for a in arrays]
     read = [v.numpy() for v in agent._numpy.variables()]
     assert len(synced) == len(read) and len(read) > 6
     for a, b in zip(synced, read):
@@ -104,13 +104,13 @@ def test_learn_fits_fixed_targets_without_retracing(jit):
     batch = batch._replace(
         terminated=np.ones_like(batch.terminated), rewards=(batch.obs[..., 0] + batch.actions).astype(np.float32)
     )
-    first = agent.learn(batch)["loss"]
+    first = agent.learn(batch)[0]["loss"]
     for _ in range(15):
-        last = agent.learn(batch)["loss"]
+        last = agent.learn(batch)[0]["loss"]
     assert last < 0.5 * first
     assert agent._learn_fn.experimental_get_tracing_count() == 1
     single = Batch(*(a[0] for a in batch))  # (batch,) shape is promoted to one gradient step
-    assert np.isfinite(agent.learn(single)["loss"])
+    assert np.isfinite(agent.learn(single)[0]["loss"])
 
 
 def test_target_network_changes_only_on_update():

@@ -35,7 +35,7 @@ def one_error_line(proc, message):
 
 
 def test_commands_are_the_modules():
-    assert {"train", "evaluate", "frozenlake", "pixels", "atari", "benchmark"} <= set(command_names())
+    assert {"train", "evaluate", "frozenlake", "pixels", "atari", "sweep", "search"} <= set(command_names())
 
 
 @pytest.mark.parametrize("args", [[], ["train"], ["evaluate"], ["frozenlake"], ["pixels"], ["atari"]])

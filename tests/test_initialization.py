@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tfdqn import ConfigError, DQNAgent, DQNConfig, build_q_network, save_model
-from tfdqn.dqn.agent import learning_rate_schedule
+from tfdqn.dqn.learning_rate import learning_rate_schedule
 from tfdqn.networks.build import initializers
 from tfdqn.replay.buffer import ReplayBuffer
 

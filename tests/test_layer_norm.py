@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tfdqn import Batch, ConfigError, DQNAgent, DQNConfig, build_q_network
-from tfdqn.networks.build import NumpyMLP
+from tfdqn.networks.numpy_mirror import NumpyQ
 
 BOX = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
 
@@ -37,7 +37,7 @@ def test_each_hidden_layer_is_normalised_before_its_relu():
 def test_the_numpy_mirror_matches_keras_and_follows_updates(jit):
     config = DQNConfig(layer_norm=True, hidden_sizes=(32, 32), batch_size=8, buffer_size=8, jit_compile=jit)
     agent = DQNAgent.from_spaces(BOX, gym.spaces.Discrete(2), config)
-    assert isinstance(agent._numpy, NumpyMLP)  # acting stays in NumPy
+    assert isinstance(agent._numpy, NumpyQ)  # acting stays in NumPy
     x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32) * 3
     np.testing.assert_allclose(agent.q_values(x), agent.q_network(x).numpy(), rtol=1e-5, atol=1e-5)
     for _ in range(3):  # moves the norms' scale and offset away from 1 and 0 too
@@ -54,8 +54,8 @@ def test_mirror_refuses_norms_it_does_not_compute():
     tanh = keras.Sequential(
         [keras.Input((4,)), keras.layers.Dense(3), keras.layers.Activation("tanh"), keras.layers.Dense(2)]
     )
-    assert NumpyMLP.from_model(no_offset) is None
-    assert NumpyMLP.from_model(tanh) is None
+    assert NumpyQ.from_model(no_offset) is None
+    assert NumpyQ.from_model(tanh) is None
 
 
 def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
@@ -70,7 +70,7 @@ def test_saved_model_loads_with_plain_keras_in_safe_mode(tmp_path):
 
 @pytest.mark.parametrize("parts", [{"dueling": True, "distributional": True}, {"noisy": True}])
 def test_with_rainbow_heads_acting_stays_in_numpy_and_matches_the_network(parts):
-    from tfdqn.networks.heads import NumpyQ
+    from tfdqn.networks.numpy_mirror import NumpyQ
 
     config = DQNConfig(
         layer_norm=True, hidden_sizes=(16, 16), batch_size=8, buffer_size=8, v_min=-5.0, v_max=5.0, **parts
@@ -89,7 +89,7 @@ def test_with_rainbow_heads_acting_stays_in_numpy_and_matches_the_network(parts)
 def test_mirror_refuses_a_model_that_does_not_start_with_a_dense_layer():
     # the ReLU runs in place; a first Dense makes the new array it runs on, so the caller's observation is safe
     model = keras.Sequential([keras.Input((4,)), keras.layers.Activation("relu"), keras.layers.Dense(2)])
-    assert NumpyMLP.from_model(model) is None
+    assert NumpyQ.from_model(model) is None
 
 
 def test_layer_norm_must_be_a_bool():

@@ -292,12 +292,12 @@ class Quiet(Listener):
     ],
 )
 def test_train_checks_arguments_before_building_anything(monkeypatch, kwargs, error, message):
-    import tfdqn.training.trainer
+    import tfdqn.training.run
 
     def no_env(*args, **kw):
         raise AssertionError("an environment was built before the arguments were checked")
 
-    monkeypatch.setattr(tfdqn.training.trainer, "make_vec_env", no_env)
+    monkeypatch.setattr(tfdqn.training.run, "make_vec_env", no_env)
     args = {"config": CONFIG, "total_steps": 10, "listeners": (), **kwargs}
     with pytest.raises(error, match=message) as info:
         train(**args)

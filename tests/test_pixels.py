@@ -102,7 +102,7 @@ def test_agent_acts_and_learns_on_uint8_images():
         obs[1][None],
         np.zeros((1, 5), np.float32),
     )
-    metrics = agent.learn(batch)
+    metrics, _ = agent.learn(batch)
     assert np.isfinite(metrics["loss"]) and np.isfinite(metrics["mean_q"])
 
 

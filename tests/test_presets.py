@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_preset_builds_a_valid_config_for_its_environments():
     for name, preset in PRESETS.items():
-        for env_id in preset["env_ids"]:
+        for env_id in preset.env_ids or ("CartPole-v1",):  # no env ids: chosen by name, for any environment
             config = config_for_env(env_id, name)
             assert config.env_id == env_id
-            for field, value in preset["fields"].items():
+            for field, value in preset.fields.items():
                 got = getattr(config, field)
                 assert (list(got) if isinstance(got, tuple) else got) == (
                     list(value) if isinstance(value, (list, tuple)) else value
@@ -27,7 +27,9 @@ def test_every_preset_builds_a_valid_config_for_its_environments():
 
 def test_auto_picks_the_environments_preset_and_none_keeps_the_defaults():
     for name, preset in PRESETS.items():
-        assert preset_for_env(preset["env_ids"][0]) == name
+        assert preset.evidence, name  # every preset says where its evidence is
+        if preset.env_ids:
+            assert preset_for_env(preset.env_ids[0]) == name
     assert preset_for_env("Acrobot-v1") is None
     assert config_for_env("Acrobot-v1") == DQNConfig(env_id="Acrobot-v1")
     assert config_for_env("CartPole-v1", None, seed=3) == DQNConfig(seed=3)
@@ -95,7 +97,7 @@ def test_unknown_preset_names_the_closest():
 
 
 def test_preset_for_another_environment_is_refused():
-    other = next(name for name, p in PRESETS.items() if "Acrobot-v1" not in p["env_ids"])
+    other = next(name for name, p in PRESETS.items() if p.env_ids and "Acrobot-v1" not in p.env_ids)
     with pytest.raises(ConfigError, match=f"preset '{other}' is for"):
         config_for_env("Acrobot-v1", other)
 

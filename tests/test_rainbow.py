@@ -10,9 +10,12 @@ import tensorflow as tf
 from helpers import FixedLengthEnv, vec
 
 from tfdqn import DQNAgent, DQNConfig, PixelReplayBuffer, ReplayBuffer, Trainer
-from tfdqn.networks.distributional import project_distribution, support
-from tfdqn.networks.heads import NumpyQ, build_network, dueling_matrix, export_q_network
+from tfdqn.dqn.targets import project_distribution
+from tfdqn.networks.build import build_network, dueling_matrix
+from tfdqn.networks.distributional import support
+from tfdqn.networks.export import export_q_network
 from tfdqn.networks.noisy import NoisyDense
+from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.replay.nstep import NStepWindows
 from tfdqn.replay.prioritized import ExtendedReplay, importance_weights
 from tfdqn.replay.sumtree import SumTree
@@ -43,7 +46,7 @@ def test_dueling_output_on_hand_set_weights():
     # first row: V = 2.25, A = (2, 6, 2), mean 10/3 -> Q = (0.9167, 4.9167, 0.9167)
     np.testing.assert_allclose(expected[0], [2.25 + 2 - 10 / 3, 2.25 + 6 - 10 / 3, 2.25 + 2 - 10 / 3], rtol=1e-6)
     np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-6)
-    np.testing.assert_allclose(NumpyQ.from_model(model, config)(x), expected, rtol=1e-6)
+    np.testing.assert_allclose(NumpyQ.from_model(model)(x), expected, rtol=1e-6)
     assert not aggregation.trainable and len(model.trainable_variables) == 4  # the map is fixed
 
 
@@ -404,10 +407,10 @@ def test_all_parts_learn_in_one_compiled_call_without_retracing():
         )
     for _ in range(4):
         sample = replay.sample(8, rng, gradient_steps=3)
-        metrics = agent.learn(sample)
-        replay.update_priorities(sample.indices, agent.last_priorities)
+        metrics, priorities = agent.learn(sample)
+        replay.update_priorities(sample.indices, priorities)
         assert all(math.isfinite(v) for v in metrics.values())
-        assert agent.last_priorities.shape == (3, 8) and (agent.last_priorities > 0).all()
+        assert priorities.shape == (3, 8) and (priorities > 0).all()
     assert agent._learn_fn.experimental_get_tracing_count() == 1
 
 
@@ -468,7 +471,7 @@ tf.config.experimental.enable_op_determinism()  # bit-identical reruns, as train
 sys.path.insert(0, sys.argv[2])
 from helpers import FixedLengthEnv, vec
 from tfdqn import DQNAgent, DQNConfig, Listener, Trainer
-from tfdqn.networks.heads import build_network
+from tfdqn.networks.build import build_network
 from tfdqn.training.resume import load_training_state, save_training_state
 
 
@@ -499,7 +502,7 @@ for x, y in zip(full.agent.q_network.weights + full.agent.target_network.weights
                 resumed.agent.q_network.weights + resumed.agent.target_network.weights):
     np.testing.assert_array_equal(x.numpy(), y.numpy())
 np.testing.assert_array_equal(full.replay.tree.tree, resumed.replay.tree.tree)
-np.testing.assert_array_equal(full.nstep.obs, resumed.nstep.obs)
+np.testing.assert_array_equal(full.adder.windows.obs, resumed.adder.windows.obs)
 print("exact")
 """
 

@@ -7,7 +7,7 @@ import pytest
 from helpers import ChainEnv, chain_q_star, vec
 
 from tfdqn import DQNAgent, DQNConfig, Trainer
-from tfdqn.networks.heads import build_network
+from tfdqn.networks.build import build_network
 
 N, GAMMA = 5, 0.9
 BASE = dict(

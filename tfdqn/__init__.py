@@ -58,7 +58,8 @@ _EXPORTS = {
     "tfdqn.training.resume": ["load_training_state", "save_training_state"],
     "tfdqn.envs.spaces": ["flatten_observation"],
     "tfdqn.dqn.schedules": ["ExponentialSchedule", "LinearSchedule", "MultiplicativeSchedule", "make_schedule"],
-    "tfdqn.training.trainer": ["Trainer", "train"],
+    "tfdqn.training.trainer": ["Trainer"],
+    "tfdqn.training.api": ["train"],
     "tfdqn.tabular.qlearning": [
         "QLearner",
         "TabularConfig",

@@ -10,7 +10,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from tfdqn.errors import ConfigError
+from tfdqn.errors import ArgumentError, ConfigError
 
 SCHEDULES = ("linear", "exponential", "multiplicative")
 
@@ -78,3 +78,17 @@ class CheckedFields:
     def __new__(cls, *args: Any, **kwargs: Any):
         check_field_names(cls, kwargs)
         return super().__new__(cls)
+
+
+def check_budget(total_steps: Any, name: str = "total_steps") -> int:
+    """`total_steps` as a Python int, or an `ArgumentError`: it must be a positive whole number (a NumPy
+    integer, or a float such as 5e4 with no fractional part, is accepted)."""
+    if (
+        isinstance(total_steps, numbers.Real)
+        and not isinstance(total_steps, bool)
+        and math.isfinite(total_steps)
+        and total_steps == int(total_steps)
+        and total_steps >= 1
+    ):
+        return int(total_steps)
+    raise ArgumentError(f"{name}={total_steps!r} is invalid: must be a positive integer number of env steps")

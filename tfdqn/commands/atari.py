@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tfdqn.commands import pixels
 from tfdqn.errors import EnvError
+from tfdqn.presets import PRESETS
 
 HELP = "train the Nature DQN on an Atari game (needs: pip install -r requirements-atari.txt)"
 DESCRIPTION = (
@@ -23,31 +24,8 @@ DESCRIPTION = (
     "metrics, plots, the best model and GIFs to --out. Needs: pip install -r requirements-atari.txt"
 )
 
-# DQNConfig fields: the Nature network with the settings of RL Baselines3 Zoo's Atari DQN.
-ATARI_DEFAULTS = {
-    "env_id": "ALE/Pong-v5",
-    "conv_layers": [[32, 8, 4], [64, 4, 2], [64, 3, 1]],
-    "hidden_sizes": [512],
-    "jit_compile": False,
-    "learning_rate": 1e-4,
-    "max_grad_norm": 10.0,
-    "gamma": 0.99,
-    "buffer_size": 100_000,
-    "batch_size": 32,
-    "learning_starts": 100_000,
-    "train_freq": 4,
-    "gradient_steps": 1,
-    "target_update_interval": 1_000,
-    "epsilon_start": 1.0,
-    "epsilon_end": 0.01,
-    "epsilon_decay_steps": 1_000_000,
-    # RL-Zoo's choices (SB3 DQN): plain DQN target, hard target copy, PyTorch's default initialisation
-    "initializer": "fan_in_uniform",
-    "double_dqn": False,
-    "tau": 1.0,
-    "loss": "huber",
-    "learning_rate_final": None,
-}
+# DQNConfig fields: the "atari" preset (the Nature network with RL Baselines3 Zoo's Atari DQN settings).
+ATARI_DEFAULTS = {"env_id": "ALE/Pong-v5", **PRESETS["atari"].fields}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""`tfdqn pixels`: train DQN on CartPole from pixels (tfdqn/PixelCartPole-v0) and leave the evidence under results/pixel_cartpole/.
+"""`tfdqn pixels`: train DQN on CartPole from pixels (tfdqn/PixelCartPole-v0) and leave the evidence under
+results/pixel_cartpole/.
 
 The agent sees only rendered frames: cropped, downscaled to 40x120 greyscale, the last 4 stacked (see
 tfdqn/pixels.py); a small convolutional Q-network reads them. Writes: metrics.csv, evaluations.csv,
@@ -16,7 +17,8 @@ import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.training.run import add_run_flags
+from tfdqn.presets import PRESETS
+from tfdqn.training.protocol import add_run_flags
 
 START = time.perf_counter()
 HELP = "train a DQN from pixels (default: CartPole rendered, tfdqn/PixelCartPole-v0)"
@@ -26,31 +28,8 @@ DESCRIPTION = (
     "Train a DQN on CartPole from pixels (a convolutional Q-network on stacked, greyscale, downscaled "
     "frames) and write metrics, plots, the best model and GIFs to --out."
 )
-# DQNConfig fields for learning from pixels (the README says how they were chosen); --config overrides them.
-PIXEL_DEFAULTS = {
-    "env_id": "tfdqn/PixelCartPole-v0",
-    "conv_layers": [[16, 8, 4], [32, 4, 2]],
-    "hidden_sizes": [256],
-    "jit_compile": False,  # XLA made the convolutional update 5-10x slower on this CPU
-    "learning_rate": 2.5e-4,
-    "max_grad_norm": 10.0,
-    "gamma": 0.99,
-    "buffer_size": 50_000,
-    "batch_size": 32,
-    "learning_starts": 2_000,
-    "train_freq": 4,
-    "gradient_steps": 1,
-    "target_update_interval": 500,
-    "epsilon_start": 1.0,
-    "epsilon_end": 0.02,
-    "epsilon_decay_steps": 20_000,
-    # measured (README) before the general defaults changed; pinned so the pixel result still describes it
-    "initializer": "he",
-    "double_dqn": False,
-    "tau": 1.0,
-    "loss": "huber",
-    "learning_rate_final": None,
-}
+# DQNConfig fields: the "pixels" preset for CartPole rendered; --config and the flags override them.
+PIXEL_DEFAULTS = {"env_id": "tfdqn/PixelCartPole-v0", **PRESETS["pixels"].fields}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -72,7 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         default=None,
-        help="DQNConfig fields overriding this command's defaults: a JSON (e.g. a config.json) or .toml file (default: none)",
+        help="DQNConfig fields overriding this command's defaults: a JSON (e.g. a config.json) or .toml file "
+        "(default: none)",
     )
     p.add_argument(
         "--num-envs",
@@ -206,15 +186,17 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
             f"{config.env_id} gives observations {space}; tfdqn pixels needs uint8 images "
             "(height, width, channels) (use tfdqn train for other observations)"
         )
-    import keras
-
+    # TensorFlow loads from here on (the modules below import it)
     from tfdqn.fileio import write_json
-    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
+    from tfdqn.training.protocol import Protocol
+    from tfdqn.training.run import assemble
 
     tfdqn.configure_threads(args.threads)
-    keras.utils.set_random_seed(config.seed)
-    agent = tfdqn.DQNAgent.from_spaces(space, env.single_action_space, config)
-    if args.measure:
+    if args.measure:  # not a run: the agent alone, timed
+        import keras
+
+        keras.utils.set_random_seed(config.seed)
+        agent = tfdqn.DQNAgent.from_spaces(space, env.single_action_space, config)
         env.close()
         costs = measure(agent, config.env_id, config)
         for name, value in costs.items():
@@ -225,18 +207,14 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
         )
         return 0
     out.mkdir(parents=True, exist_ok=True)
+    run = assemble(config, out, Protocol.from_args(args, plot_threshold=False), env=env)
     write_json(out / "config.json", config.to_dict())
     if not args.no_gif:
-        tfdqn.record_gif(agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+        tfdqn.record_gif(run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+    end = run.train(args.steps)
 
-    checkpoint = tfdqn.ModelCheckpoint(out)
-    trainer = tfdqn.Trainer(agent, env, config, run_listeners(out, config, args, checkpoint, plot_threshold=False))
-    try:
-        end = trainer.train(args.steps)
-    finally:
-        env.close()
-
-    best_periodic = max(periodic_evaluations(out), key=lambda r: float(r["mean_return"]), default=None)
+    best_periodic = max(run.periodic_evaluations(), key=lambda r: float(r["mean_return"]), default=None)
+    replay = run.trainer.replay
     extra = {
         "best_periodic_evaluation": None
         if best_periodic is None
@@ -245,20 +223,11 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
             "mean_return": float(best_periodic["mean_return"]),
             "episodes": args.eval_episodes,
         },
-        "replay_buffer": {
-            "type": type(trainer.replay).__name__,
-            "nbytes": trainer.replay.nbytes,
-            "transitions": len(trainer.replay),
-        },
+        "replay_buffer": {"type": type(replay).__name__, "nbytes": replay.nbytes, "transitions": len(replay)},
     }
-    finish_run(
-        out,
-        agent,
-        checkpoint,
-        config,
+    run.finish(
         end,
-        args,
-        START,
+        start=START,
         gif=not args.no_gif,
         extra=extra,
         more_gifs=lambda best: record_input_gif(best, config.env_id, out / "trained_input.gif", seed=config.seed + 1),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.training.run import add_run_flags
+from tfdqn.training.protocol import add_run_flags
 
 if TYPE_CHECKING:
     from tfdqn.config import DQNConfig
@@ -180,11 +180,11 @@ def run(args: argparse.Namespace) -> int:
 
     config = build_config(args, tfdqn)  # bad input fails here and in make_vec_env, before TensorFlow loads
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
-    import keras
-
+    # TensorFlow loads from here on (the modules below import it)
     from tfdqn.fileio import write_json
+    from tfdqn.training.protocol import Protocol
     from tfdqn.training.resume import load_training_state
-    from tfdqn.training.run import finish_run, periodic_evaluations, run_listeners
+    from tfdqn.training.run import assemble
 
     tfdqn.configure_threads(args.threads)
     if args.deterministic:
@@ -197,21 +197,18 @@ def run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     out: Path = args.out or args.resume or default_out(config.env_id)
     out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(config.seed)
     print(describe_config(args, config), file=sys.stderr)
-    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    run = assemble(config, out, Protocol.from_args(args), env=env, save_state=True, state_every=args.state_every)
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
     if gif and args.resume is None:
-        tfdqn.record_gif(agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
-
-    checkpoint = tfdqn.ModelCheckpoint(out, save_state=True, state_every=args.state_every)
-    trainer = tfdqn.Trainer(agent, env, config, run_listeners(out, config, args, checkpoint))
+        tfdqn.record_gif(run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
     if args.resume is not None:
-        step = load_training_state(trainer, args.resume / "state")
+        step = load_training_state(run.trainer, args.resume / "state")
         print(f"resuming {config.env_id} from step {step:,} ({args.resume / 'state'})", file=sys.stderr)
+    checkpoint = run.checkpoint
     try:
-        end = trainer.train(args.steps)
+        end = run.train(args.steps)
     except tfdqn.TrainingInterrupted as exc:
         print(
             f"{exc}; full training state saved in {checkpoint.state_dir}/\n"
@@ -223,27 +220,8 @@ def run(args: argparse.Namespace) -> int:
         kept = checkpoint.last_state_path
         where = f"; last good state: {kept} (resume with --resume {out})" if kept else ""
         raise type(exc)(f"{exc}{where}") from None
-    finally:
-        env.close()
-
-    first_solved = (
-        None
-        if args.threshold is None
-        else next(
-            (int(r["step"]) for r in periodic_evaluations(out) if float(r["mean_return"]) >= args.threshold), None
-        )
-    )
-    finish_run(
-        out,
-        agent,
-        checkpoint,
-        config,
-        end,
-        args,
-        START,
-        gif=gif,
-        extra={"resumed": args.resume is not None, "first_evaluation_at_threshold_step": first_solved},
-    )
+    extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
+    run.finish(end, start=START, gif=gif, extra=extra)
     return 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import keras
@@ -12,71 +11,17 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.config import DQNConfig
+from tfdqn.dqn.learning_rate import learning_rate_schedule
+from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
 from tfdqn.envs.spaces import attach_encoder, is_plain, network_input_shape
 from tfdqn.errors import ConfigError
-from tfdqn.networks.build import NumpyMLP, clone_network
-from tfdqn.networks.distributional import expected_q, project_distribution, support
-from tfdqn.networks.export import save_model
-from tfdqn.networks.heads import NumpyQ, build_network, export_q_network, uses_heads
+from tfdqn.networks.build import build_network, clone_network
+from tfdqn.networks.distributional import expected_q, support
+from tfdqn.networks.export import export_q_network, save_model
+from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.replay.buffer import Batch
-
-
-def td_targets(
-    rewards: tf.Tensor,
-    terminated: tf.Tensor,
-    next_q_target: tf.Tensor,
-    gamma: float | tf.Tensor,
-    next_q_online: tf.Tensor | None = None,
-) -> tf.Tensor:
-    """Bellman targets `r + gamma * (1 - terminated) * Q_target(s', a')`.
-
-    `a'` is argmax of the target network (DQN) or, when `next_q_online` is given, of the online network
-    (Double DQN). Truncated transitions have terminated=0 and so still bootstrap. `gamma` may be one
-    discount per sample (n-step transitions: gamma**k for the k rewards summed).
-    """
-    if next_q_online is None:
-        next_v = tf.reduce_max(next_q_target, axis=-1)
-    else:
-        best = tf.argmax(next_q_online, axis=-1, output_type=tf.int32)
-        next_v = tf.gather(next_q_target, best, axis=-1, batch_dims=1)
-    return rewards + gamma * (1.0 - terminated) * next_v
-
-
-def learning_rate_schedule(config: DQNConfig) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """Adam's learning rate: constant, or `learning_rate` for `learning_rate_decay_start` env steps of updates
-    and then linear to `learning_rate_final` over `learning_rate_decay_steps`, counted in gradient steps at the
-    config's update ratio (the optimizer's own step counter drives it, inside the compiled update)."""
-    if config.learning_rate_final is None:
-        return config.learning_rate
-    per_env_step = config.gradient_steps / config.train_freq
-    decay = max(1, round(config.learning_rate_decay_steps * per_env_step))
-    if config.learning_rate_decay_start:
-        return HeldLinearDecay(
-            config.learning_rate,
-            round(config.learning_rate_decay_start * per_env_step),
-            decay,
-            config.learning_rate_final,
-        )
-    return keras.optimizers.schedules.PolynomialDecay(
-        config.learning_rate, decay, config.learning_rate_final, power=1.0
-    )
-
-
-class HeldLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """`initial` for `hold` optimizer steps, then linear to `final` over `decay` steps, then `final`: a rate that
-    learns at full speed early and lets the policy settle before the budget ends."""
-
-    def __init__(self, initial: float, hold: int, decay: int, final: float) -> None:
-        self.initial, self.hold, self.decay, self.final = float(initial), int(hold), int(decay), float(final)
-
-    def __call__(self, step: Any) -> Any:
-        """The rate at optimizer step `step` (a tensor inside the compiled update)."""
-        frac = keras.ops.clip((keras.ops.cast(step, "float32") - self.hold) / self.decay, 0.0, 1.0)
-        return self.initial + (self.final - self.initial) * frac
-
-    def get_config(self) -> dict:
-        return {"initial": self.initial, "hold": self.hold, "decay": self.decay, "final": self.final}
+from tfdqn.replay.prioritized import Sample
 
 
 class DQNAgent:
@@ -100,7 +45,7 @@ class DQNAgent:
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
         self._atoms = tf.constant(support(config.v_min, config.v_max, config.num_atoms))
-        self._numpy = NumpyQ.from_model(q_network, config) if uses_heads(config) else NumpyMLP.from_model(q_network)
+        self._numpy = NumpyQ.from_model(q_network, self._atoms.numpy() if config.distributional else None)
         # the compiled update returns these variables' new values: the NumPy mirror syncs without reading them
         self._mirrored = self._numpy.variables() if self._numpy is not None else []
         self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile, reduce_retracing=True)
@@ -113,7 +58,6 @@ class DQNAgent:
             if config.noisy
             else []
         )
-        self.last_priorities: np.ndarray | None = None  # per-sample |TD error| (or C51 loss) of the last learn()
         # Counts the changes this class makes to the online weights (`learn`, `set_state`): the Trainer skips a
         # hard target copy when it has not moved since the last one (the copy would change nothing).
         self.weights_version = 0
@@ -169,22 +113,20 @@ class DQNAgent:
         return np.where(explore, random_actions, greedy)
 
     # ----- learning -----------------------------------------------------------------------------------
-    def learn(self, batch: Batch) -> dict[str, float]:
-        """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns the mean loss, the mean
-        Q-value of the actions taken and the largest |Q| of those over all the steps (`max_abs_q`).
+    def learn(self, batch: Batch | Sample) -> tuple[dict[str, float], np.ndarray]:
+        """Gradient steps on `batch` (shape (batch,) or (steps, batch)); returns the logs (the mean loss, the mean
+        Q-value of the actions taken, the largest |Q| of those over all the steps: `max_abs_q`) and each sample's
+        priority signal (|TD error|, or its C51 cross-entropy), shaped like `batch.actions`.
 
-        `batch` may be a `tfdqn.replay.prioritized.Sample`, whose per-transition `discounts` (n-step: gamma**k)
-        and importance `weights` (prioritized replay) enter the update; a plain `Batch` means discount gamma
-        and weight 1. Each sample's priority signal (|TD error|, or its C51 cross-entropy) is left in
-        `last_priorities`, shaped like `batch.actions`."""
+        A `Sample` (from `tfdqn.replay.prioritized.ExtendedReplay`) brings each transition's bootstrap discount
+        (n-step: gamma**k) and importance weight (prioritized replay); a plain `Batch` means gamma and weight 1."""
         single = batch.actions.ndim == 1
         if single:
             batch = type(batch)(*(a[None] for a in batch))
-        discounts = getattr(batch, "discounts", None)
-        weights = getattr(batch, "weights", None)
-        if discounts is None:
+        if isinstance(batch, Sample):
+            discounts, weights = batch.discounts, batch.weights
+        else:
             discounts = np.full(batch.actions.shape, self.config.gamma, dtype=np.float32)
-        if weights is None:
             weights = np.ones(batch.actions.shape, dtype=np.float32)
         loss, mean_q, max_abs_q, priorities, mirrored = self._learn_fn(
             batch.obs,
@@ -196,11 +138,11 @@ class DQNAgent:
             np.asarray(weights, np.float32),
         )
         priorities = priorities.numpy()
-        self.last_priorities = priorities[0] if single else priorities
         self.weights_version += 1
         if self._numpy is not None:
             self._numpy.sync([t.numpy() for t in mirrored])
-        return {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
+        logs = {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
+        return logs, priorities[0] if single else priorities
 
     def _learn_many(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         steps = tf.shape(actions)[0]
@@ -236,7 +178,7 @@ class DQNAgent:
             q = self.q_network(obs, training=True)
             q_taken = tf.gather(q, actions, axis=1, batch_dims=1)
             td_error = y - q_taken
-            loss = tf.reduce_mean(weights * _elementwise_loss(td_error, self.config.loss))
+            loss = tf.reduce_mean(weights * elementwise_loss(td_error, self.config.loss))
         grads = tape.gradient(loss, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return loss, tf.reduce_mean(q_taken), tf.reduce_max(tf.abs(q_taken)), tf.abs(td_error)
@@ -328,10 +270,3 @@ def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None
             f"the Q-network outputs shape {got}, but this config needs {what}; "
             "build it with tfdqn.networks.heads.build_network(obs_shape, n_actions, config)"
         )
-
-
-def _elementwise_loss(td_error: tf.Tensor, kind: str) -> tf.Tensor:
-    if kind == "mse":
-        return tf.square(td_error)
-    abs_err = tf.abs(td_error)  # Huber with delta 1: quadratic near zero, linear beyond
-    return tf.where(abs_err <= 1.0, 0.5 * tf.square(td_error), abs_err - 0.5)

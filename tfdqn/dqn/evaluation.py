@@ -16,8 +16,8 @@ from tfdqn.envs.make import make_env
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
-from tfdqn.networks.build import NumpyMLP
 from tfdqn.networks.export import load_q_network
+from tfdqn.networks.numpy_mirror import NumpyQ
 
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
@@ -65,7 +65,7 @@ class EvaluationResult:
 
 def greedy_policy(model: keras.Model) -> Policy:
     """Greedy policy of a Q-network: NumPy forward pass for MLPs, a compiled call otherwise."""
-    mirror = NumpyMLP.from_model(model)
+    mirror = NumpyQ.from_model(model)
     if mirror is not None:
         return lambda obs: np.argmax(mirror(obs), axis=-1)
     q_fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)

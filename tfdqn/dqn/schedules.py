@@ -1,4 +1,6 @@
-"""Epsilon schedules: pure functions of (env step, finished episodes), so resuming needs only the counters."""
+"""Epsilon schedules: pure functions of (env step, finished episodes), so resuming needs only the counters.
+
+No TensorFlow here: tabular Q-learning uses them too."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from tfdqn.listeners.base import HOOKS, Listener, ListenerList, ListenerWarning
+from tfdqn.listeners.base import HOOKS, Listener, ListenerWarning
+from tfdqn.listeners.dispatch import ListenerList
 
 _LAZY = {
     "DivergenceAlarm": "divergence",

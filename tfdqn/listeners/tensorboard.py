@@ -31,7 +31,7 @@ class TensorBoard(Listener):
     """
 
     def __init__(self, log_dir: str | os.PathLike, histogram_every: int | None = None, flush_seconds: float = 5.0):
-        from tfdqn.training.trainer import check_budget
+        from tfdqn.validation import check_budget
 
         if importlib.util.find_spec("tensorboard") is None:  # tf.summary's writers live in that package
             raise TfdqnError(

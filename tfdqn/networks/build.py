@@ -1,4 +1,5 @@
-"""Q-network builders (`keras.Sequential`), the target clone, and a NumPy forward pass for fast acting."""
+"""Q-network builders: the MLP and convolutional bodies, the heads a config asks for (dueling, noisy, C51),
+and the target clone. Built-in Keras layers only, except `NoisyDense` in training networks (see `export`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from tfdqn.config import INITIALIZERS, NATURE_CONV_LAYERS
+from tfdqn.config import INITIALIZERS, NATURE_CONV_LAYERS, DQNConfig
 from tfdqn.errors import ConfigError, EnvError
+from tfdqn.networks.noisy import NoisyDense
 
 
 def build_q_network(
@@ -163,115 +165,64 @@ def clone_network(model: keras.Model, name: str = "target_network") -> keras.Mod
     return target
 
 
-def mirror_values(variables: list, values: list[np.ndarray] | None) -> list[np.ndarray]:
-    """The arrays a NumPy mirror copies: `values` (the update's outputs, one per variable, checked) or a read."""
-    if values is None:
-        return [v.numpy() for v in variables]
-    if len(values) != len(variables):
-        raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
-    return values
+def uses_heads(config: DQNConfig) -> bool:
+    """Whether `config` asks for a network other than the plain `build_q_network` one."""
+    return config.dueling or config.noisy or config.distributional
 
 
-def mirrorable_norm(layer: keras.Layer) -> bool:
-    """Whether `numpy_layer_norm` computes `layer`: a LayerNormalization over the last axis with both its scale
-    and its offset (what `hidden_layers` builds)."""
-    return (
-        isinstance(layer, keras.layers.LayerNormalization)
-        and layer.center
-        and layer.scale
-        and not getattr(layer, "rms_scaling", False)
-        and list(np.atleast_1d(layer.axis)) in ([-1], [len(layer.input.shape) - 1])
-    )
+def dueling_matrix(n_actions: int, num_atoms: int = 1) -> np.ndarray:
+    """The fixed kernel mapping [V, A_0 .. A_{n-1}] (each `num_atoms` wide) to Q_a = V + A_a - mean_b A_b.
 
-
-def numpy_layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float) -> np.ndarray:
-    """Keras's LayerNormalization over the last axis in NumPy (epsilon inside the root), into a new array."""
-    inv_n = np.float32(1.0 / x.shape[-1])
-    x = x - np.add.reduce(x, axis=-1, keepdims=True) * inv_n
-    scale = np.add.reduce(x * x, axis=-1, keepdims=True) * inv_n
-    scale += np.float32(epsilon)
-    np.sqrt(scale, out=scale)
-    x /= scale
-    x *= gamma
-    x += beta
-    return x
-
-
-class NumpyMLP:
-    """The same function as a `Sequential` of Dense (ReLU/linear), LayerNormalization and ReLU/linear
-    Activation layers, computed in NumPy: ~6 µs per greedy action without the norms.
-
-    Call `sync()` after the Keras weights change; `from_model` returns None for models it cannot mirror.
+    Shape ((1 + n) * K, n * K): `kron(M, I_K)` with M[0, a] = 1 and M[1 + b, a] = [a == b] - 1/n, so with
+    C51 the aggregation applies atom by atom to the logits.
     """
-
-    _ACTIVATIONS = {"relu": lambda x: np.maximum(x, 0.0, out=x), "linear": lambda x: x}
-
-    def __init__(self, model: keras.Model, activations: list[str]):
-        self.model = model
-        # per layer: its `layer_kind`, its epsilon (norms), and the activation applied after it
-        self._ops = [
-            (layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), self._ACTIVATIONS[a])
-            for layer, a in zip(model.layers, activations)
-        ]
-        self.params: list[tuple[np.ndarray, ...]] = []
-        self.sync()
-
-    @classmethod
-    def from_model(cls, model: keras.Model) -> NumpyMLP | None:
-        """Mirror `model` if it starts with a Dense and every layer is a Dense with a bias, a `mirrorable_norm`
-        or an Activation, each with a ReLU/linear activation. (The first Dense makes a new array, so the
-        in-place ReLU never writes into the caller's observations.)"""
-        if not isinstance(model, keras.Sequential) or not model.layers:
-            return None
-        if not isinstance(model.layers[0], keras.layers.Dense):
-            return None
-        activations = []
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.Dense):
-                if not layer.use_bias or getattr(layer, "lora_enabled", False):
-                    return None
-            elif not (mirrorable_norm(layer) or isinstance(layer, keras.layers.Activation)):
-                return None
-            name = getattr(layer.activation, "__name__", "") if hasattr(layer, "activation") else "linear"
-            if name not in cls._ACTIVATIONS:
-                return None
-            activations.append(name)
-        return cls(model, activations)
-
-    def variables(self) -> list:
-        """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
-        return [v for layer in self.model.layers for v in mirrored_variables(layer)]
-
-    def sync(self, values: list[np.ndarray] | None = None) -> None:
-        """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
-        values = iter(mirror_values(self.variables(), values))
-        self.params = [tuple(next(values) for _ in mirrored_variables(layer)) for layer in self.model.layers]
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        """Q-values for a batch of observations, shape (batch, n_actions)."""
-        x = np.asarray(obs, dtype=np.float32)
-        for params, (kind, epsilon, act) in zip(self.params, self._ops):
-            if kind == "dense":
-                x = x @ params[0] + params[1]
-            elif kind == "norm":
-                x = numpy_layer_norm(x, params[0], params[1], epsilon)
-            x = act(x)
-        return x
+    m = np.vstack([np.ones((1, n_actions)), np.eye(n_actions) - 1.0 / n_actions])
+    return np.kron(m, np.eye(num_atoms)).astype(np.float32)
 
 
-def layer_kind(layer: keras.Layer) -> str:
-    """How a NumPy mirror computes `layer`: "norm" (LayerNormalization), "activation" (its activation only) or
-    "dense" (a matrix product: Dense, NoisyDense)."""
-    if isinstance(layer, keras.layers.LayerNormalization):
-        return "norm"
-    return "activation" if isinstance(layer, keras.layers.Activation) else "dense"
+def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = DQNConfig()) -> keras.Sequential:
+    """The training Q-network for `config`: `build_q_network`'s body, then the head the parts ask for.
 
-
-def mirrored_variables(layer: keras.Layer) -> tuple:
-    """The variables of `layer` a NumPy mirror copies: a Dense's kernel and bias, a LayerNormalization's
-    scale and offset, nothing for an Activation."""
-    if isinstance(layer, keras.layers.Dense):
-        return layer.kernel, layer.bias
-    if isinstance(layer, keras.layers.LayerNormalization):
-        return layer.gamma, layer.beta
-    return ()
+    Output: Q-values (batch, n_actions), or with `distributional` the logits (batch, n_actions, num_atoms).
+    Dueling: a linear layer to [V, A] then the fixed, non-trainable `dueling_aggregation` layer
+    (`dueling_matrix`); the V and A streams share the hidden layers. Noisy: every Dense layer of the body and
+    the head becomes a `NoisyDense` (the convolutions stay deterministic, as in the paper).
+    """
+    base = build_q_network(
+        obs_shape,
+        n_actions,
+        config.hidden_sizes,
+        conv_layers=config.conv_layers,
+        initializer=config.initializer,
+        layer_norm=config.layer_norm,
+    )
+    if not uses_heads(config):
+        return base
+    atoms = config.num_atoms if config.distributional else 1
+    layers: list = [keras.Input(shape=base.inputs[0].shape[1:], dtype=base.inputs[0].dtype)]
+    for layer in base.layers[:-1]:
+        if config.noisy and isinstance(layer, keras.layers.Dense):
+            layers.append(
+                NoisyDense(
+                    layer.units, activation=layer.get_config()["activation"], sigma0=config.noisy_sigma, name=layer.name
+                )
+            )
+        else:
+            layers.append(type(layer).from_config(layer.get_config()))
+    fan_in = int(base.layers[-1].kernel.shape[0])
+    units = (n_actions + 1) * atoms if config.dueling else n_actions * atoms
+    name = "value_advantage" if config.dueling else ("logits" if config.distributional else "q_values")
+    if config.noisy:
+        layers.append(NoisyDense(units, sigma0=config.noisy_sigma, name=name))
+    else:
+        layers.append(keras.layers.Dense(units, name=name, **initializers(config.initializer, fan_in, output=True)))
+    if config.dueling:
+        layers.append(keras.layers.Dense(n_actions * atoms, name="dueling_aggregation", trainable=False))
+    if config.distributional:
+        layers.append(keras.layers.Reshape((n_actions, atoms), name="atom_logits"))
+    model = keras.Sequential(layers, name=base.name)
+    if config.dueling:
+        model.get_layer("dueling_aggregation").set_weights(
+            [dueling_matrix(n_actions, atoms), np.zeros(n_actions * atoms, np.float32)]
+        )
+    return model

@@ -1,4 +1,10 @@
-"""Saving Q-networks to `.keras` atomically and loading them back with clear errors and `safe_mode`."""
+"""The plain-Keras Q-network of a training network, and `.keras` files: written atomically, loaded back with
+clear errors and `safe_mode`.
+
+Every saved model holds built-in Keras layers only: `export_q_network` replaces `NoisyDense` by a `Dense`
+holding its mean weights and turns a C51 output into Q-values (softmax, then a fixed `Dense` holding the
+support), so a saved `.keras` loads with plain Keras, `safe_mode=True`, and outputs one Q-value per action.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,11 @@ from pathlib import Path
 
 import keras
 
+from tfdqn.config import DQNConfig
 from tfdqn.errors import ModelFileError
 from tfdqn.fileio import atomic_write
+from tfdqn.networks.distributional import support
+from tfdqn.networks.noisy import NoisyDense
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
@@ -44,3 +53,38 @@ def load_q_network(path: str | os.PathLike, n_actions: int | None = None) -> ker
             f"model file {str(path)!r} outputs {outputs} Q-values but the environment has {n_actions} actions"
         )
     return model
+
+
+def export_q_network(model: keras.Model, config: DQNConfig) -> keras.Model:
+    """The deterministic Q-network of `model` from built-in layers only: `NoisyDense` -> `Dense` with the
+    mean weights, C51 logits -> Q-values (Softmax over atoms, a fixed `Dense` holding the support, Reshape).
+    Returns `model` itself when it already is one (no noisy layers, no distribution)."""
+    if not (config.noisy or config.distributional):
+        return model
+    layers: list = [keras.Input(shape=model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)]
+    weights: list = []
+    for layer in model.layers:
+        if isinstance(layer, NoisyDense):
+            layers.append(
+                keras.layers.Dense(
+                    layer.units, activation=keras.activations.serialize(layer.activation), name=layer.name
+                )
+            )
+            weights.append([layer.kernel.numpy(), layer.bias.numpy()])
+        else:
+            config_ = layer.get_config()
+            layers.append(type(layer).from_config(config_))
+            weights.append(layer.get_weights())
+    n_actions = int(model.outputs[0].shape[1])
+    if config.distributional:
+        layers += [
+            keras.layers.Softmax(axis=-1, name="atom_probabilities"),
+            keras.layers.Dense(1, use_bias=False, trainable=False, name="expectation"),
+            keras.layers.Reshape((n_actions,), name="q_values_out"),
+        ]
+        weights += [[], [support(config.v_min, config.v_max, config.num_atoms)[:, None]], []]
+    exported = keras.Sequential(layers, name=model.name)
+    for layer, w in zip(exported.layers, weights):
+        if w:
+            layer.set_weights(w)
+    return exported

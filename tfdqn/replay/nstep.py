@@ -11,6 +11,8 @@ state (`state_dict`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -126,3 +128,41 @@ class NStepWindows:
             raise ValueError(f"saved n-step windows have shape {state['obs'].shape}, these {self.obs.shape}")
         for name in ("obs", "actions", "rewards", "length"):
             getattr(self, name)[...] = state[name]
+
+
+class NStepAdder:
+    """Stores the n-step transitions each vector step completes (`NStepWindows`), with their discounts."""
+
+    def __init__(
+        self, replay: Any, n: int, gamma: float, num_envs: int, obs_shape: tuple[int, ...], obs_dtype: Any
+    ) -> None:
+        self.replay = replay
+        self.windows = NStepWindows(n, gamma, num_envs, obs_shape, obs_dtype)
+
+    def add(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        next_obs: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        real: np.ndarray,
+        n_real: int,
+    ) -> None:
+        """Push one vector step into the windows; store what leaves them."""
+        completed = self.windows.push(obs, actions, rewards, next_obs, terminated, truncated, real)
+        if completed is not None:
+            self.replay.add_batch(*completed)
+
+    def clear(self) -> None:
+        """Empty the windows (fresh episodes: none may carry over)."""
+        self.windows.clear()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The windows in progress."""
+        return self.windows.state_dict()
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore `state_dict()` output."""
+        self.windows.load_state_dict(state)

@@ -40,7 +40,7 @@ class ExtendedReplay:
 
     Prioritized (proportional): a new transition gets the largest priority seen so far; after an update,
     `update_priorities` sets (|error| + eps) ** alpha. Sampling draws slots with probability priority/total
-    and weights them by `importance_weights` at the current `beta` (the trainer anneals it to 1).
+    and weights them by `importance_weights` at the current `beta` (`anneal_beta` takes it to 1).
     """
 
     def __init__(
@@ -51,6 +51,7 @@ class ExtendedReplay:
         alpha: float = 0.6,
         eps: float = 1e-6,
         beta: float = 0.4,
+        beta_steps: int | None = None,
     ):
         self.base = base
         self.capacity = base.capacity
@@ -58,6 +59,7 @@ class ExtendedReplay:
         self.discounts = np.full(self.capacity, self.gamma, dtype=np.float32)
         self.tree = SumTree(self.capacity) if prioritized else None
         self.alpha, self.eps, self.beta = float(alpha), float(eps), float(beta)
+        self.beta_start, self.beta_steps = self.beta, beta_steps
         self.max_priority = 1.0
 
     @classmethod
@@ -66,7 +68,13 @@ class ExtendedReplay:
         if config.n_step == 1 and not config.prioritized:
             return base
         return cls(
-            base, config.gamma, config.prioritized, config.priority_alpha, config.priority_eps, config.priority_beta
+            base,
+            config.gamma,
+            config.prioritized,
+            config.priority_alpha,
+            config.priority_eps,
+            config.priority_beta,
+            config.priority_beta_steps,
         )
 
     def __len__(self) -> int:
@@ -103,6 +111,12 @@ class ExtendedReplay:
         self.discounts[slots] = self.gamma if discounts is None else np.asarray(discounts)[-keep:]
         if self.tree is not None:
             self.tree.set(np.arange(pos, pos + keep) % self.capacity, np.full(keep, self.max_priority))
+
+    def anneal_beta(self, step: int, budget: int) -> None:
+        """The importance-weight exponent at env step `step`: linear from its start to 1 over `beta_steps`
+        (default: the run's `budget`), then 1."""
+        span = self.beta_steps or max(budget, 1)
+        self.beta = min(1.0, self.beta_start + (1.0 - self.beta_start) * step / span)
 
     def sample(self, batch_size: int, rng: np.random.Generator, gradient_steps: int | None = None) -> Sample:
         """Shape (batch,) or (gradient_steps, batch): proportional to priority (stratified within each batch)

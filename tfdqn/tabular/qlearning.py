@@ -445,7 +445,7 @@ class QLearner:
     def __init__(
         self, config: TabularConfig | None = None, env: gym.Env | None = None, listeners: Iterable[Listener] = ()
     ):
-        from tfdqn.listeners.base import ListenerList
+        from tfdqn.listeners.dispatch import ListenerList
 
         self.config = config = config or TabularConfig()
         self.env = env if env is not None else make_frozenlake(config.map_name, config.is_slippery)

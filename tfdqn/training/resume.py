@@ -43,7 +43,7 @@ def save_training_state(trainer: Trainer, directory: str | os.PathLike) -> Path:
             "format": FORMAT_VERSION,
             "env_id": trainer.config.env_id,
             "config": trainer.config.to_dict(),
-            "listeners": {_listener_key(i, l): l.get_state() for i, l in enumerate(trainer.listeners)},
+            "listeners": {_listener_key(i, x): x.get_state() for i, x in enumerate(trainer.listeners)},
         }
     )
     name = f"checkpoint-{trainer.step:012d}"

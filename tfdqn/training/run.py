@@ -1,184 +1,219 @@
-"""What the training scripts share: a run's standard listeners and the files written when it ends.
+"""`assemble`: the one place a run is put together (env, agent, trainer, the protocol's listeners and seeds).
 
-`train_cartpole.py`, `train_pixels.py` and `train_atari.py` differ in their defaults and environments,
-not in how a run is observed and summarised; this module is that common part, so the three write the
-same files with the same meaning.
+Every command, the sweep worker, `tfdqn.train` and the benchmarks call it, so a run means the same thing
+everywhere: the same order of construction (and so the same weights for a seed), the same listeners, the
+same evaluation seeds and the same files written when it ends (`Run.finish`).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tfdqn.cli import non_negative_int, positive_int
+import gymnasium as gym
+import keras
+import numpy as np
+import tensorflow as tf
 
-if TYPE_CHECKING:  # NumPy must not load before the scripts' prepare_process()
-    import numpy as np
-
-
-def add_run_flags(
-    parser: argparse.ArgumentParser, *, eval_every: int, eval_episodes: int, confirm_episodes: int, final_episodes: int
-) -> None:
-    """The evaluation, stopping, plotting and thread flags every training script takes, with its defaults."""
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="evaluation mean return that counts as solved (default: the environment's "
-        "reward_threshold from its Gymnasium spec, 475 for CartPole-v1, 200 for LunarLander-v3; "
-        "without one, training runs the whole budget)",
-    )
-    parser.add_argument(
-        "--eval-every",
-        type=positive_int,
-        default=eval_every,
-        help="env steps between greedy evaluations (default %(default)s)",
-    )
-    parser.add_argument(
-        "--eval-episodes",
-        type=positive_int,
-        default=eval_episodes,
-        help="episodes per periodic evaluation (default %(default)s)",
-    )
-    parser.add_argument(
-        "--confirm-episodes",
-        type=non_negative_int,
-        default=confirm_episodes,
-        help="fresh episodes that must confirm a solve before stopping; 0 = trust one evaluation (default %(default)s)",
-    )
-    parser.add_argument(
-        "--final-episodes",
-        type=positive_int,
-        default=final_episodes,
-        help="fresh episodes for the final evaluation of best.keras in summary.json (default %(default)s)",
-    )
-    parser.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
-    parser.add_argument(
-        "--no-live-plot",
-        action="store_true",
-        help="do not refresh the learning curve during training (it is still written at the end)",
-    )
-    parser.add_argument(
-        "--no-divergence-alarm",
-        action="store_true",
-        help="do not warn when Q-values exceed r_max / (1 - gamma) (the alarm is on by default)",
-    )
-    parser.add_argument(
-        "--tensorboard",
-        metavar="DIR",
-        default=None,
-        help="also write TensorBoard event files to DIR (view: tensorboard --logdir DIR); default: none",
-    )
-    parser.add_argument(
-        "--threads",
-        type=positive_int,
-        default=1,
-        help="TensorFlow CPU threads (default %(default)s: fastest for small networks)",
-    )
+from tfdqn import __version__
+from tfdqn.config import DQNConfig
+from tfdqn.dqn.agent import DQNAgent
+from tfdqn.dqn.evaluation import evaluate_model, greedy_policy, record_gif
+from tfdqn.envs.make import make_vec_env, reward_threshold
+from tfdqn.fileio import write_json
+from tfdqn.listeners.base import Listener
+from tfdqn.listeners.checkpoint import ModelCheckpoint
+from tfdqn.listeners.divergence import DivergenceAlarm
+from tfdqn.listeners.evaluation import PeriodicEvaluation, StopOnReward
+from tfdqn.listeners.metrics import MetricsLogger
+from tfdqn.listeners.plotting import LivePlot
+from tfdqn.listeners.progress import ProgressLogger
+from tfdqn.listeners.tensorboard import TensorBoard
+from tfdqn.networks.export import load_q_network
+from tfdqn.training.protocol import (
+    CONFIRM_SEED_OFFSET,
+    EVAL_SEED_OFFSET,
+    FINAL_SEED_OFFSET,
+    Protocol,
+    add_run_flags,  # noqa: F401 -- the sweep worker's import, until it moves
+)
+from tfdqn.training.trainer import Trainer
 
 
-def run_listeners(out: Path, config, args: argparse.Namespace, checkpoint, *, plot_threshold: bool = True) -> list:
-    """Progress bar, metrics CSV, divergence alarm (unless --no-divergence-alarm), TensorBoard (--tensorboard),
-    learning curve (with the
-    `--threshold` line if `plot_threshold`), periodic evaluation, `checkpoint`, and (unless --no-stop or no
-    threshold) a confirmed stop on `--threshold`, which defaults to the environment's `reward_threshold` (set
-    into `args.threshold` here); evaluation seeds are offset from the run's seed so they never replay
-    training episodes."""
-    import tfdqn
-    from tfdqn.envs.make import reward_threshold
+@dataclass
+class Run:
+    """One assembled run: its parts, ready to `train`; `finish` writes what every run leaves behind."""
 
-    if args.threshold is None:  # the environment's own; the scripts read args.threshold afterwards
-        args.threshold = reward_threshold(config.env_id)
-        if args.threshold is None and not args.no_stop:
-            print(
-                f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
-                "budget (pass --threshold to stop on a confirmed score)",
-                file=sys.stderr,
-            )
-    listeners = [
-        tfdqn.ProgressLogger(),
-        tfdqn.MetricsLogger(out),
-        tfdqn.LivePlot(
-            out / "learning_curve.png", live=not args.no_live_plot, target=args.threshold if plot_threshold else None
+    config: DQNConfig
+    env: gym.vector.VectorEnv
+    agent: DQNAgent
+    trainer: Trainer
+    out: Path | None = None
+    protocol: Protocol | None = None
+    checkpoint: ModelCheckpoint | None = None
+    threshold: float | None = None
+
+    def train(self, steps: int) -> dict[str, Any]:
+        """`Trainer.train(steps)`; the environment is closed however training ends."""
+        try:
+            return self.trainer.train(steps)
+        finally:
+            self.env.close()
+
+    def periodic_evaluations(self) -> list[dict[str, str]]:
+        """The rows of `out/evaluations.csv` written by `PeriodicEvaluation` (none if no evaluation ran)."""
+        path = None if self.out is None else self.out / "evaluations.csv"
+        if path is None or not path.exists():
+            return []
+        with open(path, newline="", encoding="utf-8") as f:
+            return [row for row in csv.DictReader(f) if row["kind"] == "periodic"]
+
+    def first_solved_step(self) -> int | None:
+        """The env step of the first periodic evaluation at or above the threshold (None: never, or none)."""
+        if self.threshold is None:
+            return None
+        rows = self.periodic_evaluations()
+        return next((int(r["step"]) for r in rows if float(r["mean_return"]) >= self.threshold), None)
+
+    def finish(
+        self,
+        end: dict[str, Any],
+        *,
+        start: float,
+        gif: bool,
+        more_gifs: Callable[[Callable[[np.ndarray], np.ndarray]], None] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate best.keras on the protocol's `final_episodes` fresh episodes, record trained.gif (and
+        `more_gifs`), and write summary.json (`extra` adds fields); returns the summary.
+
+        `start` is the caller's `time.perf_counter()` at launch, so `wall_seconds` counts the imports too.
+        """
+        if self.out is None or self.protocol is None or self.checkpoint is None:
+            raise ValueError("Run.finish needs a run assembled with an output directory and a protocol")
+        config, checkpoint, episodes = self.config, self.checkpoint, self.protocol.final_episodes
+        if not checkpoint.best_path.exists():  # no evaluation ran (tiny budget): keep the final network
+            self.agent.save(checkpoint.best_path)
+        result = evaluate_model(checkpoint.best_path, config.env_id, episodes, seed=config.seed + FINAL_SEED_OFFSET)
+        if gif:
+            best = greedy_policy(load_q_network(checkpoint.best_path))
+            record_gif(best, config.env_id, self.out / "trained.gif", seed=config.seed + 1)
+            if more_gifs is not None:
+                more_gifs(best)
+        summary = {
+            "env_id": config.env_id,
+            "seed": config.seed,
+            "env_steps": end["step"],
+            "episodes": end["episodes"],
+            "gradient_steps": end["updates"],
+            "train_seconds": round(end["wall_seconds"], 2),
+            "wall_seconds": round(time.perf_counter() - start, 2),
+            "stopped_on_reward": end["stopped"],
+            "threshold": self.threshold,
+            "best_checkpoint_step": checkpoint.best_step,
+            "best_keras_evaluation": {"episodes": episodes, "mean_return": result.mean, "std_return": result.std},
+            "versions": {"tfdqn": __version__, "keras": keras.__version__, "tensorflow": tf.__version__},
+            **(extra or {}),
+        }
+        write_json(self.out / "summary.json", summary)
+        print(f"best.keras on {episodes} fresh episodes: {result}")
+        print(f"results written to {self.out}/")
+        return summary
+
+
+def assemble(
+    config: DQNConfig,
+    out: str | Path | None = None,
+    protocol: Protocol | None = None,
+    *,
+    listeners: Iterable[Listener] = (),
+    env: gym.vector.VectorEnv | None = None,
+    save_state: bool = False,
+    state_every: int | None = None,
+) -> Run:
+    """Seed Keras, make the environment (unless `env` is given), the agent and a `Trainer` whose listeners are
+    the protocol's (progress, metrics, live plot, evaluation, checkpoint in `out`, confirmed stop, divergence
+    alarm, TensorBoard; none without a protocol) followed by `listeners`."""
+    keras.utils.set_random_seed(config.seed)
+    if env is None:
+        env = make_vec_env(config.env_id, config.num_envs)
+    agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    out = None if out is None else Path(out)
+    checkpoint, threshold, standard = None, None, []
+    if protocol is not None:
+        if out is None:
+            raise ValueError("a run with an evaluation protocol needs an output directory (out)")
+        checkpoint = ModelCheckpoint(out, save_state=save_state, state_every=state_every)
+        threshold = protocol_threshold(config, protocol)
+        standard = protocol_listeners(out, config, protocol, checkpoint, threshold)
+    trainer = Trainer(agent, env, config, [*standard, *listeners])
+    return Run(config, env, agent, trainer, out, protocol, checkpoint, threshold)
+
+
+def protocol_threshold(config: DQNConfig, protocol: Protocol) -> float | None:
+    """The protocol's threshold, else the environment's reward_threshold (said on stderr when there is none)."""
+    if protocol.threshold is not None:
+        return protocol.threshold
+    threshold = reward_threshold(config.env_id)
+    if threshold is None and protocol.stop_on_reward:
+        print(
+            f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
+            "budget (pass --threshold to stop on a confirmed score)",
+            file=sys.stderr,
+        )
+    return threshold
+
+
+def protocol_listeners(
+    out: Path, config: DQNConfig, protocol: Protocol, checkpoint: ModelCheckpoint, threshold: float | None
+) -> list[Listener]:
+    """Progress bar, metrics CSV, learning curve (with the threshold line if `plot_threshold`), periodic
+    evaluation, `checkpoint`, a confirmed stop on `threshold` (unless not `stop_on_reward` or no threshold),
+    the divergence alarm and TensorBoard. The order is part of a saved state (listener states are keyed by
+    position): new listeners go last."""
+    listeners: list[Listener] = [
+        ProgressLogger(),
+        MetricsLogger(out),
+        LivePlot(
+            out / "learning_curve.png", live=protocol.live_plot, target=threshold if protocol.plot_threshold else None
         ),
-        tfdqn.PeriodicEvaluation(args.eval_every, args.eval_episodes, seed=config.seed + 10_000),
+        PeriodicEvaluation(protocol.eval_every, protocol.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET),
         checkpoint,
     ]
-    if not args.no_stop and args.threshold is not None:  # train_atari.py: threshold None = never stop early
-        listeners.append(tfdqn.StopOnReward(args.threshold, args.confirm_episodes, seed=config.seed + 20_000))
-    if not getattr(args, "no_divergence_alarm", False):  # last: saved listener states are keyed by position
-        listeners.append(tfdqn.DivergenceAlarm())
-    if getattr(args, "tensorboard", None):  # after the others, so it keeps their saved states' positions
-        listeners.append(tfdqn.TensorBoard(args.tensorboard))
+    if protocol.stop_on_reward and threshold is not None:
+        listeners.append(StopOnReward(threshold, protocol.confirm_episodes, seed=config.seed + CONFIRM_SEED_OFFSET))
+    if protocol.divergence_alarm:
+        listeners.append(DivergenceAlarm())
+    if protocol.tensorboard:
+        listeners.append(TensorBoard(protocol.tensorboard))
     return listeners
+
+
+# Until the sweep worker calls `assemble` (in progress): the old helpers, as thin wrappers.
+def run_listeners(out: Path, config: DQNConfig, args: Any, checkpoint: ModelCheckpoint) -> list[Listener]:
+    """The protocol's listeners from parsed flags (sets `args.threshold` to the resolved threshold)."""
+    protocol = Protocol.from_args(args)
+    args.threshold = protocol_threshold(config, protocol)
+    return protocol_listeners(out, config, protocol, checkpoint, args.threshold)
 
 
 def finish_run(
     out: Path,
-    agent,
-    checkpoint,
-    config,
+    agent: DQNAgent,
+    checkpoint: ModelCheckpoint,
+    config: DQNConfig,
     end: dict[str, Any],
-    args: argparse.Namespace,
+    args: Any,
     start: float,
     *,
     gif: bool,
-    more_gifs: Callable[[Callable[[np.ndarray], np.ndarray]], None] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate best.keras on `--final-episodes` fresh episodes, record trained.gif (and `more_gifs`), and
-    write summary.json (`extra` adds script-specific fields); returns the summary.
-
-    `start` is the script's `time.perf_counter()` at launch, so `wall_seconds` counts the imports too.
-    """
-    import keras
-    import tensorflow as tf
-
-    import tfdqn
-    from tfdqn.fileio import write_json
-
-    if not checkpoint.best_path.exists():  # no evaluation ran (tiny budget): keep the final network
-        agent.save(checkpoint.best_path)
-    result = tfdqn.evaluate_model(checkpoint.best_path, config.env_id, args.final_episodes, seed=config.seed + 30_000)
-    if gif:
-        best = tfdqn.greedy_policy(tfdqn.load_q_network(checkpoint.best_path))
-        tfdqn.record_gif(best, config.env_id, out / "trained.gif", seed=config.seed + 1)
-        if more_gifs is not None:
-            more_gifs(best)
-    summary = {
-        "env_id": config.env_id,
-        "seed": config.seed,
-        "env_steps": end["step"],
-        "episodes": end["episodes"],
-        "gradient_steps": end["updates"],
-        "train_seconds": round(end["wall_seconds"], 2),
-        "wall_seconds": round(time.perf_counter() - start, 2),
-        "stopped_on_reward": end["stopped"],
-        "threshold": args.threshold,
-        "best_checkpoint_step": checkpoint.best_step,
-        "best_keras_evaluation": {
-            "episodes": args.final_episodes,
-            "mean_return": result.mean,
-            "std_return": result.std,
-        },
-        "versions": {"tfdqn": tfdqn.__version__, "keras": keras.__version__, "tensorflow": tf.__version__},
-        **(extra or {}),
-    }
-    write_json(out / "summary.json", summary)
-    print(f"best.keras on {args.final_episodes} fresh episodes: {result}")
-    print(f"results written to {out}/")
-    return summary
-
-
-def periodic_evaluations(out: Path) -> list[dict[str, str]]:
-    """The rows of `out/evaluations.csv` written by `PeriodicEvaluation` (none if no evaluation ran)."""
-    path = out / "evaluations.csv"
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return [row for row in csv.DictReader(f) if row["kind"] == "periodic"]
+    """`Run.finish` for a run put together by hand."""
+    run = Run(config, None, agent, None, out, Protocol.from_args(args), checkpoint, args.threshold)  # type: ignore[arg-type]
+    return run.finish(end, start=start, gif=gif, extra=extra)

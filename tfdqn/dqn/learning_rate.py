@@ -1,0 +1,46 @@
+"""The optimizer's learning rate: constant, or held and then decayed linearly, counted in gradient steps by the
+optimizer's own step counter (so it runs inside the compiled update and resumes with the optimizer's state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from tfdqn.config import DQNConfig
+
+
+def learning_rate_schedule(config: DQNConfig) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """Adam's learning rate: constant, or `learning_rate` for `learning_rate_decay_start` env steps of updates
+    and then linear to `learning_rate_final` over `learning_rate_decay_steps`, counted in gradient steps at the
+    config's update ratio (the optimizer's own step counter drives it, inside the compiled update)."""
+    if config.learning_rate_final is None:
+        return config.learning_rate
+    per_env_step = config.gradient_steps / config.train_freq
+    decay = max(1, round(config.learning_rate_decay_steps * per_env_step))
+    if config.learning_rate_decay_start:
+        return HeldLinearDecay(
+            config.learning_rate,
+            round(config.learning_rate_decay_start * per_env_step),
+            decay,
+            config.learning_rate_final,
+        )
+    return keras.optimizers.schedules.PolynomialDecay(
+        config.learning_rate, decay, config.learning_rate_final, power=1.0
+    )
+
+
+class HeldLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """`initial` for `hold` optimizer steps, then linear to `final` over `decay` steps, then `final`: a rate that
+    learns at full speed early and lets the policy settle before the budget ends."""
+
+    def __init__(self, initial: float, hold: int, decay: int, final: float) -> None:
+        self.initial, self.hold, self.decay, self.final = float(initial), int(hold), int(decay), float(final)
+
+    def __call__(self, step: Any) -> Any:
+        """The rate at optimizer step `step` (a tensor inside the compiled update)."""
+        frac = keras.ops.clip((keras.ops.cast(step, "float32") - self.hold) / self.decay, 0.0, 1.0)
+        return self.initial + (self.final - self.initial) * frac
+
+    def get_config(self) -> dict:
+        return {"initial": self.initial, "hold": self.hold, "decay": self.decay, "final": self.final}

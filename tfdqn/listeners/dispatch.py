@@ -1,0 +1,192 @@
+"""`ListenerList`: delivers each training event to the listeners that override its hook, in order, and
+`as_listeners`, which turns what a user passes as `listeners=` into listeners (Keras callbacks wrapped)."""
+
+from __future__ import annotations
+
+import collections
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from tfdqn.errors import ArgumentError, ListenerError, TrainingError
+from tfdqn.listeners.base import HOOKS, Listener, attach_errors, overrides
+
+
+def as_listeners(listeners: Any) -> list[Listener]:
+    """The listeners of `train(listeners=...)` as a list: one listener or an iterable of them; a Keras
+    callback is wrapped in `tfdqn.KerasCallbacks`. Anything else is an `ArgumentError` saying what to pass."""
+    if listeners is None:
+        return []
+    if isinstance(listeners, (Listener, type)) or _is_keras_callback(listeners):
+        listeners = [listeners]
+    try:
+        items = list(listeners)
+    except TypeError:
+        raise ArgumentError(f"listeners={listeners!r} is invalid: pass a tfdqn.Listener or a list of them") from None
+    result = []
+    for item in items:
+        if isinstance(item, Listener):
+            result.append(item)
+        elif _is_keras_callback(item):
+            from tfdqn.listeners.keras_callbacks import KerasCallbacks  # loads Keras: only for a Keras callback
+
+            result.append(KerasCallbacks([item]))
+        elif isinstance(item, type) and (issubclass(item, Listener) or _is_keras_callback(item, cls=True)):
+            raise ArgumentError(f"{item.__name__} is a class, not a listener: did you mean {item.__name__}()?")
+        else:
+            raise ArgumentError(
+                f"{item!r} is not a tfdqn.Listener (subclass tfdqn.Listener, or wrap a Keras "
+                "callback in tfdqn.KerasCallbacks([...]))"
+            )
+    return result
+
+
+def _is_keras_callback(obj: Any, cls: bool = False) -> bool:
+    keras = sys.modules.get("keras")  # not loaded: then nothing can be a Keras callback
+    if keras is None:
+        return False
+    base = keras.callbacks.Callback
+    return issubclass(obj, base) if cls else isinstance(obj, base)
+
+
+class ListenerList:
+    """Dispatches each event to the listeners that override its hook, in registration order.
+
+    An exception in a listener becomes a `ListenerError` naming the listener and the hook.
+    """
+
+    def __init__(self, listeners: Iterable[Listener] | Listener = ()):
+        self.listeners: list[Listener] = []
+        self._by_hook: dict[str, list[Listener]] = {h: [] for h in HOOKS}
+        self._queue: collections.deque[tuple[str, tuple]] = collections.deque()
+        self._dispatching = False
+        for listener in as_listeners(listeners):
+            self.append(listener)
+
+    def append(self, listener: Listener) -> None:
+        if not isinstance(listener, Listener):
+            [listener] = as_listeners([listener])
+        self.listeners.append(listener)
+        for hook in HOOKS:
+            if overrides(listener, hook):
+                self._by_hook[hook].append(listener)
+
+    def __iter__(self):
+        return iter(self.listeners)
+
+    def __len__(self) -> int:
+        return len(self.listeners)
+
+    def wants(self, hook: str) -> bool:
+        """Whether any listener overrides `hook` (lets the loop skip building logs nobody reads)."""
+        return bool(self._by_hook[hook])
+
+    def set_trainer(self, trainer: Any) -> None:
+        for listener in self.listeners:
+            listener.set_trainer(trainer)
+
+    def set_model(self, model: Any) -> None:
+        for listener in self.listeners:
+            listener.set_model(model)
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener.set_params(params)
+
+    def call(self, hook: str, *args: Any) -> None:
+        """Call `hook(*args)` on every listener that overrides it; the first failure stops the dispatch.
+
+        An event emitted from inside a hook (e.g. an evaluation emitting `on_evaluation`) is queued and
+        dispatched after the current event has reached every listener, so all see events in one order.
+        """
+        self._queue.append((hook, args))
+        if not self._dispatching:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._dispatching = True
+        try:
+            while self._queue:
+                name, event_args = self._queue.popleft()
+                for listener in self._by_hook[name]:
+                    self._invoke(listener, name, event_args)
+        finally:
+            self._dispatching = False
+            self._queue.clear()
+
+    def call_all(self, hook: str, *args: Any) -> list[BaseException]:
+        """Call `hook(*args)` on every listener that overrides it, even if some fail; returns the failures
+        (a listener's exception as a `ListenerError`, `SystemExit` as it was). A `KeyboardInterrupt` is not
+        held back: Ctrl-C pressed while listeners close cuts the dispatch short.
+        Events the hooks emit are dispatched afterwards, as in `call`."""
+        errors: list[BaseException] = []
+        outer = self._dispatching
+        self._dispatching = True
+        try:
+            for listener in self._by_hook[hook]:
+                try:
+                    self._invoke(listener, hook, args)
+                except KeyboardInterrupt:
+                    raise  # Ctrl-C while the listeners are closing: the user insists, stop now
+                except BaseException as exc:  # noqa: BLE001 -- the contract: every listener gets the event
+                    errors.append(exc)
+        finally:
+            self._dispatching = outer
+        if not outer and self._queue:
+            try:
+                self._drain()
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+        return errors
+
+    def deliver(self, hook: str, *args: Any) -> None:
+        """Call `hook(*args)` on every listener even if some fail, then raise the first failure (later ones
+        attached). Used for the events that open or close something: train and episode begin/end."""
+        errors = self.call_all(hook, *args)
+        if errors:
+            raise attach_errors(errors[0], errors[1:])
+
+    @staticmethod
+    def _invoke(listener: Listener, hook: str, args: tuple) -> None:
+        try:
+            getattr(listener, hook)(*args)
+        except TrainingError:
+            raise
+        except Exception as exc:
+            raise ListenerError(
+                f"listener {type(listener).__name__}.{hook} raised {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        """Delivered to every listener even if one fails; the first failure is raised afterwards."""
+        self.deliver("on_train_begin", logs)
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        """Delivered to every listener even if one fails; the first failure is raised afterwards."""
+        self.deliver("on_train_end", logs)
+
+    def on_episode_begin(self, episode: int, logs: dict[str, Any]) -> None:
+        """Delivered to every listener even if one fails, so each one's begins and ends pair up."""
+        self.deliver("on_episode_begin", episode, logs)
+
+    def on_episode_end(self, episode: int, logs: dict[str, Any]) -> None:
+        """Delivered to every listener even if one fails, so each one's begins and ends pair up."""
+        self.deliver("on_episode_end", episode, logs)
+
+    def on_step(self, step: int, logs: dict[str, Any]) -> None:
+        self.call("on_step", step, logs)
+
+    def on_replay_start(self, logs: dict[str, Any]) -> None:
+        self.call("on_replay_start", logs)
+
+    def on_replay_end(self, logs: dict[str, Any]) -> None:
+        self.call("on_replay_end", logs)
+
+    def on_replay_fail(self, logs: dict[str, Any]) -> None:
+        self.call("on_replay_fail", logs)
+
+    def on_target_update(self, logs: dict[str, Any]) -> None:
+        self.call("on_target_update", logs)
+
+    def on_evaluation(self, logs: dict[str, Any]) -> None:
+        self.call("on_evaluation", logs)

@@ -1,0 +1,175 @@
+"""`Episodes`: the episodes in progress in each sub-environment of a vector env, numbered for the listeners,
+and what rebuilds them exactly on resume.
+
+Gymnasium's vector envs reset a finished sub-environment on the step AFTER its episode ends (next-step
+autoreset): that step is not a transition. `EpisodeState.resetting` marks the sub-envs whose next step is such
+an autoreset, so the trainer neither stores nor counts it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from tfdqn.listeners.dispatch import ListenerList
+from tfdqn.rng import generator_from_state, generator_state
+
+
+@dataclass
+class EpisodeState:
+    """Per-sub-environment bookkeeping of the episodes in progress (saved with a training state).
+
+    `starts[i]` is how sub-env i's current episode began (its reset seed, or its RNG state just before
+    the autoreset) and `actions[i]` the actions taken since: together they rebuild the environment's
+    state on resume without pickling it.
+    """
+
+    obs: np.ndarray
+    resetting: np.ndarray  # sub-envs whose next step() is Gymnasium's autoreset, not a transition
+    returns: np.ndarray
+    lengths: np.ndarray
+    ids: np.ndarray  # listeners' episode number per sub-env; -1 until its episode begins (lazily, in order)
+    next_id: int
+    starts: list[dict[str, Any]]
+    actions: list[list[int]]
+
+
+class Episodes:
+    """The episodes running in `env`, announced to `listeners` (`on_episode_begin`) in increasing order."""
+
+    def __init__(self, env: gym.vector.VectorEnv, listeners: ListenerList):
+        self.env, self.listeners = env, listeners
+        self.state: EpisodeState | None = None  # None until the environment is first reset
+        self.begun = np.zeros(env.num_envs, dtype=bool)  # sub-envs whose episode the listeners saw begin
+        self.first_id = 0  # the first episode number when episodes are (re)started from a reset
+        # Only a SyncVectorEnv lets us rebuild each sub-env's state on resume; others restart episodes.
+        self.replayable = isinstance(env, gym.vector.SyncVectorEnv)
+
+    def reset(self, seed: int | None, episodes_done: int) -> None:
+        """Reset every sub-env (and seed the action space); their episodes are numbered when they begin."""
+        n = self.env.num_envs
+        obs, _ = self.env.reset(seed=seed)
+        if seed is not None:
+            self.env.action_space.seed(seed)
+        self.state = EpisodeState(
+            obs=obs,
+            resetting=np.zeros(n, dtype=bool),
+            returns=np.zeros(n),
+            lengths=np.zeros(n, dtype=np.int64),
+            ids=np.full(n, -1, dtype=np.int64),
+            next_id=max(self.first_id, episodes_done),
+            starts=[{"seed": None if seed is None else seed + i} for i in range(n)],
+            actions=[[] for _ in range(n)],
+        )
+
+    def continue_running(self, step: int) -> None:
+        """At the start of a `train` call: episodes left running by an earlier call (or a resumed run)
+        begin again for the listeners, under their own numbers, in order."""
+        ep = self.state
+        for i in sorted(np.flatnonzero(ep.ids >= 0), key=lambda i: ep.ids[i]):
+            self.begun[i] = True
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": step, "env_index": int(i), "continued": True})
+
+    def announce(self, step: int) -> None:
+        """Number the sub-envs' new episodes (in increasing order) and emit their `on_episode_begin`."""
+        ep = self.state
+        for i in np.flatnonzero(ep.ids < 0):
+            ep.ids[i] = ep.next_id
+            ep.next_id += 1
+            self.begun[i] = True
+            self.listeners.on_episode_begin(int(ep.ids[i]), {"step": step, "env_index": int(i), "continued": False})
+
+    def record(self, actions: np.ndarray, rewards: np.ndarray, real: np.ndarray, n_real: int) -> None:
+        """Add one vector step's rewards to the real (not autoresetting) sub-envs' episodes, and remember their
+        actions when the episodes can be rebuilt on resume."""
+        ep = self.state
+        if n_real == self.env.num_envs:
+            ep.returns += rewards
+            ep.lengths += 1
+        else:
+            ep.returns[real] += rewards[real]
+            ep.lengths[real] += 1
+        if self.replayable:
+            for i in np.flatnonzero(real):
+                ep.actions[i].append(int(actions[i]))
+
+    def rng_states(self) -> list[Any] | None:
+        """The sub-envs' RNGs (their next autoreset draws from them), when episodes can be rebuilt."""
+        return self.env.get_attr("np_random") if self.replayable else None
+
+    def restart(self, i: int, rng_states: list[Any] | None) -> None:
+        """Sub-env i's episode has ended: its next one begins (and gets its number) when training goes on."""
+        ep = self.state
+        ep.returns[i] = 0.0
+        ep.lengths[i] = 0
+        ep.ids[i] = -1
+        self.begun[i] = False
+        if rng_states is not None:  # the autoreset on the next step draws from this RNG state
+            ep.starts[i] = {"rng": generator_state(rng_states[i])}
+            ep.actions[i] = []
+
+    def running(self) -> list[int]:
+        """The sub-envs whose episode began for the listeners and has not ended, in episode order."""
+        ep = self.state
+        return [] if ep is None else sorted(np.flatnonzero(self.begun), key=lambda i: ep.ids[i])
+
+    def get_state(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+        """(JSON-ready bookkeeping, observations) of the episodes in progress; (None, None) before a reset."""
+        ep = self.state
+        if ep is None:
+            return None, None
+        meta = {
+            "resetting": ep.resetting.tolist(),
+            "returns": ep.returns.tolist(),
+            "lengths": ep.lengths.tolist(),
+            "ids": ep.ids.tolist(),
+            "next_id": ep.next_id,
+            "starts": ep.starts,
+            "actions": ep.actions,
+        }
+        return meta, ep.obs
+
+    def rebuild(self, saved: dict[str, Any], obs: np.ndarray, draw_actions: Callable[[np.ndarray], Any]) -> None:
+        """Bring every sub-env back to its saved state: reset it as it was reset, replay its actions.
+        `draw_actions` draws one step's actions as the loop would have (to keep the RNGs in step)."""
+        n = self.env.num_envs
+        ep = EpisodeState(
+            obs=obs.copy(),
+            resetting=np.array(saved["resetting"], dtype=bool),
+            returns=np.array(saved["returns"], dtype=float),
+            lengths=np.array(saved["lengths"], dtype=np.int64),
+            ids=np.array(saved["ids"], dtype=np.int64),
+            next_id=saved["next_id"],
+            starts=saved["starts"],
+            actions=[list(a) for a in saved["actions"]],
+        )
+        self.env.reset(seed=0)  # initialise the vector env; every sub-env is reset again below
+        was_resetting = ep.resetting.copy()
+        if was_resetting.all():
+            # The next iteration would only autoreset: draw its actions as it would have.
+            draw_actions(ep.obs)
+        for i in range(n):
+            sub = self.env.envs[i]
+            start = ep.starts[i]
+            if "rng" in start:
+                sub.np_random = generator_from_state(start["rng"])
+            first_obs, _ = sub.reset(seed=start.get("seed"))
+            current = first_obs
+            for a in [] if was_resetting[i] else ep.actions[i]:
+                current, *_ = sub.step(a)
+            if was_resetting[i]:  # exact when all were resetting; otherwise this env skips one autoreset step
+                ep.resetting[i] = False
+                ep.obs[i] = current
+            elif not np.allclose(current, ep.obs[i]):
+                warnings.warn(
+                    f"sub-environment {i} did not return to its saved state on replay (is it "
+                    "deterministic given its seed?); training continues from the replayed state",
+                    stacklevel=2,
+                )
+                ep.obs[i] = current
+        self.state = ep
