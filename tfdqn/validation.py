@@ -8,7 +8,7 @@ import difflib
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 from tfdqn.errors import ArgumentError, ConfigError
 
@@ -83,12 +83,8 @@ class CheckedFields:
 def check_budget(total_steps: Any, name: str = "total_steps") -> int:
     """`total_steps` as a Python int, or an `ArgumentError`: it must be a positive whole number (a NumPy
     integer, or a float such as 5e4 with no fractional part, is accepted)."""
-    if (
-        isinstance(total_steps, numbers.Real)
-        and not isinstance(total_steps, bool)
-        and math.isfinite(total_steps)
-        and total_steps == int(total_steps)
-        and total_steps >= 1
-    ):
-        return int(total_steps)
+    if isinstance(total_steps, numbers.Real) and not isinstance(total_steps, bool) and math.isfinite(total_steps):
+        whole = int(cast(SupportsInt, total_steps))  # every real number has __int__; numbers.Real does not say so
+        if whole == total_steps and whole >= 1:
+            return whole
     raise ArgumentError(f"{name}={total_steps!r} is invalid: must be a positive integer number of env steps")
