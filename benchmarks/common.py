@@ -1,0 +1,65 @@
+"""What every benchmark shares: the repository root, how a report names its command, atomic text files,
+and the short figures the reports print (a median's bootstrap interval, a rate's Wilson interval)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from tfdqn.experiments import stats
+from tfdqn.fileio import atomic_write
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root: reports go under ROOT/results, workers run with it as their directory."""
+
+SCRIPT_ENV = "BENCHMARKS_SCRIPT"
+"""Set by an old entry point in scripts/ to "MODULE:scripts/OLD.py" (e.g. "suite:scripts/benchmark.py")."""
+
+
+def command_line(module: str, argv: Sequence[object]) -> str:
+    """The command a report names: `python -m benchmarks.<module> ARGS`, or `python scripts/<old>.py ARGS` when
+    that module's old entry point started this process (so a report rewritten by its recorded command, which
+    names the old script, says the same)."""
+    started, _, script = os.environ.get(SCRIPT_ENV, "").partition(":")
+    prog = f"python {script}" if started == module and script else f"python -m benchmarks.{module}"
+    return " ".join([prog, *map(str, argv)])
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` (UTF-8) atomically: a reader sees the old file or the new one, never half."""
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+    atomic_write(path, write)
+
+
+def median_interval(values: list) -> str:
+    """The 95% bootstrap interval of a median over seeds (unsolved = worse than any solve)."""
+    return stats.fmt_interval(stats.bootstrap_ci(values))
+
+
+def rate_interval(k: int, n: int) -> str:
+    """The 95% Wilson interval of a rate of k in n."""
+    lo, hi = stats.wilson_ci(k, n)
+    return f"[{lo:.2f}, {hi:.2f}]"
+
+
+def fmt_steps(x: float | None) -> str:
+    """A step count with thousands separators, "-" for none."""
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def load_note(before: float, after: float) -> str:
+    """The report's line on the machine's load at the start and end of a suite."""
+    cores = os.cpu_count() or 1
+    busy = (
+        f"above {cores}: other jobs shared the cores and wall times are inflated; step counts are not affected"
+        if max(before, after) > cores
+        else f"at most {cores}: the cores were not oversubscribed"
+    )
+    return (
+        f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
+        f"the end ({busy}).\n"
+    )
