@@ -8,6 +8,7 @@ checkpoint intact and loadable.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shutil
@@ -18,8 +19,9 @@ import numpy as np
 
 from tfdqn.errors import TfdqnError
 from tfdqn.fileio import write_json
+from tfdqn.rng import generator_state
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # this module stays light: `tfdqn train --resume` reads a state before TensorFlow loads
     from tfdqn.training.trainer import Trainer
 
 FORMAT_VERSION = 1
@@ -33,7 +35,7 @@ def save_training_state(trainer: Trainer, directory: str | os.PathLike) -> Path:
     """Write `trainer`'s full state (agent, optimizer, replay, counters, RNGs, listeners) under `directory`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    meta, arrays = trainer.get_state()
+    meta, arrays = trainer_state(trainer)
     arrays.update({f"agent/{k}": v for k, v in trainer.agent.get_state().items()})
     tf_state = _tf_generator_state()
     if tf_state is not None:
@@ -91,7 +93,7 @@ def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
         raise StateError(f"{checkpoint / 'arrays.npz'} is damaged: {exc}") from None
     try:
         trainer.agent.set_state({k[len("agent/") :]: v for k, v in arrays.items() if k.startswith("agent/")})
-        trainer.set_state(meta, arrays)
+        restore_trainer(trainer, meta, arrays)
     except (ValueError, KeyError) as exc:
         raise StateError(f"{checkpoint} does not fit this agent and environment: {exc}") from None
     if "tf/global_generator" in arrays:
@@ -138,3 +140,54 @@ def _read_meta(checkpoint: Path) -> dict[str, Any]:
         return json.loads((checkpoint / "trainer.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StateError(f"{checkpoint / 'trainer.json'} is missing or damaged: {exc}") from None
+
+
+def trainer_state(trainer: Trainer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(JSON-ready metadata, arrays) that let a new Trainer continue `trainer`'s run exactly (the agent's own
+    state is saved separately)."""
+    episodes = trainer.episodes_in_progress
+    meta = {
+        "step": trainer.step,
+        "episodes": trainer.episodes,
+        "updates": trainer.updates,
+        "last_loss": trainer.last_loss,
+        "last_mean_q": trainer.last_mean_q,
+        "recent_returns": list(trainer.recent_returns),
+        "rng": generator_state(trainer.rng),
+        "action_space_rng": generator_state(trainer.env.action_space.np_random),
+        "num_envs": trainer.env.num_envs,
+        "replayable": episodes.replayable,
+    }
+    arrays = {f"replay/{k}": v for k, v in trainer.replay.state_dict().items()}
+    arrays.update({f"nstep/{k}": v for k, v in trainer.adder.state_dict().items()})
+    in_progress, obs = episodes.get_state()
+    if in_progress is not None:
+        meta["episodes_in_progress"] = in_progress
+        arrays["episode/obs"] = obs
+    return meta, arrays
+
+
+def restore_trainer(trainer: Trainer, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Restore `trainer_state()` output into `trainer` (the agent's own state is restored separately)."""
+    trainer.step, trainer.episodes, trainer.updates = meta["step"], meta["episodes"], meta["updates"]
+    trainer.last_loss, trainer.last_mean_q = meta["last_loss"], meta["last_mean_q"]
+    trainer.recent_returns = collections.deque(meta["recent_returns"], maxlen=100)
+    trainer.rng.bit_generator.state = meta["rng"]
+    trainer.replay.load_state_dict(_prefixed(arrays, "replay/"))
+    if trainer.config.n_step > 1:
+        trainer.adder.load_state_dict(_prefixed(arrays, "nstep/"))
+    if meta["num_envs"] != trainer.env.num_envs:
+        raise ValueError(f"saved state has {meta['num_envs']} environments, this trainer {trainer.env.num_envs}")
+    trainer.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]
+    trainer.resumed = True
+    episodes = trainer.episodes_in_progress
+    saved = meta.get("episodes_in_progress")
+    episodes.first_id = saved["next_id"] if saved is not None else trainer.episodes
+    if saved is None or not (episodes.replayable and meta["replayable"]):
+        episodes.state = None  # in-progress episodes are dropped; new ones start on the next train()
+        return
+    episodes.rebuild(saved, arrays["episode/obs"], trainer._choose_actions)
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import collections
 import math
 import signal
-import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -26,8 +25,8 @@ from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.replay.adder import make_adder
 from tfdqn.replay.buffer import ReplayBuffer
 from tfdqn.replay.prioritized import ExtendedReplay
-from tfdqn.rng import generator_state
 from tfdqn.training.episodes import Episodes
+from tfdqn.training.signals import install_stop_handlers
 from tfdqn.validation import check_budget
 
 
@@ -104,7 +103,7 @@ class Trainer:
         )
         start = time.perf_counter()
         error: BaseException | None = None
-        restore = self._install_signal_handlers()
+        restore = install_stop_handlers(self._on_signal)
         try:
             begin = {"total_steps": total_steps, "step": self.step, "resumed": self.resumed, "config": config}
             listeners.on_train_begin(begin)
@@ -135,6 +134,12 @@ class Trainer:
         if self.interrupted is not None:
             raise TrainingInterrupted(self.interrupted, self.step)
         return end_logs
+
+    def _on_signal(self, signum: int) -> None:
+        """SIGINT/SIGTERM: finish the current step and stop; a second SIGINT aborts the step at once."""
+        if self.interrupted is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.interrupted = signum
 
     def _stopping(self) -> bool:
         return self.stop_training or bool(self.agent.q_network.stop_training)
@@ -271,77 +276,6 @@ class Trainer:
         self.listeners.on_replay_end(
             {"step": self.step, "gradient_steps": cfg.gradient_steps, "updates": self.updates, **metrics}
         )
-
-    # ----- signals ------------------------------------------------------------------------------------
-    def _install_signal_handlers(self):
-        """On SIGINT/SIGTERM, finish the current step and stop cleanly; a second SIGINT aborts the step at once
-        (`KeyboardInterrupt`, raised after the listeners' `on_train_end`; a third one cuts that short)."""
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-        def handler(signum, frame):
-            if self.interrupted is not None and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            self.interrupted = signum
-
-        for s in previous:
-            signal.signal(s, handler)
-
-        def restore():
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-        return restore
-
-    # ----- saving and restoring (file handling lives in tfdqn.training.resume) -------------------------
-    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """(JSON-ready metadata, arrays) that let a new Trainer continue this run exactly."""
-        episodes = self.episodes_in_progress
-        meta = {
-            "step": self.step,
-            "episodes": self.episodes,
-            "updates": self.updates,
-            "last_loss": self.last_loss,
-            "last_mean_q": self.last_mean_q,
-            "recent_returns": list(self.recent_returns),
-            "rng": generator_state(self.rng),
-            "action_space_rng": generator_state(self.env.action_space.np_random),
-            "num_envs": self.env.num_envs,
-            "replayable": episodes.replayable,
-        }
-        arrays = {f"replay/{k}": v for k, v in self.replay.state_dict().items()}
-        arrays.update({f"nstep/{k}": v for k, v in self.adder.state_dict().items()})
-        in_progress, obs = episodes.get_state()
-        if in_progress is not None:
-            meta["episodes_in_progress"] = in_progress
-            arrays["episode/obs"] = obs
-        return meta, arrays
-
-    def set_state(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        """Restore `get_state()` output (the agent's own state is restored separately)."""
-        self.step, self.episodes, self.updates = meta["step"], meta["episodes"], meta["updates"]
-        self.last_loss, self.last_mean_q = meta["last_loss"], meta["last_mean_q"]
-        self.recent_returns = collections.deque(meta["recent_returns"], maxlen=100)
-        self.rng.bit_generator.state = meta["rng"]
-        self.replay.load_state_dict(_prefixed(arrays, "replay/"))
-        if self.config.n_step > 1:
-            self.adder.load_state_dict(_prefixed(arrays, "nstep/"))
-        if meta["num_envs"] != self.env.num_envs:
-            raise ValueError(f"saved state has {meta['num_envs']} environments, this trainer {self.env.num_envs}")
-        self.env.action_space.np_random.bit_generator.state = meta["action_space_rng"]
-        self.resumed = True
-        episodes = self.episodes_in_progress
-        saved = meta.get("episodes_in_progress")
-        episodes.first_id = saved["next_id"] if saved is not None else self.episodes
-        if saved is None or not (episodes.replayable and meta["replayable"]):
-            episodes.state = None  # in-progress episodes are dropped; new ones start on the next train()
-            return
-        episodes.rebuild(saved, arrays["episode/obs"], self._choose_actions)
-
-
-def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def _crossings(before: int, after: int, interval: int) -> int:
