@@ -2,9 +2,9 @@
 LunarLander-v3) until a confirmed solve, and leave the evidence under results/<env>/ (results/cartpole/).
 
 The config is the defaults plus the preset registered for the environment (`tfdqn.PRESETS`; printed at the
-start), then `--config`, then the flags. Writes: metrics.csv, evaluations.csv, learning_curve.png, best.keras (+ best.json), last.keras,
-config.json, summary.json (best.keras greedily on 100 fresh episodes), untrained.gif and trained.gif,
-and state/ (the full training state, for --resume).
+start), then `--config`, then the flags. Writes: metrics.csv, evaluations.csv, learning_curve.png,
+best.keras (+ best.json), last.keras, config.json, summary.json (best.keras greedily on 100 fresh episodes),
+untrained.gif and trained.gif, and state/ (the full training state, for --resume).
 """
 
 from tfdqn.commands import run_command

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -75,7 +76,7 @@ def test_from_json_rejects_bad_json():
 
 
 def test_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         DQNConfig().gamma = 0.5
 
 

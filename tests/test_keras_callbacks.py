@@ -271,9 +271,9 @@ def test_readme_keras_callbacks_example_runs(tmp_path):
     code = re.search(
         r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(), re.S
     ).group(1)
-    assert "50_000" in code
+    assert "3_000" in code
     proc = subprocess.run(
-        [sys.executable, "-c", code.replace("50_000", "300")],
+        [sys.executable, "-c", code.replace("3_000", "300")],
         capture_output=True,
         text=True,
         timeout=300,

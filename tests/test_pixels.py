@@ -28,7 +28,7 @@ from tfdqn import (
 )
 from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, crop_rows
 from tfdqn.networks.build import build_conv_q_network
-from tfdqn.replay.buffer import PixelReplayBuffer
+from tfdqn.replay.pixel import PixelReplayBuffer, replay_for_observations
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_CONV = ((8, 8, 4), (16, 4, 2))
@@ -194,9 +194,9 @@ def test_pixel_buffer_stores_each_observation_once():
 
 
 def test_buffer_choice_follows_the_observations():
-    assert type(ReplayBuffer.for_observations(10, (84, 84, 4), np.uint8)) is PixelReplayBuffer
-    assert type(ReplayBuffer.for_observations(10, (4,), np.float32)) is ReplayBuffer
-    assert type(ReplayBuffer.for_observations(10, (3, 3), np.uint8)) is ReplayBuffer
+    assert type(replay_for_observations(10, (84, 84, 4), np.uint8)) is PixelReplayBuffer
+    assert type(replay_for_observations(10, (4,), np.float32)) is ReplayBuffer
+    assert type(replay_for_observations(10, (3, 3), np.uint8)) is ReplayBuffer
 
 
 # ----- the environments ------------------------------------------------------------------------------

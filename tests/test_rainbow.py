@@ -183,11 +183,14 @@ def test_nstep_windows_survive_a_resume():
         train_freq=1000,
         target_update_interval=1000,
     )
-    make = lambda: Trainer(
-        DQNAgent(build_network((1,), 2, config), 2, config),
-        vec(lambda: FixedLengthEnv(5, terminate=False), n=2),
-        config,
-    )
+
+    def make():
+        return Trainer(
+            DQNAgent(build_network((1,), 2, config), 2, config),
+            vec(lambda: FixedLengthEnv(5, terminate=False), n=2),
+            config,
+        )
+
     full, part = make(), make()
     full.train(16)
     part.train(6)  # mid-episode: windows open
@@ -426,42 +429,6 @@ def test_rainbow_preset_turns_every_part_on():
         DQNConfig(n_step=0)
     with pytest.raises(ValueError):
         DQNConfig(v_min=1.0, v_max=1.0)
-
-
-def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    import benchmark_rainbow
-
-    from tfdqn import config_for_env
-
-    for env_id in benchmark_rainbow.ENVS:
-        configs = {
-            p: config_for_env(env_id, **benchmark_rainbow.part_fields(p, env_id)) for p in benchmark_rainbow.PARTS
-        }
-        base = configs["defaults"]  # the environment's config (its preset too) with none of Rainbow's parts
-        assert base == config_for_env(env_id).replace(**benchmark_rainbow.RAINBOW_OFF)
-        assert (base.n_step, base.dueling, base.prioritized, base.noisy, base.distributional) == (1,) + (False,) * 4
-        assert configs["rainbow"] == config_for_env(env_id, "rainbow")
-        for part in ("dueling", "n_step", "prioritized", "noisy", "distributional"):  # one part over the base
-            changed = {k for k, v in configs[part].to_dict().items() if v != base.to_dict()[k]}
-            assert part in changed and changed <= set(benchmark_rainbow.part_fields(part, env_id))
-        assert configs["n_step"].n_step == 3
-    # LunarLander's ablation base: the plain defaults its rows in rainbow.md were measured on (fields that do
-    # nothing while their part is off aside), but for what its preset got afterwards: the learning-rate schedule
-    # (README: "Learning-rate schedules for the final policy") and the layer norm ("LayerNormalization in the hidden
-    # layers"), so a rerun of the ablation now measures on that preset
-    inert = {f for fields in benchmark_rainbow.INERT.values() for f in fields}
-    base = config_for_env("LunarLander-v3", **benchmark_rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
-    plain = config_for_env("LunarLander-v3", None).to_dict()
-    assert {k for k, v in base.items() if k not in inert and v != plain[k]} <= {
-        "learning_rate_final",
-        "learning_rate_decay_start",
-        "learning_rate_decay_steps",
-        "layer_norm",
-    }
 
 
 RESUME = """

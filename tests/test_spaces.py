@@ -69,12 +69,12 @@ def test_encoding_width_and_network_shapes(kind):
     obs = raw_batch(kind)
     assert tuple(agent.q_network.inputs[0].shape[1:]) == tuple(space.shape)
     assert agent.q_values(obs).shape == (6, 3)
-    first_dense = next(l for l in agent.q_network.layers if isinstance(l, keras.layers.Dense) and l.trainable)
+    first_dense = next(x for x in agent.q_network.layers if isinstance(x, keras.layers.Dense) and x.trainable)
     assert first_dense.kernel.shape[0] == WIDTHS[kind]
 
 
 def test_one_hot_is_exact():
-    from tfdqn.envs.spaces import encoder_layers
+    from tfdqn.networks.encoders import encoder_layers
 
     space = flat_space(
         gym.spaces.Tuple(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tfdqn.errors import ConfigError
+from tfdqn.errors import ArgumentError, ConfigError
 from tfdqn.validation import (
     CheckedFields,
     check_exploration,
@@ -264,3 +264,17 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{what} must hold a JSON object")
     return data
+
+
+def check_config(config: Any) -> DQNConfig:
+    """`config` if it is a `DQNConfig`, else an `ArgumentError` saying how to make one."""
+    if isinstance(config, DQNConfig):
+        return config
+    if isinstance(config, dict):
+        raise ArgumentError(
+            "config is a dict: pass DQNConfig.from_dict(...) (or DQNConfig(**...), or "
+            "tfdqn.config_for_env(env_id).replace(...)) instead"
+        )
+    if isinstance(config, type) and issubclass(config, DQNConfig):
+        raise ArgumentError("config is the DQNConfig class: did you mean DQNConfig()?")
+    raise ArgumentError(f"config={config!r} is invalid: pass a tfdqn.DQNConfig")

@@ -5,8 +5,7 @@ A subcommand is a module here named after it (`train.py` is `tfdqn train`) that 
     DESCRIPTION: str                            optional, the subcommand's own --help text (default HELP)
     add_arguments(parser) -> None               its flags, each help saying its default
     run(args) -> int | None                     the work; heavy imports (TensorFlow) happen in here
-so adding a subcommand is adding one file. A module that defines `forward(argv) -> int` gets its arguments
-unparsed (`tfdqn benchmark` hands them to scripts/benchmark.py). Modules import nothing heavy at top level, so `--help` is instant.
+so adding a subcommand is adding one file. Modules import nothing heavy at top level, so `--help` is instant.
 Bad input raises a `TfdqnError`, printed as one line on stderr with exit status 2 (`tfdqn.cli.run_main`).
 The scripts in scripts/ are front ends: `run_command("train", prog="train_cartpole.py")`.
 """
@@ -72,9 +71,6 @@ def command_parser(name: str, prog: str | None = None) -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the `tfdqn` console command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in command_names() and hasattr(command_module(argv[0]), "forward"):
-        forward = command_module(argv[0]).forward
-        run_main(lambda: forward(argv[1:]))
     args = build_parser().parse_args(argv)
     run_main(lambda: args._run(args))
 

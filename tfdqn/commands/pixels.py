@@ -81,10 +81,11 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
     import numpy as np
 
     import tfdqn
+    from tfdqn.replay.pixel import replay_for_observations
 
     rng = np.random.default_rng(0)
     env = tfdqn.make_env(env_id)
-    buffer = tfdqn.ReplayBuffer.for_observations(
+    buffer = replay_for_observations(
         max(repeats, config.batch_size), env.observation_space.shape, env.observation_space.dtype
     )
     env_ms, act_ms = [], []

@@ -14,10 +14,11 @@ from tfdqn.config import DQNConfig
 from tfdqn.dqn.learning_rate import learning_rate_schedule
 from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
-from tfdqn.envs.spaces import attach_encoder, is_plain, network_input_shape
+from tfdqn.envs.spaces import is_plain, network_input_shape
 from tfdqn.errors import ConfigError
 from tfdqn.networks.build import build_network, clone_network
 from tfdqn.networks.distributional import expected_q, support
+from tfdqn.networks.encoders import attach_encoder
 from tfdqn.networks.export import export_q_network, save_model
 from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.replay.buffer import Batch

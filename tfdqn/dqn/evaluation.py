@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdqn.envs.make import make_env
+from tfdqn.envs.make import has_display, make_env
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
@@ -35,8 +36,6 @@ def episode_step_cap(env: gym.Env) -> int | None:
 
 
 def _warn_cut(env: gym.Env, cap: int) -> None:
-    import warnings
-
     name = env.spec.id if getattr(env, "spec", None) is not None else type(env.unwrapped).__name__
     warnings.warn(
         f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
@@ -112,8 +111,6 @@ def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) 
 
 def render_episode(policy: Policy, env_id: str, seed: int = 0) -> float:
     """Show one greedy episode in a window (`render_mode="human"`); returns its return."""
-    from tfdqn.listeners.plotting import has_display
-
     if not has_display():
         raise EnvError("no display to render to (DISPLAY is not set); record a GIF with --gif instead")
     env = make_env(env_id, render_mode="human")
@@ -137,8 +134,6 @@ def record_gif(
     Every `frame_skip`-th frame is kept and scaled by `scale` to keep the file small.
     """
     from PIL import Image
-
-    from tfdqn.listeners.plotting import has_display
 
     if not has_display():  # rgb_array needs no window; stop SDL complaining that it has none
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

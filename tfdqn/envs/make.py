@@ -3,6 +3,8 @@ space tfdqn can encode; non-Box observations come as arrays through `tfdqn.envs.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import gymnasium as gym
@@ -109,3 +111,10 @@ def observation_dtype(space: gym.Space) -> np.dtype:
     """Replay dtype for observations: uint8 pixels stay uint8, integer spaces (Discrete...) keep their
     integer dtype, everything else becomes float32 (`tfdqn.envs.spaces.replay_dtype`)."""
     return spaces.replay_dtype(space)
+
+
+def has_display() -> bool:
+    """Whether a GUI window can be opened (a display on Linux; assumed on macOS and Windows)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True

@@ -3,7 +3,8 @@
 Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs.make` imports it, so `make_env` and
 `make_vec_env` know the id): CartPole-v1 seen only through its rendered frames, cropped to the band where the
 cart and pole move, downscaled, greyscale, with the last 4 frames stacked on the channel axis so that
-velocities can be read, each action repeated for 2 CartPole steps. Atari games go through `AtariPreprocessing` (`atari_env_id`, needs `ale-py`).
+velocities can be read, each action repeated for 2 CartPole steps. Atari games go through `AtariPreprocessing`
+(`atari_env_id`, needs `ale-py`).
 
 Every observation is uint8 (height, width, stack), channels-last, as `build_conv_q_network` expects.
 """

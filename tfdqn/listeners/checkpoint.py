@@ -98,9 +98,7 @@ class ModelCheckpoint(Listener):
         )
 
     def _write_state(self) -> None:
-        from tfdqn.training.resume import save_training_state
-
-        self.last_state_path = save_training_state(self.trainer, self.state_dir)
+        self.last_state_path = self.trainer.save_state(self.state_dir)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if not logs.get("healthy", True):

@@ -21,9 +21,9 @@ class KerasCallbacks(Listener):
     """Drive Keras callbacks from tfdqn's events, the way `model.fit` would.
 
     - `set_model` gets the online Q-network (seen with the agent's optimizer as `model.optimizer`, as after
-      `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params` `{"epochs", "steps", "verbose": 0}` plus the
-      run's `total_steps` and `config`; then `on_train_begin`, and `on_train_end` (delivered to every
-      callback even if one fails) whatever ends training.
+      `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params`
+      `{"epochs", "steps", "verbose": 0}` plus the run's `total_steps` and `config`; then `on_train_begin`,
+      and `on_train_end` (delivered to every callback even if one fails) whatever ends training.
     - An epoch is, with `epoch="episode"` (the default), one completed episode: `on_epoch_begin(k)` and
       `on_epoch_end(k, logs)` fire together when it ends (with several environments episodes overlap, so an
       epoch cannot start when its episode does); episodes cut short by the end of training are not epochs.

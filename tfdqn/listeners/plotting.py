@@ -7,22 +7,15 @@ final PNG is always written at the end of training.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tfdqn.envs.make import has_display
 from tfdqn.fileio import atomic_write
 from tfdqn.listeners.base import Listener
-
-
-def has_display() -> bool:
-    """Whether a GUI window can be opened (a display on Linux; assumed on macOS and Windows)."""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:

@@ -162,7 +162,7 @@ def record_episode_gif(
     """
     from PIL import Image, ImageDraw, ImageFont
 
-    from tfdqn.listeners.plotting import has_display
+    from tfdqn.envs.make import has_display
 
     if not has_display():  # rgb_array needs no window; stop SDL complaining that it has none
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tfdqn.config import DQNConfig
+from tfdqn.config import DQNConfig, check_config
 from tfdqn.listeners.base import Listener
 from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.presets import config_for_env
 from tfdqn.training.run import assemble
-from tfdqn.training.trainer import Trainer, check_config
+from tfdqn.training.trainer import Trainer
 from tfdqn.validation import check_budget
 
 

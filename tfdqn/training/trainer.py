@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import collections
 import math
+import os
 import signal
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from tfdqn.config import DQNConfig
+from tfdqn.config import DQNConfig, check_config
 from tfdqn.dqn.agent import DQNAgent
 from tfdqn.dqn.schedules import make_schedule
 from tfdqn.envs.make import observation_dtype
@@ -23,9 +25,10 @@ from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterr
 from tfdqn.listeners.base import Listener, attach_errors
 from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.replay.adder import make_adder
-from tfdqn.replay.buffer import ReplayBuffer
+from tfdqn.replay.pixel import replay_for_observations
 from tfdqn.replay.prioritized import ExtendedReplay
 from tfdqn.training.episodes import Episodes
+from tfdqn.training.resume import save_training_state
 from tfdqn.training.signals import install_stop_handlers
 from tfdqn.validation import check_budget
 
@@ -60,7 +63,7 @@ class Trainer:
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
         dtype = observation_dtype(space)
-        base = ReplayBuffer.for_observations(self.config.buffer_size, space.shape, dtype)
+        base = replay_for_observations(self.config.buffer_size, space.shape, dtype)
         self.replay = ExtendedReplay.for_config(base, self.config)  # discounts and priorities beside, if asked for
         self.adder = make_adder(self.replay, self.config, env.num_envs, space.shape, dtype)  # n-step or one-step
         self.episodes_in_progress = Episodes(env, self.listeners)
@@ -193,6 +196,10 @@ class Trainer:
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
                 self._train_call()
 
+    def save_state(self, directory: str | os.PathLike) -> Path:
+        """Write this run's full training state under `directory` (`tfdqn.training.resume`); returns its folder."""
+        return save_training_state(self, directory)
+
     def _choose_actions(self, obs: np.ndarray) -> tuple[np.ndarray, float]:
         """Uniformly random actions before `learning_starts`, epsilon-greedy after."""
         if self.step < self.config.learning_starts:
@@ -281,17 +288,3 @@ class Trainer:
 def _crossings(before: int, after: int, interval: int) -> int:
     """How many multiples of `interval` lie in (before, after]."""
     return after // interval - before // interval
-
-
-def check_config(config: Any) -> DQNConfig:
-    """`config` if it is a `DQNConfig`, else an `ArgumentError` saying how to make one."""
-    if isinstance(config, DQNConfig):
-        return config
-    if isinstance(config, dict):
-        raise ArgumentError(
-            "config is a dict: pass DQNConfig.from_dict(...) (or DQNConfig(**...), or "
-            "tfdqn.config_for_env(env_id).replace(...)) instead"
-        )
-    if isinstance(config, type) and issubclass(config, DQNConfig):
-        raise ArgumentError("config is the DQNConfig class: did you mean DQNConfig()?")
-    raise ArgumentError(f"config={config!r} is invalid: pass a tfdqn.DQNConfig")
