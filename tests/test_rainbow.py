@@ -19,6 +19,7 @@ from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.replay.nstep import NStepWindows
 from tfdqn.replay.prioritized import ExtendedReplay, importance_weights
 from tfdqn.replay.sumtree import SumTree
+from tfdqn.training.resume import restore_trainer, trainer_state
 
 
 def _builtin_only(model):
@@ -194,9 +195,9 @@ def test_nstep_windows_survive_a_resume():
     full, part = make(), make()
     full.train(16)
     part.train(6)  # mid-episode: windows open
-    meta, arrays = part.get_state()
+    meta, arrays = trainer_state(part)
     resumed = make()
-    resumed.set_state(meta, arrays)
+    restore_trainer(resumed, meta, arrays)
     resumed.train(16)
     for name in ("obs", "rewards", "terminated"):
         np.testing.assert_array_equal(getattr(resumed.replay.base, name)[:16], getattr(full.replay.base, name)[:16])
