@@ -1,4 +1,4 @@
-"""Tabular Q-learning and the exact dynamic programming that checks it (tfdqn.tabular.qlearning)."""
+"""Tabular Q-learning and the exact dynamic programming that checks it (tfdqn.tabular)."""
 
 import json
 import math
@@ -12,20 +12,16 @@ import numpy as np
 import pytest
 
 from tfdqn.errors import ConfigError, TfdqnError, TrainingError
-from tfdqn.tabular.qlearning import (
-    MAPS,
-    QLearner,
-    TabularConfig,
-    TabularMDP,
+from tfdqn.tabular.config import TabularConfig, epsilon_schedule
+from tfdqn.tabular.dp import (
     compare_with_optimum,
-    epsilon_schedule,
     greedy_actions,
-    make_frozenlake,
     max_success_probability,
     success_probability,
-    train_q_table,
     value_iteration,
 )
+from tfdqn.tabular.mdp import MAPS, TabularMDP, make_frozenlake
+from tfdqn.tabular.qlearning import QLearner, train_q_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}  # the script must quiet TF itself

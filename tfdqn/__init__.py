@@ -61,17 +61,10 @@ _EXPORTS = {
     "tfdqn.dqn.schedules": ["ExponentialSchedule", "LinearSchedule", "MultiplicativeSchedule", "make_schedule"],
     "tfdqn.training.trainer": ["Trainer"],
     "tfdqn.training.api": ["train"],
-    "tfdqn.tabular.qlearning": [
-        "QLearner",
-        "TabularConfig",
-        "TabularMDP",
-        "compare_with_optimum",
-        "make_frozenlake",
-        "max_success_probability",
-        "success_probability",
-        "train_q_table",
-        "value_iteration",
-    ],
+    "tfdqn.tabular.config": ["TabularConfig"],
+    "tfdqn.tabular.dp": ["compare_with_optimum", "max_success_probability", "success_probability", "value_iteration"],
+    "tfdqn.tabular.mdp": ["TabularMDP", "make_frozenlake"],
+    "tfdqn.tabular.qlearning": ["QLearner", "train_q_table"],
     "tfdqn.tabular.frozenlake": ["plot_policy", "record_episode_gif"],
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -10,6 +10,7 @@ optimal greedy policy within the time limit, max |Q - Q*| over non-terminal stat
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ DESCRIPTION = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The map, the Q-learning hyperparameters, the output folder and --check."""
     p.add_argument(
         "--map",
         default="4x4",
@@ -79,10 +81,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train the Q-table, write its files and the exact comparison with value iteration (or --check a DQN)."""
     prepare_process()
     if args.check is not None:
         return check_model(args)
-    from tfdqn.tabular.qlearning import TabularConfig
+    # Imported here, not at the top, so `tfdqn --help` stays fast (NumPy, Gymnasium, matplotlib).
+    import numpy as np
+
+    from tfdqn.fileio import atomic_write, write_json
+    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
+    from tfdqn.tabular.config import TabularConfig
+    from tfdqn.tabular.dp import compare_with_optimum, value_iteration
+    from tfdqn.tabular.frozenlake import plot_policy, policy_grid, record_episode_gif
+    from tfdqn.tabular.mdp import TabularMDP, make_frozenlake
+    from tfdqn.tabular.qlearning import QLearner
 
     overrides = {
         "gamma": args.gamma,
@@ -100,14 +112,6 @@ def run(args: argparse.Namespace) -> int:
     )
     out: Path = args.out / f"{config.map_name}-{'slippery' if config.is_slippery else 'deterministic'}"
     out.mkdir(parents=True, exist_ok=True)
-
-    import numpy as np
-
-    from tfdqn.fileio import atomic_write, write_json
-    from tfdqn.listeners import LivePlot, MetricsLogger, ProgressLogger
-    from tfdqn.tabular.frozenlake import plot_policy, policy_grid, record_episode_gif
-    from tfdqn.tabular.qlearning import QLearner, TabularMDP, compare_with_optimum, make_frozenlake, value_iteration
-
     kind = "slippery" if config.is_slippery else "deterministic"
     listeners = [
         ProgressLogger(),
@@ -179,10 +183,9 @@ def run(args: argparse.Namespace) -> int:
 
 def check_model(args: argparse.Namespace) -> int:
     """Print the exact success probability of a saved Q-network's greedy policy against the optimum's."""
-    import json
-
+    # Imported here, not at the top, so `tfdqn --help` stays fast.
+    from tfdqn.tabular.config import TabularConfig
     from tfdqn.tabular.frozenlake import check_q_network
-    from tfdqn.tabular.qlearning import TabularConfig
 
     gamma = TabularConfig().gamma if args.gamma is None else args.gamma
     report = check_q_network(args.check, args.map, args.slippery, gamma)

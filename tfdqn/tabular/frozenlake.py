@@ -12,10 +12,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib.patheffects as pe
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from PIL import Image, ImageDraw, ImageFont
 
+from tfdqn.envs.make import has_display
+from tfdqn.envs.spaces import check_model_fits
 from tfdqn.fileio import atomic_write
-from tfdqn.tabular.qlearning import ACTION_NAMES, make_frozenlake
+from tfdqn.tabular.dp import compare_with_optimum
+from tfdqn.tabular.mdp import ACTION_NAMES, make_frozenlake
 
 # (dx, dy) of each action in image coordinates (y grows downwards): left, down, right, up.
 _ARROWS = ((-1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, -1.0))
@@ -53,8 +62,6 @@ def plot_policy(
     With `reference` (e.g. value iteration's Q*), a second panel shows its greedy policy, and arrows of
     the first panel that are not among the reference's best actions are drawn in red. Writes a PNG.
     """
-    from matplotlib.figure import Figure
-
     desc = _desc(desc)
     nrow, ncol = desc.shape
     q_table = np.asarray(q_table, dtype=float)
@@ -90,10 +97,8 @@ def plot_policy(
     return atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=110, bbox_inches="tight"))
 
 
-def _draw_panel(ax, q: np.ndarray, desc: np.ndarray, vmax: float, best_ref: np.ndarray | None):
-    import matplotlib.patheffects as pe
-    from matplotlib.patches import Rectangle
-
+def _draw_panel(ax: Axes, q: np.ndarray, desc: np.ndarray, vmax: float, best_ref: np.ndarray | None) -> AxesImage:
+    """One panel: state values as colour, the greedy action as an arrow (red where `best_ref` disagrees)."""
     nrow, ncol = desc.shape
     values = q.max(axis=1).reshape(nrow, ncol)
     terminal = np.isin(desc, ("H", "G"))
@@ -160,10 +165,6 @@ def record_episode_gif(
     Each frame has a caption (step, action; the outcome on the last). Frames are scaled down to at most
     `max_side` pixels. Returns `{"return", "length", "success", "terminated", "truncated"}`.
     """
-    from PIL import Image, ImageDraw, ImageFont
-
-    from tfdqn.envs.make import has_display
-
     if not has_display():  # rgb_array needs no window; stop SDL complaining that it has none
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     policy = np.asarray(policy)
@@ -230,11 +231,10 @@ def q_table_of(model: Any, n_states: int) -> np.ndarray:
 def check_q_network(
     path: str | os.PathLike, map_name: str = "4x4", is_slippery: bool = True, gamma: float = 0.99
 ) -> dict[str, Any]:
-    """`tfdqn.tabular.qlearning.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
+    """`tfdqn.tabular.dp.compare_with_optimum` for a saved `.keras` Q-network: the exact success probability of
     its greedy policy within the time limit, beside value iteration's at `gamma` (and the Q-errors)."""
-    from tfdqn.envs.spaces import check_model_fits
+    # Imported here: it loads TensorFlow (~3 s), which tabular Q-learning and `tfdqn frozenlake` never need.
     from tfdqn.networks.export import load_q_network
-    from tfdqn.tabular.qlearning import compare_with_optimum
 
     env = make_frozenlake(map_name, is_slippery)
     try:
