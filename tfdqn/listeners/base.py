@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 HOOKS = (
@@ -188,12 +189,13 @@ def overrides(listener: Listener, hook: str) -> bool:
     return not getattr(getattr(type(listener), hook), "_tfdqn_default", False)
 
 
-def attach_errors(first: BaseException, later: list[BaseException]) -> BaseException:
+def attach_errors(first: BaseException, later: Sequence[BaseException]) -> BaseException:
     """`first`, carrying `later` errors as `first.later_errors` and as notes in its traceback."""
     if later:
         previous = getattr(first, "later_errors", [])
         try:
-            first.later_errors = [*previous, *later]
+            # setattr: BaseException declares no `later_errors`, so a plain assignment does not type-check
+            setattr(first, "later_errors", [*previous, *later])  # noqa: B010
         except AttributeError:
             pass
         for exc in later:

@@ -64,15 +64,18 @@ class ModelCheckpoint(Listener):
         self.best_episodes = state["best_episodes"]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if self.save_state and self.state_every:
             self._next_state_step = (logs["step"] // self.state_every + 1) * self.state_every
 
     def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self._next_state_step is not None and step >= self._next_state_step:
+            assert self.state_every is not None  # _next_state_step is only set when it is
             self._next_state_step = (step // self.state_every + 1) * self.state_every
             self._write_state()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not self.save_best:
             return
         score, step, episodes = logs["mean_return"], logs["step"], logs["episodes"]
@@ -101,6 +104,7 @@ class ModelCheckpoint(Listener):
         self.last_state_path = self.trainer.save_state(self.state_dir)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("healthy", True):
             return  # the weights may hold NaN: keep the last good files
         if self.save_last:

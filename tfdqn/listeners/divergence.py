@@ -56,6 +56,7 @@ class DivergenceAlarm(Listener):
         self.alarm = state.get("alarm")
 
     def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if self.r_max_given is None:
             rewards = logs["reward"]
             self.r_max_seen = max(self.r_max_seen, float(np.max(np.abs(rewards))) if np.size(rewards) else 0.0)
@@ -80,6 +81,7 @@ class DivergenceAlarm(Listener):
         return r_max, gamma, q_bound, loss_bound
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if self.alarm is not None:
             return
         bounds = self.bounds()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
+
 from tfdqn.dqn.evaluation import EvaluationResult, Policy, evaluate
 from tfdqn.envs.make import make_env
 from tfdqn.listeners.base import Listener
@@ -16,7 +18,7 @@ class EvaluationEnv:
 
     def __init__(self, env_id: str | None, seed: int):
         self.env_id, self.seed = env_id, seed
-        self.env = None
+        self.env: gym.Env | None = None
         self._rng_state: dict[str, Any] | None = None  # where the stream stands while no env is open
         self._seeded = False
 
@@ -107,6 +109,7 @@ class StopOnReward(Listener):
         self.confirmed = state.get("confirmed")
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if logs.get("kind") != "periodic" or logs["mean_return"] < self.threshold:
             return
         if self.confirm_episodes <= 0:

@@ -42,6 +42,8 @@ class KerasCallbacks(Listener):
     The callbacks' own state (EarlyStopping's patience counter...) is not part of a training checkpoint.
     """
 
+    _last: dict[str, Any] | None  # the last completed episode's logs (step epochs)
+
     def __init__(
         self, callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback, epoch: str | int = "episode"
     ):
@@ -109,6 +111,7 @@ class KerasCallbacks(Listener):
             raise attach_errors(errors[0], errors[1:])
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("completed", True):
             return
         if self.epoch_steps is None:
@@ -121,9 +124,11 @@ class KerasCallbacks(Listener):
             self._last = logs
 
     def on_step(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not self._open:
             self._begin_epoch()
         self._epsilon = logs["epsilon"]
+        assert self.epoch_steps is not None  # on_step is skipped for episode epochs
         if step >= self._window_start + self.epoch_steps:
             self._end_epoch(self._window_logs(step))
             self._reset_window(step)
@@ -133,6 +138,7 @@ class KerasCallbacks(Listener):
             cb.on_train_batch_begin(self._batch, {})
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         batch_logs = {"loss": logs["loss"], "mean_q": logs["mean_q"]}
         if self.epoch_steps is not None:
             self._losses.append(logs["loss"])
@@ -144,6 +150,7 @@ class KerasCallbacks(Listener):
         self._batch += 1
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self._val = float(logs["mean_return"])
 
     # ----- helpers --------------------------------------------------------------------------------------
@@ -169,7 +176,7 @@ class KerasCallbacks(Listener):
         self._losses: list[float] = []
         self._mean_qs: list[float] = []
         self._epsilon = math.nan
-        self._last: dict[str, Any] | None = getattr(self, "_last", None)
+        self._last = getattr(self, "_last", None)
 
     def _window_logs(self, step: int) -> dict[str, Any]:
         def mean(values: list) -> float:

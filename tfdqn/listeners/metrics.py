@@ -62,7 +62,6 @@ class MetricsLogger(Listener):
             self.rows[name], header = 0, True
         self._files.append(f)
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        writer.name = name
         if header:
             writer.writeheader()
         f.flush()
@@ -71,14 +70,16 @@ class MetricsLogger(Listener):
     def _write(self, writer: csv.DictWriter, row: dict[str, Any]) -> None:
         writer.writerow({k: _fmt(v) for k, v in row.items()})
         self._files[0 if writer is self._episodes else 1].flush()
-        self.rows[writer.name] += 1
+        self.rows["metrics.csv" if writer is self._episodes else "evaluations.csv"] += 1
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("completed", True):
             return  # an episode cut short by the end of training is not a result
         self._write(self._episodes, {"episode": episode, **logs})
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self._write(self._evaluations, logs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from tfdqn.envs.make import has_display
 from tfdqn.fileio import atomic_write
 from tfdqn.listeners.base import Listener
 
 
-def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+def moving_average(values: ArrayLike, window: int) -> np.ndarray:
     """Mean of the last `window` values at each position (fewer at the start)."""
     values = np.asarray(values, dtype=float)
     if len(values) == 0:
@@ -64,11 +65,13 @@ class LivePlot(Listener):
         self.evaluations = [tuple(e) for e in state["evaluations"]]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self.title = self.title or logs.get("config", {}).get("env_id")
         self._window_open = self.live and has_display()
         self._last_draw = time.perf_counter()
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("completed", True):
             return  # an episode cut short by the end of training is not a result
         self.steps.append(logs["step"])
@@ -77,6 +80,7 @@ class LivePlot(Listener):
             self.refresh()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if logs.get("kind") == "periodic":
             self.evaluations.append((logs["step"], logs["mean_return"], logs["std_return"]))
 

@@ -25,6 +25,7 @@ class ProgressLogger(Listener):
         self.every_seconds, self.width = every_seconds, width
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self.out = self.stream or sys.stderr
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
         self.total = logs["total_steps"]
@@ -46,6 +47,7 @@ class ProgressLogger(Listener):
         return (step - self.start_step) / elapsed if elapsed > 0 else 0.0
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("completed", True):
             return  # an episode cut short by the end of training is not a result
         step = logs["step"]
@@ -92,12 +94,14 @@ class ProgressLogger(Listener):
         self.out.flush()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self._print(
             f"evaluation ({logs['kind']}) at step {logs['step']:,}: "
             f"{logs['mean_return']:.1f} ± {logs['std_return']:.1f} over {logs['episodes']} episodes"
         )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if self.tty:
             self.out.write("\n")
         self._bar = None

@@ -41,11 +41,12 @@ class TensorBoard(Listener):
         self.log_dir = Path(log_dir)
         self.histogram_every = None if histogram_every is None else check_budget(histogram_every, "histogram_every")
         self.flush_seconds = float(flush_seconds)
-        self._writer = None
+        self._writer: Any | None = None  # a tf.summary file writer, open between train begin and end
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         import tensorflow as tf
 
+        assert logs is not None
         self._tf = tf
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if self._writer is None:
@@ -66,16 +67,19 @@ class TensorBoard(Listener):
         self._writer.flush()
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         self._losses += logs["loss"]
         self._mean_qs += logs["mean_q"]
         self._calls += 1
         if self._next_histogram is not None and logs["updates"] >= self._next_histogram:
             self._next_histogram = (logs["updates"] // self.histogram_every + 1) * self.histogram_every
+            assert self._writer is not None
             with self._writer.as_default():
                 for weight in self.model.weights:
                     self._tf.summary.histogram(f"weights/{weight.path}", weight, step=logs["step"])
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         if not logs.get("completed", True):
             return
         step, now = logs["step"], time.perf_counter()
@@ -97,6 +101,7 @@ class TensorBoard(Listener):
             self._flush(now)
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
         kind = logs.get("kind", "periodic")
         self._write(
             {
@@ -117,11 +122,13 @@ class TensorBoard(Listener):
             self._writer = None
 
     def _write(self, scalars: dict[str, float], step: int) -> None:
+        assert self._writer is not None
         with self._writer.as_default():
             for name, value in scalars.items():
                 if value is not None and not (isinstance(value, float) and math.isnan(value)):
                     self._tf.summary.scalar(name, float(value), step=step)
 
     def _flush(self, now: float) -> None:
+        assert self._writer is not None
         self._writer.flush()
         self._last_flush = now
