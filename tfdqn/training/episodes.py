@@ -9,9 +9,9 @@ an autoreset, so the trainer neither stores nor counts it.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -71,6 +71,7 @@ class Episodes:
         """At the start of a `train` call: episodes left running by an earlier call (or a resumed run)
         begin again for the listeners, under their own numbers, in order."""
         ep = self.state
+        assert ep is not None  # reset (or rebuilt) before training steps
         for i in sorted(np.flatnonzero(ep.ids >= 0), key=lambda i: ep.ids[i]):
             self.begun[i] = True
             self.listeners.on_episode_begin(int(ep.ids[i]), {"step": step, "env_index": int(i), "continued": True})
@@ -78,6 +79,7 @@ class Episodes:
     def announce(self, step: int) -> None:
         """Number the sub-envs' new episodes (in increasing order) and emit their `on_episode_begin`."""
         ep = self.state
+        assert ep is not None  # reset (or rebuilt) before training steps
         for i in np.flatnonzero(ep.ids < 0):
             ep.ids[i] = ep.next_id
             ep.next_id += 1
@@ -88,6 +90,7 @@ class Episodes:
         """Add one vector step's rewards to the real (not autoresetting) sub-envs' episodes, and remember their
         actions when the episodes can be rebuilt on resume."""
         ep = self.state
+        assert ep is not None  # reset (or rebuilt) before training steps
         if n_real == self.env.num_envs:
             ep.returns += rewards
             ep.lengths += 1
@@ -98,13 +101,17 @@ class Episodes:
             for i in np.flatnonzero(real):
                 ep.actions[i].append(int(actions[i]))
 
-    def rng_states(self) -> list[Any] | None:
+    def rng_states(self) -> Sequence[Any] | None:
         """The sub-envs' RNGs (their next autoreset draws from them), when episodes can be rebuilt."""
-        return self.env.get_attr("np_random") if self.replayable else None
+        if not self.replayable:
+            return None
+        # replayable means a SyncVectorEnv (see __init__); mypy cannot follow the flag
+        return cast(gym.vector.SyncVectorEnv, self.env).get_attr("np_random")
 
-    def restart(self, i: int, rng_states: list[Any] | None) -> None:
+    def restart(self, i: int, rng_states: Sequence[Any] | None) -> None:
         """Sub-env i's episode has ended: its next one begins (and gets its number) when training goes on."""
         ep = self.state
+        assert ep is not None  # reset (or rebuilt) before training steps
         ep.returns[i] = 0.0
         ep.lengths[i] = 0
         ep.ids[i] = -1
@@ -137,6 +144,8 @@ class Episodes:
     def rebuild(self, saved: dict[str, Any], obs: np.ndarray, draw_actions: Callable[[np.ndarray], Any]) -> None:
         """Bring every sub-env back to its saved state: reset it as it was reset, replay its actions.
         `draw_actions` draws one step's actions as the loop would have (to keep the RNGs in step)."""
+        # only called when replayable, i.e. for a SyncVectorEnv (see __init__); mypy cannot follow the flag
+        env = cast(gym.vector.SyncVectorEnv, self.env)
         n = self.env.num_envs
         ep = EpisodeState(
             obs=obs.copy(),
@@ -154,7 +163,7 @@ class Episodes:
             # The next iteration would only autoreset: draw its actions as it would have.
             draw_actions(ep.obs)
         for i in range(n):
-            sub = self.env.envs[i]
+            sub = env.envs[i]
             start = ep.starts[i]
             if "rng" in start:
                 sub.np_random = generator_from_state(start["rng"])

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -52,7 +52,9 @@ def save_training_state(trainer: Trainer, directory: str | os.PathLike) -> Path:
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    np.savez(tmp / "arrays.npz", **arrays)
+    # cast: mypy matches **arrays against savez's `allow_pickle: bool` too (naming allow_pickle instead would
+    # store it as one more array under NumPy < 2.1)
+    np.savez(tmp / "arrays.npz", **cast(dict[str, Any], arrays))
     (tmp / "trainer.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     for f in tmp.iterdir():
         with open(f, "rb") as handle:
@@ -162,6 +164,7 @@ def trainer_state(trainer: Trainer) -> tuple[dict[str, Any], dict[str, np.ndarra
     arrays.update({f"nstep/{k}": v for k, v in trainer.adder.state_dict().items()})
     in_progress, obs = episodes.get_state()
     if in_progress is not None:
+        assert obs is not None  # get_state gives both or neither
         meta["episodes_in_progress"] = in_progress
         arrays["episode/obs"] = obs
     return meta, arrays

@@ -86,7 +86,7 @@ class Run:
         *,
         start: float,
         gif: bool,
-        more_gifs: Callable[[Callable[[np.ndarray], np.ndarray]], None] | None = None,
+        more_gifs: Callable[[Callable[[np.ndarray], np.ndarray]], object] | None = None,  # its result is unused
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Evaluate best.keras on the protocol's `final_episodes` fresh episodes, record trained.gif (and

@@ -26,7 +26,7 @@ from tfdqn.listeners.base import Listener, attach_errors
 from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.replay.adder import make_adder
 from tfdqn.replay.pixel import replay_for_observations
-from tfdqn.replay.prioritized import ExtendedReplay
+from tfdqn.replay.prioritized import ExtendedReplay, Sample
 from tfdqn.training.episodes import Episodes
 from tfdqn.training.resume import save_training_state
 from tfdqn.training.signals import install_stop_handlers
@@ -62,6 +62,7 @@ class Trainer:
         self.schedule = make_schedule(self.config)
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
+        assert space.shape is not None  # the agent was built for this space: one tfdqn encodes has a shape
         dtype = observation_dtype(space)
         base = replay_for_observations(self.config.buffer_size, space.shape, dtype)
         self.replay = ExtendedReplay.for_config(base, self.config)  # discounts and priorities beside, if asked for
@@ -153,6 +154,7 @@ class Trainer:
         if episodes.state is None:
             self._reset_episodes(seed=cfg.seed + self.step)  # cfg.seed on a fresh start
         ep = episodes.state
+        assert ep is not None  # just reset, or rebuilt on resume
         wants_step = listeners.wants("on_step")
         check_obs = np.issubdtype(ep.obs.dtype, np.floating)
         episodes.continue_running(self.step)
@@ -214,6 +216,7 @@ class Trainer:
 
     def _episode_logs(self, i: int, epsilon: float, start: float, completed: bool) -> dict[str, Any]:
         ep = self.episodes_in_progress.state
+        assert ep is not None  # episodes end only after the environment was reset
         mean_100 = float(np.mean(self.recent_returns)) if self.recent_returns else math.nan
         return {
             "return": float(ep.returns[i]),
@@ -233,6 +236,7 @@ class Trainer:
     ) -> None:
         episodes = self.episodes_in_progress
         ep = episodes.state
+        assert ep is not None  # episodes end only after the environment was reset
         rng_states = episodes.rng_states()
         for i in finished:
             self.recent_returns.append(float(ep.returns[i]))
@@ -247,10 +251,12 @@ class Trainer:
         """When training ends: `on_episode_end(completed=False)` for every episode that began and is still
         running, delivered to every listener; returns the listeners' failures. The episodes themselves go on
         (a later `train` call or a resumed run continues them)."""
-        episodes, errors = self.episodes_in_progress, []
+        episodes = self.episodes_in_progress
+        errors: list[BaseException] = []
         running = episodes.running()
         if not running:
             return errors
+        assert episodes.state is not None  # running() is empty before the first reset
         epsilon = 1.0 if self.step < self.config.learning_starts else self.schedule(self.step, self.episodes)
         for i in running:
             episodes.begun[i] = False
@@ -268,6 +274,7 @@ class Trainer:
             return
         self.listeners.on_replay_start({"step": self.step, "gradient_steps": cfg.gradient_steps})
         if cfg.prioritized:  # importance-weight exponent, annealed linearly to 1
+            assert isinstance(self.replay, ExtendedReplay)  # for_config wraps the buffer when prioritized
             self.replay.anneal_beta(self.step, self.total_steps)
         batch = self.replay.sample(cfg.batch_size, self.rng, cfg.gradient_steps)
         metrics, priorities = self.agent.learn(batch)
@@ -277,6 +284,7 @@ class Trainer:
                 f"(loss={metrics['loss']}, mean_q={metrics['mean_q']}); training stopped"
             )
         if cfg.prioritized:  # the learner's |TD errors| become the sampled transitions' priorities
+            assert isinstance(self.replay, ExtendedReplay) and isinstance(batch, Sample)
             self.replay.update_priorities(batch.indices, priorities)
         self.updates += cfg.gradient_steps
         self.last_loss, self.last_mean_q = metrics["loss"], metrics["mean_q"]
