@@ -70,6 +70,7 @@ class DQNAgent:
         """Build the default Q-network for these spaces (checked: Discrete actions; observations of any space
         `tfdqn.envs.spaces` encodes, the encoding inside the network, which takes raw observations)."""
         check_spaces(observation_space, action_space, config.env_id)
+        assert isinstance(action_space, gym.spaces.Discrete)  # check_spaces raised otherwise
         if (config.noisy or config.distributional) and not is_plain(observation_space):
             raise ConfigError(
                 f"noisy and distributional networks take Box observations only for now (their saved "

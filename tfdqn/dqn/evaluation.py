@@ -36,7 +36,8 @@ def episode_step_cap(env: gym.Env) -> int | None:
 
 
 def _warn_cut(env: gym.Env, cap: int) -> None:
-    name = env.spec.id if getattr(env, "spec", None) is not None else type(env.unwrapped).__name__
+    spec = getattr(env, "spec", None)
+    name = spec.id if spec is not None else type(env.unwrapped).__name__
     warnings.warn(
         f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
         "there (register the environment with max_episode_steps to choose the limit)",
@@ -90,6 +91,7 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int | None = Non
             if cap is not None and t >= cap and not done:
                 done = cut = True
     if cut:
+        assert cap is not None  # only a capped episode is cut
         _warn_cut(env, cap)
     return EvaluationResult(returns)
 
@@ -98,6 +100,8 @@ def evaluate_model(path: str | os.PathLike, env_id: str, episodes: int = 100, se
     """Load a `.keras` Q-network and evaluate it greedily on fresh episodes of `env_id`."""
     env = make_env(env_id)
     try:
+        if not isinstance(env.action_space, gym.spaces.Discrete):
+            raise EnvError(f"{env_id} has action space {env.action_space}; DQN needs a Discrete action space")
         model = load_q_network(path, n_actions=int(env.action_space.n))
         _check_obs_shape(model, env, path)
         return evaluate(greedy_policy(model), env, episodes, seed)

@@ -84,9 +84,9 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
         spec = gym.spec(env_id)
         mode = "native" if num_envs > 1 and spec.vector_entry_point is not None and not wrap else "sync"
     gym_mode = {"native": "vector_entry_point"}.get(mode, mode)
-    extra = {"wrappers": [spaces.RawObservation]} if wrap else {}
+    wrappers = [spaces.RawObservation] if wrap else None  # None: make_vec's default
     try:
-        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode, **extra)
+        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode, wrappers=wrappers)
     except gym.error.Error as exc:
         raise EnvError(f"cannot vectorise {env_id!r} with mode {mode!r}: {exc}") from None
     autoreset = venv.metadata.get("autoreset_mode")

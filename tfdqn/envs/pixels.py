@@ -58,6 +58,8 @@ class ChannelsLast(gym.ObservationWrapper):
 def crop_rows(env: gym.Env, top: int, bottom: int) -> gym.Env:
     """Keep image rows `top:bottom` of an image observation (a `TransformObservation`)."""
     space = env.observation_space
+    if not isinstance(space, gym.spaces.Box):
+        raise EnvError(f"crop_rows needs a Box image observation, got {space}")
     if not 0 <= top < bottom <= space.shape[0]:
         raise EnvError(f"cannot crop rows {top}:{bottom} of an image of height {space.shape[0]}")
     cropped = gym.spaces.Box(space.low[top:bottom], space.high[top:bottom], dtype=space.dtype)
@@ -108,7 +110,8 @@ def make_pixel_cartpole(
     return ChannelsLast(env)
 
 
-make_pixel_cartpole.metadata = {"render_modes": ["rgb_array"], "render_fps": 25}  # gym.make reads this
+# gym.make reads the entry point's `metadata`; setattr because mypy does not let a function take attributes
+setattr(make_pixel_cartpole, "metadata", {"render_modes": ["rgb_array"], "render_fps": 25})  # noqa: B010
 
 
 def make_atari(
@@ -141,7 +144,7 @@ def make_atari(
     return ChannelsLast(env)
 
 
-make_atari.metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 30}
+setattr(make_atari, "metadata", {"render_modes": ["rgb_array", "human"], "render_fps": 30})  # noqa: B010
 
 _ATARI_ID = re.compile(r"^tfdqn/ALE-(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)$")
 

@@ -29,7 +29,7 @@ with `safe_mode` on and without tfdqn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import gymnasium as gym
 import numpy as np
@@ -142,7 +142,8 @@ def flat_space(space: gym.Space) -> gym.Space:
         elif isinstance(leaf_space, gym.spaces.MultiDiscrete):
             low = np.broadcast_to(leaf_space.start, leaf_space.nvec.shape).ravel()
             high = low + leaf_space.nvec.ravel() - 1
-        else:  # MultiBinary
+        else:
+            assert isinstance(leaf_space, gym.spaces.MultiBinary)  # the one leaf space left
             low, high = np.zeros(leaf_space.n).ravel(), np.ones(leaf_space.n).ravel()
         lows.append(np.asarray(low, dtype=np.float64))
         highs.append(np.asarray(high, dtype=np.float64))
@@ -165,7 +166,7 @@ def check_observation_space(space: gym.Space) -> None:
         )
 
 
-def is_plain(space: gym.Space) -> bool:
+def is_plain(space: gym.Space) -> TypeGuard[gym.spaces.Box]:
     """True for the spaces the Q-network builders take directly: a Box vector (n,) or image (h, w, c)."""
     return is_box(space) and len(space.shape) in (1, 3)
 
@@ -187,7 +188,7 @@ def replay_dtype(space: gym.Space) -> np.dtype:
     return np.dtype(np.float32)
 
 
-def is_box(space: gym.Space) -> bool:
+def is_box(space: gym.Space) -> TypeGuard[gym.spaces.Box]:
     """True for an environment's own `Box` (not the `FlatBox` standing for a Tuple or Dict)."""
     return isinstance(space, gym.spaces.Box) and not isinstance(space, FlatBox)
 
@@ -221,6 +222,7 @@ def check_model_fits(model, space: gym.Space, where: str) -> None:
     raw shape and, for categorical observations, one-hots of the same width (a FrozenLake 4x4 model's 16
     states cannot read FrozenLake 8x8's 64). `where` names the model in the message."""
     expected = tuple(model.inputs[0].shape[1:])
+    assert space.shape is not None  # every space tfdqn encodes has one (make_env flattens Tuple and Dict)
     if expected != tuple(space.shape):
         raise ModelFileError(
             f"{where} takes observations of shape {expected} but the environment gives "

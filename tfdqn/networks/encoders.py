@@ -14,6 +14,7 @@ from tfdqn.envs.spaces import is_plain, leaves, original_space
 def encoder_layers(space: gym.Space):
     """(input tensor, encoded tensor) of the Keras layers that turn `space`'s raw observations, as the model
     takes them (see the module docstring), into one float feature vector of width `encoded_size(space)`."""
+    assert space.shape is not None  # every space tfdqn encodes has one (make_env flattens Tuple and Dict)
     raw_shape = tuple(space.shape)
     inputs = keras.Input(shape=raw_shape, dtype="float32", name="observation")
     parts = leaves(original_space(space))

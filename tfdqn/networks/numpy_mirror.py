@@ -34,7 +34,7 @@ def mirrorable_norm(layer: keras.Layer) -> bool:
     )
 
 
-def numpy_layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float) -> np.ndarray:
+def numpy_layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon: float | np.float32) -> np.ndarray:
     """Keras's LayerNormalization over the last axis in NumPy (epsilon inside the root), into a new array."""
     inv_n = np.float32(1.0 / x.shape[-1])
     x = x - np.add.reduce(x, axis=-1, keepdims=True) * inv_n

@@ -26,7 +26,8 @@ def replay_for_observations(
 
 
 def _fingerprint(frame: np.ndarray) -> int:
-    return zlib.crc32(np.ascontiguousarray(frame))
+    # NumPy's stubs give ndarray the buffer protocol (`__buffer__`) only for Python >= 3.12
+    return zlib.crc32(np.ascontiguousarray(frame))  # type: ignore[arg-type]
 
 
 class PixelReplayBuffer(ReplayBuffer):
