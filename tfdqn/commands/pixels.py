@@ -151,7 +151,7 @@ def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4,
         done = False
         while True:
             frame = Image.fromarray(np.asarray(obs[..., -1]))
-            frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.NEAREST))
+            frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.Resampling.NEAREST))
             if done:
                 break
             obs, reward, terminated, truncated, _ = env.step(int(policy(obs[None])[0]))
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
     out: Path = args.out
     env = make_vec_env(config.env_id, config.num_envs, mode="sync")
     space = env.single_observation_space
-    if len(space.shape) != 3 or space.dtype != "uint8":
+    if space.shape is None or len(space.shape) != 3 or space.dtype != "uint8":
         env.close()
         raise tfdqn.EnvError(
             f"{config.env_id} gives observations {space}; tfdqn pixels needs uint8 images "

@@ -207,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
         step = load_training_state(run.trainer, args.resume / "state")
         print(f"resuming {config.env_id} from step {step:,} ({args.resume / 'state'})", file=sys.stderr)
     checkpoint = run.checkpoint
+    assert checkpoint is not None  # assemble makes one when given `out` and a protocol
     try:
         end = run.train(args.steps)
     except tfdqn.TrainingInterrupted as exc:
