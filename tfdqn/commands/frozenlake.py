@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from tfdqn.tabular.config import TabularConfig
     from tfdqn.tabular.dp import compare_with_optimum, value_iteration
     from tfdqn.tabular.frozenlake import plot_policy, policy_grid, record_episode_gif
-    from tfdqn.tabular.mdp import TabularMDP, make_frozenlake
+    from tfdqn.tabular.mdp import TabularMDP, frozenlake_map, make_frozenlake
     from tfdqn.tabular.qlearning import QLearner
 
     overrides = {
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         LivePlot(
             out / "learning_curve.png",
             live=not args.no_live_plot,
-            window=max(100, config.episodes // 100),
+            window=max(100, config.episode_budget // 100),
             value_key="success",
             value_label="success (1 = reached the goal)",
             title=f"Q-learning on {config.env_id} ({kind}): training episodes, epsilon-greedy",
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = compare_with_optimum(q_table, env, config.gamma, visits=learner.visits)
         q_star = value_iteration(TabularMDP.from_env(env), gamma=config.gamma)
-        desc = env.unwrapped.desc
+        desc = frozenlake_map(env)
     finally:
         env.close()
     plot_policy(

@@ -70,7 +70,7 @@ class TabularConfig(CheckedFields):
             raise bad("map_name", f"unknown FrozenLake map; choose from {', '.join(MAPS)}")
         if not isinstance(self.is_slippery, bool):
             raise bad("is_slippery", "must be True or False")
-        if not is_int(self.episodes) or self.episodes < 1:
+        if self.episodes is None or not is_int(self.episodes) or self.episodes < 1:
             raise bad("episodes", "must be a positive integer")
         if not is_int(self.seed) or self.seed < 0:
             raise bad("seed", "must be a non-negative integer")
@@ -92,9 +92,14 @@ class TabularConfig(CheckedFields):
         return MAPS[self.map_name]
 
     @property
+    def episode_budget(self) -> int:
+        """`episodes` as resolved on construction (`DEFAULT_EPISODES[map_name]` when given as None)."""
+        return DEFAULT_EPISODES[self.map_name] if self.episodes is None else self.episodes
+
+    @property
     def decay_episodes(self) -> int:
         """Episodes over which the linear schedules (epsilon, alpha) run from start to end."""
-        return max(1, round(self.decay_fraction * self.episodes))
+        return max(1, round(self.decay_fraction * self.episode_budget))
 
     def replace(self, **changes: Any) -> TabularConfig:
         """A copy with some fields changed (validated again)."""

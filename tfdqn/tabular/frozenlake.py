@@ -24,7 +24,7 @@ from tfdqn.envs.make import has_display
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.fileio import atomic_write
 from tfdqn.tabular.dp import compare_with_optimum
-from tfdqn.tabular.mdp import ACTION_NAMES, make_frozenlake
+from tfdqn.tabular.mdp import ACTION_NAMES, discrete_size, make_frozenlake
 
 # (dx, dy) of each action in image coordinates (y grows downwards): left, down, right, up.
 _ARROWS = ((-1.0, 0.0), (0.0, 1.0), (1.0, 0.0), (0.0, -1.0))
@@ -77,11 +77,11 @@ def plot_policy(
     cell = 0.75 if nrow <= 4 else 0.6
     figure = Figure(figsize=(len(panels) * ncol * cell + 1.2, nrow * cell + 0.9))
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
-    image = None
+    images = []
     for ax, (q, panel_title) in zip(axes, panels):
-        image = _draw_panel(ax, q, desc, vmax, best_ref if q is q_table else None)
+        images.append(_draw_panel(ax, q, desc, vmax, best_ref if q is q_table else None))
         ax.set_title(panel_title, fontsize=10)
-    colorbar = figure.colorbar(image, ax=list(axes), fraction=0.046 / len(panels), pad=0.02)
+    colorbar = figure.colorbar(images[-1], ax=list(axes), fraction=0.046 / len(panels), pad=0.02)
     colorbar.set_label("state value  max$_a$ Q(s, a)")
     if best_ref is not None:
         live = ~np.isin(desc.ravel(), ("H", "G"))
@@ -179,7 +179,7 @@ def record_episode_gif(
         frame = Image.fromarray(np.asarray(env.render()))
         scale = min(1.0, max_side / max(frame.size))
         if scale < 1.0:
-            frame = frame.resize((round(frame.width * scale), round(frame.height * scale)), Image.NEAREST)
+            frame = frame.resize((round(frame.width * scale), round(frame.height * scale)), Image.Resampling.NEAREST)
         canvas = Image.new("RGB", (frame.width, frame.height + 18), "white")
         canvas.paste(frame, (0, 0))
         ImageDraw.Draw(canvas).text((4, frame.height + 3), caption, fill="black", font=font)
@@ -191,8 +191,9 @@ def record_episode_gif(
         grab("step 0")
         while not (terminated or truncated):
             action = int(policy[state])
-            state, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
+            state, step_reward, terminated, truncated, _ = env.step(action)
+            reward = float(step_reward)
+            total += reward
             t += 1
             if terminated:
                 outcome = "reached the goal" if reward > 0 else "fell into a hole"
@@ -238,8 +239,8 @@ def check_q_network(
 
     env = make_frozenlake(map_name, is_slippery)
     try:
-        model = load_q_network(path, n_actions=int(env.action_space.n))
+        model = load_q_network(path, n_actions=discrete_size(env.action_space))
         check_model_fits(model, env.observation_space, f"model file {str(path)!r}")
-        return compare_with_optimum(q_table_of(model, int(env.observation_space.n)), env, gamma)
+        return compare_with_optimum(q_table_of(model, discrete_size(env.observation_space)), env, gamma)
     finally:
         env.close()

@@ -31,6 +31,21 @@ def make_frozenlake(map_name: str = "4x4", is_slippery: bool = True, render_mode
     return gym.make(MAPS[map_name], is_slippery=is_slippery, render_mode=render_mode)
 
 
+def discrete_size(space: gym.Space) -> int:
+    """The number of values of a `Discrete` space (states or actions); an `EnvError` for any other space."""
+    if not isinstance(space, gym.spaces.Discrete):
+        raise EnvError(f"a tabular method needs Discrete observations and actions, not {space}")
+    return int(space.n)
+
+
+def frozenlake_map(env: gym.Env) -> np.ndarray:
+    """FrozenLake's map (`env.unwrapped.desc`): rows of cells b"S", b"F", b"H", b"G"."""
+    inner = env.unwrapped
+    if not hasattr(inner, "desc"):
+        raise EnvError(f"{env} has no FrozenLake map (env.unwrapped.desc)")
+    return np.asarray(inner.desc)
+
+
 def horizon(env: gym.Env) -> int:
     """The environment's time limit (`max_episode_steps` of its spec)."""
     steps = env.spec.max_episode_steps if env.spec is not None else None
@@ -99,7 +114,7 @@ class TabularMDP:
         inner = env.unwrapped
         if not hasattr(inner, "P"):
             raise EnvError(f"{env} publishes no transition model (env.unwrapped.P)")
-        return cls.from_transitions(inner.P, int(env.observation_space.n), int(env.action_space.n))
+        return cls.from_transitions(inner.P, discrete_size(env.observation_space), discrete_size(env.action_space))
 
 
 def as_mdp(P: Transitions | TabularMDP, n_states: int | None = None, n_actions: int | None = None) -> TabularMDP:

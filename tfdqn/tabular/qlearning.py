@@ -97,7 +97,7 @@ class QLearner:
         `on_train_end` has reached every listener.
         """
         cfg, env, listeners = self.config, self.env, self.listeners
-        episodes = cfg.episodes if episodes is None else episodes
+        episodes = cfg.episode_budget if episodes is None else episodes
         if not is_int(episodes) or episodes < 1:
             raise ConfigError(f"episodes={episodes!r} is invalid: must be a positive integer")
         max_steps = env.spec.max_episode_steps if env.spec is not None else None
@@ -141,8 +141,9 @@ class QLearner:
         wants_step = listeners.wants("on_step")
         # Random numbers are drawn in blocks: one Generator call per step would cost more than the update.
         block = 4096
-        explore_u = tie_u = random_a = None
-        k = block
+        explore_u = tie_u = np.empty(0)
+        random_a: list[int] = []
+        k = block  # the first step draws the first block
         stop = self.episodes + episodes
         while self.episodes < stop and not self.stop_training:
             episode = self.episodes
@@ -166,7 +167,8 @@ class QLearner:
                         ties = [i for i in range(n_actions) if row[i] == best]
                         a = ties[int(tie_u[k] * len(ties))]
                 k += 1
-                s_next, r, terminated, truncated, _ = env.step(a)
+                s_next, reward, terminated, truncated, _ = env.step(a)
+                r = float(reward)
 
                 # The Q-learning update. No bootstrap past a terminal state; a truncation still bootstraps.
                 target = r if terminated else r + gamma * max(q[s_next])
@@ -181,7 +183,7 @@ class QLearner:
                         self.step,
                         {
                             "epsilon": epsilon,
-                            "reward": float(r),
+                            "reward": r,
                             "terminated": terminated,
                             "truncated": truncated,
                             "state": s,
