@@ -1,10 +1,12 @@
-"""tfdqn.experiments.sweep and tfdqn.experiments.search on a local Ray (2 CPUs, started once for this module, shut down after)."""
+"""tfdqn.experiments (sweep, search and their engine) on a local Ray (2 CPUs, started once for this module, shut
+down after), and the commands without Ray."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -14,11 +16,20 @@ from pathlib import Path
 import pytest
 
 from tfdqn.errors import ConfigError
-from tfdqn.experiments import search as se
 from tfdqn.experiments import sweep as sw
+from tfdqn.experiments.cluster import worker_env
+from tfdqn.experiments.engine import read_record, run_specs, write_record
+from tfdqn.experiments.errors import RayNotInstalled, SweepError, SweepInterrupted
+from tfdqn.experiments.grid import expand_grid, parse_set, read_configs
+from tfdqn.experiments.halving import Halving, milestones_for
+from tfdqn.experiments.plan import Protocol, RunSpec, run_key
+from tfdqn.experiments.process import spawn, stop_tree
+from tfdqn.experiments.report import write_report
+from tfdqn.experiments.search import objective
+from tfdqn.experiments.space import check_space, sample
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = sw.Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
+TINY = Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
 """Short real runs: 400 env steps (before learning starts: no gradient step), evaluations at 200 and 400."""
 
 
@@ -26,7 +37,7 @@ TINY = sw.Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, c
 def local_ray():
     ray = pytest.importorskip("ray")
     saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = sw.worker_env()["PYTHONPATH"]  # the workers import tfdqn
+    os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # the workers import tfdqn
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     os.environ.pop("PYTHONPATH") if saved is None else os.environ.update(PYTHONPATH=saved)
     yield ray
@@ -106,51 +117,78 @@ def test_rerunning_the_same_sweep_skips_finished_runs(real_sweep, capsys):
 
 def test_a_folder_holding_another_sweep_is_refused(real_sweep):
     out, configs, _ = real_sweep
-    with pytest.raises(sw.SweepError, match="another sweep"):
+    with pytest.raises(SweepError, match="another sweep"):
         sw.sweep({"other": {"gamma": 0.9}}, [0], out, TINY)
 
 
 # ----- the engine: failures, cancellation, resume --------------------------------------------------------
 def test_a_run_that_raises_is_recorded_and_the_others_go_on(local_ray, tmp_path):
     specs = [
-        sw.RunSpec("ok0", writes(0), {"seed": 0}),
-        sw.RunSpec("bad", script("raise SystemExit('error: the environment exploded')"), {"seed": 1}),
-        sw.RunSpec("ok2", writes(2), {"seed": 2}),
+        RunSpec("ok0", writes(0), {"seed": 0}),
+        RunSpec("bad", script("raise SystemExit('error: the environment exploded')"), {"seed": 1}),
+        RunSpec("ok2", writes(2), {"seed": 2}),
     ]
-    records = sw.run_specs(specs, tmp_path, progress_every=1e9)
+    records = run_specs(specs, tmp_path, progress_every=1e9)
     assert [r["status"] for r in records] == ["ok", "failed", "ok"]
     assert records[1]["error"] == "error: the environment exploded" and records[1]["exit_code"] == 1
     assert [records[0]["value"], records[2]["value"]] == [0, 2]
     assert json.loads((tmp_path / "runs" / "bad" / "record.json").read_text())["status"] == "failed"
     # resume: the finished runs are kept, the failed one is run again
-    specs[1] = sw.RunSpec("bad", writes(1), {"seed": 1})
-    again = sw.run_specs(specs, tmp_path, progress_every=1e9)
+    specs[1] = RunSpec("bad", writes(1), {"seed": 1})
+    again = run_specs(specs, tmp_path, progress_every=1e9)
     assert [r.get("resumed", False) for r in again] == [True, False, True] and again[1]["value"] == 1
 
 
+TREE = (
+    "import os, subprocess, sys, time\n"
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "open(sys.argv[1] + '/pids.tmp', 'w').write(f'{os.getpid()} {child.pid}')\n"
+    "os.replace(sys.argv[1] + '/pids.tmp', sys.argv[1] + '/pids')\n"
+    "time.sleep(120)"
+)
+"""A slow worker with a child of its own (a process tree), writing both pids to RUN_DIR/pids."""
+
+
 def test_ctrl_c_cancels_outstanding_runs_and_keeps_finished_ones(local_ray, tmp_path):
-    slow = script("import os, sys, time; open(sys.argv[1] + '/pid', 'w').write(str(os.getpid())); time.sleep(120)")
-    specs = [sw.RunSpec("fast", writes(7), {"seed": 0})] + [
-        sw.RunSpec(f"slow{i}", slow, {"seed": i + 1}) for i in range(3)
+    specs = [RunSpec("fast", writes(7), {"seed": 0})] + [
+        RunSpec(f"slow{i}", script(TREE), {"seed": i + 1}) for i in range(3)
     ]
+    pids_file = tmp_path / "runs" / "slow0" / "pids"
 
     def interrupt_after_first(record, records):
-        deadline = time.time() + 20
-        while not (tmp_path / "runs" / "slow0" / "pid").exists() and time.time() < deadline:
+        deadline = time.time() + 30
+        while not pids_file.exists() and time.time() < deadline:
             time.sleep(0.2)
         raise KeyboardInterrupt  # what Ctrl-C raises in the driver
 
     t0 = time.perf_counter()
-    with pytest.raises(sw.SweepInterrupted, match="1 of 4 runs finished") as info:
-        sw.run_specs(specs, tmp_path, on_record=interrupt_after_first, progress_every=1e9)
+    with pytest.raises(SweepInterrupted, match="1 of 4 runs finished") as info:
+        run_specs(specs, tmp_path, on_record=interrupt_after_first, progress_every=1e9)
     assert info.value.exit_code == 130 and time.perf_counter() - t0 < 60
-    assert sw.read_record(tmp_path / "runs" / "fast")["value"] == 7
-    pid = int((tmp_path / "runs" / "slow0" / "pid").read_text())
-    deadline = time.time() + 15
-    while _alive(pid) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not _alive(pid), "a cancelled run's process was left running"
+    # the driver returns only once every cancelled run's process tree is gone: no waiting here
+    pids = [int(p) for p in pids_file.read_text().split()]
+    assert len(pids) == 2 and not [p for p in pids if _alive(p)], "a cancelled run's process tree was left running"
+    assert read_record(tmp_path / "runs" / "fast")["value"] == 7
+    assert not (tmp_path / "runs" / "slow0" / "record.json").exists()
     assert not (tmp_path / "runs" / "slow2" / "record.json").exists()
+
+
+def test_stopping_a_run_kills_its_tree_even_if_it_ignores_sigterm(tmp_path):
+    code = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)"
+    )
+    with open(tmp_path / "err.log", "w") as err:
+        proc = spawn([sys.executable, "-c", code], stderr=err, env=worker_env(), cwd=str(tmp_path))
+        child = int(proc.stdout.readline())
+        t0 = time.perf_counter()
+        stop_tree(proc, grace=0.5)
+    assert 0.5 <= time.perf_counter() - t0 < 10
+    assert proc.returncode == -9 and not _alive(proc.pid) and not _alive(child)
 
 
 def _alive(pid: int) -> bool:
@@ -176,11 +214,11 @@ def test_interrupted_sweep_writes_the_partial_table(monkeypatch, tmp_path):
             "env_steps": 200,
             "wall_seconds": 1.0,
         }
-        sw._write_record(out / "runs" / specs[0].key, record)
-        raise sw.SweepInterrupted("interrupted: 1 of 4 runs finished and kept, 3 cancelled")
+        write_record(out / "runs" / specs[0].key, record)
+        raise SweepInterrupted("interrupted: 1 of 4 runs finished and kept, 3 cancelled")
 
     monkeypatch.setattr(sw, "run_specs", fake_run_specs)
-    with pytest.raises(sw.SweepInterrupted):
+    with pytest.raises(SweepInterrupted):
         sw.sweep({"a": {}, "b": {"gamma": 0.9}}, [0, 1], tmp_path, TINY)
     saved = json.loads((tmp_path / "sweep.json").read_text())
     assert len(saved["runs"]) == 1 and not saved["complete"]
@@ -204,12 +242,11 @@ def test_halving_stops_a_hopeless_trial_at_a_milestone(local_ray, tmp_path):
     # trials good1, good2, good3 report high evaluation means and finish first; "bad" is ranked below the top
     # 1/eta = 1/2 at the 200-step milestone and stopped there, long before its 10th evaluation
     specs = [
-        sw.RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t)
-        for t in ("good1", "good2", "good3")
+        RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t) for t in ("good1", "good2", "good3")
     ]
-    specs.append(sw.RunSpec("bad", reporter([1.0] * 10, 1.0), {"config": "bad"}, group="bad"))
-    rule = se.Halving([200], eta=2, runs_per_trial=1)
-    records = sw.run_specs(specs, tmp_path, rule=rule, progress_every=1e9)
+    specs.append(RunSpec("bad", reporter([1.0] * 10, 1.0), {"config": "bad"}, group="bad"))
+    rule = Halving([200], eta=2, runs_per_trial=1)
+    records = run_specs(specs, tmp_path, rule=rule, progress_every=1e9)
     by_key = {r["key"]: r for r in records}
     assert [by_key[t]["status"] for t in ("good1", "good2", "good3")] == ["ok"] * 3
     assert by_key["bad"]["status"] == "stopped" and by_key["bad"]["stopped_at"] == 200
@@ -218,7 +255,7 @@ def test_halving_stops_a_hopeless_trial_at_a_milestone(local_ray, tmp_path):
 
 # ----- pure parts ----------------------------------------------------------------------------------------
 def test_halving_rule_waits_for_every_seed_and_keeps_the_first_eta():
-    rule = se.Halving([1000], eta=3, runs_per_trial=2)
+    rule = Halving([1000], eta=3, runs_per_trial=2)
     for trial, value in (("a", 10.0), ("b", 20.0), ("c", 30.0)):
         assert rule.report(trial, f"{trial}0", {"step": 1000, "mean": value})  # one seed: undecided
         assert rule.report(trial, f"{trial}1", {"step": 1000, "mean": value})  # too few to rank: go on
@@ -236,44 +273,44 @@ def test_search_space_sampling_and_checks():
         "train_freq": {"int": [1, 8]},
         "batch_size": [64, 128],
     }
-    se.check_space(space, "random")
-    configs = se.sample(space, "random", trials=20, seed=3)
-    assert len(configs) == 20 and configs == se.sample(space, "random", trials=20, seed=3)
+    check_space(space, "random")
+    configs = sample(space, "random", trials=20, seed=3)
+    assert len(configs) == 20 and configs == sample(space, "random", trials=20, seed=3)
     for c in configs.values():
         assert 1e-4 <= c["learning_rate"] <= 1e-2 and 0.9 <= c["gamma"] <= 0.99
         assert c["train_freq"] in range(1, 9) and c["batch_size"] in (64, 128)
-    assert len(se.sample({"gamma": [0.9, 0.99], "batch_size": [64, 128, 256]}, "grid")) == 6
+    assert len(sample({"gamma": [0.9, 0.99], "batch_size": [64, 128, 256]}, "grid")) == 6
     with pytest.raises(ConfigError, match="'lr' is not a DQNConfig field"):
-        se.check_space({"lr": [1e-3]}, "random")
-    with pytest.raises(sw.SweepError, match="grid search needs a list"):
-        se.check_space({"gamma": {"uniform": [0.9, 0.99]}}, "grid")
-    with pytest.raises(sw.SweepError, match="low > 0"):
-        se.check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "random")
-    assert se.milestones_for(50_000, 3, 1_000) == [6_000, 17_000]
+        check_space({"lr": [1e-3]}, "random")
+    with pytest.raises(SweepError, match="grid search needs a list"):
+        check_space({"gamma": {"uniform": [0.9, 0.99]}}, "grid")
+    with pytest.raises(SweepError, match="low > 0"):
+        check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "random")
+    assert milestones_for(50_000, 3, 1_000) == [6_000, 17_000]
     records = [{"status": "ok", "solved_step": 4000}, {"status": "stopped"}, {"status": "ok", "solved_step": None}]
-    assert se.objective(records, 50_000) == 50_000 and se.objective(records[:1], 50_000) == 4000
+    assert objective(records, 50_000) == 50_000 and objective(records[:1], 50_000) == 4000
 
 
 def test_grid_flags_and_files(tmp_path):
-    assert sw.parse_set(["hidden_sizes=[64,64],[256,256]", "double_dqn=true,false"]) == {
+    assert parse_set(["hidden_sizes=[64,64],[256,256]", "double_dqn=true,false"]) == {
         "hidden_sizes": [[64, 64], [256, 256]],
         "double_dqn": [True, False],
     }
-    configs = sw.expand_grid({"gamma": [0.9, 0.99], "tau": [1.0]})
+    configs = expand_grid({"gamma": [0.9, 0.99], "tau": [1.0]})
     assert list(configs) == ["gamma=0.9,tau=1.0", "gamma=0.99,tau=1.0"]
     (tmp_path / "g.json").write_text(json.dumps({"grid": {"gamma": [0.9]}, "configs": {"base": {}}}))
-    assert sw.read_configs(tmp_path / "g.json") == {"base": {}, "gamma=0.9": {"gamma": 0.9}}
-    assert sw.run_key("hidden_sizes=[64, 64]", 3) == "hidden_sizes=_64_64__seed3"
+    assert read_configs(tmp_path / "g.json") == {"base": {}, "gamma=0.9": {"gamma": 0.9}}
+    assert run_key("hidden_sizes=[64, 64]", 3) == "hidden_sizes=_64_64__seed3"
 
 
 def test_bad_input_is_a_clear_error_before_ray_starts(tmp_path):
     with pytest.raises(ConfigError, match="config 'x': unknown DQNConfig field.*learnin_rate"):
         sw.sweep({"x": {"learnin_rate": 1e-3}}, [0], tmp_path, TINY)
-    with pytest.raises(sw.SweepError, match="seed list is empty"):
+    with pytest.raises(SweepError, match="seed list is empty"):
         sw.sweep({"x": {}}, [], tmp_path, TINY)
-    with pytest.raises(sw.SweepError, match="sets seed"):
+    with pytest.raises(SweepError, match="sets seed"):
         sw.sweep({"x": {"seed": 3}}, [0], tmp_path, TINY)
-    with pytest.raises(sw.SweepError, match="listed twice"):
+    with pytest.raises(SweepError, match="listed twice"):
         sw.sweep({"x": {}}, [1, 1], tmp_path, TINY)
     assert not (tmp_path / "sweep.json").exists()
 
@@ -283,7 +320,8 @@ def test_bad_input_is_a_clear_error_before_ray_starts(tmp_path):
     [
         (
             ["--set", "learnin_rate=1e-3"],
-            "error: config 'learnin_rate=0.001': unknown DQNConfig field 'learnin_rate' (did you mean 'learning_rate'?)",
+            "error: config 'learnin_rate=0.001': unknown DQNConfig field 'learnin_rate' "
+            "(did you mean 'learning_rate'?)",
         ),
         (["--seeds", "0-x"], "error: seed '0-x' is not an integer or a range like 0-9"),
         (["--address", "127.0.0.1:9"], "error: cannot reach the Ray cluster at 127.0.0.1:9"),
@@ -304,7 +342,7 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, args, message):
 
 
 def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
-    sw.write_report(
+    write_report(
         tmp_path,
         {
             "plan": {"kind": "sweep", "configs": {"a": {}}, "protocol": {}},
@@ -355,16 +393,49 @@ def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s")
 
 
-def test_benchmark_takes_workers_and_keeps_jobs_as_its_alias():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    import benchmark
-
-    assert benchmark.parse_args(["--suite", "solve", "--workers", "2"]).workers == 2
-    assert benchmark.parse_args(["--jobs", "2"]).workers == 2
-    assert benchmark.parse_args([]).workers is None  # default: serial, no Ray
-
-
 def test_a_protocol_spells_no_preset_one_way_so_saved_plans_match():
-    assert sw.Protocol(preset="none") == sw.Protocol(preset=None)
-    argv = sw.Protocol(preset="none").argv({}, 0)
+    assert Protocol(preset="none") == Protocol(preset=None)
+    argv = Protocol(preset="none").argv({}, 0)
     assert argv[argv.index("--preset") + 1] == "none"
+
+
+# ----- Ray is optional ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["sweep", "search"])
+def test_the_commands_without_ray_say_what_to_install_and_exit_2(tmp_path, command):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"gamma": [0.9, 0.99]}))
+    args = {"sweep": ["--set", "gamma=0.9"], "search": [str(space)]}[command]
+    no_ray = "import sys; sys.modules['ray'] = None; from tfdqn.commands import main; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", no_ray, command, *args, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [f'error: tfdqn {command} need Ray, which is not installed: pip install "tfdqn[experiments]"']
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_library_without_ray_raises_before_writing_anything(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` finds when Ray is not installed
+    with pytest.raises(RayNotInstalled, match=r'pip install "tfdqn\[experiments\]"'):
+        sw.sweep({"a": {}}, [0], tmp_path / "out", TINY)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_core_package_never_imports_the_experiments():
+    allowed = {ROOT / "tfdqn" / "commands" / f"{name}.py" for name in ("sweep", "search", "_ray_flags")}
+    pattern = re.compile(
+        r"^\s*(from\s+tfdqn\.experiments|import\s+tfdqn\.experiments|from\s+tfdqn\s+import\s+experiments)", re.M
+    )
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tfdqn").rglob("*.py")
+        if "experiments" not in path.relative_to(ROOT / "tfdqn").parts[:1]
+        and path not in allowed
+        and pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

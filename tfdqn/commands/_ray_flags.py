@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int
+from tfdqn.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tfdqn.experiments.plan import Protocol
 
 
 def seed_list(items: list[str]) -> list[int]:
@@ -80,9 +85,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def protocol_of(args: argparse.Namespace, stop_on_reward: bool):
+def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
     """The evaluation protocol every run of a sweep or search follows, from the shared flags."""
-    from tfdqn.experiments.sweep import Protocol
+    from tfdqn.experiments.plan import Protocol  # here, not at the top: keeps `tfdqn --help` fast
 
     return Protocol(
         env_id=args.env,
@@ -100,8 +105,6 @@ def protocol_of(args: argparse.Namespace, stop_on_reward: bool):
 
 def seeds_of(args: argparse.Namespace) -> list[int]:
     """The seeds of --seeds; a malformed one is a ConfigError (one line, status 2)."""
-    from tfdqn.errors import ConfigError
-
     try:
         return seed_list(args.seeds)
     except argparse.ArgumentTypeError as exc:

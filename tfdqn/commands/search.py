@@ -51,11 +51,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample or enumerate configs, run them with halving, print the ranking."""
+    # Imported here, not at the top: `tfdqn --help` stays fast, and Ray stays an optional extra.
     from tfdqn.config import read_config_file
-    from tfdqn.experiments import search as se
+    from tfdqn.experiments.cluster import require_ray
+    from tfdqn.experiments.search import search
 
+    require_ray("tfdqn search")
     space = read_config_file(args.space)
-    se.search(
+    search(
         space,
         seeds_of(args),
         args.out,

@@ -43,19 +43,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The grid from --grid and --set, the seeds, the protocol; prints the table at the end."""
-    from tfdqn.experiments import sweep as sw
+    # Imported here, not at the top: `tfdqn --help` stays fast, and Ray stays an optional extra.
+    from tfdqn.experiments.cluster import require_ray
+    from tfdqn.experiments.grid import combine, read_configs
+    from tfdqn.experiments.sweep import sweep
 
-    configs = sw.read_configs(args.grid) if args.grid is not None else {}
-    if args.set:  # every --set combination, on top of each file config if there is a file
-        combos = sw.expand_grid(sw.parse_set(args.set))
-        configs = {
-            (f"{base},{name}" if base else name): {**fields, **more}
-            for base, fields in (configs or {"": {}}).items()
-            for name, more in combos.items()
-        }
-    if not configs:
-        configs = {"defaults": {}}
-    result = sw.sweep(
+    require_ray("tfdqn sweep")
+    configs = combine(read_configs(args.grid) if args.grid is not None else {}, args.set)
+    result = sweep(
         configs,
         seeds_of(args),
         args.out,

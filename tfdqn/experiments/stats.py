@@ -35,7 +35,7 @@ def _stat_median(x: np.ndarray) -> np.ndarray:
     return np.median(x, axis=-1)
 
 
-def iqm(values: Sequence[float]) -> float:
+def iqm(values: Sequence[float] | np.ndarray) -> float:
     """Interquartile mean: the mean of the values between the 25th and 75th percentiles (sorted, trimmed)."""
     x = np.sort(np.asarray(values, dtype=float))
     n = len(x)
@@ -48,13 +48,13 @@ def _stat_iqm(x: np.ndarray) -> np.ndarray:
 
 
 def bootstrap_ci(
-    values: Sequence[float],
+    values: Sequence[float | None],
     statistic: str = "median",
     confidence: float = CONFIDENCE,
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the median (or "iqm") of `values`; inf values are allowed."""
+    """Percentile bootstrap interval of the median (or "iqm") of `values`; inf (or None: not solved) allowed."""
     x = _as_array(values)
     if len(x) == 0:
         return (math.nan, math.nan)

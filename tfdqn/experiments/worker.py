@@ -1,11 +1,11 @@
 """One run of a sweep: train one DQNConfig with one seed in this (fresh, one-thread) process.
 
 `python -m tfdqn.experiments.worker --out RUN_DIR --env ENV --seed S --steps N --overrides JSON` is what each
-Ray task of `tfdqn.experiments.sweep` launches. It trains with the same listeners and evaluation protocol as a single
-run of the training command (`tfdqn.training.run.run_listeners`: metrics, greedy evaluation every `--eval-every`
-env steps, best.keras, a confirmed stop at the threshold unless `--no-stop`), writes the single run's files
-into RUN_DIR, then evaluates best.keras and the final policy on the same `--final-episodes` fresh episodes
-and writes RUN_DIR/result.json, the record the sweep's table is built from.
+Ray task of `tfdqn.experiments.sweep` launches. The run is put together by `tfdqn.training.run.assemble`, as a
+single run of the training command is (metrics, greedy evaluation every `--eval-every` env steps, best.keras,
+a confirmed stop at the threshold unless `--no-stop`), writes the single run's files into RUN_DIR, then
+evaluates best.keras and the final policy on the same `--final-episodes` fresh episodes and writes
+RUN_DIR/result.json, the record the sweep's table is built from.
 
 Each periodic evaluation is also printed on stdout as one line `PROGRESS_TAG {"step": ..., "mean": ...}`,
 so the task that launched the run can report progress (and a search can stop a hopeless run).
@@ -15,21 +15,50 @@ from __future__ import annotations
 
 import time
 
-START = time.perf_counter()
+START = time.perf_counter()  # wall_seconds in summary.json count the imports too
 
+from tfdqn.cli import prepare_process  # noqa: E402
+
+prepare_process()  # before NumPy and TensorFlow load: they read its thread and logging settings at import
+
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main  # noqa: E402
-from tfdqn.training.run import add_run_flags  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-PROGRESS_TAG = "@tfdqn-progress"
+from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, run_main  # noqa: E402
+from tfdqn.dqn.evaluation import evaluate  # noqa: E402
+from tfdqn.envs.make import make_env  # noqa: E402
+from tfdqn.experiments.plan import PROGRESS_TAG  # noqa: E402
+from tfdqn.fileio import write_json  # noqa: E402
+from tfdqn.listeners.base import Listener  # noqa: E402
+from tfdqn.presets import config_for_env  # noqa: E402
+from tfdqn.runtime import configure_threads  # noqa: E402
+from tfdqn.training.protocol import FINAL_SEED_OFFSET, Protocol, add_run_flags  # noqa: E402
+from tfdqn.training.run import assemble  # noqa: E402
+
 RESULT_FILE = "result.json"
 
 
-def parse_args(argv: list[str] | None = None):
+class Progress(Listener):
+    """Prints each periodic evaluation as a tagged JSON line on stdout (read by the sweep's task) and keeps it."""
+
+    def __init__(self) -> None:
+        self.evaluations: list[dict[str, float]] = []
+
+    def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        """A periodic evaluation: `{"step", "mean"}` kept and printed."""
+        if logs is not None and logs["kind"] == "periodic":
+            self.evaluations.append({"step": int(logs["step"]), "mean": float(logs["mean_return"])})
+            print(PROGRESS_TAG, json.dumps(self.evaluations[-1]), flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The worker's flags: the run's folder, environment, preset, overrides, seed, budget and protocol."""
     p = ArgumentParser(description="Train one config with one seed (a sweep's run) and write RUN_DIR/result.json.")
     p.add_argument("--out", type=Path, required=True, help="the run's folder")
     p.add_argument("--env", default="CartPole-v1", help="Gymnasium environment id")
@@ -43,48 +72,25 @@ def parse_args(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Train the run, write its files and RUN_DIR/result.json."""
     args = parse_args(argv)
-    args.no_live_plot = True  # the curve is still drawn once at the end
-    prepare_process()
-    import keras
-
-    import tfdqn
-    from tfdqn.fileio import write_json
-    from tfdqn.training.run import finish_run, run_listeners
-
-    tfdqn.configure_threads(args.threads)
+    configure_threads(args.threads)
     if args.deterministic:
-        import tensorflow as tf
-
         tf.config.experimental.enable_op_determinism()
-    overrides = json.loads(args.overrides)
-    config = tfdqn.config_for_env(args.env, args.preset, **{**overrides, "seed": args.seed})
+    config = config_for_env(args.env, args.preset, **{**json.loads(args.overrides), "seed": args.seed})
     args.out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(config.seed)
-    env = tfdqn.make_vec_env(config.env_id, config.num_envs)
-    agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
+    protocol = dataclasses.replace(Protocol.from_args(args), live_plot=False)  # the curve is drawn once, at the end
+    progress = Progress()
+    run = assemble(config, args.out, protocol, listeners=[progress])
     write_json(args.out / "config.json", config.to_dict())
-    checkpoint = tfdqn.ModelCheckpoint(args.out)
-    evaluations: list[dict[str, float]] = []
-
-    class Progress(tfdqn.Listener):
-        """Prints each periodic evaluation as a tagged JSON line on stdout (read by the sweep's task)."""
-
-        def on_evaluation(self, logs=None):
-            if logs["kind"] == "periodic":
-                evaluations.append({"step": int(logs["step"]), "mean": float(logs["mean_return"])})
-                print(PROGRESS_TAG, json.dumps(evaluations[-1]), flush=True)
-
-    trainer = tfdqn.Trainer(agent, env, config, [*run_listeners(args.out, config, args, checkpoint), Progress()])
-    try:
-        end = trainer.train(args.steps)
+    end = run.train(args.steps)
+    summary = run.finish(end, start=START, gif=False)
+    eval_env = make_env(config.env_id)
+    try:  # the final network on best.keras's episodes
+        final = evaluate(run.agent.greedy, eval_env, protocol.final_episodes, seed=config.seed + FINAL_SEED_OFFSET)
     finally:
-        env.close()
-    summary = finish_run(args.out, agent, checkpoint, config, end, args, START, gif=False)
-    eval_env = tfdqn.make_env(config.env_id)
-    final = tfdqn.evaluate(agent.greedy, eval_env, args.final_episodes, seed=config.seed + 30_000)  # best's episodes
-    eval_env.close()
-    write_json(args.out / RESULT_FILE, result_record(summary, evaluations, args.threshold, final.mean))
+        eval_env.close()
+    write_json(args.out / RESULT_FILE, result_record(summary, progress.evaluations, run.threshold, final.mean))
     return 0
 
 

@@ -1,0 +1,80 @@
+"""The sweep's `Board`, a Ray actor every run's task talks to: runs started and finished (the driver's progress
+line), each run's process while it lives (so the driver can wait for, or kill, a cancelled run's tree), the
+cancellation flag, and in a search the halving rule that decides at each reported evaluation whether a run
+goes on. Plain Python: `ray.remote(Board)` makes it the actor."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Rule(Protocol):
+    """What the board asks a search's early-stopping rule (`tfdqn.experiments.halving.Halving`)."""
+
+    def alive(self, trial: str | None) -> bool: ...
+
+    def report(self, trial: str, run: str, point: dict[str, Any]) -> bool: ...
+
+    def finished(self, trial: str, run: str) -> None: ...
+
+    def summary(self) -> str: ...
+
+
+class Board:
+    """Shared state of one sweep's runs (one actor per sweep)."""
+
+    def __init__(self, rule: Rule | None = None) -> None:
+        self.rule = rule
+        self.running: set[str] = set()
+        self.points: dict[str, dict[str, Any]] = {}
+        self.processes: dict[str, tuple[str, int | None]] = {}  # key -> (node id, worker pid or None yet)
+        self.cancelled = False
+
+    def started(self, key: str, group: str | None, node: str) -> bool:
+        """A task is about to launch run `key` on `node`: False if it should not (cancelled, or its trial stopped)."""
+        if self.cancelled or (self.rule is not None and not self.rule.alive(group)):
+            return False
+        self.running.add(key)
+        self.processes[key] = (node, None)
+        return True
+
+    def spawned(self, key: str, node: str, pid: int) -> bool:
+        """Run `key`'s worker is process (and group) `pid` on `node`: False if it should stop at once."""
+        self.processes[key] = (node, pid)
+        return not self.cancelled
+
+    def should_stop(self) -> bool:
+        """Whether the sweep was cancelled (each task asks about once a second)."""
+        return self.cancelled
+
+    def report(self, key: str, group: str | None, point: dict[str, Any]) -> bool:
+        """A run's periodic evaluation `{"step", "mean"}`; False when the halving rule stops its trial."""
+        self.points[key] = point
+        return True if self.rule is None or group is None else self.rule.report(group, key, point)
+
+    def finished(self, key: str, group: str | None) -> None:
+        """Run `key` ended (its record is being made); a halving rule learns its trial has one run fewer to wait for."""
+        self.running.discard(key)
+        if self.rule is not None and group is not None:
+            self.rule.finished(group, key)
+
+    def exited(self, key: str) -> None:
+        """Run `key`'s task holds no process any more (reaped, or never started)."""
+        self.running.discard(key)
+        self.processes.pop(key, None)
+
+    def cancel(self) -> None:
+        """Stop every run: tasks not yet started return at once, running ones stop their process tree."""
+        self.cancelled = True
+
+    def live(self) -> dict[str, tuple[str, int | None]]:
+        """Runs whose task may still hold a process: key -> (node id, pid or None)."""
+        return dict(self.processes)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Runs in progress, their last evaluations and the rule's one-line state, for the progress line."""
+        return {
+            "running": sorted(self.running),
+            "points": dict(self.points),
+            "rule": None if self.rule is None else self.rule.summary(),
+        }
