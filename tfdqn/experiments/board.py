@@ -28,6 +28,7 @@ class Board:
         self.running: set[str] = set()
         self.points: dict[str, dict[str, Any]] = {}
         self.processes: dict[str, tuple[str, int | None]] = {}  # key -> (node id, worker pid or None yet)
+        self.launched: dict[str, tuple[str, int]] = {}  # key -> (node id, worker pid), kept after the run ends
         self.cancelled = False
 
     def started(self, key: str, group: str | None, node: str) -> bool:
@@ -40,7 +41,7 @@ class Board:
 
     def spawned(self, key: str, node: str, pid: int) -> bool:
         """Run `key`'s worker is process (and group) `pid` on `node`: False if it should stop at once."""
-        self.processes[key] = (node, pid)
+        self.processes[key] = self.launched[key] = (node, pid)
         return not self.cancelled
 
     def should_stop(self) -> bool:
@@ -70,6 +71,10 @@ class Board:
     def live(self) -> dict[str, tuple[str, int | None]]:
         """Runs whose task may still hold a process: key -> (node id, pid or None)."""
         return dict(self.processes)
+
+    def workers(self, keys: list[str]) -> dict[str, tuple[str, int]]:
+        """The worker process (node id, pid) each of `keys` was launched as, if it was."""
+        return {k: self.launched[k] for k in keys if k in self.launched}
 
     def snapshot(self) -> dict[str, Any]:
         """Runs in progress, their last evaluations and the rule's one-line state, for the progress line."""

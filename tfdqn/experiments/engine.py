@@ -7,7 +7,6 @@ what finished; finished runs are skipped when the same folder is run again.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from tfdqn.experiments.board import Board, Rule
 from tfdqn.experiments.cluster import ray_session
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
 from tfdqn.experiments.plan import RunSpec
-from tfdqn.experiments.process import STOP_GRACE_S, signal_group
+from tfdqn.experiments.process import STOP_GRACE_S, kill_group
 from tfdqn.experiments.task import POLL_S, execute
 from tfdqn.fileio import write_json
 
@@ -127,7 +126,7 @@ def run_specs(
                     say(_progress_line(ordered(), len(specs), len(snap["running"]), now - t0, best, snap.get("rule")))
         except BaseException as exc:  # Ctrl-C, or an error in on_record: no run is left going on
             cancelled = len(refs) + len(queue)
-            _cancel(ray, board, list(refs), driver, say)
+            _cancel(ray, board, refs, driver, say)
             if not isinstance(exc, KeyboardInterrupt):
                 raise
             raise SweepInterrupted(
@@ -137,13 +136,13 @@ def run_specs(
     return ordered()
 
 
-def _cancel(ray: Any, board: Any, refs: list[Any], driver: str, say: Callable[[str], None]) -> None:
+def _cancel(ray: Any, board: Any, refs: dict[Any, RunSpec], driver: str, say: Callable[[str], None]) -> None:
     """Stop every outstanding run and return once their process trees are gone.
 
-    The board's flag reaches each task within `POLL_S` (and a task not yet started returns at once);
-    `ray.cancel` interrupts a task waiting in Ray. Each task stops its tree (SIGTERM, SIGKILL after
-    `STOP_GRACE_S`) and reports it gone. A run still registered after `CANCEL_WAIT_S` has its group killed here
-    (this node) and its task force-cancelled (its worker's death signals the run's process on other nodes)."""
+    The board's flag reaches each task within `POLL_S` (a task not yet started returns at once) and `ray.cancel`
+    within `TICK_S`; each task stops its tree (SIGTERM, SIGKILL after `STOP_GRACE_S`), reaps its worker and
+    reports it gone. The driver waits for that (`CANCEL_WAIT_S` at most, then force-cancels the tasks left), and
+    then, whatever the tasks did, kills any process group of a cancelled run still on this node."""
     ray.get(board.cancel.remote())
     for ref in refs:
         ray.cancel(ref)
@@ -152,17 +151,18 @@ def _cancel(ray: Any, board: Any, refs: list[Any], driver: str, say: Callable[[s
     while live and time.monotonic() < deadline:
         time.sleep(0.1)
         live = ray.get(board.live.remote())
-    if not live:
-        return
-    say(f"{len(live)} cancelled run(s) did not stop within {CANCEL_WAIT_S:.0f} s: killing them")
-    for node, pid in live.values():
-        if pid is not None and node == driver:
-            signal_group(pid, signal.SIGKILL)
-    for ref in refs:
-        try:
-            ray.cancel(ref, force=True)
-        except Exception:  # noqa: BLE001 (already finished, or cancelled the other way)
-            pass
+    if live:
+        say(f"{len(live)} cancelled run(s) did not stop within {CANCEL_WAIT_S:.0f} s: killing them")
+        for ref in refs:
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 (already finished, or cancelled the other way)
+                pass
+    workers = ray.get(board.workers.remote([spec.key for spec in refs.values()]))
+    # another node's runs die with their task's worker (PR_SET_PDEATHSIG); this node's are checked here
+    left = [key for key, (node, pid) in workers.items() if node == driver and kill_group(pid)]
+    if left:
+        say(f"killed what was left of cancelled run(s) {', '.join(left)}")
 
 
 def _collect(ray: Any, ref: Any, spec: RunSpec, run_dir: Path) -> dict[str, Any]:

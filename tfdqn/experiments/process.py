@@ -86,6 +86,16 @@ def _wait_gone(proc: subprocess.Popen[str], timeout: float) -> None:
         time.sleep(0.02)
 
 
+def kill_group(pgid: int, timeout: float = KILL_WAIT_S) -> bool:
+    """SIGKILL every process of group `pgid` and wait, up to `timeout` s, until it is gone; False if none was left."""
+    if not signal_group(pgid, signal.SIGKILL):
+        return False
+    deadline = time.monotonic() + timeout
+    while group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return True
+
+
 def reap_group(proc: subprocess.Popen[str]) -> None:
     """After the worker exited by itself: SIGKILL anything it left behind in its group."""
     signal_group(proc.pid, signal.SIGKILL)
@@ -116,8 +126,10 @@ def read_lines(proc: subprocess.Popen[str]) -> Iterator[str | None]:
         yield line
 
 
-def wait_interruptibly(proc: subprocess.Popen[str]) -> int:
-    """`proc.wait()` in short slices, so a cancellation is not held up by a blocking wait."""
+def wait_interruptibly(proc: subprocess.Popen[str], check: Callable[[], None] | None = None) -> int:
+    """`proc.wait()` in short slices, calling `check` (which may raise to stop waiting) between them."""
     while proc.poll() is None:
+        if check is not None:
+            check()
         time.sleep(TICK_S)
     return proc.returncode

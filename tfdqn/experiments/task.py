@@ -28,7 +28,43 @@ MAX_FILE_BYTES = 50 * 2**20
 
 
 class RunCancelled(Exception):
-    """The board says the sweep was cancelled: the task stops its run's process tree and ends."""
+    """The sweep was cancelled: the task stops its run's process tree and ends."""
+
+
+class Cancellation:
+    """Whether this run must stop: `ray.cancel` (an interrupt of the task's main thread) or the board's flag.
+
+    While active, Ray's interrupt only sets `requested` instead of raising `KeyboardInterrupt` wherever the
+    task happens to be (between starting the worker and recording it, or inside the clean-up itself); the task
+    acts on it at its own checks, at most `TICK_S` later."""
+
+    def __init__(self, ray: Any, board: Any) -> None:
+        self.requested = False
+        self._ray, self._board = ray, board
+        self._polled = time.monotonic()
+        self._saved: Any = None
+
+    def __enter__(self) -> Cancellation:
+        try:
+            self._saved = signal.signal(signal.SIGINT, self._interrupted)
+        except ValueError:  # not the main thread: Ray's interrupt stays a KeyboardInterrupt
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            signal.signal(signal.SIGINT, self._saved)
+
+    def _interrupted(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def check(self, poll: bool = False) -> None:
+        """Raise `RunCancelled` if the run must stop; `poll`: ask the board too (at most once per `POLL_S`)."""
+        if poll and not self.requested and self._board is not None and time.monotonic() - self._polled >= POLL_S:
+            self._polled = time.monotonic()
+            self.requested = bool(self._ray.get(self._board.should_stop.remote()))
+        if self.requested:
+            raise RunCancelled
 
 
 def execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[str, Any]:
@@ -44,13 +80,15 @@ def execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[s
     work = Path(run_dir) if local else Path(tempfile.mkdtemp(prefix="tfdqn-run-"))
     work.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"key": spec.key, **spec.info, "node": socket.gethostname(), "progress": []}
-    try:
-        if board is not None and not ray.get(board.started.remote(spec.key, spec.group, here)):
-            return {**record, "status": "stopped", "stopped_at": 0, "wall_seconds": 0.0}
-        status, stopped_at, code = _supervise(ray, spec, work, board, here, record)
-    finally:
-        if board is not None:
-            board.exited.remote(spec.key)  # no wait: calls from this task reach the actor in order
+    with Cancellation(ray, board) as cancel:
+        try:
+            if board is not None and not ray.get(board.started.remote(spec.key, spec.group, here)):
+                return {**record, "status": "stopped", "stopped_at": 0, "wall_seconds": 0.0}
+            cancel.check()
+            status, stopped_at, code = _supervise(ray, spec, work, board, here, record, cancel)
+        finally:
+            if board is not None:
+                board.exited.remote(spec.key)  # no wait: calls from this task reach the actor in order
     record["wall_seconds"] = time.perf_counter() - t0
     if board is not None:
         ray.get(board.finished.remote(spec.key, spec.group))
@@ -75,7 +113,7 @@ def execute(spec: RunSpec, run_dir: str, driver_node: str, board: Any) -> dict[s
 
 
 def _supervise(
-    ray: Any, spec: RunSpec, work: Path, board: Any, node: str, record: dict[str, Any]
+    ray: Any, spec: RunSpec, work: Path, board: Any, node: str, record: dict[str, Any], cancel: Cancellation
 ) -> tuple[str, int | None, int]:
     """Launch the worker and follow it to its end: (status "ok" or "stopped", step it was stopped at, exit code).
     On any exception (a cancellation included) the process tree is stopped before the exception goes on."""
@@ -89,13 +127,9 @@ def _supervise(
         try:
             if board is not None and not ray.get(board.spawned.remote(spec.key, node, proc.pid)):
                 raise RunCancelled
-            polled = time.monotonic()
             for line in read_lines(proc):
-                if line is None:  # no output for a tick: was the sweep cancelled?
-                    if board is not None and time.monotonic() - polled >= POLL_S:
-                        polled = time.monotonic()
-                        if ray.get(board.should_stop.remote()):
-                            raise RunCancelled
+                cancel.check(poll=line is None)  # no output for a tick: ask the board too
+                if line is None:
                     continue
                 if not line.startswith(PROGRESS_TAG):
                     out_log.write(line)
@@ -106,7 +140,7 @@ def _supervise(
                     status, stopped_at = "stopped", point["step"]
                     proc.send_signal(signal.SIGTERM)  # the trainer saves and exits
                     break
-            code = wait_interruptibly(proc)
+            code = wait_interruptibly(proc, cancel.check)
             reap_group(proc)
         except BaseException:  # cancelled (the board, or KeyboardInterrupt from ray.cancel) or a crash
             stop_tree(proc)
