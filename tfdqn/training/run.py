@@ -192,28 +192,3 @@ def protocol_listeners(
     if protocol.tensorboard:
         listeners.append(TensorBoard(protocol.tensorboard))
     return listeners
-
-
-# Until the sweep worker calls `assemble` (in progress): the old helpers, as thin wrappers.
-def run_listeners(out: Path, config: DQNConfig, args: Any, checkpoint: ModelCheckpoint) -> list[Listener]:
-    """The protocol's listeners from parsed flags (sets `args.threshold` to the resolved threshold)."""
-    protocol = Protocol.from_args(args)
-    args.threshold = protocol_threshold(config, protocol)
-    return protocol_listeners(out, config, protocol, checkpoint, args.threshold)
-
-
-def finish_run(
-    out: Path,
-    agent: DQNAgent,
-    checkpoint: ModelCheckpoint,
-    config: DQNConfig,
-    end: dict[str, Any],
-    args: Any,
-    start: float,
-    *,
-    gif: bool,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """`Run.finish` for a run put together by hand."""
-    run = Run(config, None, agent, None, out, Protocol.from_args(args), checkpoint, args.threshold)  # type: ignore[arg-type]
-    return run.finish(end, start=start, gif=gif, extra=extra)
