@@ -85,9 +85,9 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
 
     rng = np.random.default_rng(0)
     env = tfdqn.make_env(env_id)
-    buffer = replay_for_observations(
-        max(repeats, config.batch_size), env.observation_space.shape, env.observation_space.dtype
-    )
+    space = env.observation_space
+    assert space.shape is not None and space.dtype is not None  # run() checked: uint8 images
+    buffer = replay_for_observations(max(repeats, config.batch_size), space.shape, space.dtype)
     env_ms, act_ms = [], []
     obs, _ = env.reset(seed=0)
     for _ in range(repeats):
@@ -98,7 +98,7 @@ def measure(agent, env_id: str, config, repeats: int = 300) -> dict:
         t2 = time.perf_counter()
         act_ms.append(1e3 * (t1 - t0))
         env_ms.append(1e3 * (t2 - t1))
-        buffer.add(obs, action, reward, next_obs, terminated)
+        buffer.add(obs, action, float(reward), next_obs, bool(terminated))
         obs = next_obs if not (terminated or truncated) else env.reset()[0]
     env.close()
     agent.learn(buffer.sample(config.batch_size, rng, config.gradient_steps))  # compile
