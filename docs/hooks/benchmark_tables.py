@@ -3,7 +3,7 @@
 No figure in these tables is typed by hand. A page asks for a table with a line of its own,
 `<!-- table: NAME -->`, which `on_page_markdown` replaces with `TABLES[NAME]()`; an unknown name fails the build.
 `python docs/hooks/benchmark_tables.py NAME` prints one table; `headline` is the README's results table, which
-`--readme` writes between the README's markers and tests/test_docs.py checks is up to date.
+`--readme` writes between the README's markers and tests/integration/test_docs.py checks is up to date.
 
 Medians and rates are recomputed from each report's runs with the package's own statistics
 (`tfdqn.experiments.stats`: percentile bootstrap over seeds with a fixed generator, Wilson intervals), as the

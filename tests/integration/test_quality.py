@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("tfdqn", "benchmarks")  # first-party packages whose import graph is checked
 MAX_LINES = 300
 

@@ -26,7 +26,7 @@ from tfdqn import (
 from tfdqn.errors import ListenerError, NonFiniteError
 from tfdqn.training.resume import StateError, load_training_state, save_training_state
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
 SMALL = {
     "hidden_sizes": [32, 32],

@@ -30,7 +30,7 @@ from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, cro
 from tfdqn.networks.build import build_conv_q_network
 from tfdqn.replay.pixel import PixelReplayBuffer, replay_for_observations
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL_CONV = ((8, 8, 4), (16, 4, 2))
 
 

@@ -1,5 +1,5 @@
 """Each Rainbow part, and all of them together, must recover the exact Q* of the chain MDP
-(the same check as tests/test_learning.py for plain DQN)."""
+(the same check as tests/integration/test_learning.py for plain DQN)."""
 
 import keras
 import numpy as np

@@ -13,7 +13,7 @@ import pytest
 from packaging.requirements import Requirement  # pytest depends on packaging, so it is always here
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # Which lock file pins which of pyproject's groups (the core dependencies or an extra).
 LOCKS = {

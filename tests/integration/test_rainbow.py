@@ -482,7 +482,7 @@ def test_resume_with_every_part_is_exact(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TF_")}, "PYTHONPATH": str(root)}
     proc = subprocess.run(
         [sys.executable, "-c", RESUME, str(tmp_path / "state"), str(root / "tests")],

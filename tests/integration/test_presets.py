@@ -10,7 +10,7 @@ import pytest
 from tfdqn import PRESETS, ConfigError, DQNConfig, config_for_env, preset_for_env
 from tfdqn.presets import preset_fields
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_preset_builds_a_valid_config_for_its_environments():

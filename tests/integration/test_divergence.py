@@ -137,31 +137,3 @@ def test_fires_on_a_run_made_to_diverge():
         Trainer(agent, vec(TwoStateEnv), config, [alarm]).train(2_000)
     assert len([w for w in caught if issubclass(w.category, DivergenceWarning)]) == 1  # once
     assert "r_max = 0.01" in alarm.alarm and "= 1" in alarm.alarm  # the bound 0.01 / (1 - 0.99)
-
-
-@pytest.mark.slow
-def test_fires_on_lunarlander_with_the_old_cartpole_defaults():
-    # The report: the old defaults (He init, lr 2.3e-3, 4 gradient steps of 128 per env step, a
-    # target copy every 10 steps) diverge on LunarLander. Measured: max |Q| 1,895 at 2,048 steps and
-    # 14,551 at 4,096, past r_max / (1 - gamma) ~ 12,400.
-    config = DQNConfig(
-        env_id="LunarLander-v3",
-        initializer="he",
-        learning_rate=2.3e-3,
-        batch_size=128,
-        learning_starts=1_000,
-        train_freq=32,
-        gradient_steps=128,
-        target_update_interval=10,
-        tau=1.0,
-        double_dqn=False,
-        epsilon_end=0.04,
-        epsilon_decay_steps=8_000,
-        seed=0,
-    )
-    alarm = DivergenceAlarm()
-    with pytest.warns(DivergenceWarning, match="training looks divergent"):
-        from tfdqn import train
-
-        train(config, 8_000, [alarm])
-    assert alarm.alarm is not None

@@ -194,7 +194,7 @@ def test_training_command_writes_tensorboard_events(tmp_path):
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     config = tmp_path / "small.json"
     config.write_text(
         json.dumps(
@@ -267,7 +267,7 @@ def test_readme_keras_callbacks_example_runs(tmp_path):
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     code = re.search(
         r"<!-- example: keras-callbacks -->\s*```python\n(.*?)```", (root / "README.md").read_text(), re.S
     ).group(1)

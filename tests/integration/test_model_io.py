@@ -101,7 +101,7 @@ def test_environment_errors():
         make_env("Pendulum-v1")
     with pytest.raises(EnvError, match="vectorisation mode"):
         make_vec_env("CartPole-v1", 2, mode="threads")
-    with pytest.raises(EnvError, match="Text space"):  # what tfdqn.envs.spaces cannot encode (tests/test_spaces.py)
+    with pytest.raises(EnvError, match="Text space"):  # what tfdqn.envs.spaces cannot encode (see test_spaces.py)
         from tfdqn.envs.make import check_spaces
 
         check_spaces(gym.spaces.Text(3), gym.spaces.Discrete(2))

@@ -11,7 +11,7 @@ import pytest
 
 from tfdqn.commands import build_parser, command_names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
 
 

@@ -28,7 +28,7 @@ from tfdqn.experiments.report import write_report
 from tfdqn.experiments.search import objective
 from tfdqn.experiments.space import check_space, sample
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
 """Short real runs: 400 env steps (before learning starts: no gradient step), evaluations at 200 and 400."""
 
@@ -362,35 +362,6 @@ def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
     )
     assert proc.returncode == 2 and "holds another sweep's results" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
-
-
-@pytest.mark.slow
-def test_an_address_that_accepts_but_never_answers_fails_within_30_s(tmp_path):
-    import socket
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)  # accepts connections (the kernel does), never speaks Ray's protocol
-    port = server.getsockname()[1]
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "sweep.py"),
-            "--address",
-            f"127.0.0.1:{port}",
-            "--out",
-            str(tmp_path / "s"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    server.close()
-    assert time.perf_counter() - t0 < 30
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: no Ray cluster answered at 127.0.0.1:{port} within 20 s")
 
 
 def test_a_protocol_spells_no_preset_one_way_so_saved_plans_match():
