@@ -17,9 +17,8 @@ OLD_COMMAND = "python scripts/benchmark.py --suite vector"
 def bench_vector(repeats: int, seeds: int, steps: int) -> dict[str, Any]:
     """Throughput per num_envs (collection only, and with the default update ratio), then steps to solve."""
     # TensorFlow and the agent load here, not at the top: the other suites and `--help` do without them
-    import keras
-
     import tfdqn
+    from tfdqn.training.run import assemble
 
     tfdqn.configure_threads(1)
     base = tfdqn.config_for_env("CartPole-v1")
@@ -29,10 +28,7 @@ def bench_vector(repeats: int, seeds: int, steps: int) -> dict[str, Any]:
             ("collect", base.replace(num_envs=n, learning_starts=0, train_freq=10**9, target_update_interval=10**9)),
             ("train", base.replace(num_envs=n, learning_starts=0)),
         ):
-            keras.utils.set_random_seed(0)
-            env = tfdqn.make_vec_env(config.env_id, n)
-            agent = tfdqn.DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
-            trainers[f"{mode}/{n}"] = trainer = tfdqn.Trainer(agent, env, config)
+            trainers[f"{mode}/{n}"] = trainer = assemble(config).trainer  # seed 0, as the suite always used
             trainer.train(2_000)  # warm up: first traces, buffer content
     # Round-robin: repeat r of every setting runs before repeat r + 1 of any, so that a change in the
     # machine's load while the suite runs hits every num_envs alike and the ratios stay fair.
