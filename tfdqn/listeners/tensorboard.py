@@ -10,8 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import tensorflow as tf
+
 from tfdqn.errors import TfdqnError
 from tfdqn.listeners.base import Listener
+from tfdqn.validation import check_budget
 
 
 class TensorBoard(Listener):
@@ -31,8 +34,6 @@ class TensorBoard(Listener):
     """
 
     def __init__(self, log_dir: str | os.PathLike, histogram_every: int | None = None, flush_seconds: float = 5.0):
-        from tfdqn.validation import check_budget
-
         if importlib.util.find_spec("tensorboard") is None:  # tf.summary's writers live in that package
             raise TfdqnError(
                 "tfdqn.TensorBoard needs the tensorboard package (TensorFlow 2.21 does not install "
@@ -44,8 +45,6 @@ class TensorBoard(Listener):
         self._writer: Any | None = None  # a tf.summary file writer, open between train begin and end
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        import tensorflow as tf
-
         assert logs is not None
         self._tf = tf
         self.log_dir.mkdir(parents=True, exist_ok=True)
