@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.tasks import CONFIRM_EPISODES, ENV_ID, EVAL_EPISODES, EVAL_EVERY, FINAL_EPISODES, THRESHOLD
+from tfdqn.training.protocol import CONFIRM_SEED_OFFSET, EVAL_SEED_OFFSET, FINAL_SEED_OFFSET
 
 
 class Protocol:
@@ -74,7 +75,9 @@ class Protocol:
             return
         self.next_eval = (step // self.every + 1) * self.every
         t_in = time.perf_counter()
-        result = self._evaluate(policy, self.eval_env, self.episodes, None if self._eval_seeded else self.seed + 10_000)
+        result = self._evaluate(
+            policy, self.eval_env, self.episodes, None if self._eval_seeded else self.seed + EVAL_SEED_OFFSET
+        )
         self._eval_seeded = True
         record = {
             "step": step,
@@ -89,7 +92,10 @@ class Protocol:
         if self.stop_on_reward is None and result.mean >= self.threshold:
             # What tfdqn's StopOnReward(475, 100) would do: confirm on 100 fresh episodes, stop if confirmed.
             confirm = self._evaluate(
-                policy, self.confirm_env, self.confirm_episodes, None if self._confirm_seeded else self.seed + 20_000
+                policy,
+                self.confirm_env,
+                self.confirm_episodes,
+                None if self._confirm_seeded else self.seed + CONFIRM_SEED_OFFSET,
             )
             self._confirm_seeded = True
             self.confirmations.append({"step": step, "mean": confirm.mean})
@@ -115,7 +121,7 @@ class Protocol:
                 scores[name] = None
                 continue
             env = self._gym.make(self.env_id)
-            r = self._evaluate(policy, env, FINAL_EPISODES, self.seed + 30_000)  # same episodes for both
+            r = self._evaluate(policy, env, FINAL_EPISODES, self.seed + FINAL_SEED_OFFSET)  # same episodes for both
             env.close()
             scores[name] = {"mean": r.mean, "std": r.std, "episodes": FINAL_EPISODES}
         self.eval_env.close()

@@ -18,12 +18,14 @@ from tfdqn.errors import ConfigError
 
 @dataclass(frozen=True)
 class Preset:
-    """DQNConfig `fields` for the environments `env_ids` (none: chosen by name only, for any environment),
-    and `evidence`: where the measurement that chose them is."""
+    """DQNConfig `fields` for the environments `env_ids`, and `evidence`: where the measurement that chose them
+    is. A preset with a `command` is that command's defaults (`tfdqn pixels`, `tfdqn atari`), for its own
+    family of environments, and not a `--preset` of `tfdqn train`."""
 
     env_ids: tuple[str, ...]
     fields: dict[str, Any] = field(default_factory=dict)
     evidence: str = ""
+    command: str | None = None
 
 
 # fmt: off
@@ -57,6 +59,7 @@ PRESETS: dict[str, Preset] = {
             "double_dqn": False, "tau": 1.0, "loss": "huber", "learning_rate_final": None,
         },
         "results/pixel_cartpole/ (tfdqn pixels, seed 0; measured with He init, pinned so it still describes it)",
+        "pixels",
     ),
     "atari": Preset(
         (),
@@ -69,6 +72,7 @@ PRESETS: dict[str, Preset] = {
             "learning_rate_final": None,
         },
         "the Nature DQN network with RL Baselines3 Zoo's Atari DQN settings (not measured here: no GPU)",
+        "atari",
     ),
 }
 # fmt: on
@@ -216,11 +220,12 @@ def preset_fields(name: str, env_id: str) -> dict[str, Any]:
     if name == "rainbow":
         own = preset_for_env(env_id)
         return {**(preset_fields(own, env_id) if own else {}), **rainbow_fields(env_id)}
-    if name not in PRESETS:
-        known = [*PRESETS, *STACKED_PRESETS, NO_PRESET]
+    known = [*(n for n, p in PRESETS.items() if p.command is None), *STACKED_PRESETS, NO_PRESET]
+    if name not in known:
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown preset {name!r}{hint}; presets: {', '.join(sorted(known))}")
+        command = f" (the defaults of `tfdqn {PRESETS[name].command}`)" if name in PRESETS else ""
+        raise ConfigError(f"unknown preset {name!r}{command}{hint}; presets: {', '.join(sorted(known))}")
     preset = PRESETS[name]
     if preset.env_ids and env_id not in preset.env_ids:
         raise ConfigError(f"preset {name!r} is for {', '.join(preset.env_ids)}, not {env_id}")

@@ -15,7 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_preset_builds_a_valid_config_for_its_environments():
     for name, preset in PRESETS.items():
-        for env_id in preset.env_ids or ("CartPole-v1",):  # no env ids: chosen by name, for any environment
+        if preset.command is not None:  # a command's defaults: valid fields, not a --preset of tfdqn train
+            DQNConfig.from_dict(dict(preset.fields))
+            with pytest.raises(ConfigError, match=f"the defaults of `tfdqn {preset.command}`"):
+                config_for_env("CartPole-v1", name)
+            continue
+        for env_id in preset.env_ids:
             config = config_for_env(env_id, name)
             assert config.env_id == env_id
             for field, value in preset.fields.items():

@@ -24,7 +24,7 @@ from tfdqn.cli import ArgumentParser, run_main
 
 DESCRIPTION = (
     "tfdqn: Deep Q-Networks on Keras 3 and Gymnasium. Train any Gymnasium environment with a "
-    "discrete action space, evaluate saved models, and run the checks and benchmarks."
+    "discrete action space, evaluate saved models, and run sweeps and searches on Ray."
 )
 
 

@@ -14,13 +14,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.training.protocol import add_run_flags
-
-if TYPE_CHECKING:
-    from tfdqn.config import DQNConfig
+from tfdqn.config import DQNConfig, read_config_file
+from tfdqn.fileio import write_json
+from tfdqn.presets import budget_for_env, resolve_preset
+from tfdqn.training.protocol import Protocol, add_run_flags
 
 START = time.perf_counter()
 HELP = "train a DQN on a Gymnasium environment (default CartPole-v1) and write results to --out"
@@ -106,8 +105,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def build_config(args: argparse.Namespace, tfdqn):
     """The run's DQNConfig: defaults < preset < --config < flags; or, with --resume, the saved one unchanged."""
-    from tfdqn.config import read_config_file
-
     if args.resume is not None:
         from tfdqn.training.resume import StateError, read_state_config
 
@@ -135,8 +132,6 @@ def describe_config(args: argparse.Namespace, config: DQNConfig) -> str:
     """One line saying where the run's hyperparameters come from."""
     if args.resume is not None:
         return f"config: the saved one of {args.resume} ({config.env_id})"
-    from tfdqn.presets import resolve_preset
-
     name = resolve_preset(config.env_id, args.preset)
     parts = (
         ["DQNConfig defaults"]
@@ -150,8 +145,6 @@ def decay_note(config: DQNConfig, steps: int) -> str | None:
     """A line when a run longer than its environment's budget (`BUDGETS`) has the learning rate reach
     `learning_rate_final` before it ends: a preset's decay is measured for that budget, and at rate 0 the
     steps past it learn nothing."""
-    from tfdqn.presets import budget_for_env
-
     if config.learning_rate_final is None or steps <= budget_for_env(config.env_id):
         return None
     end = config.learning_starts + config.learning_rate_decay_start + config.learning_rate_decay_steps
@@ -181,8 +174,6 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args, tfdqn)  # bad input fails here and in make_vec_env, before TensorFlow loads
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
     # TensorFlow loads from here on (the modules below import it)
-    from tfdqn.fileio import write_json
-    from tfdqn.training.protocol import Protocol
     from tfdqn.training.resume import load_training_state
     from tfdqn.training.run import assemble
 

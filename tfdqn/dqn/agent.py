@@ -250,7 +250,7 @@ class DQNAgent:
 
     def export_model(self) -> keras.Model:
         """The online network as plain Keras for evaluation: itself, or with noisy layers at their mean and
-        a C51 output turned into Q-values (`tfdqn.networks.heads.export_q_network`)."""
+        a C51 output turned into Q-values (`tfdqn.networks.export.export_q_network`)."""
         return export_q_network(self.q_network, self.config)
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -270,5 +270,5 @@ def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None
         )
         raise ConfigError(
             f"the Q-network outputs shape {got}, but this config needs {what}; "
-            "build it with tfdqn.networks.heads.build_network(obs_shape, n_actions, config)"
+            "build it with tfdqn.networks.build.build_network(obs_shape, n_actions, config)"
         )

@@ -187,6 +187,10 @@ def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = 
     Dueling: a linear layer to [V, A] then the fixed, non-trainable `dueling_aggregation` layer
     (`dueling_matrix`); the V and A streams share the hidden layers. Noisy: every Dense layer of the body and
     the head becomes a `NoisyDense` (the convolutions stay deterministic, as in the paper).
+
+    The body's layers are re-created from their configs behind a new head. Building the head network in one
+    pass would skip the body's first weight draws (each Keras initializer draws its seed when it is made), so
+    every measured run with a head (the cartpole preset's C51 included) would start from other weights.
     """
     base = build_q_network(
         obs_shape,

@@ -1,7 +1,7 @@
 """`NoisyDense`: a factorised-Gaussian noisy linear layer (Fortunato et al. 2018) that replaces epsilon-greedy.
 
 Used only in the training networks: the `.keras` file written for evaluation holds the deterministic
-network (each `NoisyDense` exported as a plain `Dense` with the mean weights; see `tfdqn.networks.heads`), so plain
+network (each `NoisyDense` exported as a plain `Dense` with the mean weights; see `tfdqn.networks.export`), so plain
 Keras loads it with `safe_mode=True`.
 """
 

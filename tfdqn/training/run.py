@@ -35,13 +35,7 @@ from tfdqn.listeners.plotting import LivePlot
 from tfdqn.listeners.progress import ProgressLogger
 from tfdqn.listeners.tensorboard import TensorBoard
 from tfdqn.networks.export import load_q_network
-from tfdqn.training.protocol import (
-    CONFIRM_SEED_OFFSET,
-    EVAL_SEED_OFFSET,
-    FINAL_SEED_OFFSET,
-    Protocol,
-    add_run_flags,  # noqa: F401 -- the sweep worker's import, until it moves
-)
+from tfdqn.training.protocol import CONFIRM_SEED_OFFSET, EVAL_SEED_OFFSET, FINAL_SEED_OFFSET, Protocol
 from tfdqn.training.trainer import Trainer
 
 
