@@ -150,17 +150,30 @@ def assemble(
 
 
 def protocol_threshold(config: DQNConfig, protocol: Protocol) -> float | None:
-    """The protocol's threshold, else the environment's reward_threshold (said on stderr when there is none)."""
-    if protocol.threshold is not None:
-        return protocol.threshold
-    threshold = reward_threshold(config.env_id)
-    if threshold is None and protocol.stop_on_reward:
-        print(
-            f"{config.env_id} has no reward_threshold in its Gymnasium spec: training runs the whole "
-            "budget (pass --threshold to stop on a confirmed score)",
-            file=sys.stderr,
-        )
+    """The protocol's threshold, else the environment's reward_threshold (None: neither). Says on stderr, in one
+    line, what the run will stop at (`threshold_line`), so no run has to be read from summary.json for it."""
+    threshold = protocol.threshold if protocol.threshold is not None else reward_threshold(config.env_id)
+    print(threshold_line(config.env_id, protocol, threshold), file=sys.stderr)
     return threshold
+
+
+def threshold_line(env_id: str, protocol: Protocol, threshold: float | None) -> str:
+    """One line saying when a run with `protocol` stops: at a confirmed evaluation >= `threshold` (and where
+    that number comes from), or only at the end of its budget (and why)."""
+    if not protocol.stop_on_reward:
+        return "no stop on reward: trains the whole budget"
+    if threshold is None:
+        return (
+            f"no threshold: {env_id} has no reward_threshold in its Gymnasium spec, so training runs the whole "
+            "budget (pass --threshold to stop on a confirmed score)"
+        )
+    source = "the threshold given" if protocol.threshold is not None else f"{env_id}'s reward_threshold"
+    confirm = (
+        f"confirmed on {protocol.confirm_episodes} fresh episodes"
+        if protocol.confirm_episodes
+        else "with no confirmation"
+    )
+    return f"stops at the first evaluation >= {threshold:g} ({source}), {confirm}"
 
 
 def protocol_listeners(
