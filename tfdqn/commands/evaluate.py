@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.commands.train import OutputDirError, check_out_dir
 
 HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
 DESCRIPTION = (
@@ -42,8 +43,18 @@ def default_env_id(model_path: Path) -> str:
         return DEFAULT_ENV
 
 
+def check_gif_path(path: Path) -> None:
+    """Refuse a --gif path that cannot be written (a folder, or under a file or an unwritable folder) before
+    the evaluation runs, rather than after it."""
+    if path.is_dir():
+        raise OutputDirError(f"--gif {path} is a directory, not a file")
+    check_out_dir(path.parent, flag=f"--gif {path}: its folder")
+
+
 def run(args: argparse.Namespace) -> int:
     prepare_process()
+    if args.gif is not None:
+        check_gif_path(args.gif)
     import tfdqn
 
     env_id = args.env or default_env_id(args.model)

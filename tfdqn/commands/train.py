@@ -11,12 +11,15 @@ fresh episodes), untrained.gif and trained.gif (when the environment renders), a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
 from tfdqn.config import DQNConfig, read_config_file
+from tfdqn.errors import TfdqnError
 from tfdqn.fileio import write_json
 from tfdqn.presets import budget_for_env, resolve_preset
 from tfdqn.training.protocol import Protocol, add_run_flags
@@ -35,6 +38,29 @@ def default_out(env_id: str) -> Path:
     """results/<the id's name, lower case, without its version>: results/cartpole, results/lunarlander."""
     name = env_id.split("/")[-1].rsplit("-v", 1)[0]
     return Path("results") / ("".join(c for c in name.lower() if c.isalnum()) or "run")
+
+
+class OutputDirError(TfdqnError, OSError):
+    """--out cannot hold the run's files: it names a file, lies under a file, or cannot be written."""
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """Refuse an output directory the run could not write, before anything expensive: one that is an existing
+    file, lies under a file, or whose nearest existing folder refuses a probe file (created and removed at
+    once, so nothing is left behind; the folder itself is made later, by the run)."""
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"{flag} {out} is an existing file, not a directory")
+    existing = out
+    while not existing.exists():  # the nearest existing folder: Path("a").parent is ".", which exists
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputDirError(f"{flag} {out} cannot be created: {existing} is a file, not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tfdqn-write-probe-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputDirError(f"{flag} {out} cannot be written: {existing}: {exc.strerror or exc}") from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -170,8 +196,20 @@ def can_render(env_id: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     prepare_process()
     import tfdqn
+    from tfdqn.training.resume import check_training_state, read_state_step  # light: NumPy only
 
-    config = build_config(args, tfdqn)  # bad input fails here and in make_vec_env, before TensorFlow loads
+    config = build_config(args, tfdqn)  # bad input fails here and below, before TensorFlow loads
+    out: Path = args.out or args.resume or default_out(config.env_id)
+    check_out_dir(out)
+    steps_given = args.steps is not None
+    if not steps_given:
+        args.steps = tfdqn.budget_for_env(config.env_id)
+    if args.resume is not None:
+        check_training_state(args.resume / "state")  # a damaged arrays.npz is one line, not a traceback
+        saved = read_state_step(args.resume / "state")
+        if saved >= args.steps:
+            print(f"nothing to do: the saved run is at step {saved:,} of --steps {args.steps:,}", file=sys.stderr)
+            return 0
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
     # TensorFlow loads from here on (the modules below import it)
     from tfdqn.training.resume import load_training_state
@@ -182,11 +220,8 @@ def run(args: argparse.Namespace) -> int:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    if args.steps is None:
-        args.steps = tfdqn.budget_for_env(config.env_id)
-    elif args.resume is None and (note := decay_note(config, args.steps)):
+    if steps_given and args.resume is None and (note := decay_note(config, args.steps)):
         print(note, file=sys.stderr)
-    out: Path = args.out or args.resume or default_out(config.env_id)
     out.mkdir(parents=True, exist_ok=True)
     print(describe_config(args, config), file=sys.stderr)
     run = assemble(config, out, Protocol.from_args(args), env=env, save_state=True, state_every=args.state_every)

@@ -3,6 +3,7 @@ space tfdqn can encode; non-Box observations come as arrays through `tfdqn.envs.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -21,7 +22,9 @@ VECTOR_MODES = ("auto", "sync", "async", "native")
 
 def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.Env:
     """`gym.make` with a clear `EnvError` for an unknown id, a non-discrete action space or an observation
-    space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.envs.spaces.RawObservation`)."""
+    space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.envs.spaces.RawObservation`).
+    A `module:Env-v0` id imports `module` first (it registers the environment), as `gym.make` does."""
+    env_id = registered_id(env_id)
     pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
     try:
         if render_mode is not None:
@@ -49,6 +52,22 @@ _PACKAGES = {
 }
 
 
+def registered_id(env_id: str) -> str:
+    """The registry id of `env_id`: for `module:Env-v0` (the form `gym.make` accepts), import `module` (which
+    registers the environment) and return `Env-v0`; `EnvError` naming the module when it cannot be imported.
+    Other ids are returned unchanged. `gym.spec` does not accept the module form, so every lookup goes here."""
+    if ":" not in env_id:
+        return env_id
+    module, _, name = env_id.partition(":")
+    if not module or not name:
+        raise EnvError(f"environment id {env_id!r}: expected 'module:Env-v0' with both parts")
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise EnvError(f"environment {env_id!r}: cannot import module {module!r} ({exc})") from None
+    return name
+
+
 def missing_dependency_message(env_id: str, exc: Exception) -> str:
     """One line naming the package an environment needs, e.g. Box2D for LunarLander."""
     text = str(exc)
@@ -62,7 +81,7 @@ def missing_dependency_message(env_id: str, exc: Exception) -> str:
 def reward_threshold(env_id: str) -> float | None:
     """The environment's own `reward_threshold` from its Gymnasium spec (None if it has none)."""
     try:
-        value = gym.spec(env_id).reward_threshold
+        value = gym.spec(registered_id(env_id)).reward_threshold
     except gym.error.Error:
         return None
     return None if value is None else float(value)
@@ -78,6 +97,7 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
     if mode not in VECTOR_MODES:
         raise EnvError(f"unknown vectorisation mode {mode!r}; choose from {VECTOR_MODES}")
     probe = make_env(env_id)  # validate the id and the spaces once, with tfdqn's messages
+    env_id = registered_id(env_id)  # the module (of a module:Env-v0 id) is imported by now
     wrap = isinstance(probe, spaces.RawObservation)
     probe.close()
     if mode == "auto":

@@ -12,6 +12,8 @@ import collections
 import json
 import os
 import shutil
+import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -75,6 +77,41 @@ def read_state_config(directory: str | os.PathLike) -> dict[str, Any]:
     return _read_meta(_latest(Path(directory)))["config"]
 
 
+def read_state_step(directory: str | os.PathLike) -> int:
+    """The env step the latest checkpoint under `directory` resumes from (read before anything loads)."""
+    meta = _read_meta(_latest(Path(directory)))
+    step = meta.get("step")
+    if not isinstance(step, int) or step < 0:
+        raise StateError(f"{_latest(Path(directory)) / 'trainer.json'} is damaged: no step count")
+    return step
+
+
+def check_training_state(directory: str | os.PathLike) -> Path:
+    """The latest checkpoint under `directory`, after checking that its arrays.npz reads back whole (every
+    member's CRC): a damaged state is refused with one line before TensorFlow loads, not as a traceback."""
+    checkpoint = _latest(Path(directory))
+    _read_meta(checkpoint)
+    path = checkpoint / "arrays.npz"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except _ARCHIVE_ERRORS as exc:
+        raise StateError(f"{path} is damaged: {_reason(exc)}") from None
+    if bad is not None:
+        raise StateError(f"{path} is damaged: {bad!r} fails its checksum")
+    return checkpoint
+
+
+# what reading a damaged .npz raises: a truncated or empty file (BadZipFile, EOFError), flipped bytes (a bad
+# CRC is a BadZipFile; a broken header or compressed stream a ValueError or zlib.error; a flipped compression
+# method a NotImplementedError), or a missing file
+_ARCHIVE_ERRORS = (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile, zlib.error)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
     """Restore the latest checkpoint under `directory` into `trainer` (built from the same config);
     returns the step it resumes from."""
@@ -91,8 +128,8 @@ def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
     try:
         with np.load(checkpoint / "arrays.npz", allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise StateError(f"{checkpoint / 'arrays.npz'} is damaged: {exc}") from None
+    except _ARCHIVE_ERRORS as exc:
+        raise StateError(f"{checkpoint / 'arrays.npz'} is damaged: {_reason(exc)}") from None
     try:
         trainer.agent.set_state({k[len("agent/") :]: v for k, v in arrays.items() if k.startswith("agent/")})
         restore_trainer(trainer, meta, arrays)

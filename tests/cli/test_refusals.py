@@ -1,0 +1,192 @@
+"""`tfdqn train`/`evaluate` refuse bad output paths, damaged training state and unknown environment modules with
+one line on stderr and status 2, before TensorFlow loads and without writing anything; `module:Env-v0` ids
+work as `gym.make` takes them; the threshold a run stops at is said at its start."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfdqn.commands.train import OutputDirError, check_out_dir
+from tfdqn.training.resume import StateError, check_training_state, read_state_step
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+TINY = ["--no-gif", "--no-live-plot", "--eval-every", 200, "--eval-episodes", 2, "--final-episodes", 2]
+PLUGIN = (
+    "import gymnasium as gym\n"
+    "gym.register('ShortPole-v0', entry_point='gymnasium.envs.classic_control.cartpole:CartPoleEnv',\n"
+    "             max_episode_steps=50, reward_threshold=40.0)\n"
+    "gym.register('NoGoalPole-v0', entry_point='gymnasium.envs.classic_control.cartpole:CartPoleEnv',\n"
+    "             max_episode_steps=50)\n"
+)
+
+
+def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300):
+    env = dict(ENV)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), ENV.get("PYTHONPATH")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "tfdqn", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def one_error_line(proc, message):
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes (to show a refusal wrote nothing)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory):
+    """A folder holding `shortpole.py`, a module that registers two environments when imported."""
+    folder = tmp_path_factory.mktemp("plugin")
+    (folder / "shortpole.py").write_text(PLUGIN)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def finished_run(plugin):
+    """A finished 300-step run (with its state/) through a `module:Env-v0` id: it works as gym.make takes it."""
+    out = plugin / "run"
+    proc = tfdqn_cli("train", "--env", "shortpole:ShortPole-v0", "--out", out, "--steps", 300, *TINY, pythonpath=plugin)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "stops at the first evaluation >= 40 (shortpole:ShortPole-v0's reward_threshold)" in proc.stderr
+    assert (out / "summary.json").exists() and read_state_step(out / "state") == 300
+    return out
+
+
+def test_out_naming_an_existing_file(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    one_error_line(tfdqn_cli("train", "--out", target, "--steps", 10), "--out")
+    one_error_line(tfdqn_cli("train", "--out", target, "--steps", 10), "is an existing file")
+    assert target.read_text() == "mine"
+
+
+def test_out_under_a_file(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    one_error_line(tfdqn_cli("train", "--out", target / "run", "--steps", 10), f"{target} is a file")
+    assert snapshot(tmp_path) == {"notes.txt": b"mine"}
+
+
+def test_out_that_refuses_a_probe_file_is_refused(tmp_path, monkeypatch):
+    # root writes through permission bits and no read-only mount is at hand: a refused probe stands in for one
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tfdqn.commands.train.tempfile.mkstemp", refuse)
+    with pytest.raises(OutputDirError, match="cannot be written: .*Permission denied"):
+        check_out_dir(tmp_path / "a" / "b")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writable_out_leaves_no_probe(tmp_path):
+    check_out_dir(tmp_path / "new" / "run")
+    check_out_dir(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_env_module_that_does_not_exist(tmp_path):
+    out = tmp_path / "out"
+    one_error_line(
+        tfdqn_cli("train", "--env", "nosuchmodule:ShortPole-v0", "--out", out, "--steps", 10),
+        "cannot import module 'nosuchmodule'",
+    )
+    assert not out.exists()
+
+
+def test_env_module_without_the_id(plugin, tmp_path):
+    out = tmp_path / "out"
+    proc = tfdqn_cli("train", "--env", "shortpole:Missing-v0", "--out", out, "--steps", 10, pythonpath=plugin)
+    one_error_line(proc, "Missing-v0")
+    assert not out.exists()
+
+
+def test_no_threshold_is_said_at_the_start(plugin, tmp_path):
+    out = tmp_path / "out"
+    proc = tfdqn_cli(
+        "train", "--env", "shortpole:NoGoalPole-v0", "--out", out, "--steps", 100, *TINY, pythonpath=plugin
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if "threshold" in line]
+    assert lines == [
+        "no threshold: shortpole:NoGoalPole-v0 has no reward_threshold in its Gymnasium spec, so training runs the "
+        "whole budget (pass --threshold to stop on a confirmed score)"
+    ], proc.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zero length", "flipped bytes", "missing"])
+def test_resume_from_a_damaged_arrays_npz(finished_run, tmp_path, damage):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    arrays = next((run / "state").glob("checkpoint-*/arrays.npz"))
+    data = bytearray(arrays.read_bytes())
+    if damage == "truncated":
+        arrays.write_bytes(data[: len(data) // 2])
+    elif damage == "zero length":
+        arrays.write_bytes(b"")
+    elif damage == "flipped bytes":
+        data[len(data) // 3] ^= 0xFF  # inside an array's data: its CRC no longer matches
+        arrays.write_bytes(bytes(data))
+    else:
+        arrays.unlink()
+    before = snapshot(run)
+    proc = tfdqn_cli("train", "--resume", run, "--steps", 600)
+    one_error_line(proc, f"{arrays} is damaged")
+    assert snapshot(run) == before
+
+
+def test_a_byte_flipped_anywhere_is_refused_or_harmless(finished_run, tmp_path):
+    state = tmp_path / "state"
+    shutil.copytree(finished_run / "state", state)
+    arrays = next(state.glob("checkpoint-*/arrays.npz"))
+    original = arrays.read_bytes()
+    n = len(original)
+    positions = sorted({*range(0, 200), *range(0, n, max(1, n // 300)), *range(n - 600, n)})
+    for i in positions:
+        data = bytearray(original)
+        data[i] ^= 0xFF
+        arrays.write_bytes(bytes(data))
+        try:
+            check_training_state(state)
+        except StateError as exc:
+            assert str(arrays) in str(exc)
+            continue
+        with np.load(arrays, allow_pickle=False) as loaded:  # passed the check: it reads back whole
+            assert {k: loaded[k].shape for k in loaded.files}
+
+
+@pytest.mark.parametrize("steps", [300, 200])
+def test_resume_at_or_past_the_budget_says_so_and_trains_nothing(finished_run, steps):
+    before = snapshot(finished_run)
+    proc = tfdqn_cli("train", "--resume", finished_run, "--steps", steps)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.strip() == f"nothing to do: the saved run is at step 300 of --steps {steps}"
+    assert snapshot(finished_run) == before
+
+
+def test_evaluate_gif_that_cannot_be_written(finished_run, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    model = finished_run / "best.keras"
+    one_error_line(tfdqn_cli("evaluate", model, "--gif", blocker / "x.gif", "--episodes", 1), "is an existing file")
+    one_error_line(tfdqn_cli("evaluate", model, "--gif", tmp_path, "--episodes", 1), "is a directory")
+    assert snapshot(tmp_path) == {"notes.txt": b"mine"}
