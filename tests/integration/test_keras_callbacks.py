@@ -2,7 +2,10 @@
 checked by reading back what they wrote."""
 
 import csv
+import json
 import math
+import os
+import signal
 from pathlib import Path
 
 import gymnasium as gym
@@ -21,6 +24,7 @@ from tfdqn import (
     PeriodicEvaluation,
     TensorBoard,
     Trainer,
+    TrainingInterrupted,
     build_q_network,
 )
 
@@ -88,19 +92,135 @@ def test_early_stopping_on_the_evaluation_return():
     stop = keras.callbacks.EarlyStopping(monitor="val_return", mode="max", patience=1)
     trainer = trainer_for([PeriodicEvaluation(every=6, episodes=1), KerasCallbacks(stop)])
     end = trainer.train(1_000)
-    assert end["stopped"] is True and trainer.step < 1_000
+    # evaluations at steps 6 and 12 (greedy return 3 both times): the second is the one without improvement,
+    # shown with the episode that ends at step 12 after it
+    assert end["stopped"] is True and trainer.step == 12 and stop.stopped_epoch == 3
+
+
+def drive(keras_callbacks, events, model=None):
+    """Run `KerasCallbacks` through a scripted sequence of tfdqn events, without a trainer: "episode" (a
+    completed episode of return 3) or a float (a periodic evaluation of that mean return)."""
+    model = model or build_q_network((1,), 2, (8,))
+    model.stop_training = False  # as the trainer sets it
+    keras_callbacks.set_model(model)
+    keras_callbacks.set_params({"total_steps": 1_000, "start_step": 0})
+    keras_callbacks.on_train_begin({"step": 0})
+    step = episode = 0
+    for event in events:
+        if event == "episode":
+            step += 3
+            logs = {"return": 3.0, "length": 3, "step": step, "epsilon": 0.1, "mean_return_100": 3.0}
+            keras_callbacks.on_episode_end(episode, {**logs, "completed": True})
+            episode += 1
+        else:
+            keras_callbacks.on_evaluation({"kind": "periodic", "step": step, "mean_return": event})
+            keras_callbacks.on_evaluation({"kind": "confirmation", "step": step, "mean_return": 99.0})
+    end = {"step": step, "stopped": bool(model.stop_training), "interrupted": None, "error": None}
+    keras_callbacks.on_train_end(end)
+    return model
+
+
+@pytest.mark.filterwarnings("ignore:Early stopping conditioned on metric")
+def test_val_return_is_only_in_the_epoch_of_an_evaluation_and_patience_counts_evaluations():
+    stop = keras.callbacks.EarlyStopping(monitor="val_return", mode="max", patience=3)
+    seen = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append((epoch, logs.get("val_return"), stop.model.stop_training))
+    )
+    events = (["episode"] * 3 + [1.0]) + (["episode"] * 3 + [2.0]) + (["episode"] * 3 + [2.0]) * 3 + ["episode"] * 5
+    drive(KerasCallbacks([stop, record]), events)
+    shown = [(epoch, val) for epoch, val, _ in seen if val is not None]
+    # one epoch per evaluation (the first to end after it), never the confirmations: 1, then 2 four times
+    assert shown == [(3, 1.0), (6, 2.0), (9, 2.0), (12, 2.0), (15, 2.0)] and len(seen) == 20
+    # patience 3 = three evaluations without improvement after the best (epoch 6): stop at epoch 15, not before
+    assert [epoch for epoch, _, stopped in seen if stopped][0] == 15 and stop.stopped_epoch == 15
+
+
+def test_verbose_is_handed_to_callbacks_so_progbar_logger_prints(capsys):
+    trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], epoch=10)]).train(20)
+    assert capsys.readouterr().out == ""  # verbose=0, the default, as before
+    trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], epoch=10, verbose=2)]).train(20)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "return: 3.0000" in out
+    trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], verbose=1)]).train(9)
+    out = capsys.readouterr().out
+    assert "Epoch 3/9" in out and "return: 3.0000" in out  # episode epochs: at most one per step
+    with pytest.raises(ArgumentError, match="verbose=3 is invalid"):
+        KerasCallbacks([], verbose=3)
+
+
+class Crash(Listener):
+    """Raises `error` at the end of the episode numbered `at`."""
+
+    def __init__(self, error, at=4):
+        self.error, self.at = error, at
+
+    def on_episode_end(self, episode, logs=None):
+        if episode == self.at:
+            if self.error == "SIGINT":  # a clean Ctrl-C stop: tfdqn finishes the step and stops
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                raise self.error
+
+
+@pytest.mark.parametrize(
+    "error", [RuntimeError("boom"), KeyboardInterrupt(), "SIGINT"], ids=["exception", "KeyboardInterrupt", "SIGINT"]
+)
+def test_a_crash_gives_keras_callbacks_no_on_train_end_so_backup_and_restore_keeps_its_backup(tmp_path, error):
+    backup = tmp_path / "backup"
+    ended = []
+    lam = keras.callbacks.LambdaCallback(on_train_end=lambda logs: ended.append(logs))
+    trainer = trainer_for([KerasCallbacks([keras.callbacks.BackupAndRestore(str(backup)), lam]), Crash(error)])
+    with pytest.raises((RuntimeError, KeyboardInterrupt, TrainingInterrupted)):
+        trainer.train(1_000)
+    assert ended == [] and (backup / "training_metadata.json").exists()  # as after fit raised
+    saved = json.loads((backup / "training_metadata.json").read_text())
+    assert saved["epoch"] >= 4  # backed up at each episode before the crash
+
+    # the next run restores the backed-up weights into the online network and the target follows
+    fresh = trainer_for([])
+    before = [np.array(w) for w in fresh.agent.q_network.get_weights()]
+    checked = []
+
+    class Check(Listener):
+        def on_train_begin(self, logs=None):
+            agent = self.trainer.agent
+            online, target = agent.q_network.get_weights(), agent.target_network.get_weights()
+            checked.append(not all(np.array_equal(a, b) for a, b in zip(before, online)))
+            checked.append(all(np.array_equal(a, b) for a, b in zip(online, target)))
+
+    restored = trainer_for([KerasCallbacks([keras.callbacks.BackupAndRestore(str(backup)), lam]), Check()])
+    restored.agent.q_network.set_weights(before)
+    restored.train(10)
+    assert checked == [True, True] and len(ended) == 1 and not backup.exists()  # a normal end deletes it
+
+
+def test_restoring_the_best_weights_sets_the_target_network_too():
+    stop = keras.callbacks.EarlyStopping(monitor="return", mode="max", patience=5, restore_best_weights=True)
+    trainer = trainer_for([KerasCallbacks([stop])])
+    agent = trainer.agent
+    first = [np.array(w) for w in agent.q_network.get_weights()]
+    trainer.train(1_000)
+    # the return is 3 every episode: the best is epoch 0 (before any update); stopped at epoch 5 (step 18),
+    # after target copies of trained weights
+    assert stop.stopped_epoch == 5 and trainer.step == 18 and trainer.updates > 0
+    online, target = agent.q_network.get_weights(), agent.target_network.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, online))
+    assert all(np.array_equal(a, b) for a, b in zip(online, target))
+    obs = np.arange(4, dtype=np.float32).reshape(4, 1)  # the acting path follows the restored weights
+    np.testing.assert_allclose(agent.q_values(obs), agent.q_network(obs).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_terminate_on_nan_sees_every_update_and_stops_on_a_nan_loss():
     losses = []
 
-    class PoisonThirdUpdate(Listener):  # stands in for a loss that went NaN (tfdqn itself raises on one)
-        def on_replay_end(self, logs=None):
+    class PoisonThirdBatch(keras.callbacks.Callback):  # stands in for a loss that went NaN (tfdqn raises on one)
+        def on_train_batch_end(self, batch, logs=None):  # Keras callbacks share a batch's logs, as in fit
             losses.append(logs["loss"])
             if len(losses) == 3:
                 logs["loss"] = math.nan
 
-    trainer = trainer_for([PoisonThirdUpdate(), KerasCallbacks([keras.callbacks.TerminateOnNaN()])])
+    trainer = trainer_for([KerasCallbacks([PoisonThirdBatch(), keras.callbacks.TerminateOnNaN()])])
     end = trainer.train(1_000)
     assert end["stopped"] is True and len(losses) == 3 and trainer.agent.q_network.stop_training
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import keras
+import numpy as np
 
 from tfdqn.errors import ArgumentError
 from tfdqn.listeners.base import Listener, attach_errors
@@ -21,20 +22,28 @@ class KerasCallbacks(Listener):
     """Drive Keras callbacks from tfdqn's events, the way `model.fit` would.
 
     - `set_model` gets the online Q-network (seen with the agent's optimizer as `model.optimizer`, as after
-      `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params`
-      `{"epochs", "steps", "verbose": 0}` plus the run's `total_steps` and `config`; then `on_train_begin`,
-      and `on_train_end` (delivered to every callback even if one fails) whatever ends training.
+      `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params` `{"epochs", "steps",
+      "verbose"}` plus the run's `total_steps` and `config`; then `on_train_begin`. `verbose` (0 by default;
+      1, 2 or "auto" as in `fit`) is what e.g. `ProgbarLogger` prints by; none is added for you. `epochs` is
+      the number of step windows, or for episode epochs a bound (at most one episode per remaining step).
+    - `on_train_end` follows `fit`'s rule: it reaches the callbacks (every one, even if one fails) only when
+      training ends normally (budget reached or `stop_training`). After an exception, KeyboardInterrupt or a
+      SIGINT/SIGTERM stop (where `fit` would have been interrupted) the callbacks get no `on_train_end`, so
+      e.g. `BackupAndRestore` keeps its backup.
+    - If a callback changes the online weights in `on_train_begin` (`BackupAndRestore` restoring) or
+      `on_train_end` (`EarlyStopping(restore_best_weights=True)`), the target network is set to them too.
     - An epoch is, with `epoch="episode"` (the default), one completed episode: `on_epoch_begin(k)` and
       `on_epoch_end(k, logs)` fire together when it ends (with several environments episodes overlap, so an
       epoch cannot start when its episode does); episodes cut short by the end of training are not epochs.
       logs: the episode's `return`, `length`, `step`, `epsilon`, `mean_return_100`, `loss`, `mean_q`,
       `terminated`, `truncated` (0/1).
     - With `epoch=N` (an int), an epoch is a window of N env steps: `on_epoch_begin` fires with its first
-      step and `on_epoch_end` once it is full, or when training ends inside it. logs: `step`, `episodes`
+      step and `on_epoch_end` once it is full, or when training ends normally inside it. logs: `step`, `episodes`
       (ended in the window), `return` and `length` (their means, NaN if none), `epsilon`, `mean_return_100`,
       and the window's mean `loss` and `mean_q` (NaN if no update ran).
-    - After the first greedy evaluation, epoch logs also hold its mean return as `val_return` (so
-      `EarlyStopping(monitor="val_return", mode="max")` works), updated at each evaluation.
+    - Evaluations are presented as `fit` presents validation: a periodic evaluation's mean return is
+      `val_return` in the logs of the first epoch to end after it (the latest, if several), and in no other
+      epoch's, so `EarlyStopping(monitor="val_return", mode="max", patience=3)` counts evaluations.
     - Each training call is a batch: `on_train_batch_begin` / `on_train_batch_end(batch, {"loss", "mean_q"})`
       (only if some callback implements batch hooks), so `TerminateOnNaN` sees the loss.
     - `self.model.stop_training = True` in a callback stops training as in Keras.
@@ -45,7 +54,10 @@ class KerasCallbacks(Listener):
     _last: dict[str, Any] | None  # the last completed episode's logs (step epochs)
 
     def __init__(
-        self, callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback, epoch: str | int = "episode"
+        self,
+        callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback,
+        epoch: str | int = "episode",
+        verbose: int | str = 0,
     ):
         if isinstance(callbacks, keras.callbacks.Callback):
             callbacks = [callbacks]
@@ -62,6 +74,9 @@ class KerasCallbacks(Listener):
             isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch >= 1
         ):
             raise ArgumentError(f"epoch={epoch!r} is invalid: 'episode' or a positive number of env steps")
+        if isinstance(verbose, bool) or verbose not in (0, 1, 2, "auto"):
+            raise ArgumentError(f"verbose={verbose!r} is invalid: 0, 1, 2 or 'auto', as in Keras's fit")
+        self.verbose = verbose
         self.callbacks = callbacks
         self.epoch_steps = None if epoch == "episode" else int(epoch)
         self.epoch = 0  # epochs completed so far (across train calls and resumes)
@@ -85,8 +100,13 @@ class KerasCallbacks(Listener):
     # ----- mapping --------------------------------------------------------------------------------------
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         total = self.params.get("total_steps")
-        epochs = None if self.epoch_steps is None or total is None else math.ceil(total / self.epoch_steps)
-        params = {"epochs": epochs, "steps": self.epoch_steps, "verbose": 0, **self.params}
+        if total is None:
+            epochs = None
+        elif self.epoch_steps is None:  # episodes: at most one per remaining step (fit's epochs is a bound too)
+            epochs = self.epoch + max(total - self.params.get("start_step", 0), 0)
+        else:
+            epochs = math.ceil(total / self.epoch_steps)
+        params = {"epochs": epochs, "steps": self.epoch_steps, "verbose": self.verbose, **self.params}
         optimizer = getattr(getattr(self.trainer, "agent", None), "optimizer", None)
         model = self.model if optimizer is None else ModelView(self.model, optimizer)
         for cb in self.callbacks:
@@ -94,19 +114,30 @@ class KerasCallbacks(Listener):
             cb.set_params(params)
         self._batch = 0
         self._open = False
+        self._val = None
         self._reset_window(logs.get("step", 0) if logs else 0)
+        before = self._online_weights()
         for cb in self.callbacks:
             cb.on_train_begin(_numeric(logs))
+        self._sync_target_if_changed(before)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        if logs.get("error") is not None or logs.get("interrupted") is not None:
+            # `fit` calls on_train_end only when training ends normally: not after an exception (nor after a
+            # KeyboardInterrupt, which a SIGINT would have been in `fit`), so e.g. BackupAndRestore keeps its backup
+            self._open = False
+            return
         if self._open:  # a step window cut short: Keras too ends an epoch that training stopped inside
-            self._end_epoch(self._window_logs(logs["step"] if logs else self._window_start))
+            self._end_epoch(self._window_logs(logs.get("step", self._window_start)))
+        before = self._online_weights()
         errors = []
         for cb in self.callbacks:
             try:
                 cb.on_train_end(_numeric(logs))
             except Exception as exc:  # noqa: BLE001 -- every callback gets on_train_end
                 errors.append(exc)
+        self._sync_target_if_changed(before)  # e.g. EarlyStopping(restore_best_weights=True)
         if errors:
             raise attach_errors(errors[0], errors[1:])
 
@@ -151,9 +182,30 @@ class KerasCallbacks(Listener):
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
-        self._val = float(logs["mean_return"])
+        if logs.get("kind", "periodic") == "periodic":  # validation; a confirmation re-measures the same policy
+            self._val = float(logs["mean_return"])
 
     # ----- helpers --------------------------------------------------------------------------------------
+    def _online_weights(self) -> list[np.ndarray] | None:
+        """A copy of the online weights, if there is an agent whose target could need syncing."""
+        if getattr(self.trainer, "agent", None) is None:
+            return None
+        return [np.array(w) for w in self.trainer.agent.q_network.get_weights()]
+
+    def _sync_target_if_changed(self, before: list[np.ndarray] | None) -> None:
+        """Set the target network to the online weights if a callback replaced those (restored best or backed-up
+        weights): through the agent's state, so its acting mirror and `weights_version` follow too."""
+        if before is None:
+            return
+        agent = self.trainer.agent
+        after = agent.q_network.get_weights()
+        if all(np.array_equal(a, b) for a, b in zip(before, after)):
+            return
+        state = agent.get_state()
+        for key in [k for k in state if k.startswith("online/")]:
+            state["target/" + key.removeprefix("online/")] = state[key]
+        agent.set_state(state)
+
     def _begin_epoch(self) -> None:
         self._open = True
         self._batch = 0
@@ -162,8 +214,8 @@ class KerasCallbacks(Listener):
 
     def _end_epoch(self, logs: dict[str, Any]) -> None:
         logs = _numeric(logs)
-        if self._val is not None:
-            logs["val_return"] = self._val
+        if self._val is not None:  # an evaluation since the last epoch ended: this epoch's validation
+            logs["val_return"], self._val = self._val, None
         self._open = False
         epoch, self.epoch = self.epoch, self.epoch + 1
         for cb in self.callbacks:
