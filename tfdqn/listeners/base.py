@@ -70,11 +70,21 @@ class Listener:
     3. `on_train_end` reaches every listener exactly once however training ends: budget reached, a
        listener stopping it, SIGINT/SIGTERM, a `TfdqnError`, any other exception (from the environment,
        a listener, `SystemExit`, a second Ctrl-C...), a listener failing in any hook, `on_train_end` itself
-       included. (Only Ctrl-C pressed *while* the listeners run their `on_train_end` cuts that short.)
-       `on_train_begin` too is delivered to every listener even if one of them fails in it.
-    4. A listener that raises ends training: the exception becomes a `ListenerError` naming the listener
-       and the hook. After `on_train_end` has run everywhere, the *first* error is re-raised; later ones
-       are attached to it (`error.later_errors`, and as notes in its traceback).
+       included. `on_train_begin` too is delivered to every listener even if one of them fails in it.
+    4. Pairs are kept per listener, whatever a hook raises (any `Exception`, `KeyboardInterrupt`,
+       `SystemExit`): every listener that received `on_train_begin` receives exactly one `on_train_end`, and
+       none gets `on_train_end` without it; every `on_episode_begin(episode)` a listener received gets
+       exactly one `on_episode_end(episode)`, and none gets an end without its begin. So the events that open
+       or close something (train and episode begin/end) reach every listener due to receive them even when
+       one raises, Ctrl-C in a hook included; the exception is raised once they have.
+    5. A listener that raises ends training: its `Exception` becomes a `ListenerError` naming the listener
+       and the hook (`KeyboardInterrupt`, `SystemExit` and a `TrainingError` stay as they are). After
+       `on_train_end` has run everywhere, the *first* error is re-raised; later ones are attached to it
+       (`error.later_errors`, and as notes in its traceback).
+
+    Each listener gets its own copy of `logs` (and of the dicts and lists in it), and the arrays of
+    `on_step` are read-only: a listener cannot change what other listeners or the trainer see. The same
+    listener instance given twice is refused (`ArgumentError`).
 
     Like a Keras callback, a listener sees `self.model` (the online Q-network, set through `set_model`),
     `self.params` (`total_steps`, `start_step`, `num_envs`, `config`; set through `set_params`) and, beyond
@@ -87,7 +97,6 @@ class Listener:
     """
 
     trainer: Any = None  # the Trainer running this listener (set by `set_trainer`)
-    params: dict[str, Any] = {}
     _model: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -102,6 +111,16 @@ class Listener:
                     ListenerWarning,
                     stacklevel=2,
                 )
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The training parameters (see `set_params`); this listener's own dict, empty until set (created on
+        first use, so subclasses need not call `super().__init__()`)."""
+        return self.__dict__.setdefault("_params", {})
+
+    @params.setter
+    def params(self, value: dict[str, Any]) -> None:
+        self.__dict__["_params"] = value
 
     @property
     def model(self) -> Any:

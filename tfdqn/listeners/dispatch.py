@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import collections
+import copy
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tfdqn.errors import ArgumentError, ListenerError, TrainingError
@@ -41,6 +42,15 @@ def as_listeners(listeners: Any) -> list[Listener]:
     return result
 
 
+_CONTAINERS = (dict, list, set)
+
+
+def _own_copy(logs: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `logs` a listener may change freely: the dict, and any dict, list or set in it (arrays in
+    logs are read-only views, shared)."""
+    return {k: copy.deepcopy(v) if type(v) in _CONTAINERS else v for k, v in logs.items()}
+
+
 def _is_keras_callback(obj: Any, cls: bool = False) -> bool:
     keras = sys.modules.get("keras")  # not loaded: then nothing can be a Keras callback
     if keras is None:
@@ -52,24 +62,37 @@ def _is_keras_callback(obj: Any, cls: bool = False) -> bool:
 class ListenerList:
     """Dispatches each event to the listeners that override its hook, in registration order.
 
-    An exception in a listener becomes a `ListenerError` naming the listener and the hook.
+    An exception in a listener becomes a `ListenerError` naming the listener and the hook. Each listener gets
+    its own copy of the `logs` dict (lists, dicts and sets in it copied too), so none can change what the
+    others see. The events that open or close something are paired per listener (see `Listener`).
     """
 
     def __init__(self, listeners: Iterable[Listener] | Listener = ()):
         self.listeners: list[Listener] = []
         self._by_hook: dict[str, list[Listener]] = {h: [] for h in HOOKS}
+        self._wanting: dict[str, set[int]] = {h: set() for h in HOOKS}  # id()s of the listeners overriding a hook
         self._queue: collections.deque[tuple[str, tuple]] = collections.deque()
         self._dispatching = False
+        self._training: set[int] = set()  # listeners that received on_train_begin and not yet on_train_end
+        self._episodes: dict[int, set[int]] = {}  # episode -> the listeners that received its begin, not its end
         for listener in as_listeners(listeners):
             self.append(listener)
 
     def append(self, listener: Listener) -> None:
+        """Add `listener` last; the same instance given twice is an `ArgumentError` (it would get every event
+        twice)."""
         if not isinstance(listener, Listener):
             [listener] = as_listeners([listener])
+        if any(listener is other for other in self.listeners):
+            raise ArgumentError(
+                f"listener {type(listener).__name__} ({listener!r}) is given twice: pass each listener instance "
+                "once (it would receive every event twice)"
+            )
         self.listeners.append(listener)
         for hook in HOOKS:
             if overrides(listener, hook):
                 self._by_hook[hook].append(listener)
+                self._wanting[hook].add(id(listener))
 
     def __iter__(self):
         return iter(self.listeners)
@@ -91,7 +114,7 @@ class ListenerList:
 
     def set_params(self, params: dict[str, Any]) -> None:
         for listener in self.listeners:
-            listener.set_params(params)
+            listener.set_params(dict(params))
 
     def call(self, hook: str, *args: Any) -> None:
         """Call `hook(*args)` on every listener that overrides it; the first failure stops the dispatch.
@@ -115,19 +138,20 @@ class ListenerList:
             self._queue.clear()
 
     def call_all(self, hook: str, *args: Any) -> list[BaseException]:
-        """Call `hook(*args)` on every listener that overrides it, even if some fail; returns the failures
-        (a listener's exception as a `ListenerError`, `SystemExit` as it was). A `KeyboardInterrupt` is not
-        held back: Ctrl-C pressed while listeners close cuts the dispatch short.
-        Events the hooks emit are dispatched afterwards, as in `call`."""
+        """Call `hook(*args)` on every listener due to receive it, whatever any of them raises (any
+        `BaseException`: `KeyboardInterrupt` and `SystemExit` too); returns the failures, a listener's
+        `Exception` as a `ListenerError`, others as they were. For the paired events the recipients follow the
+        pairing rule of `Listener`. Events the hooks emit are dispatched afterwards, as in `call`."""
         errors: list[BaseException] = []
         outer = self._dispatching
         self._dispatching = True
+        wanting = self._wanting[hook]
         try:
-            for listener in self._by_hook[hook]:
+            for listener in self._recipients(hook, args):
+                if id(listener) not in wanting:
+                    continue
                 try:
                     self._invoke(listener, hook, args)
-                except KeyboardInterrupt:
-                    raise  # Ctrl-C while the listeners are closing: the user insists, stop now
                 except BaseException as exc:  # noqa: BLE001 -- the contract: every listener gets the event
                     errors.append(exc)
         finally:
@@ -139,6 +163,34 @@ class ListenerList:
                 errors.append(exc)
         return errors
 
+    def _recipients(self, hook: str, args: tuple) -> Iterator[Listener]:
+        """The listeners due to receive `hook`, in order, each recorded as it is reached (so a dispatch cut
+        short leaves exact books): a begin opens a pair for every listener, an end closes only open ones."""
+        if hook == "on_train_begin":
+            for listener in self.listeners:
+                self._training.add(id(listener))
+                yield listener
+        elif hook == "on_train_end":
+            for listener in self.listeners:
+                if id(listener) in self._training:
+                    self._training.discard(id(listener))
+                    yield listener
+        elif hook == "on_episode_begin":
+            opened = self._episodes.setdefault(args[0], set())
+            for listener in self.listeners:
+                opened.add(id(listener))
+                yield listener
+        elif hook == "on_episode_end":
+            opened = self._episodes.get(args[0], set())
+            for listener in self.listeners:
+                if id(listener) in opened:
+                    opened.discard(id(listener))
+                    yield listener
+            if not opened:
+                self._episodes.pop(args[0], None)
+        else:
+            yield from self._by_hook[hook]
+
     def deliver(self, hook: str, *args: Any) -> None:
         """Call `hook(*args)` on every listener even if some fail, then raise the first failure (later ones
         attached). Used for the events that open or close something: train and episode begin/end."""
@@ -149,6 +201,8 @@ class ListenerList:
     @staticmethod
     def _invoke(listener: Listener, hook: str, args: tuple) -> None:
         try:
+            if args and type(args[-1]) is dict:  # the logs: this listener's own copy
+                args = (*args[:-1], _own_copy(args[-1]))
             getattr(listener, hook)(*args)
         except TrainingError:
             raise

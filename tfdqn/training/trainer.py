@@ -181,7 +181,13 @@ class Trainer:
             ep.obs = next_obs
 
             if wants_step and n_real:
-                step_logs = {"epsilon": epsilon, "reward": rewards, "terminated": terminated, "truncated": truncated}
+                # read-only views: a listener cannot change what training does with them
+                step_logs = {
+                    "epsilon": epsilon,
+                    "reward": _read_only(rewards),
+                    "terminated": _read_only(terminated),
+                    "truncated": _read_only(truncated),
+                }
                 listeners.on_step(self.step, step_logs)
             done = (terminated | truncated) & real
             ep.resetting = done  # set first: a state saved while a listener fails here is consistent
@@ -238,14 +244,17 @@ class Trainer:
         ep = episodes.state
         assert ep is not None  # episodes end only after the environment was reset
         rng_states = episodes.rng_states()
-        for i in finished:
+        errors: list[BaseException] = []
+        for i in finished:  # every finished episode ends, even if a listener raised at an earlier one
             self.recent_returns.append(float(ep.returns[i]))
             self.episodes += 1
             episode = int(ep.ids[i])
             logs = self._episode_logs(i, epsilon, start, completed=True)
             logs["terminated"], logs["truncated"] = bool(terminated[i]), bool(truncated[i])
             episodes.restart(i, rng_states)
-            self.listeners.on_episode_end(episode, logs)
+            errors += self.listeners.call_all("on_episode_end", episode, logs)
+        if errors:
+            raise attach_errors(errors[0], errors[1:])
 
     def _close_episodes(self, start: float) -> list[BaseException]:
         """When training ends: `on_episode_end(completed=False)` for every episode that began and is still
@@ -291,6 +300,13 @@ class Trainer:
         self.listeners.on_replay_end(
             {"step": self.step, "gradient_steps": cfg.gradient_steps, "updates": self.updates, **metrics}
         )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of `array` (no copy)."""
+    view = np.asarray(array).view()
+    view.flags.writeable = False
+    return view
 
 
 def _crossings(before: int, after: int, interval: int) -> int:

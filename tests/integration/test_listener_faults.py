@@ -1,0 +1,208 @@
+"""Issue 31: faults a listener can cause. Whatever a hook raises (an `Exception`, `KeyboardInterrupt`,
+`SystemExit`), every listener's begin/end pairs stay matched and the exception reaches the caller; a listener
+cannot change what other listeners or training see through `logs`; the same listener given twice is refused."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+from helpers import FixedLengthEnv, Recorder, vec
+
+import tfdqn
+from tfdqn import (
+    ArgumentError,
+    DQNAgent,
+    DQNConfig,
+    Listener,
+    ListenerList,
+    MetricsLogger,
+    ModelCheckpoint,
+    Trainer,
+    build_q_network,
+)
+from tfdqn.errors import ListenerError
+
+CONFIG = DQNConfig(
+    hidden_sizes=(8,),
+    batch_size=4,
+    buffer_size=100,
+    learning_starts=8,
+    train_freq=4,
+    gradient_steps=1,
+    target_update_interval=4,
+    jit_compile=False,
+)
+
+
+def trainer_for(listeners, num_envs=2, length=3):
+    config = CONFIG.replace(num_envs=num_envs)
+    keras.utils.set_random_seed(0)  # the same weights for every run
+    agent = DQNAgent(build_q_network((1,), 2, (8,)), 2, config)
+    return Trainer(agent, vec(lambda: FixedLengthEnv(length), num_envs), config, listeners)
+
+
+def raising_recorder(hook, exc):
+    """A recorder that records every event and raises `exc` from `hook` once, after recording it (at episode
+    1, or step 6, so that the run is under way)."""
+    rec = Recorder.make()
+    record = getattr(rec, hook)
+    fired = []
+
+    def hook_then_raise(*args):
+        record(*args)
+        due = not args or not isinstance(args[0], int) or args[0] == (6 if hook == "on_step" else 1)
+        if due and not fired:
+            fired.append(True)
+            raise exc
+
+    setattr(rec, hook, hook_then_raise)  # a hook assigned on the instance is called
+    return rec
+
+
+def assert_pairs_matched(rec):
+    """Every on_train_begin has exactly one on_train_end (none without one); every episode begun ends once
+    after its begin, and none ends without beginning."""
+    names = [e[0] for e in rec.events]
+    assert names.count("train_begin") == names.count("train_end") == 1
+    assert names[0] == "train_begin" and names[-1] == "train_end"
+    open_episodes = set()
+    for event in rec.events:
+        if event[0] == "episode_begin":
+            assert event[1] not in open_episodes
+            open_episodes.add(event[1])
+        elif event[0] == "episode_end":
+            assert event[1] in open_episodes, f"episode {event[1]} ended without beginning"
+            open_episodes.remove(event[1])
+    assert not open_episodes, f"episodes {open_episodes} began and never ended"
+
+
+HOOKS = ("on_train_begin", "on_episode_begin", "on_episode_end", "on_step", "on_train_end")
+FAULTS = {"RuntimeError": (RuntimeError, ListenerError), "KeyboardInterrupt": (KeyboardInterrupt, KeyboardInterrupt)}
+FAULTS["SystemExit"] = (SystemExit, SystemExit)
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("hook", HOOKS)
+def test_a_hook_raising_anything_leaves_every_listener_with_matched_pairs(tmp_path, hook, fault):
+    exc_type, expected = FAULTS[fault]
+    first = raising_recorder(hook, exc_type("raised by the first listener"))
+    second, third = Recorder.make(), Recorder.make()
+    checkpoint = ModelCheckpoint(tmp_path)
+    with pytest.raises(expected) as info:
+        trainer_for([first, second, checkpoint, third]).train(30)
+    if expected is ListenerError:
+        assert isinstance(info.value.__cause__, RuntimeError)
+    for rec in (first, second, third):
+        assert_pairs_matched(rec)
+    assert (tmp_path / "last.keras").is_file()  # the checkpoint got on_train_end too
+
+
+def test_several_episodes_ending_at_one_step_all_end_when_a_listener_raises_at_the_first():
+    first = raising_recorder("on_episode_end", KeyboardInterrupt())
+    second = Recorder.make()
+    trainer = trainer_for([first, second], num_envs=3)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(30)
+    ends = [(e[1], log["completed"]) for e, log in zip(second.events, second.logs) if e[0] == "episode_end"]
+    assert ends[:3] == [(0, True), (1, True), (2, True)]  # all three ended at step 3, before the raise
+    assert trainer.episodes == 3
+    assert_pairs_matched(second)
+
+
+def test_no_end_without_a_begin_at_the_dispatch():
+    rec = Recorder.make()
+    listeners = ListenerList([rec])
+    assert listeners.call_all("on_train_end", {}) == [] and listeners.call_all("on_episode_end", 4, {}) == []
+    assert rec.events == []
+    listeners.on_train_begin({})
+    listeners.on_episode_begin(4, {})
+    listeners.on_episode_end(4, {})
+    listeners.on_episode_end(4, {})  # a second end of one episode reaches no one
+    listeners.on_train_end({})
+    listeners.on_train_end({})
+    assert rec.events == [("train_begin",), ("episode_begin", 4), ("episode_end", 4), ("train_end",)]
+
+
+class Meddler(Listener):
+    """Changes every logs dict it gets, and tries to change the arrays of on_step in place."""
+
+    def __init__(self):
+        self.refused = 0
+
+    def on_train_begin(self, logs=None):
+        logs["config"]["gamma"] = -1.0
+        logs["total_steps"] = 0
+
+    def on_episode_end(self, episode, logs=None):
+        logs["return"] = -12345.0
+        logs.clear()
+
+    def on_step(self, step, logs=None):
+        for key in ("reward", "terminated", "truncated"):
+            try:
+                logs[key][:] = 0
+            except ValueError:  # read-only
+                self.refused += 1
+        logs["terminated"] = np.zeros(2, bool)
+        logs.clear()
+
+
+def test_a_listener_changing_logs_or_arrays_changes_nothing_others_or_training_see(tmp_path):
+    def run(listeners):
+        rec = Recorder.make()
+        trainer = trainer_for([*listeners, rec, MetricsLogger(tmp_path / str(len(listeners)))])
+        trainer.train(40)
+        return trainer, rec
+
+    plain_trainer, plain = run([])
+    meddler = Meddler()
+    meddled_trainer, meddled = run([meddler])
+    assert meddler.refused > 0
+    assert meddled_trainer.episodes == plain_trainer.episodes > 0  # training counted every episode
+    assert meddled.events == plain.events
+    for a, b in zip(plain.logs, meddled.logs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a.keys() == b.keys()
+            for key in a:
+                if key not in ("wall_seconds",):
+                    np.testing.assert_equal(a[key], b[key])
+    assert meddled.logs[0]["config"]["gamma"] == CONFIG.gamma
+    with open(tmp_path / "1" / "metrics.csv") as f:
+        returns = [float(row["return"]) for row in csv.DictReader(f)]
+    assert returns and -12345.0 not in returns
+
+
+def test_params_are_each_listeners_own():
+    class NoInit(Listener):
+        def __init__(self):  # does not call super().__init__()
+            self.x = 1
+
+    a, b, c = Listener(), NoInit(), NoInit()
+    a.params["total_steps"] = 5
+    assert b.params == {} and c.params == {} and Listener().params == {}
+    b.params["x"] = 1
+    assert "x" not in c.params
+    listeners = ListenerList([b, c])
+    listeners.set_params({"total_steps": 10})
+    b.params["total_steps"] = 0
+    assert c.params == {"total_steps": 10}
+
+
+def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
+    class Mine(Listener):
+        def on_step(self, step, logs=None):
+            pass
+
+    mine = Mine()
+    with pytest.raises(ArgumentError, match="Mine.*given twice"):
+        ListenerList([mine, Recorder.make(), mine])
+    with pytest.raises(ArgumentError, match="Mine.*given twice"):
+        trainer_for([mine, mine])
+    with pytest.raises(ArgumentError, match="Mine.*given twice"):
+        tfdqn.train(CONFIG.replace(env_id="CartPole-v1"), 10, listeners=[mine, mine])
+    listeners = ListenerList([mine])
+    with pytest.raises(ArgumentError, match="given twice"):
+        listeners.append(mine)
+    ListenerList([Mine(), Mine()])  # two instances of one class are two listeners
