@@ -206,3 +206,17 @@ def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
     with pytest.raises(ArgumentError, match="given twice"):
         listeners.append(mine)
     ListenerList([Mine(), Mine()])  # two instances of one class are two listeners
+
+
+def test_each_listener_gets_its_own_logs_nested_lists_and_dicts_included():
+    class Changer(Listener):
+        def on_evaluation(self, logs=None):
+            logs["returns"].append(-12345.0)
+            logs["extra"] = {"x": 1}
+            logs["mean_return"] = -12345.0
+
+    rec = Recorder.make()
+    logs = {"kind": "periodic", "mean_return": 1.0, "returns": [1.0, 1.0], "extra": {"x": 0}}
+    ListenerList([Changer(), rec]).on_evaluation(logs)
+    assert rec.logs == [{"kind": "periodic", "mean_return": 1.0, "returns": [1.0, 1.0], "extra": {"x": 0}}]
+    assert logs == rec.logs[0]  # the caller's dict is untouched too
