@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from tfdqn.errors import ArgumentError, ListenerError, TrainingError
 from tfdqn.listeners.base import HOOKS, Listener, attach_errors, overrides
 
@@ -244,3 +246,11 @@ class ListenerList:
 
     def on_evaluation(self, logs: dict[str, Any]) -> None:
         self.call("on_evaluation", logs)
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of `array` (no copy): what listeners get of the loop's arrays, so none can change
+    what the others, or training, see."""
+    view = np.asarray(array).view()
+    view.flags.writeable = False
+    return view

@@ -10,7 +10,10 @@ from typing import Any
 import numpy as np
 
 from tfdqn.config import DQNConfig
+from tfdqn.replay.buffer import ReplayBuffer
 from tfdqn.replay.nstep import NStepAdder
+from tfdqn.replay.pixel import replay_for_observations
+from tfdqn.replay.prioritized import ExtendedReplay
 
 
 class OneStepAdder:
@@ -55,3 +58,12 @@ def make_adder(
     if config.n_step == 1:
         return OneStepAdder(replay)
     return NStepAdder(replay, config.n_step, config.gamma, num_envs, obs_shape, obs_dtype)
+
+
+def make_replay(
+    config: DQNConfig, obs_shape: tuple[int, ...], obs_dtype: Any, num_envs: int
+) -> tuple[ReplayBuffer | ExtendedReplay, OneStepAdder | NStepAdder]:
+    """The replay `config` asks for (a pixel buffer for uint8 images; per-transition discounts and priorities
+    beside it for n-step returns or prioritized replay) and the adder in front of it."""
+    replay = ExtendedReplay.for_config(replay_for_observations(config.buffer_size, obs_shape, obs_dtype), config)
+    return replay, make_adder(replay, config, num_envs, obs_shape, obs_dtype)

@@ -125,6 +125,17 @@ class Episodes:
         ep = self.state
         return [] if ep is None else sorted(np.flatnonzero(self.begun), key=lambda i: ep.ids[i])
 
+    def close(self, logs_of: Callable[[int], dict[str, Any]]) -> list[BaseException]:
+        """When training ends: `on_episode_end` (with `logs_of(i)`) for every episode that began and is still
+        running, delivered to every listener; returns their failures. The episodes themselves go on (a later
+        `train` call or a resumed run continues them)."""
+        errors: list[BaseException] = []
+        for i in self.running():
+            assert self.state is not None  # running() is empty before the first reset
+            self.begun[i] = False
+            errors += self.listeners.call_all("on_episode_end", int(self.state.ids[i]), logs_of(i))
+        return errors
+
     def get_state(self) -> tuple[dict[str, Any] | None, np.ndarray | None]:
         """(JSON-ready bookkeeping, observations) of the episodes in progress; (None, None) before a reset."""
         ep = self.state

@@ -23,9 +23,8 @@ from tfdqn.dqn.schedules import make_schedule
 from tfdqn.envs.make import observation_dtype
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, attach_errors
-from tfdqn.listeners.dispatch import ListenerList
-from tfdqn.replay.adder import make_adder
-from tfdqn.replay.pixel import replay_for_observations
+from tfdqn.listeners.dispatch import ListenerList, read_only
+from tfdqn.replay.adder import make_replay
 from tfdqn.replay.prioritized import ExtendedReplay, Sample
 from tfdqn.training.episodes import Episodes
 from tfdqn.training.resume import save_training_state
@@ -63,10 +62,8 @@ class Trainer:
         self.rng = np.random.default_rng(self.config.seed)
         space = env.single_observation_space
         assert space.shape is not None  # the agent was built for this space: one tfdqn encodes has a shape
-        dtype = observation_dtype(space)
-        base = replay_for_observations(self.config.buffer_size, space.shape, dtype)
-        self.replay = ExtendedReplay.for_config(base, self.config)  # discounts and priorities beside, if asked for
-        self.adder = make_adder(self.replay, self.config, env.num_envs, space.shape, dtype)  # n-step or one-step
+        # the buffer (discounts and priorities beside it, if asked for) and the adder in front of it
+        self.replay, self.adder = make_replay(self.config, space.shape, observation_dtype(space), env.num_envs)
         self.episodes_in_progress = Episodes(env, self.listeners)
         self.total_steps = 0  # the budget of the current train() call (anneals prioritized replay's beta)
         self.stop_training = False
@@ -184,9 +181,9 @@ class Trainer:
                 # read-only views: a listener cannot change what training does with them
                 step_logs = {
                     "epsilon": epsilon,
-                    "reward": _read_only(rewards),
-                    "terminated": _read_only(terminated),
-                    "truncated": _read_only(truncated),
+                    "reward": read_only(rewards),
+                    "terminated": read_only(terminated),
+                    "truncated": read_only(truncated),
                 }
                 listeners.on_step(self.step, step_logs)
             done = (terminated | truncated) & real
@@ -257,22 +254,14 @@ class Trainer:
             raise attach_errors(errors[0], errors[1:])
 
     def _close_episodes(self, start: float) -> list[BaseException]:
-        """When training ends: `on_episode_end(completed=False)` for every episode that began and is still
-        running, delivered to every listener; returns the listeners' failures. The episodes themselves go on
-        (a later `train` call or a resumed run continues them)."""
-        episodes = self.episodes_in_progress
-        errors: list[BaseException] = []
-        running = episodes.running()
-        if not running:
-            return errors
-        assert episodes.state is not None  # running() is empty before the first reset
+        """When training ends: `on_episode_end(completed=False)` for every episode still running
+        (`Episodes.close`); returns the listeners' failures."""
         epsilon = 1.0 if self.step < self.config.learning_starts else self.schedule(self.step, self.episodes)
-        for i in running:
-            episodes.begun[i] = False
-            logs = self._episode_logs(i, epsilon, start, completed=False)
-            logs["terminated"] = logs["truncated"] = False
-            errors += self.listeners.call_all("on_episode_end", int(episodes.state.ids[i]), logs)
-        return errors
+
+        def logs_of(i: int) -> dict[str, Any]:
+            return {**self._episode_logs(i, epsilon, start, completed=False), "terminated": False, "truncated": False}
+
+        return self.episodes_in_progress.close(logs_of)
 
     def _train_call(self) -> None:
         cfg = self.config
@@ -300,13 +289,6 @@ class Trainer:
         self.listeners.on_replay_end(
             {"step": self.step, "gradient_steps": cfg.gradient_steps, "updates": self.updates, **metrics}
         )
-
-
-def _read_only(array: np.ndarray) -> np.ndarray:
-    """A read-only view of `array` (no copy)."""
-    view = np.asarray(array).view()
-    view.flags.writeable = False
-    return view
 
 
 def _crossings(before: int, after: int, interval: int) -> int:
