@@ -220,3 +220,26 @@ def test_each_listener_gets_its_own_logs_nested_lists_and_dicts_included():
     ListenerList([Changer(), rec]).on_evaluation(logs)
     assert rec.logs == [{"kind": "periodic", "mean_return": 1.0, "returns": [1.0, 1.0], "extra": {"x": 0}}]
     assert logs == rec.logs[0]  # the caller's dict is untouched too
+
+
+def test_replay_fail_says_its_cause_once_per_step():
+    """Several environments cross several train_freq multiples in one step: a replay that cannot be sampled is
+    said once for that step, with its cause (learning_starts, or a buffer smaller than batch_size)."""
+    from tfdqn import DQNConfig, Listener, train
+
+    class Fails(Listener):
+        def __init__(self):
+            self.fails = []
+
+        def on_replay_fail(self, logs=None):
+            self.fails.append(dict(logs))
+
+    fails = Fails()
+    config = DQNConfig(num_envs=4, train_freq=1, learning_starts=40, batch_size=64, hidden_sizes=(8,), seed=0)
+    train(config, 80, [fails])
+    steps = [f["step"] for f in fails.fails]
+    assert len(steps) == len(set(steps))  # once per step, not once per train_freq crossing
+    causes = {f["step"]: f["cause"] for f in fails.fails}
+    assert causes[min(causes)] == "learning_starts"
+    assert causes[max(causes)] == "buffer smaller than batch_size"  # step >= 40 but fewer than 64 transitions
+    assert all(f["batch_size"] == 64 for f in fails.fails)

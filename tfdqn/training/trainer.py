@@ -199,7 +199,8 @@ class Trainer:
                     self._copied_at = agent.weights_version
                 listeners.on_target_update({"step": self.step, "tau": cfg.tau})
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
-                self._train_call()
+                if not self._train_call():  # the replay is not ready: said once for this step
+                    break
 
     def save_state(self, directory: str | os.PathLike) -> Path:
         """Write this run's full training state under `directory` (`tfdqn.training.resume`); returns its folder."""
@@ -263,13 +264,15 @@ class Trainer:
 
         return self.episodes_in_progress.close(logs_of)
 
-    def _train_call(self) -> None:
+    def _train_call(self) -> bool:
+        """One training call (`gradient_steps` updates); False, after `on_replay_fail` saying why, when the replay
+        cannot be sampled yet."""
         cfg = self.config
         if self.step < cfg.learning_starts or len(self.replay) < cfg.batch_size:
-            self.listeners.on_replay_fail(
-                {"step": self.step, "buffer_size": len(self.replay), "learning_starts": cfg.learning_starts}
-            )
-            return
+            cause = "learning_starts" if self.step < cfg.learning_starts else "buffer smaller than batch_size"
+            fail = {"step": self.step, "buffer_size": len(self.replay), "learning_starts": cfg.learning_starts}
+            self.listeners.on_replay_fail({**fail, "batch_size": cfg.batch_size, "cause": cause})
+            return False
         self.listeners.on_replay_start({"step": self.step, "gradient_steps": cfg.gradient_steps})
         if cfg.prioritized:  # importance-weight exponent, annealed linearly to 1
             assert isinstance(self.replay, ExtendedReplay)  # for_config wraps the buffer when prioritized
@@ -289,6 +292,7 @@ class Trainer:
         self.listeners.on_replay_end(
             {"step": self.step, "gradient_steps": cfg.gradient_steps, "updates": self.updates, **metrics}
         )
+        return True
 
 
 def _crossings(before: int, after: int, interval: int) -> int:
