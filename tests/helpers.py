@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 
@@ -141,3 +146,31 @@ class BrokenEnv(FixedLengthEnv):
             else:
                 reward = float("nan")
         return obs, reward, terminated, truncated, info
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI_ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+
+
+def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300) -> subprocess.CompletedProcess:
+    """Run `python -m tfdqn ARGS` as a user would (no TF_* settings), optionally with `pythonpath` first."""
+    env = dict(CLI_ENV)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), CLI_ENV.get("PYTHONPATH")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "tfdqn", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def one_error_line(proc: subprocess.CompletedProcess, message: str) -> None:
+    """The command refused: status 2, one `error:` line on stderr holding `message`, no traceback."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr

@@ -8,30 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import one_error_line, tfdqn_cli
 
 from tfdqn.commands import build_parser, command_names
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
-
-
-def tfdqn_cli(*args, cwd=ROOT, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "tfdqn", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=ENV,
-        cwd=cwd,
-    )
-
-
-def one_error_line(proc, message):
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 def test_commands_are_the_modules():

@@ -2,20 +2,17 @@
 one line on stderr and status 2, before TensorFlow loads and without writing anything; `module:Env-v0` ids
 work as `gym.make` takes them; the threshold a run stops at is said at its start."""
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import one_error_line, tfdqn_cli
 
 from tfdqn.commands.train import OutputDirError, check_out_dir
 from tfdqn.training.resume import StateError, check_training_state, read_state_step
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
 TINY = ["--no-gif", "--no-live-plot", "--eval-every", 200, "--eval-episodes", 2, "--final-episodes", 2]
 PLUGIN = (
     "import gymnasium as gym\n"
@@ -24,28 +21,6 @@ PLUGIN = (
     "gym.register('NoGoalPole-v0', entry_point='gymnasium.envs.classic_control.cartpole:CartPoleEnv',\n"
     "             max_episode_steps=50)\n"
 )
-
-
-def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300):
-    env = dict(ENV)
-    if pythonpath is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), ENV.get("PYTHONPATH")) if p)
-    return subprocess.run(
-        [sys.executable, "-m", "tfdqn", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=cwd,
-    )
-
-
-def one_error_line(proc, message):
-    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
-    assert "Traceback" not in proc.stderr
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
