@@ -22,6 +22,10 @@ class ModelFileError(TfdqnError, OSError):
     """A model file is missing, truncated, corrupt, or holds a model that does not fit the environment."""
 
 
+class OutputDirError(TfdqnError, OSError):
+    """--out cannot hold the run's files: it names a file, lies under a file, or cannot be written."""
+
+
 class TrainingError(TfdqnError, RuntimeError):
     """Training cannot go on: a non-finite loss or Q-value, or a listener that raised."""
 

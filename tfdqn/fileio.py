@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tfdqn.errors import OutputDirError
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     """Call `write(tmp_path)` and move the result to `path`; an interruption leaves the old file intact.
@@ -47,3 +49,22 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
             f.write("\n")
 
     return atomic_write(path, write)
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """Refuse an output directory the run could not write, before anything expensive: one that is an existing
+    file, lies under a file, or whose nearest existing folder refuses a probe file (created and removed at
+    once, so nothing is left behind; the folder itself is made later, by the run)."""
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"{flag} {out} is an existing file, not a directory")
+    existing = out
+    while not existing.exists():  # the nearest existing folder: Path("a").parent is ".", which exists
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputDirError(f"{flag} {out} cannot be created: {existing} is a file, not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tfdqn-write-probe-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputDirError(f"{flag} {out} cannot be written: {existing}: {exc.strerror or exc}") from None

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from helpers import one_error_line, tfdqn_cli
 
-from tfdqn.commands.train import OutputDirError, check_out_dir
+from tfdqn.errors import OutputDirError
+from tfdqn.fileio import check_out_dir
 from tfdqn.training.resume import StateError, check_training_state, read_state_step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def test_out_that_refuses_a_probe_file_is_refused(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tfdqn.commands.train.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("tfdqn.fileio.tempfile.mkstemp", refuse)
     with pytest.raises(OutputDirError, match="cannot be written: .*Permission denied"):
         check_out_dir(tmp_path / "a" / "b")
     assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.commands.train import OutputDirError, check_out_dir
+from tfdqn.errors import OutputDirError
+from tfdqn.fileio import check_out_dir
 
 HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
 DESCRIPTION = (

@@ -11,16 +11,13 @@ fresh episodes), untrained.gif and trained.gif (when the environment renders), a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
 from tfdqn.config import DQNConfig, read_config_file
-from tfdqn.errors import TfdqnError
-from tfdqn.fileio import write_json
+from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.presets import budget_for_env, resolve_preset
 from tfdqn.training.protocol import Protocol, add_run_flags
 
@@ -38,29 +35,6 @@ def default_out(env_id: str) -> Path:
     """results/<the id's name, lower case, without its version>: results/cartpole, results/lunarlander."""
     name = env_id.split("/")[-1].rsplit("-v", 1)[0]
     return Path("results") / ("".join(c for c in name.lower() if c.isalnum()) or "run")
-
-
-class OutputDirError(TfdqnError, OSError):
-    """--out cannot hold the run's files: it names a file, lies under a file, or cannot be written."""
-
-
-def check_out_dir(out: Path, flag: str = "--out") -> None:
-    """Refuse an output directory the run could not write, before anything expensive: one that is an existing
-    file, lies under a file, or whose nearest existing folder refuses a probe file (created and removed at
-    once, so nothing is left behind; the folder itself is made later, by the run)."""
-    if out.exists() and not out.is_dir():
-        raise OutputDirError(f"{flag} {out} is an existing file, not a directory")
-    existing = out
-    while not existing.exists():  # the nearest existing folder: Path("a").parent is ".", which exists
-        existing = existing.parent
-    if not existing.is_dir():
-        raise OutputDirError(f"{flag} {out} cannot be created: {existing} is a file, not a directory")
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".tfdqn-write-probe-", dir=existing)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputDirError(f"{flag} {out} cannot be written: {existing}: {exc.strerror or exc}") from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
