@@ -1,7 +1,9 @@
-"""Atomic file writes: write to a temporary file beside the target, then `os.replace` it into place."""
+"""Atomic file writes: write to a temporary file beside the target, flush it to disk, `os.replace` it into place
+and flush the directory entry, so a crash at any moment leaves either the old file or the new one."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -12,14 +14,14 @@ from typing import Any
 from tfdqn.errors import OutputDirError
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
     """Call `write(tmp_path)` and move the result to `path`; an interruption leaves the old file intact.
 
     The temporary file keeps the target's suffix (Keras, Matplotlib and NumPy choose a format by it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=path.suffix or ".tmp", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
     try:
@@ -27,11 +29,38 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def remove_temporaries(path: str | os.PathLike) -> None:
+    """Delete what an `atomic_write` of `path` killed mid-write (kill -9, power loss) left beside it."""
+    path = Path(path)
+    if path.parent.is_dir():
+        for leftover in path.parent.glob(f"{glob.escape(_temporary_prefix(path))}*"):
+            leftover.unlink(missing_ok=True)
+
+
+def fsync_dir(directory: str | os.PathLike) -> None:
+    """Flush `directory`'s entries (a rename into it) to disk: without it a power loss can undo the rename."""
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # a platform or file system that cannot open directories: nothing to flush
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the rename itself has happened
+    finally:
+        os.close(handle)
 
 
 def _umask() -> int:

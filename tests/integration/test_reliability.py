@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import BrokenEnv, FixedLengthEnv, vec
+from helpers import BrokenEnv, FixedLengthEnv, tfdqn_cli, vec
 
 from tfdqn import (
     DQNAgent,
@@ -249,9 +249,11 @@ def tiny_trainer(env_fn, listeners=(), **overrides):
     return Trainer(agent, vec(env_fn), config, listeners)
 
 
-def test_non_finite_loss_stops_with_step_and_keeps_last_good_state(tmp_path):
+@pytest.mark.parametrize("prioritized", [False, True])
+def test_non_finite_loss_stops_with_step_and_keeps_last_good_state(tmp_path, prioritized):
+    """With prioritized replay too: the loss is checked before the priorities take the non-finite TD errors."""
     checkpoint = ModelCheckpoint(tmp_path, save_state=True, state_every=8)
-    trainer = tiny_trainer(lambda: BrokenEnv("reward", after=30), [checkpoint])
+    trainer = tiny_trainer(lambda: BrokenEnv("reward", after=30), [checkpoint], prioritized=prioritized)
     with pytest.raises(NonFiniteError, match=r"non-finite loss or Q-value at step \d+"):
         trainer.train(200)
     assert not (tmp_path / "last.keras").exists()  # the NaN weights were not saved
@@ -349,3 +351,64 @@ def test_hard_target_copies_without_a_gradient_step_in_between_are_skipped(tau):
         assert trainer.agent.weights_version == version + 1
     else:
         assert copies == seen
+
+
+BROKEN_ENV_MODULE = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "tests")!r})
+import gymnasium as gym
+from helpers import BrokenEnv
+gym.register("BrokenReward-v0", entry_point=lambda: BrokenEnv("reward", after=700), max_episode_steps=10)
+"""
+
+
+def test_a_diverging_prioritized_run_ends_in_one_line_and_keeps_its_last_good_state(tmp_path):
+    """`tfdqn train` with prioritized replay on an env whose rewards turn NaN: one line naming the step and the
+    last good state, status 1; no NaN written over any checkpoint or model."""
+    (tmp_path / "brokenenvs.py").write_text(BROKEN_ENV_MODULE)
+    config = tmp_path / "per.json"
+    config.write_text(json.dumps({**SMALL, "learning_starts": 100, "prioritized": True}))
+    out = tmp_path / "run"
+    args = ["train", "--env", "brokenenvs:BrokenReward-v0", "--config", config, "--out", out, "--steps", 3000]
+    flags = ["--state-every", 200, "--eval-every", 200, "--eval-episodes", 2, "--no-gif", "--no-live-plot", "--no-stop"]
+    proc = tfdqn_cli(*args, *flags, pythonpath=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert "non-finite loss or Q-value at step" in line and "last good state" in line
+    assert not (out / "last.keras").exists()
+    assert all(np.isfinite(w).all() for w in load_q_network(out / "best.keras").get_weights())
+    latest = json.loads((out / "state" / "latest").read_text())
+    assert 200 <= latest["step"] < 3000
+    with np.load(out / "state" / latest["checkpoint"] / "arrays.npz") as arrays:
+        agent = [arrays[k] for k in arrays.files if k.startswith("agent/") and arrays[k].dtype.kind == "f"]
+    assert agent and all(np.isfinite(a).all() for a in agent)
+
+
+def test_a_checkpoint_is_taken_only_once_every_listener_has_seen_every_event_before_it(tmp_path, monkeypatch):
+    """An evaluation emitted from `on_step` (as PeriodicEvaluation does) reaches the listeners after the
+    checkpoint's own `on_step`; the state saved at that step must hold it for every listener."""
+
+    class Evaluates(Listener):
+        def on_step(self, step, logs=None):
+            if step % 8 == 0:
+                self.trainer.listeners.on_evaluation({"step": step, "kind": "periodic", "episodes": 1})
+
+    class Counts(Listener):
+        def __init__(self):
+            self.seen = []
+
+        def get_state(self):
+            return {"seen": list(self.seen)}
+
+        def on_evaluation(self, logs=None):
+            self.seen.append(logs["step"])
+
+    saves = []
+    monkeypatch.setattr(Trainer, "save_state", lambda self, d: saves.append((self.step, list(counts.seen))))
+    counts = Counts()
+    checkpoint = ModelCheckpoint(tmp_path, save_best=False, save_state=True, state_every=8)
+    tiny_trainer(lambda: FixedLengthEnv(), [Evaluates(), checkpoint, counts]).train(30)
+    assert [step for step, _ in saves] == [8, 16, 24, 30]
+    for step, seen in saves:
+        assert seen == list(range(8, step + 1, 8))

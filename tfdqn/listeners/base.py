@@ -220,3 +220,9 @@ def attach_errors(first: BaseException, later: Sequence[BaseException]) -> BaseE
         for exc in later:
             first.add_note(f"also raised while training ended: {type(exc).__name__}: {exc}")
     return first
+
+
+def raise_first(errors: Sequence[BaseException]) -> None:
+    """Raise the first of `errors` with the later ones attached (`attach_errors`); nothing when there are none."""
+    if errors:
+        raise attach_errors(errors[0], errors[1:])

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tfdqn.fileio import write_json
+import numpy as np
+
+from tfdqn.fileio import remove_temporaries, write_json
 from tfdqn.listeners.base import Listener
 from tfdqn.networks.export import save_model
 
@@ -22,7 +24,9 @@ class ModelCheckpoint(Listener):
 
     With `save_state=True` the full training state (see `tfdqn.training.resume`) is written to `directory/state`
     every `state_every` env steps (if given) and when training ends, also on SIGINT/SIGTERM or an error
-    in a listener; after a non-finite loss the last good state is kept, not overwritten.
+    in a listener. A state is written only at a quiet point of the run (`ListenerList.at_quiet_point`), once
+    every listener has seen every event before it, so a resumed run loses no evaluation. Weights that are
+    not finite (after a non-finite loss) are never written: the last good files are kept.
     """
 
     def __init__(
@@ -42,6 +46,8 @@ class ModelCheckpoint(Listener):
         self.best_step: int | None = None
         self.best_episodes = 0
         self._next_state_step: int | None = None
+        self._state_due = False  # a state write waits for the next quiet point
+        self._healthy = True
         self.last_state_path: Path | None = None
 
     @property
@@ -65,6 +71,9 @@ class ModelCheckpoint(Listener):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
+        self._state_due, self._healthy = False, True
+        for name in ("best.keras", "best.json", "last.keras"):  # what a killed process left half-written
+            remove_temporaries(self.directory / name)
         if self.save_state and self.state_every:
             self._next_state_step = (logs["step"] // self.state_every + 1) * self.state_every
 
@@ -72,7 +81,7 @@ class ModelCheckpoint(Listener):
         if self._next_state_step is not None and step >= self._next_state_step:
             assert self.state_every is not None  # _next_state_step is only set when it is
             self._next_state_step = (step // self.state_every + 1) * self.state_every
-            self._write_state()
+            self._request_state()
 
     def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
@@ -84,7 +93,7 @@ class ModelCheckpoint(Listener):
                 self.best_score, self.best_episodes = score, episodes
                 self._write_best_info(logs)
             return
-        if score > self.best_score:
+        if score > self.best_score and self._weights_finite():
             save_model(self.trainer.agent.export_model(), self.best_path)
             self.best_score, self.best_step, self.best_episodes = score, step, episodes
             self._write_best_info(logs)
@@ -100,14 +109,25 @@ class ModelCheckpoint(Listener):
             },
         )
 
+    def _weights_finite(self) -> bool:
+        return all(np.isfinite(w).all() for w in self.trainer.agent.q_network.get_weights())
+
+    def _request_state(self) -> None:
+        if not self._state_due:
+            self._state_due = True
+            self.trainer.listeners.at_quiet_point(self._write_state)
+
     def _write_state(self) -> None:
-        self.last_state_path = self.trainer.save_state(self.state_dir)
+        self._state_due = False
+        if self._healthy and self._weights_finite():
+            self.last_state_path = self.trainer.save_state(self.state_dir)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
-        if not logs.get("healthy", True):
+        self._healthy = bool(logs.get("healthy", True)) and self._weights_finite()
+        if not self._healthy:
             return  # the weights may hold NaN: keep the last good files
         if self.save_last:
             save_model(self.trainer.agent.export_model(), self.last_path)
         if self.save_state:
-            self._write_state()
+            self._request_state()

@@ -6,13 +6,13 @@ from __future__ import annotations
 import collections
 import copy
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from tfdqn.errors import ArgumentError, ListenerError, TrainingError
-from tfdqn.listeners.base import HOOKS, Listener, attach_errors, overrides
+from tfdqn.listeners.base import HOOKS, Listener, overrides, raise_first
 
 
 def as_listeners(listeners: Any) -> list[Listener]:
@@ -77,6 +77,7 @@ class ListenerList:
         self._dispatching = False
         self._training: set[int] = set()  # listeners that received on_train_begin and not yet on_train_end
         self._episodes: dict[int, set[int]] = {}  # episode -> the listeners that received its begin, not its end
+        self.deferred: list[Callable[[], Any]] = []  # work for the next quiet point (`at_quiet_point`)
         for listener in as_listeners(listeners):
             self.append(listener)
 
@@ -139,6 +140,30 @@ class ListenerList:
             self._dispatching = False
             self._queue.clear()
 
+    def at_quiet_point(self, work: Callable[[], Any]) -> None:
+        """Run `work` (once) at the next quiet point of the run: when every event emitted so far has reached every
+        listener and the loop is between steps. A checkpoint taken there holds a state every listener agrees
+        with (one taken inside `on_step` would miss the evaluation that step queued for later listeners)."""
+        self.deferred.append(work)
+
+    def run_quiet_point(self) -> list[BaseException]:
+        """Run the work deferred to this quiet point (called by the loop between steps and after
+        `on_train_end`), each even if an earlier one fails; returns the failures as `call_all` does."""
+        errors: list[BaseException] = []
+        while self.deferred:
+            work = self.deferred.pop(0)
+            try:
+                try:
+                    work()
+                except TrainingError:
+                    raise
+                except Exception as exc:
+                    name = getattr(work, "__qualname__", repr(work))
+                    raise ListenerError(f"listener {name} raised {type(exc).__name__}: {exc}") from exc
+            except BaseException as exc:  # noqa: BLE001 -- Ctrl-C too: the other work still runs, then it is raised
+                errors.append(exc)
+        return errors
+
     def call_all(self, hook: str, *args: Any) -> list[BaseException]:
         """Call `hook(*args)` on every listener due to receive it, whatever any of them raises (any
         `BaseException`: `KeyboardInterrupt` and `SystemExit` too); returns the failures, a listener's
@@ -196,9 +221,7 @@ class ListenerList:
     def deliver(self, hook: str, *args: Any) -> None:
         """Call `hook(*args)` on every listener even if some fail, then raise the first failure (later ones
         attached). Used for the events that open or close something: train and episode begin/end."""
-        errors = self.call_all(hook, *args)
-        if errors:
-            raise attach_errors(errors[0], errors[1:])
+        raise_first(self.call_all(hook, *args))
 
     @staticmethod
     def _invoke(listener: Listener, hook: str, args: tuple) -> None:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tfdqn.fileio import atomic_write, remove_temporaries
 from tfdqn.listeners.base import Listener
 
 EPISODE_FIELDS = (
@@ -44,6 +45,8 @@ class MetricsLogger(Listener):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        for name in self.rows:  # what a killed rewrite left behind
+            remove_temporaries(self.directory / name)
         self._episodes = self._open("metrics.csv", EPISODE_FIELDS)
         self._evaluations = self._open("evaluations.csv", EVALUATION_FIELDS)
 
@@ -53,7 +56,8 @@ class MetricsLogger(Listener):
             # Resuming: keep the rows the checkpoint had seen, drop any written after it.
             keep = self._resume_rows.get(name, 0)
             lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[: keep + 1]
-            path.write_text("".join(lines), encoding="utf-8")
+            # atomically: a kill while rewriting leaves the whole old file, which the next resume cuts again
+            atomic_write(path, lambda tmp: Path(tmp).write_text("".join(lines), encoding="utf-8"))
             self.rows[name] = max(len(lines) - 1, 0)
             f = open(path, "a", newline="", encoding="utf-8")
             header = not lines

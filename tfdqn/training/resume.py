@@ -1,9 +1,9 @@
 """Full training checkpoints: everything needed to resume a run exactly, written without pickle.
 
 A state directory holds `checkpoint-<step>/` folders (trainer.json + arrays.npz) and a `latest` file naming
-the newest complete one. A checkpoint folder is written under a temporary name and renamed when complete,
-and `latest` is replaced atomically afterwards, so a process killed mid-write leaves the previous
-checkpoint intact and loadable.
+the newest complete one. A checkpoint folder is written under a temporary name, flushed to disk and renamed
+to a name no other folder has; `latest` is replaced atomically afterwards, and only then are older folders
+deleted. So a process killed at any point leaves `latest` naming a complete checkpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from tfdqn.errors import TfdqnError
-from tfdqn.fileio import write_json
+from tfdqn.fileio import fsync_dir, remove_temporaries, write_json
 from tfdqn.rng import generator_state
 
 if TYPE_CHECKING:  # this module stays light: `tfdqn train --resume` reads a state before TensorFlow loads
@@ -50,26 +50,48 @@ def save_training_state(trainer: Trainer, directory: str | os.PathLike) -> Path:
             "listeners": {_listener_key(i, x): x.get_state() for i, x in enumerate(trainer.listeners)},
         }
     )
-    name = f"checkpoint-{trainer.step:012d}"
+    name = _new_checkpoint_name(directory, trainer.step)
     tmp = directory / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    # cast: mypy matches **arrays against savez's `allow_pickle: bool` too (naming allow_pickle instead would
-    # store it as one more array under NumPy < 2.1)
-    np.savez(tmp / "arrays.npz", **cast(dict[str, Any], arrays))
-    (tmp / "trainer.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    for f in tmp.iterdir():
-        with open(f, "rb") as handle:
-            os.fsync(handle.fileno())
-    final = directory / name
-    if final.exists():
-        shutil.rmtree(final)
+    try:
+        _write_files(tmp, meta, arrays)
+    except BaseException as exc:  # a full disk, Ctrl-C: no half-written folder left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # ENOSPC from a write names no file: say where
+            exc.filename = str(directory)
+        raise
+    final = directory / name  # a new name: the last good checkpoint stays until `latest` names this one
     os.replace(tmp, final)
+    fsync_dir(directory)
     write_json(directory / "latest", {"checkpoint": name, "step": trainer.step})
+    remove_temporaries(directory / "latest")
     for old in directory.iterdir():  # older checkpoints and leftovers of interrupted writes
         if old.is_dir() and old.name != name and (old.name.startswith("checkpoint-") or ".tmp-" in old.name):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _write_files(folder: Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """arrays.npz and trainer.json into `folder`, flushed to disk."""
+    # cast: mypy matches **arrays against savez's `allow_pickle: bool` too (naming allow_pickle instead would
+    # store it as one more array under NumPy < 2.1)
+    np.savez(folder / "arrays.npz", **cast(dict[str, Any], arrays))
+    (folder / "trainer.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    for f in folder.iterdir():
+        with open(f, "rb") as handle:
+            os.fsync(handle.fileno())
+    fsync_dir(folder)
+
+
+def _new_checkpoint_name(directory: Path, step: int) -> str:
+    """`checkpoint-<step>`, or `checkpoint-<step>-<n>` when a checkpoint of that step exists already (the end
+    of a run whose budget is a multiple of the period): never the name of a folder `latest` may name."""
+    name = f"checkpoint-{step:012d}"
+    n = 1
+    while (directory / name).exists():
+        name, n = f"checkpoint-{step:012d}-{n}", n + 1
+    return name
 
 
 def read_state_config(directory: str | os.PathLike) -> dict[str, Any]:

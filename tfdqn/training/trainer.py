@@ -22,7 +22,7 @@ from tfdqn.dqn.agent import DQNAgent
 from tfdqn.dqn.schedules import make_schedule
 from tfdqn.envs.make import observation_dtype
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
-from tfdqn.listeners.base import Listener, attach_errors
+from tfdqn.listeners.base import Listener, raise_first
 from tfdqn.listeners.dispatch import ListenerList, read_only
 from tfdqn.replay.adder import make_replay
 from tfdqn.replay.prioritized import ExtendedReplay, Sample
@@ -96,6 +96,7 @@ class Trainer:
         self.interrupted = None
         self._copied_at = None  # the weights may have been changed between calls: the first copy is made
         self.episodes_in_progress.begun[:] = False
+        listeners.deferred.clear()
         listeners.set_trainer(self)
         listeners.set_model(model)
         config = self.config.to_dict()
@@ -128,10 +129,8 @@ class Trainer:
             "healthy": not isinstance(error, NonFiniteError),
         }
         later += listeners.call_all("on_train_end", end_logs)
-        if error is None and later:
-            error = later.pop(0)
-        if error is not None:
-            raise attach_errors(error, later)
+        later += listeners.run_quiet_point()  # a state saved at the end, once every listener has ended
+        raise_first(later if error is None else [error, *later])
         if self.interrupted is not None:
             raise TrainingInterrupted(self.interrupted, self.step)
         return end_logs
@@ -201,6 +200,8 @@ class Trainer:
             for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
                 if not self._train_call():  # the replay is not ready: said once for this step
                     break
+            if listeners.deferred:  # a quiet point: every event so far has reached every listener
+                raise_first(listeners.run_quiet_point())
 
     def save_state(self, directory: str | os.PathLike) -> Path:
         """Write this run's full training state under `directory` (`tfdqn.training.resume`); returns its folder."""
@@ -251,8 +252,7 @@ class Trainer:
             logs["terminated"], logs["truncated"] = bool(terminated[i]), bool(truncated[i])
             episodes.restart(i, rng_states)
             errors += self.listeners.call_all("on_episode_end", episode, logs)
-        if errors:
-            raise attach_errors(errors[0], errors[1:])
+        raise_first(errors)
 
     def _close_episodes(self, start: float) -> list[BaseException]:
         """When training ends: `on_episode_end(completed=False)` for every episode still running
