@@ -8,4 +8,5 @@ repository root as `python -m benchmarks.<module>`; README.md says what each one
     screen     screening candidate configs   averages   weight averages beside the final network
     pool       pooling one config's runs     frozenlake DQN on FrozenLake, checked exactly
     systems    one run of one system (tfdqn / Stable-Baselines3 / a tutorial loop) in a fresh process
+    loop_revisions  the training loop's throughput at two revisions of tfdqn, interleaved in one run
 """

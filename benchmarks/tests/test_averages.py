@@ -1,24 +1,15 @@
 """Weight averages: scored on the suite worker's own run, and bad input refused before anything runs."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from benchmarks.common import ROOT
-from benchmarks.launch import run_worker, thread_env
+from benchmarks.launch import run_worker
+from benchmarks.tests.cli import run_benchmark
 
 
 def averages(*args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.averages", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=thread_env(),
-        cwd=ROOT,
-    )
+    return run_benchmark("averages", *args, timeout=timeout)
 
 
 @pytest.mark.slow  # two 2,000-step CartPole runs: over a minute on a busy 2-core machine
