@@ -2,6 +2,7 @@
 one line on stderr and status 2, before TensorFlow loads and without writing anything; `module:Env-v0` ids
 work as `gym.make` takes them; the threshold a run stops at is said at its start."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -166,3 +167,23 @@ def test_evaluate_gif_that_cannot_be_written(finished_run, tmp_path):
     one_error_line(tfdqn_cli("evaluate", model, "--gif", blocker / "x.gif", "--episodes", 1), "is an existing file")
     one_error_line(tfdqn_cli("evaluate", model, "--gif", tmp_path, "--episodes", 1), "is a directory")
     assert snapshot(tmp_path) == {"notes.txt": b"mine"}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "many"])
+def test_a_bad_evaluation_cap_is_refused(tmp_path, value):
+    out = tmp_path / "out"
+    one_error_line(tfdqn_cli("train", "--eval-max-steps", value, "--out", out), "--eval-max-steps")
+    one_error_line(tfdqn_cli("evaluate", out / "best.keras", "--max-steps", value), "--max-steps")
+    assert not out.exists()
+
+
+def test_an_environment_without_a_time_limit_is_evaluated_up_to_a_stated_cap(tmp_path):
+    # CliffWalking-v1 has no time limit: an untrained policy circles, so every greedy episode runs to the cap
+    out = tmp_path / "cliff"
+    flags = ["--eval-every", 100, "--eval-episodes", 1, "--final-episodes", 1, "--no-gif", "--no-live-plot"]
+    proc = tfdqn_cli("train", "--env", "CliffWalking-v1", "--out", out, "--steps", 200, *flags)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = "CliffWalking-v1 has no time limit: evaluation episodes are cut at 1,000 steps (--eval-max-steps)"
+    assert line in proc.stderr.splitlines()
+    assert "Warning" not in proc.stderr  # the cut was said at the start, not warned about at each evaluation
+    assert json.loads((out / "summary.json").read_text())["eval_max_steps"] == 1_000

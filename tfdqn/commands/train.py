@@ -202,7 +202,9 @@ def run(args: argparse.Namespace) -> int:
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
     if gif and args.resume is None:
-        tfdqn.record_gif(run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+        tfdqn.record_gif(
+            run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed, max_steps=run.eval_max_steps
+        )
     if args.resume is not None:
         step = load_training_state(run.trainer, args.resume / "state")
         print(f"resuming {config.env_id} from step {step:,} ({args.resume / 'state'})", file=sys.stderr)
