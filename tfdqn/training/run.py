@@ -25,9 +25,10 @@ from tfdqn.config import DQNConfig
 from tfdqn.dqn.agent import DQNAgent
 from tfdqn.dqn.evaluation import evaluate_model, evaluation_step_cap, greedy_policy, record_gif, step_cap_line
 from tfdqn.envs.make import make_vec_env, reward_threshold
-from tfdqn.fileio import write_json
+from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.listeners.base import Listener
 from tfdqn.listeners.checkpoint import ModelCheckpoint
+from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.listeners.divergence import DivergenceAlarm
 from tfdqn.listeners.evaluation import PeriodicEvaluation, StopOnReward
 from tfdqn.listeners.metrics import MetricsLogger
@@ -135,7 +136,11 @@ def assemble(
 ) -> Run:
     """Seed Keras, make the environment (unless `env` is given), the agent and a `Trainer` whose listeners are
     the protocol's (progress, metrics, live plot, evaluation, checkpoint in `out`, confirmed stop, divergence
-    alarm, TensorBoard; none without a protocol) followed by `listeners`."""
+    alarm, TensorBoard; none without a protocol) followed by `listeners`. A listener given twice and an `out`
+    that cannot be written are refused first, before anything is built."""
+    listeners = list(ListenerList(listeners))  # a twin is an ArgumentError here, not once the env is made
+    if out is not None:
+        check_out_dir(Path(out))
     keras.utils.set_random_seed(config.seed)
     if env is None:
         env = make_vec_env(config.env_id, config.num_envs)
