@@ -152,13 +152,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI_ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
 
 
-def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300) -> subprocess.CompletedProcess:
-    """Run `python -m tfdqn ARGS` as a user would (no TF_* settings), optionally with `pythonpath` first."""
+def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300, preamble=None) -> subprocess.CompletedProcess:
+    """Run `python -m tfdqn ARGS` as a user would (no TF_* settings), optionally with `pythonpath` first, or,
+    given `preamble` (Python code, e.g. a fault injected by monkeypatching), the command after that code."""
     env = dict(CLI_ENV)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), CLI_ENV.get("PYTHONPATH")) if p)
+    command = ["-m", "tfdqn"] if preamble is None else ["-c", f"{preamble}\nfrom tfdqn.commands import main\nmain()"]
     return subprocess.run(
-        [sys.executable, "-m", "tfdqn", *map(str, args)],
+        [sys.executable, *command, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.fileio import check_out_dir
 from tfdqn.presets import PRESETS
 from tfdqn.training.protocol import add_run_flags
 
@@ -184,6 +185,8 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
 
     config = build_config(args, tfdqn, defaults)  # bad input fails here, before TensorFlow loads
     out: Path = args.out
+    if not args.measure:  # a measurement writes nothing
+        check_out_dir(out)
     env = make_vec_env(config.env_id, config.num_envs, mode="sync")
     space = env.single_observation_space
     if space.shape is None or len(space.shape) != 3 or space.dtype != "uint8":
