@@ -211,3 +211,18 @@ def one_error_line(proc: subprocess.CompletedProcess, message: str) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and message in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def refusing_writes_in(folder, error: str = "PermissionError(13, 'Permission denied')") -> str:
+    """A `tfdqn_cli` preamble under which creating a temporary file in `folder` (`check_out_dir`'s write probe)
+    raises `error` (a Python expression): a folder that cannot be written, even by root, whom permission bits
+    do not stop (and no read-only mount is at hand in a test)."""
+    return (
+        "import tempfile\n"
+        "_mkstemp = tempfile.mkstemp\n"
+        "def _refuse(*args, dir=None, **kwargs):\n"
+        f"    if dir is not None and str(dir) == {str(folder)!r}:\n"
+        f"        raise {error}\n"
+        "    return _mkstemp(*args, dir=dir, **kwargs)\n"
+        "tempfile.mkstemp = _refuse\n"
+    )

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import one_error_line, tfdqn_cli
+from helpers import one_error_line, refusing_writes_in, tfdqn_cli
 
 # each command with the arguments it needs besides the output path, and the flag that names that path
 COMMANDS = {
@@ -16,15 +16,6 @@ COMMANDS = {
     "sweep": (["sweep", "--set", "gamma=0.9,0.99"], "--out"),
     "search": (["search", "space.json"], "--out"),
 }
-REFUSE_PROBES_IN = (
-    "import tempfile\n"
-    "_mkstemp = tempfile.mkstemp\n"
-    "def _refuse(*args, dir=None, **kwargs):\n"
-    "    if dir is not None and str(dir) == {folder!r}:\n"
-    "        raise PermissionError(13, 'Permission denied')\n"
-    "    return _mkstemp(*args, dir=dir, **kwargs)\n"
-    "tempfile.mkstemp = _refuse\n"
-)
 
 
 def files_under(folder: Path) -> list[str]:
@@ -51,9 +42,8 @@ def test_out_under_a_file(tmp_path, command):
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_out_in_a_folder_that_refuses_writes(tmp_path, command):
-    # root writes through permission bits and no read-only mount is at hand: the folder refuses the probe file
     args, flag = COMMANDS[command]
-    proc = tfdqn_cli(*args, flag, tmp_path / "run", preamble=REFUSE_PROBES_IN.format(folder=str(tmp_path)))
+    proc = tfdqn_cli(*args, flag, tmp_path / "run", preamble=refusing_writes_in(tmp_path))
     one_error_line(proc, f"{flag} {tmp_path / 'run'} cannot be written: {tmp_path}: Permission denied")
     assert files_under(tmp_path) == []
 
@@ -73,6 +63,6 @@ def test_out_in_a_read_only_folder(tmp_path):
 
 def test_evaluate_gif_in_a_folder_that_refuses_writes(tmp_path):
     gif = tmp_path / "x.gif"
-    proc = tfdqn_cli("evaluate", "model.keras", "--gif", gif, preamble=REFUSE_PROBES_IN.format(folder=str(tmp_path)))
+    proc = tfdqn_cli("evaluate", "model.keras", "--gif", gif, preamble=refusing_writes_in(tmp_path))
     one_error_line(proc, f"--gif {gif}: its folder {tmp_path} cannot be written")
     assert files_under(tmp_path) == []
