@@ -130,6 +130,41 @@ class Recorder:
         return _Recorder()
 
 
+def raising_recorder(hook, exc):
+    """A recorder that records every event and raises `exc` from `hook` once, after recording it (at episode
+    1, or step 6, so that the run is under way)."""
+    rec = Recorder.make()
+    record = getattr(rec, hook)
+    fired = []
+
+    def hook_then_raise(*args):
+        record(*args)
+        due = not args or not isinstance(args[0], int) or args[0] == (6 if hook == "on_step" else 1)
+        if due and not fired:
+            fired.append(True)
+            raise exc
+
+    setattr(rec, hook, hook_then_raise)  # a hook assigned on the instance is called
+    return rec
+
+
+def assert_pairs_matched(rec):
+    """Every on_train_begin has exactly one on_train_end (none without one); every episode begun ends once
+    after its begin, and none ends without beginning."""
+    names = [e[0] for e in rec.events]
+    assert names.count("train_begin") == names.count("train_end") == 1
+    assert names[0] == "train_begin" and names[-1] == "train_end"
+    open_episodes = set()
+    for event in rec.events:
+        if event[0] == "episode_begin":
+            assert event[1] not in open_episodes
+            open_episodes.add(event[1])
+        elif event[0] == "episode_end":
+            assert event[1] in open_episodes, f"episode {event[1]} ended without beginning"
+            open_episodes.remove(event[1])
+    assert not open_episodes, f"episodes {open_episodes} began and never ended"
+
+
 class BrokenEnv(FixedLengthEnv):
     """Like FixedLengthEnv, but from step `after` on returns NaN as the `what` ("obs" or "reward")."""
 
@@ -152,13 +187,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI_ENV = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
 
 
-def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300) -> subprocess.CompletedProcess:
-    """Run `python -m tfdqn ARGS` as a user would (no TF_* settings), optionally with `pythonpath` first."""
+def tfdqn_cli(*args, cwd=ROOT, pythonpath=None, timeout=300, preamble=None) -> subprocess.CompletedProcess:
+    """Run `python -m tfdqn ARGS` as a user would (no TF_* settings), optionally with `pythonpath` first, or,
+    given `preamble` (Python code, e.g. a fault injected by monkeypatching), the command after that code."""
     env = dict(CLI_ENV)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(pythonpath), CLI_ENV.get("PYTHONPATH")) if p)
+    command = ["-m", "tfdqn"] if preamble is None else ["-c", f"{preamble}\nfrom tfdqn.commands import main\nmain()"]
     return subprocess.run(
-        [sys.executable, "-m", "tfdqn", *map(str, args)],
+        [sys.executable, *command, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -174,3 +211,18 @@ def one_error_line(proc: subprocess.CompletedProcess, message: str) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and message in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def refusing_writes_in(folder, error: str = "PermissionError(13, 'Permission denied')") -> str:
+    """A `tfdqn_cli` preamble under which creating a temporary file in `folder` (`check_out_dir`'s write probe)
+    raises `error` (a Python expression): a folder that cannot be written, even by root, whom permission bits
+    do not stop (and no read-only mount is at hand in a test)."""
+    return (
+        "import tempfile\n"
+        "_mkstemp = tempfile.mkstemp\n"
+        "def _refuse(*args, dir=None, **kwargs):\n"
+        f"    if dir is not None and str(dir) == {str(folder)!r}:\n"
+        f"        raise {error}\n"
+        "    return _mkstemp(*args, dir=dir, **kwargs)\n"
+        "tempfile.mkstemp = _refuse\n"
+    )

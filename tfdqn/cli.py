@@ -6,6 +6,7 @@ This module imports nothing heavy, so a script can parse its flags before Tensor
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -55,9 +56,39 @@ def prepare_process() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
+DISK_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG", "EIO")
+    if hasattr(errno, name)
+)
+"""The errors of a file system that cannot take a file (full, read-only, forbidden): the user's to fix, so one
+line naming the path, not a traceback."""
+
+
+def disk_error(exc: BaseException | None) -> OSError | None:
+    """The file-system error (`DISK_ERRNOS`) behind `exc`: `exc` itself or one along its `__cause__` and
+    `__context__` chain (a listener's failed write arrives as a `ListenerError` caused by it); None if none."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def disk_error_line(exc: OSError, folder: object = None) -> str:
+    """`cannot write PATH: REASON` for a file-system error: the file it names, else `folder`."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is not None:
+        return f"cannot write {exc.filename}: {reason}"
+    return f"cannot write the files in {folder}: {reason}" if folder is not None else f"cannot write a file: {reason}"
+
+
 def run_main(main: Callable[[], int | None]) -> NoReturn:
     """Run `main`; a `TfdqnError` becomes one line on stderr and its `exit_code` (2 for bad input,
-    1 for a failed run, 130/143 after SIGINT/SIGTERM), never a traceback."""
+    1 for a failed run, 130/143 after SIGINT/SIGTERM), never a traceback; so does, with status 2, a file
+    system that cannot take a file (`DISK_ERRNOS`: full, read-only...)."""
     from tfdqn.errors import TfdqnError
 
     try:
@@ -65,4 +96,9 @@ def run_main(main: Callable[[], int | None]) -> NoReturn:
     except TfdqnError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        print(f"error: {disk_error_line(exc)}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     sys.exit(code or 0)

@@ -1,14 +1,19 @@
-"""`tfdqn train`/`evaluate` refuse bad output paths, damaged training state and unknown environment modules with
-one line on stderr and status 2, before TensorFlow loads and without writing anything; `module:Env-v0` ids
-work as `gym.make` takes them; the threshold a run stops at is said at its start."""
+"""`tfdqn train`/`evaluate` refuse bad output paths, damaged training state, unknown environment modules, bad
+evaluation caps and a resume onto a folder that cannot be written with one line on stderr and status 2, before
+TensorFlow loads and without writing anything; a disk that fills up mid-run ends it in one line, keeping the last
+good checkpoint; `module:Env-v0` ids work as `gym.make` takes them; the threshold a run stops at, and where
+evaluation episodes are cut, are said at its start."""
 
+import errno
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import one_error_line, tfdqn_cli
+from helpers import one_error_line, refusing_writes_in, tfdqn_cli
 
+from tfdqn.cli import run_main
 from tfdqn.errors import OutputDirError
 from tfdqn.fileio import check_out_dir
 from tfdqn.training.resume import StateError, check_training_state, read_state_step
@@ -166,3 +171,88 @@ def test_evaluate_gif_that_cannot_be_written(finished_run, tmp_path):
     one_error_line(tfdqn_cli("evaluate", model, "--gif", blocker / "x.gif", "--episodes", 1), "is an existing file")
     one_error_line(tfdqn_cli("evaluate", model, "--gif", tmp_path, "--episodes", 1), "is a directory")
     assert snapshot(tmp_path) == {"notes.txt": b"mine"}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "many"])
+def test_a_bad_evaluation_cap_is_refused(tmp_path, value):
+    out = tmp_path / "out"
+    one_error_line(tfdqn_cli("train", "--eval-max-steps", value, "--out", out), "--eval-max-steps")
+    one_error_line(tfdqn_cli("evaluate", out / "best.keras", "--max-steps", value), "--max-steps")
+    assert not out.exists()
+
+
+def test_an_environment_without_a_time_limit_is_evaluated_up_to_a_stated_cap(tmp_path):
+    # CliffWalking-v1 has no time limit: an untrained policy circles, so every greedy episode runs to the cap
+    out = tmp_path / "cliff"
+    flags = ["--eval-every", 100, "--eval-episodes", 1, "--final-episodes", 1, "--no-gif", "--no-live-plot"]
+    proc = tfdqn_cli("train", "--env", "CliffWalking-v1", "--out", out, "--steps", 200, *flags)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = "CliffWalking-v1 has no time limit: evaluation episodes are cut at 1,000 steps (--eval-max-steps)"
+    assert line in proc.stderr.splitlines()
+    assert "Warning" not in proc.stderr  # the cut was said at the start, not warned about at each evaluation
+    assert json.loads((out / "summary.json").read_text())["eval_max_steps"] == 1_000
+
+
+# from the second state save on, the disk is full: the save leaves half a checkpoint folder and raises ENOSPC
+DISK_FULL_AFTER_ONE_SAVE = """
+import errno, os
+from tfdqn.cli import prepare_process
+prepare_process()  # as the command would, before TensorFlow loads
+from pathlib import Path
+import tfdqn.training.trainer as trainer_module
+_save, _calls = trainer_module.save_training_state, []
+def _full(trainer, directory):
+    _calls.append(trainer.step)
+    if len(_calls) == 1:
+        return _save(trainer, directory)
+    tmp = Path(directory) / f".checkpoint-{trainer.step:012d}.tmp-{os.getpid()}"
+    tmp.mkdir(exist_ok=True)
+    (tmp / "arrays.npz").write_bytes(b"PK\\x03\\x04 half")
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+trainer_module.save_training_state = _full
+"""
+
+
+@pytest.mark.parametrize("where", ["run", "state"])
+def test_resume_onto_a_read_only_folder_is_refused_before_training(finished_run, tmp_path, where):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    folder = run if where == "run" else run / "state"
+    before, read_only = snapshot(run), refusing_writes_in(folder, "OSError(30, 'Read-only file system')")
+    proc = tfdqn_cli("train", "--resume", run, "--steps", 600, preamble=read_only)
+    one_error_line(proc, f"--resume {folder} cannot be written: {folder}: Read-only file system")
+    assert snapshot(run) == before
+
+
+def test_a_full_disk_mid_run_ends_it_in_one_line_keeping_the_last_good_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--out", out, "--steps", 400, "--state-every", 100, *TINY]
+    proc = tfdqn_cli(*args, preamble=DISK_FULL_AFTER_ONE_SAVE)
+    kept = out / "state" / "checkpoint-000000000100"
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error")]
+    assert (
+        errors
+        == [proc.stderr.splitlines()[-1]]
+        == [
+            f"error: cannot write the files in {out}: No space left on device: run stopped at step 200; last good "
+            f"state: {kept} (resume with --resume {out})"
+        ]
+    )
+    assert check_training_state(out / "state") == kept and read_state_step(out / "state") == 100
+
+
+def test_a_disk_error_outside_training_is_one_line(capsys):
+    def write_config():
+        raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/config.json")
+
+    with pytest.raises(SystemExit) as info:
+        run_main(write_config)
+    assert info.value.code == 2
+    assert capsys.readouterr().err == "error: cannot write /runs/x/config.json: No space left on device\n"
+
+    def a_bug():
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "internal.json")
+
+    with pytest.raises(FileNotFoundError):  # not the user's disk: a traceback, as for any bug
+        run_main(a_bug)

@@ -7,7 +7,7 @@ import csv
 import keras
 import numpy as np
 import pytest
-from helpers import FixedLengthEnv, Recorder, vec
+from helpers import FixedLengthEnv, Recorder, assert_pairs_matched, raising_recorder, vec
 
 import tfdqn
 from tfdqn import (
@@ -40,41 +40,6 @@ def trainer_for(listeners, num_envs=2, length=3):
     keras.utils.set_random_seed(0)  # the same weights for every run
     agent = DQNAgent(build_q_network((1,), 2, (8,)), 2, config)
     return Trainer(agent, vec(lambda: FixedLengthEnv(length), num_envs), config, listeners)
-
-
-def raising_recorder(hook, exc):
-    """A recorder that records every event and raises `exc` from `hook` once, after recording it (at episode
-    1, or step 6, so that the run is under way)."""
-    rec = Recorder.make()
-    record = getattr(rec, hook)
-    fired = []
-
-    def hook_then_raise(*args):
-        record(*args)
-        due = not args or not isinstance(args[0], int) or args[0] == (6 if hook == "on_step" else 1)
-        if due and not fired:
-            fired.append(True)
-            raise exc
-
-    setattr(rec, hook, hook_then_raise)  # a hook assigned on the instance is called
-    return rec
-
-
-def assert_pairs_matched(rec):
-    """Every on_train_begin has exactly one on_train_end (none without one); every episode begun ends once
-    after its begin, and none ends without beginning."""
-    names = [e[0] for e in rec.events]
-    assert names.count("train_begin") == names.count("train_end") == 1
-    assert names[0] == "train_begin" and names[-1] == "train_end"
-    open_episodes = set()
-    for event in rec.events:
-        if event[0] == "episode_begin":
-            assert event[1] not in open_episodes
-            open_episodes.add(event[1])
-        elif event[0] == "episode_end":
-            assert event[1] in open_episodes, f"episode {event[1]} ended without beginning"
-            open_episodes.remove(event[1])
-    assert not open_episodes, f"episodes {open_episodes} began and never ended"
 
 
 HOOKS = ("on_train_begin", "on_episode_begin", "on_episode_end", "on_step", "on_train_end")

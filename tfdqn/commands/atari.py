@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tfdqn.commands import pixels
 from tfdqn.errors import EnvError
+from tfdqn.fileio import check_out_dir
 from tfdqn.presets import PRESETS
 
 HELP = "train the Nature DQN on an Atari game (needs: pip install -r requirements-atari.txt)"
@@ -50,12 +51,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    game = args.env
+    if args.out is None:
+        args.out = Path("results/atari") / game.split("/")[-1].rsplit("-v", 1)[0].lower()
+    if not args.measure:
+        check_out_dir(args.out)
     if importlib.util.find_spec("ale_py") is None:
         raise EnvError("Atari needs ale-py, which is not installed: pip install -r requirements-atari.txt")
     from tfdqn.envs.pixels import atari_env_id
 
-    game = args.env
     args.env = atari_env_id(game)  # registers tfdqn/ALE-<Game>-v5: the game with DQN preprocessing
-    if args.out is None:
-        args.out = Path("results/atari") / game.split("/")[-1].rsplit("-v", 1)[0].lower()
     return pixels.run(args, ATARI_DEFAULTS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
@@ -29,6 +30,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--episodes", type=positive_int, default=100, help="episodes to run (default 100)")
     p.add_argument("--seed", type=non_negative_int, default=12_345, help="seed of the first episode (default 12345)")
+    p.add_argument(
+        "--max-steps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="cut every episode (the GIF's and the window's too) after N steps (default: the environment's own "
+        "time limit; 1000 for one without a time limit, e.g. CliffWalking-v1)",
+    )
     p.add_argument("--gif", type=Path, default=None, help="also record one greedy episode to this GIF (default: none)")
     p.add_argument(
         "--render", action="store_true", help="show one greedy episode in a window (needs a display) (default off)"
@@ -57,16 +66,20 @@ def run(args: argparse.Namespace) -> int:
     if args.gif is not None:
         check_gif_path(args.gif)
     import tfdqn
+    from tfdqn.dqn.evaluation import evaluation_step_cap, step_cap_line
 
     env_id = args.env or default_env_id(args.model)
-    result = tfdqn.evaluate_model(args.model, env_id, args.episodes, seed=args.seed)
+    cap = evaluation_step_cap(env_id, args.max_steps)
+    if line := step_cap_line(env_id, args.max_steps, flag="--max-steps"):
+        print(line, file=sys.stderr)
+    result = tfdqn.evaluate_model(args.model, env_id, args.episodes, seed=args.seed, max_steps=cap)
     print(f"{env_id}, {args.model}: {result}")
     if args.gif or args.render:
         policy = tfdqn.greedy_policy(tfdqn.load_q_network(args.model))
         if args.gif:
-            ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed)
+            ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed, max_steps=cap)
             print(f"recorded one episode (return {ret:.1f}) to {args.gif}")
         if args.render:
-            ret = tfdqn.render_episode(policy, env_id, seed=args.seed)
+            ret = tfdqn.render_episode(policy, env_id, seed=args.seed, max_steps=cap)
             print(f"rendered one episode (return {ret:.1f})")
     return 0

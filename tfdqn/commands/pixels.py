@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.fileio import check_out_dir
 from tfdqn.presets import PRESETS
 from tfdqn.training.protocol import add_run_flags
 
@@ -136,19 +137,23 @@ def build_config(args, tfdqn, defaults: dict = PIXEL_DEFAULTS):
     return tfdqn.DQNConfig.from_dict(fields)
 
 
-def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4, fps: int = 25) -> float:
-    """One greedy episode as the network sees it: the newest frame of each stacked observation."""
+def record_input_gif(
+    policy, env_id: str, path: Path, seed: int, scale: int = 4, fps: int = 25, max_steps: int | None = None
+) -> float:
+    """One greedy episode as the network sees it: the newest frame of each stacked observation (cut after
+    `max_steps` steps, as `tfdqn.record_gif` cuts it)."""
     import numpy as np
     from PIL import Image
 
     import tfdqn
+    from tfdqn.dqn.evaluation import episode_step_cap
     from tfdqn.fileio import atomic_write
 
     env = tfdqn.make_env(env_id)
     frames, total = [], 0.0
     try:
         obs, _ = env.reset(seed=seed)
-        done = False
+        done, t, cap = False, 0, episode_step_cap(env, max_steps)
         while True:
             frame = Image.fromarray(np.asarray(obs[..., -1]))
             frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.Resampling.NEAREST))
@@ -156,7 +161,8 @@ def record_input_gif(policy, env_id: str, path: Path, seed: int, scale: int = 4,
                 break
             obs, reward, terminated, truncated, _ = env.step(int(policy(obs[None])[0]))
             total += float(reward)
-            done = terminated or truncated
+            t += 1
+            done = terminated or truncated or (cap is not None and t >= cap)
     finally:
         env.close()
     atomic_write(
@@ -179,6 +185,8 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
 
     config = build_config(args, tfdqn, defaults)  # bad input fails here, before TensorFlow loads
     out: Path = args.out
+    if not args.measure:  # a measurement writes nothing
+        check_out_dir(out)
     env = make_vec_env(config.env_id, config.num_envs, mode="sync")
     space = env.single_observation_space
     if space.shape is None or len(space.shape) != 3 or space.dtype != "uint8":
@@ -211,7 +219,9 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
     run = assemble(config, out, Protocol.from_args(args, plot_threshold=False), env=env)
     write_json(out / "config.json", config.to_dict())
     if not args.no_gif:
-        tfdqn.record_gif(run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+        tfdqn.record_gif(
+            run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed, max_steps=run.eval_max_steps
+        )
     end = run.train(args.steps)
 
     best_periodic = max(run.periodic_evaluations(), key=lambda r: float(r["mean_return"]), default=None)
@@ -231,6 +241,8 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
         start=START,
         gif=not args.no_gif,
         extra=extra,
-        more_gifs=lambda best: record_input_gif(best, config.env_id, out / "trained_input.gif", seed=config.seed + 1),
+        more_gifs=lambda best: record_input_gif(
+            best, config.env_id, out / "trained_input.gif", seed=config.seed + 1, max_steps=run.eval_max_steps
+        ),
     )
     return 0

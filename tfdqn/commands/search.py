@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tfdqn.cli import positive_int
 from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
+from tfdqn.fileio import check_out_dir
 
 HELP = "random or grid search over DQNConfig fields on Ray, with ASHA-style halving of hopeless trials"
 DESCRIPTION = (
@@ -51,6 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample or enumerate configs, run them with halving, print the ranking."""
+    check_out_dir(args.out)  # before Ray starts
     # Imported here, not at the top: `tfdqn --help` stays fast, and Ray stays an optional extra.
     from tfdqn.config import read_config_file
     from tfdqn.experiments.cluster import require_ray

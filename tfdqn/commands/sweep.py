@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
+from tfdqn.fileio import check_out_dir
 
 HELP = "train a grid of DQNConfig overrides x seeds as Ray tasks, one table with medians and 95%% intervals"
 DESCRIPTION = (
@@ -43,6 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The grid from --grid and --set, the seeds, the protocol; prints the table at the end."""
+    check_out_dir(args.out)  # before Ray starts
     # Imported here, not at the top: `tfdqn --help` stays fast, and Ray stays an optional extra.
     from tfdqn.experiments.cluster import require_ray
     from tfdqn.experiments.grid import combine, read_configs

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.cli import disk_error, disk_error_line, non_negative_int, positive_int, prepare_process
 from tfdqn.config import DQNConfig, read_config_file
+from tfdqn.errors import OutputDirError
 from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.presets import budget_for_env, resolve_preset
 from tfdqn.training.protocol import Protocol, add_run_flags
@@ -174,7 +175,10 @@ def run(args: argparse.Namespace) -> int:
 
     config = build_config(args, tfdqn)  # bad input fails here and below, before TensorFlow loads
     out: Path = args.out or args.resume or default_out(config.env_id)
-    check_out_dir(out)
+    flag = "--resume" if args.out is None and args.resume is not None else "--out"
+    check_out_dir(out, flag)
+    if (out / "state").is_dir():  # a resumed run writes its next checkpoints beside the last
+        check_out_dir(out / "state", flag)
     steps_given = args.steps is not None
     if not steps_given:
         args.steps = tfdqn.budget_for_env(config.env_id)
@@ -202,7 +206,9 @@ def run(args: argparse.Namespace) -> int:
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
     if gif and args.resume is None:
-        tfdqn.record_gif(run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed)
+        tfdqn.record_gif(
+            run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed, max_steps=run.eval_max_steps
+        )
     if args.resume is not None:
         step = load_training_state(run.trainer, args.resume / "state")
         print(f"resuming {config.env_id} from step {step:,} ({args.resume / 'state'})", file=sys.stderr)
@@ -220,6 +226,9 @@ def run(args: argparse.Namespace) -> int:
     except tfdqn.TrainingError as exc:
         kept = checkpoint.last_state_path
         where = f"; last good state: {kept} (resume with --resume {out})" if kept else ""
+        if (disk := disk_error(exc)) is not None:  # a full or read-only disk: the user's to fix, not a failed run
+            stopped = f"run stopped at step {run.trainer.step:,}"
+            raise OutputDirError(f"{disk_error_line(disk, out)}: {stopped}{where}") from None
         raise type(exc)(f"{exc}{where}") from None
     extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
     run.finish(end, start=START, gif=gif, extra=extra)

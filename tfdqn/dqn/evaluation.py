@@ -13,26 +13,57 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdqn.envs.make import has_display, make_env
+from tfdqn.envs.make import has_display, make_env, registered_id, time_limit
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
 from tfdqn.networks.export import load_q_network
 from tfdqn.networks.numpy_mirror import NumpyQ
+from tfdqn.validation import check_budget
 
 Policy = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
 
-UNLIMITED_EPISODE_CAP = 10_000
-"""Steps after which a greedy episode of an environment without a time limit of its own (CliffWalking-v1,
-a user's env registered without `max_episode_steps`) is cut, so that a policy that never reaches a terminal
-state cannot hang an evaluation or a GIF."""
+UNLIMITED_EPISODE_CAP = 1_000
+"""Steps after which a greedy episode of an environment without a time limit of its own (CliffWalking-v1, a
+user's env registered without `max_episode_steps`) is cut unless the caller gives its own cap (`max_steps`,
+`--eval-max-steps`), so that a policy that never reaches a terminal state cannot hang an evaluation or a GIF.
+1,000 is the longest time limit among Gymnasium's discrete-action built-ins (LunarLander-v3), and 75 times
+CliffWalking's shortest path (13 steps): only a policy going round in circles is cut. At 10,000, a 2,000-step
+CliffWalking-v1 run spent 7 minutes evaluating policies that circled."""
 
 
-def episode_step_cap(env: gym.Env) -> int | None:
-    """`UNLIMITED_EPISODE_CAP` when `env` has no time limit of its own (its spec's `max_episode_steps`), else None."""
+def episode_step_cap(env: gym.Env, max_steps: int | None = None) -> int | None:
+    """Where a greedy episode of `env` is cut: `max_steps` when given; else `UNLIMITED_EPISODE_CAP` when `env`
+    has no time limit of its own (its spec's `max_episode_steps`), else None (its own limit ends it)."""
+    if max_steps is not None:
+        return check_budget(max_steps, "max_steps")
     spec = getattr(env, "spec", None)
     return UNLIMITED_EPISODE_CAP if spec is None or spec.max_episode_steps is None else None
+
+
+def evaluation_step_cap(env_id: str, max_steps: int | None = None) -> int | None:
+    """`episode_step_cap` for `env_id`, read from its spec before any environment is made."""
+    if max_steps is not None:
+        return check_budget(max_steps, "max_steps")
+    return UNLIMITED_EPISODE_CAP if time_limit(env_id) is None else None
+
+
+def step_cap_line(env_id: str, max_steps: int | None = None, flag: str = "--eval-max-steps") -> str | None:
+    """One line saying where greedy episodes of `env_id` are cut (given `max_steps`, or the default for an
+    environment without a time limit), naming `flag`; None when the environment's own time limit ends them,
+    or when Gymnasium does not know `env_id` (making the environment says so, in one line of its own)."""
+    try:
+        gym.spec(registered_id(env_id))
+    except gym.error.Error:
+        return None
+    own = time_limit(env_id)
+    cap = evaluation_step_cap(env_id, max_steps)
+    if cap is None:
+        return None
+    why = f"{env_id} has no time limit: " if own is None else ""
+    than = f"; {env_id}'s own limit is {own:,}" if own is not None else ""
+    return f"{why}evaluation episodes are cut at {cap:,} steps ({flag}{than})"
 
 
 def _warn_cut(env: gym.Env, cap: int) -> None:
@@ -40,7 +71,8 @@ def _warn_cut(env: gym.Env, cap: int) -> None:
     name = spec.id if spec is not None else type(env.unwrapped).__name__
     warnings.warn(
         f"{name} has no time limit and a greedy episode ran {cap:,} steps without terminating: cut "
-        "there (register the environment with max_episode_steps to choose the limit)",
+        "there (max_steps, or --eval-max-steps in a command, sets the cap; or register the environment "
+        "with max_episode_steps)",
         stacklevel=3,
     )
 
@@ -72,13 +104,16 @@ def greedy_policy(model: keras.Model) -> Policy:
     return lambda obs: np.argmax(q_fn(tf.convert_to_tensor(obs)).numpy(), axis=-1)
 
 
-def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int | None = None) -> EvaluationResult:
+def evaluate(
+    policy: Policy, env: gym.Env, episodes: int, seed: int | None = None, max_steps: int | None = None
+) -> EvaluationResult:
     """Run `episodes` greedy episodes. `seed` seeds the first reset only, so later calls on the same
-    env with `seed=None` continue its random stream and see fresh episodes."""
+    env with `seed=None` continue its random stream and see fresh episodes. Each episode is cut after
+    `max_steps` steps (default: `episode_step_cap`, with a warning when one is cut there)."""
     if episodes < 1:
         raise ValueError(f"episodes={episodes} is invalid: must be positive")
     returns = np.zeros(episodes)
-    cap, cut = episode_step_cap(env), False
+    cap, cut = episode_step_cap(env, max_steps), False
     for k in range(episodes):
         obs, _ = env.reset(seed=seed if k == 0 else None)
         done, t = False, 0
@@ -90,21 +125,24 @@ def evaluate(policy: Policy, env: gym.Env, episodes: int, seed: int | None = Non
             done = terminated or truncated
             if cap is not None and t >= cap and not done:
                 done = cut = True
-    if cut:
+    if cut and max_steps is None:  # a cap the caller chose is no surprise
         assert cap is not None  # only a capped episode is cut
         _warn_cut(env, cap)
     return EvaluationResult(returns)
 
 
-def evaluate_model(path: str | os.PathLike, env_id: str, episodes: int = 100, seed: int = 0) -> EvaluationResult:
-    """Load a `.keras` Q-network and evaluate it greedily on fresh episodes of `env_id`."""
+def evaluate_model(
+    path: str | os.PathLike, env_id: str, episodes: int = 100, seed: int = 0, max_steps: int | None = None
+) -> EvaluationResult:
+    """Load a `.keras` Q-network and evaluate it greedily on fresh episodes of `env_id` (each cut after
+    `max_steps` steps; default: `episode_step_cap`)."""
     env = make_env(env_id)
     try:
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise EnvError(f"{env_id} has action space {env.action_space}; DQN needs a Discrete action space")
         model = load_q_network(path, n_actions=int(env.action_space.n))
         _check_obs_shape(model, env, path)
-        return evaluate(greedy_policy(model), env, episodes, seed)
+        return evaluate(greedy_policy(model), env, episodes, seed, max_steps)
     finally:
         env.close()
 
@@ -113,13 +151,14 @@ def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) 
     check_model_fits(model, env.observation_space, f"model file {str(path)!r}")
 
 
-def render_episode(policy: Policy, env_id: str, seed: int = 0) -> float:
-    """Show one greedy episode in a window (`render_mode="human"`); returns its return."""
+def render_episode(policy: Policy, env_id: str, seed: int = 0, max_steps: int | None = None) -> float:
+    """Show one greedy episode in a window (`render_mode="human"`), cut after `max_steps` steps as in
+    `evaluate`; returns its return."""
     if not has_display():
         raise EnvError("no display to render to (DISPLAY is not set); record a GIF with --gif instead")
     env = make_env(env_id, render_mode="human")
     try:
-        return float(evaluate(policy, env, 1, seed).returns[0])
+        return float(evaluate(policy, env, 1, seed, max_steps).returns[0])
     finally:
         env.close()
 
@@ -132,10 +171,12 @@ def record_gif(
     frame_skip: int = 2,
     scale: float = 0.5,
     fps: int = 25,
+    max_steps: int | None = None,
 ) -> float:
     """Render one greedy episode from `rgb_array` frames into a GIF; returns the episode's return.
 
-    Every `frame_skip`-th frame is kept and scaled by `scale` to keep the file small.
+    Every `frame_skip`-th frame is kept and scaled by `scale` to keep the file small. The episode is cut after
+    `max_steps` steps (default: `episode_step_cap`, with a warning when it is cut there).
     """
     from PIL import Image
 
@@ -146,7 +187,7 @@ def record_gif(
     total = 0.0
     try:
         obs, _ = env.reset(seed=seed)
-        done, t, cap = False, 0, episode_step_cap(env)
+        done, t, cap = False, 0, episode_step_cap(env, max_steps)
         while True:
             if t % frame_skip == 0 or done:
                 frame = Image.fromarray(np.asarray(env.render()))
@@ -161,7 +202,8 @@ def record_gif(
             t += 1
             if cap is not None and t >= cap and not done:
                 done = True
-                _warn_cut(env, cap)
+                if max_steps is None:
+                    _warn_cut(env, cap)
     finally:
         env.close()
     duration = int(1000 * frame_skip / fps)

@@ -87,6 +87,16 @@ def reward_threshold(env_id: str) -> float | None:
     return None if value is None else float(value)
 
 
+def time_limit(env_id: str) -> int | None:
+    """The environment's own time limit, `max_episode_steps` from its Gymnasium spec (None if it has none:
+    CliffWalking-v1, or an id Gymnasium does not know)."""
+    try:
+        value = gym.spec(registered_id(env_id)).max_episode_steps
+    except gym.error.Error:
+        return None
+    return None if value is None else int(value)
+
+
 def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vector.VectorEnv:
     """N copies of `env_id` stepped together, with Gymnasium's next-step autoreset.
 

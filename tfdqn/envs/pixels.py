@@ -146,6 +146,11 @@ def make_atari(
 
 setattr(make_atari, "metadata", {"render_modes": ["rgb_array", "human"], "render_fps": 30})  # noqa: B010
 
+ATARI_EPISODE_STEPS = 27_000
+"""The time limit of a tfdqn/ALE id, stated in its spec: ALE's own, 108,000 frames per episode, at 4 frames per
+action. Stated, not new: ALE ends the episode at that frame itself (no-op starts add frames, so ALE cuts first),
+and greedy evaluations read the spec to know the game ends on its own (`tfdqn.dqn.evaluation`)."""
+
 _ATARI_ID = re.compile(r"^tfdqn/ALE-(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)$")
 
 
@@ -163,9 +168,11 @@ def ensure_registered(env_id: str) -> None:
     """Register a "tfdqn/ALE-<Game>-v<N>" id on first use; other ids are left alone."""
     match = _ATARI_ID.match(env_id)
     if match is not None and env_id not in gym.registry:
-        gym.register(env_id, entry_point=make_atari, kwargs={"game": f"ALE/{match['name']}-v{match['version']}"})
+        game = f"ALE/{match['name']}-v{match['version']}"
+        gym.register(env_id, entry_point=make_atari, kwargs={"game": game}, max_episode_steps=ATARI_EPISODE_STEPS)
 
 
 if PIXEL_CARTPOLE_ID not in gym.registry:
-    # no TimeLimit of its own: CartPole-v1's inside truncates at 500 CartPole steps, whatever the frame skip
-    gym.register(PIXEL_CARTPOLE_ID, entry_point=make_pixel_cartpole, reward_threshold=475.0)
+    # max_episode_steps states the limit CartPole-v1's own TimeLimit inside keeps (500 CartPole steps); it never
+    # cuts first, as each action is at least one CartPole step. Greedy evaluations read it from the spec.
+    gym.register(PIXEL_CARTPOLE_ID, entry_point=make_pixel_cartpole, reward_threshold=475.0, max_episode_steps=500)

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = run.finish(end, start=START, gif=False)
     eval_env = make_env(config.env_id)
     try:  # the final network on best.keras's episodes
-        final = evaluate(run.agent.greedy, eval_env, protocol.final_episodes, seed=config.seed + FINAL_SEED_OFFSET)
+        seed = config.seed + FINAL_SEED_OFFSET
+        final = evaluate(run.agent.greedy, eval_env, protocol.final_episodes, seed, run.eval_max_steps)
     finally:
         eval_env.close()
     write_json(args.out / RESULT_FILE, result_record(summary, progress.evaluations, run.threshold, final.mean))

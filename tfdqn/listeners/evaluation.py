@@ -10,14 +10,17 @@ from tfdqn.dqn.evaluation import EvaluationResult, Policy, evaluate
 from tfdqn.envs.make import make_env
 from tfdqn.listeners.base import Listener
 from tfdqn.rng import generator_from_state, generator_state
+from tfdqn.validation import check_budget
 
 
 class EvaluationEnv:
     """A separate environment for greedy evaluation, seeded once so each evaluation sees fresh episodes;
-    its random stream is part of a training checkpoint, so a resumed run evaluates on the same episodes."""
+    its random stream is part of a training checkpoint, so a resumed run evaluates on the same episodes.
+    Episodes are cut after `max_steps` steps (None: `tfdqn.dqn.evaluation.episode_step_cap`)."""
 
-    def __init__(self, env_id: str | None, seed: int):
+    def __init__(self, env_id: str | None, seed: int, max_steps: int | None = None):
         self.env_id, self.seed = env_id, seed
+        self.max_steps = None if max_steps is None else check_budget(max_steps, "max_steps")
         self.env: gym.Env | None = None
         self._rng_state: dict[str, Any] | None = None  # where the stream stands while no env is open
         self._seeded = False
@@ -30,7 +33,7 @@ class EvaluationEnv:
                 self.env.np_random = generator_from_state(self._rng_state)
         seed = None if self._seeded or self._rng_state is not None else self.seed
         self._seeded = True
-        return evaluate(policy, self.env, episodes, seed)
+        return evaluate(policy, self.env, episodes, seed, self.max_steps)
 
     def state(self) -> dict[str, Any]:
         if self.env is not None:
@@ -49,14 +52,22 @@ class EvaluationEnv:
 
 class PeriodicEvaluation(Listener):
     """Every `every` env steps, run `episodes` greedy episodes on a separate environment and emit
-    `on_evaluation` with kind "periodic" to all listeners.
+    `on_evaluation` with kind "periodic" to all listeners. Each episode is cut after `max_steps` steps (None:
+    the environment's own time limit, or `tfdqn.dqn.evaluation.UNLIMITED_EPISODE_CAP` without one).
     """
 
-    def __init__(self, every: int = 1_000, episodes: int = 20, env_id: str | None = None, seed: int = 10_000):
+    def __init__(
+        self,
+        every: int = 1_000,
+        episodes: int = 20,
+        env_id: str | None = None,
+        seed: int = 10_000,
+        max_steps: int | None = None,
+    ):
         if every < 1 or episodes < 1:
             raise ValueError(f"PeriodicEvaluation needs every >= 1 and episodes >= 1, got {every}, {episodes}")
         self.every, self.episodes = every, episodes
-        self.eval_env = EvaluationEnv(env_id, seed)
+        self.eval_env = EvaluationEnv(env_id, seed, max_steps)
         self._next_step = every
 
     def get_state(self) -> dict[str, Any]:
@@ -94,11 +105,19 @@ class StopOnReward(Listener):
 
     The confirmation is emitted as an `on_evaluation` event of kind "confirmation", so checkpoints and
     metrics see the more reliable estimate. `confirm_episodes=0` stops on the periodic result alone.
+    `max_steps` cuts the confirmation's episodes, as in `PeriodicEvaluation`.
     """
 
-    def __init__(self, threshold: float, confirm_episodes: int = 100, env_id: str | None = None, seed: int = 20_000):
+    def __init__(
+        self,
+        threshold: float,
+        confirm_episodes: int = 100,
+        env_id: str | None = None,
+        seed: int = 20_000,
+        max_steps: int | None = None,
+    ):
         self.threshold, self.confirm_episodes = threshold, confirm_episodes
-        self.eval_env = EvaluationEnv(env_id, seed)
+        self.eval_env = EvaluationEnv(env_id, seed, max_steps)
         self.confirmed: dict[str, Any] | None = None
 
     def get_state(self) -> dict[str, Any]:

@@ -66,6 +66,7 @@ class QLearner:
         self.episodes = 0  # episodes finished so far
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
         self._seeded = False
+        self._cut: tuple[int, dict[str, Any]] | None = None  # the episode an error cut short, and its logs
 
     @property
     def q_table(self) -> np.ndarray:
@@ -93,8 +94,11 @@ class QLearner:
         """Run `episodes` more episodes (default `config.episodes`) or until a listener stops training.
 
         Returns the `on_train_end` logs (`step`, `episodes`, `updates` (= steps: one table update per
-        step), `wall_seconds`, `stopped`, ...). An error (a listener's, or any other) is re-raised after
-        `on_train_end` has reached every listener.
+        step), `wall_seconds`, `stopped`, ...). The listener contract is the DQN trainer's (`Listener`): however
+        training ends (any `BaseException`, from a listener or the environment, Ctrl-C included), the episode
+        under way gets `on_episode_end` with `completed=False` (it is not counted: the next `train` call starts a
+        fresh episode under its number), then `on_train_end` reaches every listener once, and only then is the
+        first error re-raised.
         """
         cfg, env, listeners = self.config, self.env, self.listeners
         episodes = cfg.episode_budget if episodes is None else episodes
@@ -118,6 +122,9 @@ class QLearner:
             self._loop(episodes, start)
         except BaseException as exc:  # noqa: BLE001 -- re-raised once every listener has had on_train_end
             error = exc
+        later = self._close_episode()
+        if error is None and later:
+            error = later.pop(0)
         end_logs = {
             "step": self.step,
             "episodes": self.episodes,
@@ -128,7 +135,7 @@ class QLearner:
             "error": None if error is None else str(error),
             "healthy": True,
         }
-        later = listeners.call_all("on_train_end", end_logs)
+        later += listeners.call_all("on_train_end", end_logs)
         if error is None and later:
             error = later.pop(0)
         if error is not None:
@@ -145,76 +152,98 @@ class QLearner:
         random_a: list[int] = []
         k = block  # the first step draws the first block
         stop = self.episodes + episodes
-        while self.episodes < stop and not self.stop_training:
-            episode = self.episodes
-            epsilon, alpha = self.epsilon_schedule(episode), self.alpha_schedule(episode)
-            listeners.on_episode_begin(episode, {"step": self.step, "env_index": 0})
-            s, _ = env.reset(seed=None if self._seeded else cfg.seed)
-            self._seeded = True
-            ep_return, length = 0.0, 0
-            while True:
-                if k == block:
-                    explore_u, tie_u = self.rng.random(block), self.rng.random(block)
-                    random_a = self.rng.integers(0, n_actions, block).tolist()
-                    k = 0
-                row = q[s]
-                if explore_u[k] < epsilon:
-                    a = random_a[k]
-                else:  # greedy, ties broken at random (argmax's lowest index would always pick "left")
-                    best = max(row)
-                    a = row.index(best)
-                    if row.count(best) > 1:
-                        ties = [i for i in range(n_actions) if row[i] == best]
-                        a = ties[int(tie_u[k] * len(ties))]
-                k += 1
-                s_next, reward, terminated, truncated, _ = env.step(a)
-                r = float(reward)
+        episode, epsilon, alpha = self.episodes, math.nan, math.nan
+        ep_return, length, r, terminated, truncated = 0.0, 0, 0.0, False, False
+        try:  # costs nothing per step; on any error the episode under way is kept for `_close_episode` to end
+            while self.episodes < stop and not self.stop_training:
+                episode = self.episodes
+                epsilon, alpha = self.epsilon_schedule(episode), self.alpha_schedule(episode)
+                ep_return, length, r, terminated, truncated = 0.0, 0, 0.0, False, False
+                listeners.on_episode_begin(episode, {"step": self.step, "env_index": 0})
+                s, _ = env.reset(seed=None if self._seeded else cfg.seed)
+                self._seeded = True
+                while True:
+                    if k == block:
+                        explore_u, tie_u = self.rng.random(block), self.rng.random(block)
+                        random_a = self.rng.integers(0, n_actions, block).tolist()
+                        k = 0
+                    row = q[s]
+                    if explore_u[k] < epsilon:
+                        a = random_a[k]
+                    else:  # greedy, ties broken at random (argmax's lowest index would always pick "left")
+                        best = max(row)
+                        a = row.index(best)
+                        if row.count(best) > 1:
+                            ties = [i for i in range(n_actions) if row[i] == best]
+                            a = ties[int(tie_u[k] * len(ties))]
+                    k += 1
+                    s_next, reward, terminated, truncated, _ = env.step(a)
+                    r = float(reward)
 
-                # The Q-learning update. No bootstrap past a terminal state; a truncation still bootstraps.
-                target = r if terminated else r + gamma * max(q[s_next])
-                row[a] = (1 - alpha) * row[a] + alpha * target
+                    # The Q-learning update. No bootstrap past a terminal state; a truncation still bootstraps.
+                    target = r if terminated else r + gamma * max(q[s_next])
+                    row[a] = (1 - alpha) * row[a] + alpha * target
 
-                visits[s][a] += 1
-                self.step += 1
-                ep_return += r
-                length += 1
-                if wants_step:
-                    listeners.on_step(
-                        self.step,
-                        {
-                            "epsilon": epsilon,
-                            "reward": r,
-                            "terminated": terminated,
-                            "truncated": truncated,
-                            "state": s,
-                            "action": a,
-                            "next_state": s_next,
-                        },
-                    )
-                s = s_next
-                if terminated or truncated:
-                    break
+                    visits[s][a] += 1
+                    self.step += 1
+                    ep_return += r
+                    length += 1
+                    if wants_step:
+                        listeners.on_step(
+                            self.step,
+                            {
+                                "epsilon": epsilon,
+                                "reward": r,
+                                "terminated": terminated,
+                                "truncated": truncated,
+                                "state": s,
+                                "action": a,
+                                "next_state": s_next,
+                            },
+                        )
+                    s = s_next
+                    if terminated or truncated:
+                        break
 
-            self.episodes += 1
-            self.recent_returns.append(float(ep_return))
-            listeners.on_episode_end(
-                episode,
-                {
-                    "return": float(ep_return),
-                    "length": length,
-                    "step": self.step,
-                    "epsilon": epsilon,
-                    "mean_return_100": float(np.mean(self.recent_returns)),
-                    "loss": math.nan,
-                    "mean_q": math.nan,
-                    "terminated": bool(terminated),
-                    "truncated": bool(truncated),
-                    "env_index": 0,
-                    "wall_seconds": time.perf_counter() - start,
-                    "success": bool(terminated and r > 0),
-                    "alpha": alpha,
-                },
-            )
+                self.episodes += 1
+                self.recent_returns.append(float(ep_return))
+                ended = (bool(terminated), bool(truncated), r)
+                listeners.on_episode_end(episode, self._episode_logs(ep_return, length, ended, epsilon, alpha, start))
+        except BaseException:
+            # its begin reached the listeners (or some of them): they get its end, and only they (ListenerList)
+            logs = self._episode_logs(ep_return, length, (False, False, 0.0), epsilon, alpha, start)
+            self._cut = (episode, {**logs, "completed": False})
+            raise
+
+    def _episode_logs(
+        self, ep_return: float, length: int, ended: tuple[bool, bool, float], epsilon: float, alpha: float, start: float
+    ) -> dict[str, Any]:
+        """The `on_episode_end` logs of an episode with this return and length; `ended`: (terminated, truncated,
+        the last reward)."""
+        terminated, truncated, r = ended
+        return {
+            "return": float(ep_return),
+            "length": length,
+            "step": self.step,
+            "epsilon": epsilon,
+            "mean_return_100": float(np.mean(self.recent_returns)) if self.recent_returns else math.nan,
+            "loss": math.nan,
+            "mean_q": math.nan,
+            "terminated": terminated,
+            "truncated": truncated,
+            "env_index": 0,
+            "wall_seconds": time.perf_counter() - start,
+            "success": terminated and r > 0,
+            "alpha": alpha,
+        }
+
+    def _close_episode(self) -> list[BaseException]:
+        """When training ended on an error: `on_episode_end` (`completed=False`) of the episode under way, for
+        the listeners that received its begin; returns their failures."""
+        if self._cut is None:
+            return []
+        (episode, logs), self._cut = self._cut, None
+        return self.listeners.call_all("on_episode_end", episode, logs)
 
 
 def train_q_table(config: TabularConfig | None = None, listeners: Iterable[Listener] = ()) -> QLearner:

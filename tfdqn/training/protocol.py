@@ -25,7 +25,9 @@ FINAL_SEED_OFFSET = 30_000
 class Protocol:
     """The evaluation protocol of a run: greedy evaluations every `eval_every` env steps on `eval_episodes`
     episodes; a stop once an evaluation reaches `threshold` (None: the environment's reward_threshold) and
-    `confirm_episodes` fresh episodes confirm it; best.keras judged on `final_episodes` at the end."""
+    `confirm_episodes` fresh episodes confirm it; best.keras judged on `final_episodes` at the end. Every
+    greedy episode is cut after `eval_max_steps` steps (None: the environment's own time limit, or
+    `tfdqn.dqn.evaluation.UNLIMITED_EPISODE_CAP` for an environment without one)."""
 
     eval_every: int = 1_000
     eval_episodes: int = 20
@@ -37,6 +39,7 @@ class Protocol:
     divergence_alarm: bool = True
     tensorboard: str | None = None
     plot_threshold: bool = True
+    eval_max_steps: int | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, *, plot_threshold: bool = True) -> Protocol:
@@ -52,6 +55,7 @@ class Protocol:
             divergence_alarm=not getattr(args, "no_divergence_alarm", False),
             tensorboard=getattr(args, "tensorboard", None),
             plot_threshold=plot_threshold,
+            eval_max_steps=getattr(args, "eval_max_steps", None),
         )
 
 
@@ -90,6 +94,14 @@ def add_run_flags(
         type=positive_int,
         default=final_episodes,
         help="fresh episodes for the final evaluation of best.keras in summary.json (default %(default)s)",
+    )
+    parser.add_argument(
+        "--eval-max-steps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="cut every greedy evaluation episode (periodic, confirmation, final, GIFs) after N steps "
+        "(default: the environment's own time limit; 1000 for one without a time limit, e.g. CliffWalking-v1)",
     )
     parser.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
     parser.add_argument(

@@ -23,11 +23,12 @@ import tensorflow as tf
 from tfdqn import __version__
 from tfdqn.config import DQNConfig
 from tfdqn.dqn.agent import DQNAgent
-from tfdqn.dqn.evaluation import evaluate_model, greedy_policy, record_gif
+from tfdqn.dqn.evaluation import evaluate_model, evaluation_step_cap, greedy_policy, record_gif, step_cap_line
 from tfdqn.envs.make import make_vec_env, reward_threshold
-from tfdqn.fileio import write_json
+from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.listeners.base import Listener
 from tfdqn.listeners.checkpoint import ModelCheckpoint
+from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.listeners.divergence import DivergenceAlarm
 from tfdqn.listeners.evaluation import PeriodicEvaluation, StopOnReward
 from tfdqn.listeners.metrics import MetricsLogger
@@ -51,6 +52,7 @@ class Run:
     protocol: Protocol | None = None
     checkpoint: ModelCheckpoint | None = None
     threshold: float | None = None
+    eval_max_steps: int | None = None  # where greedy episodes are cut (None: the environment's own limit)
 
     def train(self, steps: int) -> dict[str, Any]:
         """`Trainer.train(steps)`; the environment is closed however training ends."""
@@ -93,10 +95,11 @@ class Run:
         config, checkpoint, episodes = self.config, self.checkpoint, self.protocol.final_episodes
         if not checkpoint.best_path.exists():  # no evaluation ran (tiny budget): keep the final network
             self.agent.save(checkpoint.best_path)
-        result = evaluate_model(checkpoint.best_path, config.env_id, episodes, seed=config.seed + FINAL_SEED_OFFSET)
+        cap, seed = self.eval_max_steps, config.seed + FINAL_SEED_OFFSET
+        result = evaluate_model(checkpoint.best_path, config.env_id, episodes, seed=seed, max_steps=cap)
         if gif:
             best = greedy_policy(load_q_network(checkpoint.best_path))
-            record_gif(best, config.env_id, self.out / "trained.gif", seed=config.seed + 1)
+            record_gif(best, config.env_id, self.out / "trained.gif", seed=config.seed + 1, max_steps=cap)
             if more_gifs is not None:
                 more_gifs(best)
         summary = {
@@ -109,6 +112,7 @@ class Run:
             "wall_seconds": round(time.perf_counter() - start, 2),
             "stopped_on_reward": end["stopped"],
             "threshold": self.threshold,
+            "eval_max_steps": self.eval_max_steps,
             "best_checkpoint_step": checkpoint.best_step,
             "best_keras_evaluation": {"episodes": episodes, "mean_return": result.mean, "std_return": result.std},
             "versions": {"tfdqn": __version__, "keras": keras.__version__, "tensorflow": tf.__version__},
@@ -132,21 +136,28 @@ def assemble(
 ) -> Run:
     """Seed Keras, make the environment (unless `env` is given), the agent and a `Trainer` whose listeners are
     the protocol's (progress, metrics, live plot, evaluation, checkpoint in `out`, confirmed stop, divergence
-    alarm, TensorBoard; none without a protocol) followed by `listeners`."""
+    alarm, TensorBoard; none without a protocol) followed by `listeners`. A listener given twice and an `out`
+    that cannot be written are refused first, before anything is built."""
+    listeners = list(ListenerList(listeners))  # a twin is an ArgumentError here, not once the env is made
+    if out is not None:
+        check_out_dir(Path(out))
     keras.utils.set_random_seed(config.seed)
     if env is None:
         env = make_vec_env(config.env_id, config.num_envs)
     agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     out = None if out is None else Path(out)
-    checkpoint, threshold, standard = None, None, []
+    checkpoint, threshold, cap, standard = None, None, None, []
     if protocol is not None:
         if out is None:
             raise ValueError("a run with an evaluation protocol needs an output directory (out)")
         checkpoint = ModelCheckpoint(out, save_state=save_state, state_every=state_every)
         threshold = protocol_threshold(config, protocol)
-        standard = protocol_listeners(out, config, protocol, checkpoint, threshold)
+        cap = evaluation_step_cap(config.env_id, protocol.eval_max_steps)
+        if line := step_cap_line(config.env_id, protocol.eval_max_steps):
+            print(line, file=sys.stderr)
+        standard = protocol_listeners(out, config, protocol, checkpoint, threshold, cap)
     trainer = Trainer(agent, env, config, [*standard, *listeners])
-    return Run(config, env, agent, trainer, out, protocol, checkpoint, threshold)
+    return Run(config, env, agent, trainer, out, protocol, checkpoint, threshold, cap)
 
 
 def protocol_threshold(config: DQNConfig, protocol: Protocol) -> float | None:
@@ -177,23 +188,31 @@ def threshold_line(env_id: str, protocol: Protocol, threshold: float | None) -> 
 
 
 def protocol_listeners(
-    out: Path, config: DQNConfig, protocol: Protocol, checkpoint: ModelCheckpoint, threshold: float | None
+    out: Path,
+    config: DQNConfig,
+    protocol: Protocol,
+    checkpoint: ModelCheckpoint,
+    threshold: float | None,
+    max_steps: int | None = None,
 ) -> list[Listener]:
     """Progress bar, metrics CSV, learning curve (with the threshold line if `plot_threshold`), periodic
     evaluation, `checkpoint`, a confirmed stop on `threshold` (unless not `stop_on_reward` or no threshold),
-    the divergence alarm and TensorBoard. The order is part of a saved state (listener states are keyed by
-    position): new listeners go last."""
+    the divergence alarm and TensorBoard; the evaluations cut episodes after `max_steps` steps. The order is
+    part of a saved state (listener states are keyed by position): new listeners go last."""
     listeners: list[Listener] = [
         ProgressLogger(),
         MetricsLogger(out),
         LivePlot(
             out / "learning_curve.png", live=protocol.live_plot, target=threshold if protocol.plot_threshold else None
         ),
-        PeriodicEvaluation(protocol.eval_every, protocol.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET),
+        PeriodicEvaluation(
+            protocol.eval_every, protocol.eval_episodes, seed=config.seed + EVAL_SEED_OFFSET, max_steps=max_steps
+        ),
         checkpoint,
     ]
     if protocol.stop_on_reward and threshold is not None:
-        listeners.append(StopOnReward(threshold, protocol.confirm_episodes, seed=config.seed + CONFIRM_SEED_OFFSET))
+        seed = config.seed + CONFIRM_SEED_OFFSET
+        listeners.append(StopOnReward(threshold, protocol.confirm_episodes, seed=seed, max_steps=max_steps))
     if protocol.divergence_alarm:
         listeners.append(DivergenceAlarm())
     if protocol.tensorboard:
