@@ -53,6 +53,8 @@ from tfdqn.networks.build import (
     clone_network as clone_network,
 )
 from tfdqn.networks.export import load_q_network as load_q_network, save_model as save_model
+from tfdqn.networks.export_formats import ExportError as ExportError
+from tfdqn.networks.exporter import export as export
 from tfdqn.presets import (
     BUDGETS as BUDGETS,
     PRESETS as PRESETS,
