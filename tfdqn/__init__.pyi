@@ -15,6 +15,7 @@ from tfdqn.dqn.evaluation import (
     record_gif as record_gif,
     render_episode as render_episode,
 )
+from tfdqn.dqn.policy import Policy as Policy, load_policy as load_policy
 from tfdqn.dqn.schedules import (
     ExponentialSchedule as ExponentialSchedule,
     LinearSchedule as LinearSchedule,
