@@ -86,8 +86,8 @@ class Policy:
     def __call__(self, obs: Any) -> Any:
         """The greedy action (an int) for one observation, or an array of them for a batch."""
         x, single = self.batch(obs)
-        actions = np.argmax(self._q(x), axis=-1)
-        return int(actions[0]) if single else actions
+        q = self._q(x)
+        return int(q[0].argmax()) if single else q.argmax(axis=-1)
 
     def q_values(self, obs: Any) -> np.ndarray:
         """Q-values, shape (n_actions,) for one observation or (batch, n_actions) for a batch."""
