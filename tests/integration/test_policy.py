@@ -60,6 +60,8 @@ def test_a_vector_envs_dict_batch_and_the_space_from_config_json(saved, tmp_path
     rows = [{key: value[i] for key, value in obs.items()} for i in range(4)]
     np.testing.assert_array_equal(policy(obs), [policy(row) for row in rows])
     envs.close()
+    one = {key: value[:1] for key, value in obs.items()}  # a batch of one is a batch
+    assert policy(one).tolist() == [policy(rows[0])]
 
 
 def test_epsilon_greedy_draws_from_the_callers_generator(saved):

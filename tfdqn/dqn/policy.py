@@ -114,7 +114,7 @@ class Policy:
         """`obs` as the model's input batch, and whether it was one observation; `ArgumentError` naming the
         shape when it is neither an observation nor a batch of them."""
         if self._structured is not None and not isinstance(obs, np.ndarray):
-            obs = _flatten(self._structured, obs, int(np.prod(self._shape)))
+            obs = _flatten(self._structured, obs)
         x = np.asarray(obs, dtype=self._dtype)
         single = x.ndim == self._rank
         if single:
@@ -127,15 +127,20 @@ class Policy:
         return x, single
 
 
-def _flatten(space: gym.spaces.Tuple | gym.spaces.Dict, obs: Any, width: int) -> np.ndarray:
-    """A structured observation flattened (width,), or a batch of them (a list, or a vector env's batch) (n, width)."""
+def _flatten(space: gym.spaces.Tuple | gym.spaces.Dict, obs: Any) -> np.ndarray:
+    """A structured observation flattened (width,), or a batch of them (n, width): a list of observations, or a
+    vector env's batch (every leaf with a leading batch axis)."""
     if isinstance(obs, list):
         return np.stack([flatten_observation(space, o) for o in obs])
-    flat = flatten_observation(space, obs)
-    if flat.size == width:
-        return flat
-    n = flat.size // width
-    items = gym.vector.utils.iterate(gym.vector.utils.batch_space(space, n), obs)
+    leaf_space: gym.Space = space
+    leaf = obs
+    while isinstance(leaf_space, gym.spaces.Tuple | gym.spaces.Dict):  # the first leaf says which it is
+        key: Any = next(iter(leaf_space.spaces)) if isinstance(leaf_space, gym.spaces.Dict) else 0
+        leaf_space, leaf = leaf_space[key], leaf[key]
+    assert leaf_space.shape is not None  # every leaf space tfdqn encodes has one
+    if np.ndim(leaf) == len(leaf_space.shape):
+        return flatten_observation(space, obs)
+    items = gym.vector.utils.iterate(gym.vector.utils.batch_space(space, len(leaf)), obs)
     return np.stack([flatten_observation(space, o) for o in items])
 
 
