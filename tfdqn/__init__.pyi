@@ -15,6 +15,7 @@ from tfdqn.dqn.evaluation import (
     record_gif as record_gif,
     render_episode as render_episode,
 )
+from tfdqn.dqn.policy import Policy as Policy, load_policy as load_policy
 from tfdqn.dqn.schedules import (
     ExponentialSchedule as ExponentialSchedule,
     LinearSchedule as LinearSchedule,
@@ -53,6 +54,8 @@ from tfdqn.networks.build import (
     clone_network as clone_network,
 )
 from tfdqn.networks.export import load_q_network as load_q_network, save_model as save_model
+from tfdqn.networks.export_formats import ExportError as ExportError
+from tfdqn.networks.exporter import export as export
 from tfdqn.presets import (
     BUDGETS as BUDGETS,
     PRESETS as PRESETS,

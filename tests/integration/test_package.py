@@ -20,7 +20,7 @@ LOCKS = {
     "requirements.txt": ["dependencies", "experiments"],
     "requirements-atari.txt": ["atari"],
     "requirements-bench.txt": ["bench"],
-    "requirements-dev.txt": ["dev", "docs"],
+    "requirements-dev.txt": ["dev", "docs", "export"],
 }
 
 
@@ -59,7 +59,8 @@ def test_ranges_are_ranges_and_the_dev_extra_brings_the_docs_and_ray():
     for requirement in group("dependencies"):
         assert not any(s.operator == "==" for s in requirement.specifier), f"{requirement}: pinned, not a range"
     assert any(
-        r.startswith("tfdqn[") and "experiments" in r and "docs" in r for r in PROJECT["optional-dependencies"]["dev"]
+        r.startswith("tfdqn[") and "experiments" in r and "docs" in r and "export" in r
+        for r in PROJECT["optional-dependencies"]["dev"]
     )
 
 

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     result = tfdqn.evaluate_model(args.model, env_id, args.episodes, seed=args.seed, max_steps=cap)
     print(f"{env_id}, {args.model}: {result}")
     if args.gif or args.render:
-        policy = tfdqn.greedy_policy(tfdqn.load_q_network(args.model))
+        policy = tfdqn.Policy(tfdqn.load_q_network(args.model))  # acts in NumPy where the network allows
         if args.gif:
             ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed, max_steps=cap)
             print(f"recorded one episode (return {ret:.1f}) to {args.gif}")

@@ -11,14 +11,13 @@ from pathlib import Path
 import gymnasium as gym
 import keras
 import numpy as np
-import tensorflow as tf
 
+from tfdqn.dqn.policy import Policy as QPolicy
 from tfdqn.envs.make import has_display, make_env, registered_id, time_limit
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
 from tfdqn.fileio import atomic_write
 from tfdqn.networks.export import load_q_network
-from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.validation import check_budget
 
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -96,12 +95,9 @@ class EvaluationResult:
 
 
 def greedy_policy(model: keras.Model) -> Policy:
-    """Greedy policy of a Q-network: NumPy forward pass for MLPs, a compiled call otherwise."""
-    mirror = NumpyQ.from_model(model)
-    if mirror is not None:
-        return lambda obs: np.argmax(mirror(obs), axis=-1)
-    q_fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    return lambda obs: np.argmax(q_fn(tf.convert_to_tensor(obs)).numpy(), axis=-1)
+    """Greedy policy of a Q-network (`tfdqn.dqn.policy.Policy`): a NumPy forward pass where the network allows
+    (MLPs, dueling, noisy, layer norm, C51), a compiled call otherwise."""
+    return QPolicy(model)
 
 
 def evaluate(
@@ -142,7 +138,7 @@ def evaluate_model(
             raise EnvError(f"{env_id} has action space {env.action_space}; DQN needs a Discrete action space")
         model = load_q_network(path, n_actions=int(env.action_space.n))
         _check_obs_shape(model, env, path)
-        return evaluate(greedy_policy(model), env, episodes, seed, max_steps)
+        return evaluate(QPolicy(model), env, episodes, seed, max_steps)
     finally:
         env.close()
 
