@@ -23,6 +23,7 @@ from tfdqn.dqn.schedules import (
     make_schedule as make_schedule,
 )
 from tfdqn.dqn.targets import td_targets as td_targets
+from tfdqn.dqn.video import record_video as record_video
 from tfdqn.envs.make import make_env as make_env, make_vec_env as make_vec_env
 from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID as PIXEL_CARTPOLE_ID, atari_env_id as atari_env_id
 from tfdqn.envs.spaces import flatten_observation as flatten_observation
@@ -37,6 +38,7 @@ from tfdqn.errors import (
     TrainingError as TrainingError,
     TrainingInterrupted as TrainingInterrupted,
 )
+from tfdqn.extras import ExtraNotInstalled as ExtraNotInstalled
 from tfdqn.listeners.base import Listener as Listener, ListenerWarning as ListenerWarning
 from tfdqn.listeners.checkpoint import ModelCheckpoint as ModelCheckpoint
 from tfdqn.listeners.dispatch import ListenerList as ListenerList
@@ -44,9 +46,11 @@ from tfdqn.listeners.divergence import DivergenceAlarm as DivergenceAlarm, Diver
 from tfdqn.listeners.evaluation import PeriodicEvaluation as PeriodicEvaluation, StopOnReward as StopOnReward
 from tfdqn.listeners.keras_callbacks import KerasCallbacks as KerasCallbacks
 from tfdqn.listeners.metrics import MetricsLogger as MetricsLogger
+from tfdqn.listeners.mlflow import MLflowLogger as MLflowLogger
 from tfdqn.listeners.plotting import LivePlot as LivePlot
 from tfdqn.listeners.progress import ProgressLogger as ProgressLogger
 from tfdqn.listeners.tensorboard import TensorBoard as TensorBoard
+from tfdqn.listeners.video import VideoRecorder as VideoRecorder
 from tfdqn.networks.build import (
     build_conv_q_network as build_conv_q_network,
     build_mlp_q_network as build_mlp_q_network,
@@ -65,7 +69,7 @@ from tfdqn.presets import (
 )
 from tfdqn.replay.buffer import Batch as Batch, ReplayBuffer as ReplayBuffer
 from tfdqn.replay.pixel import PixelReplayBuffer as PixelReplayBuffer
-from tfdqn.runtime import configure_threads as configure_threads
+from tfdqn.runtime import configure_threads as configure_threads, enable_determinism as enable_determinism
 from tfdqn.tabular.config import TabularConfig as TabularConfig
 from tfdqn.tabular.dp import (
     compare_with_optimum as compare_with_optimum,

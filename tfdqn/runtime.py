@@ -15,3 +15,12 @@ def configure_threads(threads: int = 1) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # the runtime is already initialised
         pass
+
+
+def enable_determinism() -> None:
+    """TensorFlow op determinism (`tf.config.experimental.enable_op_determinism`): every op runs a deterministic
+    kernel, or raises if it has none, so a seed gives bit-identical weights and metrics on one machine and
+    TensorFlow version. Call it before training builds anything (`--deterministic`, `train(deterministic=True)`)."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()

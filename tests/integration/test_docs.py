@@ -15,6 +15,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 PAGES = [ROOT / "README.md", *sorted(p for p in (ROOT / "docs").rglob("*.md") if "hooks" not in p.parts)]
 BLOCK = re.compile(r"^(?P<before>.*?)^```python\n(?P<code>.*?)^```$", re.M | re.S)
 SLOW_MARK = "<!-- test: slow -->"  # on the line before a block: the example trains longer than ~20 s
+# An example using an optional extra runs where the extra is installed (CI installs the tracking extra).
+EXTRAS = {"mlflow": re.compile(r"\bmlflow\b|MLflowLogger"), "moviepy": re.compile(r"record_video|VideoRecorder")}
 
 
 def python_blocks(path: Path) -> list[tuple[int, str, bool]]:
@@ -44,6 +46,11 @@ def collect_examples() -> list:
             if code not in seen:
                 seen.add(code)
                 marks = [pytest.mark.slow] if slow else []
+                marks += [
+                    pytest.mark.skipif(importlib.util.find_spec(module) is None, reason=f"{module} is not installed")
+                    for module, pattern in EXTRAS.items()
+                    if pattern.search(code)
+                ]
                 params.append(pytest.param(code, id=f"{path.relative_to(ROOT)}:{line}", marks=marks))
     return params
 

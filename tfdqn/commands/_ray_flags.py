@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int
 from tfdqn.errors import ConfigError
+from tfdqn.training.tracking import add_tracking_flags
 
 if TYPE_CHECKING:
     from tfdqn.experiments.plan import Protocol
+    from tfdqn.experiments.tracking import Tracking
 
 
 def seed_list(items: list[str]) -> list[int]:
@@ -83,6 +85,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
         help="send the working directory to the cluster's nodes (Ray runtime_env working_dir) instead "
         "of relying on tfdqn being installed there (default off)",
     )
+    add_tracking_flags(p, video=False, experiment="the --out folder's name")
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        default=None,
+        help="also write each run's TensorBoard events to DIR/<config>__seed<S>, with the swept fields and the "
+        "seed as hparams (tensorboard --logdir DIR: the HParams tab compares them) (default: none)",
+    )
 
 
 def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
@@ -101,6 +111,15 @@ def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
         stop_on_reward=stop_on_reward,
         deterministic=args.deterministic,
     )
+
+
+def tracking_of(args: argparse.Namespace) -> Tracking | None:
+    """Where the runs are also logged (--mlflow, --tensorboard), or None."""
+    from tfdqn.experiments.tracking import Tracking
+
+    if args.mlflow is None and args.tensorboard is None:
+        return None
+    return Tracking(args.mlflow, args.mlflow_experiment, args.tensorboard)
 
 
 def seeds_of(args: argparse.Namespace) -> list[int]:

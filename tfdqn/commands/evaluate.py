@@ -1,5 +1,6 @@
 """`tfdqn evaluate`: greedy evaluation of a saved `.keras` Q-network (mean ± std over fresh episodes),
-optionally recording one episode to a GIF or showing it in a window. `scripts/evaluate.py` is this command."""
+optionally recording one episode to a GIF or an mp4 or showing it in a window. `scripts/evaluate.py` is this
+command."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
 from tfdqn.errors import OutputDirError
+from tfdqn.extras import require_extra
 from tfdqn.fileio import check_out_dir
 
 HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
@@ -40,6 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--gif", type=Path, default=None, help="also record one greedy episode to this GIF (default: none)")
     p.add_argument(
+        "--video",
+        type=Path,
+        default=None,
+        help='also record one greedy episode to this mp4 (needs pip install "tfdqn[video]") (default: none)',
+    )
+    p.add_argument(
         "--render", action="store_true", help="show one greedy episode in a window (needs a display) (default off)"
     )
 
@@ -53,18 +61,21 @@ def default_env_id(model_path: Path) -> str:
         return DEFAULT_ENV
 
 
-def check_gif_path(path: Path) -> None:
-    """Refuse a --gif path that cannot be written (a folder, or under a file or an unwritable folder) before
-    the evaluation runs, rather than after it."""
+def check_file_path(path: Path, flag: str = "--gif") -> None:
+    """Refuse a --gif (or --video) path that cannot be written (a folder, or under a file or an unwritable
+    folder) before the evaluation runs, rather than after it."""
     if path.is_dir():
-        raise OutputDirError(f"--gif {path} is a directory, not a file")
-    check_out_dir(path.parent, flag=f"--gif {path}: its folder")
+        raise OutputDirError(f"{flag} {path} is a directory, not a file")
+    check_out_dir(path.parent, flag=f"{flag} {path}: its folder")
 
 
 def run(args: argparse.Namespace) -> int:
     prepare_process()
     if args.gif is not None:
-        check_gif_path(args.gif)
+        check_file_path(args.gif)
+    if args.video is not None:
+        require_extra("video", "--video")
+        check_file_path(args.video, "--video")
     import tfdqn
     from tfdqn.dqn.evaluation import evaluation_step_cap, step_cap_line
 
@@ -74,11 +85,14 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     result = tfdqn.evaluate_model(args.model, env_id, args.episodes, seed=args.seed, max_steps=cap)
     print(f"{env_id}, {args.model}: {result}")
-    if args.gif or args.render:
+    if args.gif or args.video or args.render:
         policy = tfdqn.Policy(tfdqn.load_q_network(args.model))  # acts in NumPy where the network allows
         if args.gif:
             ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed, max_steps=cap)
             print(f"recorded one episode (return {ret:.1f}) to {args.gif}")
+        if args.video:
+            ret = tfdqn.record_video(policy, env_id, args.video, seed=args.seed)
+            print(f"recorded one episode (return {ret:.1f}) to {args.video}")
         if args.render:
             ret = tfdqn.render_episode(policy, env_id, seed=args.seed, max_steps=cap)
             print(f"rendered one episode (return {ret:.1f})")

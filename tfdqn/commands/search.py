@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tfdqn.cli import positive_int
-from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
+from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of, tracking_of
 from tfdqn.fileio import check_out_dir
 
 HELP = "random or grid search over DQNConfig fields on Ray, with ASHA-style halving of hopeless trials"
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         num_cpus=args.num_cpus,
         cpus_per_run=args.cpus_per_run,
         ship_code=args.ship_code,
+        tracking=tracking_of(args),
         command=" ".join([invoked_as(args, "search"), *sys.argv[1:]]),
     )
     print((args.out / "search.md").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
+from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of, tracking_of
 from tfdqn.fileio import check_out_dir
 
 HELP = "train a grid of DQNConfig overrides x seeds as Ray tasks, one table with medians and 95%% intervals"
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         num_cpus=args.num_cpus,
         cpus_per_run=args.cpus_per_run,
         ship_code=args.ship_code,
+        tracking=tracking_of(args),
         command=" ".join([invoked_as(args, "sweep"), *sys.argv[1:]]),
     )
     print((args.out / "sweep.md").read_text(encoding="utf-8"))

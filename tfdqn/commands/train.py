@@ -4,7 +4,8 @@
 The config is the DQNConfig defaults plus the preset registered for the environment (`tfdqn.PRESETS`; printed
 at the start), then `--config` (JSON or TOML), then the flags. Writes: metrics.csv, evaluations.csv,
 learning_curve.png, best.keras (+ best.json), last.keras, config.json, summary.json (best.keras greedily on
-fresh episodes), untrained.gif and trained.gif (when the environment renders), and state/ (for --resume).
+fresh episodes), untrained.gif and trained.gif (when the environment renders), and state/ (for --resume);
+with --video, mp4s in videos/; with --mlflow, the run in an MLflow tracking store as well.
 `scripts/train_cartpole.py` is this command.
 """
 
@@ -18,9 +19,12 @@ from pathlib import Path
 from tfdqn.cli import disk_error, disk_error_line, non_negative_int, positive_int, prepare_process
 from tfdqn.config import DQNConfig, read_config_file
 from tfdqn.errors import OutputDirError
+from tfdqn.envs.make import can_render
 from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.presets import budget_for_env, resolve_preset
+from tfdqn.runtime import enable_determinism
 from tfdqn.training.protocol import Protocol, add_run_flags
+from tfdqn.training.tracking import Tracking, add_tracking_flags
 
 START = time.perf_counter()
 HELP = "train a DQN on a Gymnasium environment (default CartPole-v1) and write results to --out"
@@ -99,9 +103,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--deterministic",
         action="store_true",
-        help="enable TensorFlow op determinism (bit-identical reruns and resumes; a little slower) (default off)",
+        help="TensorFlow op determinism: a seed gives identical metrics.csv and weights on this machine, resumes "
+        "included (docs/reproducibility.md says what changes without it) (default off)",
     )
     add_run_flags(p, eval_every=1_000, eval_episodes=20, confirm_episodes=100, final_episodes=100)
+    add_tracking_flags(p)
 
 
 def build_config(args: argparse.Namespace, tfdqn):
@@ -157,17 +163,6 @@ def decay_note(config: DQNConfig, steps: int) -> str | None:
     )
 
 
-def can_render(env_id: str) -> bool:
-    """True when `env_id` renders rgb_array frames (so the GIFs can be recorded)."""
-    from tfdqn.envs.make import make_env
-
-    env = make_env(env_id)
-    try:
-        return "rgb_array" in env.metadata.get("render_modes", ())
-    finally:
-        env.close()
-
-
 def run(args: argparse.Namespace) -> int:
     prepare_process()
     import tfdqn
@@ -189,20 +184,27 @@ def run(args: argparse.Namespace) -> int:
             print(f"nothing to do: the saved run is at step {saved:,} of --steps {args.steps:,}", file=sys.stderr)
             return 0
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
+    tracking = Tracking.start(args, config, out)  # --video, --mlflow: the extras and the store, checked here
     # TensorFlow loads from here on (the modules below import it)
     from tfdqn.training.resume import load_training_state
     from tfdqn.training.run import assemble
 
     tfdqn.configure_threads(args.threads)
     if args.deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+        enable_determinism()
     if steps_given and args.resume is None and (note := decay_note(config, args.steps)):
         print(note, file=sys.stderr)
     out.mkdir(parents=True, exist_ok=True)
     print(describe_config(args, config), file=sys.stderr)
-    run = assemble(config, out, Protocol.from_args(args), env=env, save_state=True, state_every=args.state_every)
+    run = assemble(
+        config,
+        out,
+        Protocol.from_args(args),
+        env=env,
+        save_state=True,
+        state_every=args.state_every,
+        listeners=tracking.listeners(),
+    )
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
     if gif and args.resume is None:
@@ -231,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
             raise OutputDirError(f"{disk_error_line(disk, out)}: {stopped}{where}") from None
         raise type(exc)(f"{exc}{where}") from None
     extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
-    run.finish(end, start=START, gif=gif, extra=extra)
+    tracking.finish(run.finish(end, start=START, gif=gif, extra=extra))
     return 0
 
 

@@ -148,3 +148,12 @@ def has_display() -> bool:
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True
+
+
+def can_render(env_id: str) -> bool:
+    """True when `env_id` renders rgb_array frames (so GIFs and videos of it can be recorded)."""
+    env = make_env(env_id)
+    try:
+        return "rgb_array" in env.metadata.get("render_modes", ())
+    finally:
+        env.close()

@@ -34,6 +34,7 @@ from tfdqn.experiments.halving import Halving, milestones_for
 from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.report import render, summarize, write_report
 from tfdqn.experiments.space import check_space, sample
+from tfdqn.experiments.tracking import Tracking, worker_tracking
 from tfdqn.fileio import write_json
 
 
@@ -64,6 +65,7 @@ def search(
     cpus_per_run: float = 1,
     ship_code: bool = False,
     command: str | None = None,
+    tracking: Tracking | None = None,
 ) -> dict[str, Any]:
     """Run the search into `out` (search.json and search.md: trials ranked by the objective, with each config's
     medians and 95% intervals; best_config.json: the winner's fields, for `train_cartpole.py --config`).
@@ -97,8 +99,14 @@ def search(
     check_folder(out, plan, "search")
     require_ray("searches")
     rule = Halving(milestones, eta, len(seeds)) if halving else None
+    tracked = worker_tracking(tracking, out, configs)
     specs = [
-        RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed}, group=name)
+        RunSpec(
+            run_key(name, seed),
+            protocol.argv(overrides, seed) + tracked(run_key(name, seed)),
+            {"config": name, "seed": seed},
+            group=name,
+        )
         for name, overrides in configs.items()
         for seed in seeds
     ]  # trial-major

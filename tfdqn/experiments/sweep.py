@@ -28,6 +28,7 @@ from tfdqn.experiments.engine import read_record, run_specs
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
 from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.report import describe_best, summarize, write_report
+from tfdqn.experiments.tracking import Tracking, worker_tracking
 
 
 def sweep(
@@ -41,6 +42,7 @@ def sweep(
     cpus_per_run: float = 1,
     ship_code: bool = False,
     command: str | None = None,
+    tracking: Tracking | None = None,
     progress_every: float = 15.0,
 ) -> dict[str, Any]:
     """Train every config (DQNConfig overrides on the environment's preset) with every seed, one Ray task per
@@ -58,8 +60,13 @@ def sweep(
     if cpus_per_run <= 0:
         raise SweepError(f"cpus_per_run={cpus_per_run} must be positive")
     require_ray("sweeps")
+    tracked = worker_tracking(tracking, out, configs)
     specs = [
-        RunSpec(run_key(name, seed), protocol.argv(overrides, seed), {"config": name, "seed": seed})
+        RunSpec(
+            run_key(name, seed),
+            protocol.argv(overrides, seed) + tracked(run_key(name, seed)),
+            {"config": name, "seed": seed},
+        )
         for seed in seeds
         for name, overrides in configs.items()
     ]  # seed-major: configs interleaved

@@ -28,18 +28,19 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-import tensorflow as tf  # noqa: E402
-
 from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, run_main  # noqa: E402
+from tfdqn.config import DQNConfig  # noqa: E402
 from tfdqn.dqn.evaluation import evaluate  # noqa: E402
 from tfdqn.envs.make import make_env  # noqa: E402
 from tfdqn.experiments.plan import PROGRESS_TAG  # noqa: E402
 from tfdqn.fileio import write_json  # noqa: E402
 from tfdqn.listeners.base import Listener  # noqa: E402
+from tfdqn.listeners.tensorboard import TensorBoard  # noqa: E402
 from tfdqn.presets import config_for_env  # noqa: E402
-from tfdqn.runtime import configure_threads  # noqa: E402
+from tfdqn.runtime import configure_threads, enable_determinism  # noqa: E402
 from tfdqn.training.protocol import FINAL_SEED_OFFSET, Protocol, add_run_flags  # noqa: E402
 from tfdqn.training.run import assemble  # noqa: E402
+from tfdqn.training.tracking import Tracking, add_tracking_flags  # noqa: E402
 
 RESULT_FILE = "result.json"
 
@@ -67,7 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--steps", type=positive_int, required=True, help="env-step budget")
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism")
+    p.add_argument("--name", default=None, help="the run's name in MLflow (default: the --out folder's name)")
+    p.add_argument("--hparams", default="", help="comma-separated DQNConfig fields: TensorBoard hparams, with the seed")
     add_run_flags(p, eval_every=1_000, eval_episodes=20, confirm_episodes=100, final_episodes=100)
+    add_tracking_flags(p, video=False)
     return p.parse_args(argv)
 
 
@@ -76,15 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     configure_threads(args.threads)
     if args.deterministic:
-        tf.config.experimental.enable_op_determinism()
+        enable_determinism()
     config = config_for_env(args.env, args.preset, **{**json.loads(args.overrides), "seed": args.seed})
+    tracking = Tracking.start(args, config, args.out, run_name=args.name)
     args.out.mkdir(parents=True, exist_ok=True)
-    protocol = dataclasses.replace(Protocol.from_args(args), live_plot=False)  # the curve is drawn once, at the end
+    # the curve is drawn once, at the end; TensorBoard comes with the sweep's hyperparameters (`board`)
+    protocol = dataclasses.replace(Protocol.from_args(args), live_plot=False, tensorboard=None)
     progress = Progress()
-    run = assemble(config, args.out, protocol, listeners=[progress])
+    run = assemble(config, args.out, protocol, listeners=[progress, *board(args, config), *tracking.listeners()])
     write_json(args.out / "config.json", config.to_dict())
     end = run.train(args.steps)
     summary = run.finish(end, start=START, gif=False)
+    tracking.finish(summary)
     eval_env = make_env(config.env_id)
     try:  # the final network on best.keras's episodes
         seed = config.seed + FINAL_SEED_OFFSET
@@ -93,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         eval_env.close()
     write_json(args.out / RESULT_FILE, result_record(summary, progress.evaluations, run.threshold, final.mean))
     return 0
+
+
+def board(args: argparse.Namespace, config: DQNConfig) -> list[Listener]:
+    """With --tensorboard: a `TensorBoard` listener whose hparams are the --hparams fields and the seed."""
+    if args.tensorboard is None:
+        return []
+    values = config.to_dict()
+    hparams = {field: values[field] for field in args.hparams.split(",") if field}
+    return [TensorBoard(args.tensorboard, hparams={**hparams, "seed": config.seed})]
 
 
 def result_record(

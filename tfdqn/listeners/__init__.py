@@ -24,6 +24,8 @@ _LAZY = {
     "ProgressLogger": "progress",
     "KerasCallbacks": "keras_callbacks",
     "TensorBoard": "tensorboard",
+    "MLflowLogger": "mlflow",
+    "VideoRecorder": "video",
 }
 
 __all__ = ["HOOKS", "Listener", "ListenerList", "ListenerWarning", *sorted(_LAZY)]

@@ -4,6 +4,7 @@ TensorBoard event files (`tensorboard --logdir DIR` follows them live)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import time
@@ -27,13 +28,22 @@ class TensorBoard(Listener):
       or "confirmation");
     - every `histogram_every` gradient steps (if given): a histogram of each weight of the online network,
       `weights/<layer>/<weight>`;
-    - once per `train` call: the config as a text table (`config`).
+    - once per `train` call: the config as a text table (`config`);
+    - with `hparams` (e.g. the fields a sweep varies, and the seed), once per run: those values for the
+      HParams dashboard, which then compares the runs of a `--logdir` by their evaluations (lists, None and
+      other values that are not bool, int, float or str are shown as JSON text).
 
     Events are flushed every `flush_seconds`, at each evaluation and when training ends, so a live
     `tensorboard --logdir` follows training. Episodes cut short by the end of training are not written.
     """
 
-    def __init__(self, log_dir: str | os.PathLike, histogram_every: int | None = None, flush_seconds: float = 5.0):
+    def __init__(
+        self,
+        log_dir: str | os.PathLike,
+        histogram_every: int | None = None,
+        flush_seconds: float = 5.0,
+        hparams: dict[str, Any] | None = None,
+    ):
         if importlib.util.find_spec("tensorboard") is None:  # tf.summary's writers live in that package
             raise TfdqnError(
                 "tfdqn.TensorBoard needs the tensorboard package (TensorFlow 2.21 does not install "
@@ -42,6 +52,7 @@ class TensorBoard(Listener):
         self.log_dir = Path(log_dir)
         self.histogram_every = None if histogram_every is None else check_budget(histogram_every, "histogram_every")
         self.flush_seconds = float(flush_seconds)
+        self.hparams = {key: _hparam(value) for key, value in (hparams or {}).items()}
         self._writer: Any | None = None  # a tf.summary file writer, open between train begin and end
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -63,6 +74,10 @@ class TensorBoard(Listener):
         rows = "\n".join(f"| {key} | {value} |" for key, value in logs.get("config", {}).items())
         with self._writer.as_default():
             tf.summary.text("config", "| field | value |\n| --- | --- |\n" + rows, step=logs["step"])
+            if self.hparams and not logs.get("resumed"):
+                from tensorboard.plugins.hparams import api as hp
+
+                hp.hparams(self.hparams, trial_id=self.log_dir.name)
         self._writer.flush()
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -131,3 +146,8 @@ class TensorBoard(Listener):
         assert self._writer is not None
         self._writer.flush()
         self._last_flush = now
+
+
+def _hparam(value: Any) -> bool | int | float | str:
+    """A value the HParams plugin takes: bool, int, float and str as they are, anything else as JSON text."""
+    return value if isinstance(value, bool | int | float | str) else json.dumps(value)

@@ -1,0 +1,185 @@
+"""`MLflowLogger`, `--mlflow` and the sweep's tracking against a real local MLflow tracking store (SQLite), not a
+mock: what a run logged, read back from the store, equals its own metrics.csv, evaluations.csv and config.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import warnings
+
+import pytest
+
+pytest.importorskip("mlflow", reason='the tracking extra is not installed (pip install "tfdqn[tracking]")')
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from tfdqn.config import DQNConfig  # noqa: E402
+from tfdqn.fileio import write_json  # noqa: E402
+from tfdqn.listeners.mlflow import EPISODE_METRICS, MLflowLogger, TrackingError  # noqa: E402
+from tfdqn.training.protocol import Protocol  # noqa: E402
+from tfdqn.training.run import assemble  # noqa: E402
+
+SMALL = DQNConfig(
+    hidden_sizes=(16,), learning_starts=100, buffer_size=2_000, train_freq=16, target_update_interval=50, seed=3
+)
+NO_UPDATES = DQNConfig(hidden_sizes=(16,), learning_starts=10_000, seed=3)  # nothing to compile
+PROTOCOL = Protocol(eval_every=200, eval_episodes=2, confirm_episodes=0, final_episodes=2, stop_on_reward=False)
+EXPERIMENT = "tfdqn-tests"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A fresh SQLite tracking store and its client; the test experiment keeps its artifacts beside the database."""
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root}/mlflow.db"
+    client = MlflowClient(uri)
+    client.create_experiment(EXPERIMENT, artifact_location=str(root / "artifacts"))
+    return uri, client
+
+
+@pytest.fixture(scope="module")
+def logged(store, tmp_path_factory):
+    """A short CartPole run (800 env steps, evaluations every 200) logged to the store, as `tfdqn train` does."""
+    uri, client = store
+    out = tmp_path_factory.mktemp("run")
+    logger = MLflowLogger(uri, EXPERIMENT, run_name="short", directory=out, flush_seconds=0.0)
+    run = assemble(SMALL, out, PROTOCOL, listeners=[logger])
+    write_json(out / "config.json", SMALL.to_dict())
+    summary = run.finish(run.train(800), start=time.perf_counter(), gif=False)
+    logger.log_summary(summary)
+    return client, logger.run_id, out, summary
+
+
+def csv_rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def history(client, run_id, key):
+    """(step, value written as metrics.csv writes it) of one metric, in step order."""
+    points = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+    return [(m.step, f"{m.value:.6g}") for m in points]
+
+
+def test_the_metrics_read_back_from_the_store_equal_the_runs_csv_files(logged):
+    client, run_id, out, summary = logged
+    episodes = csv_rows(out / "metrics.csv")
+    assert len(episodes) > 20
+    for column, key in EPISODE_METRICS.items():  # NaN (before the first update) is a blank cell and no point
+        expected = [(int(row["step"]), row[column]) for row in episodes if row[column] != ""]
+        assert history(client, run_id, key) == expected, key
+    evaluations = csv_rows(out / "evaluations.csv")
+    assert [int(r["step"]) for r in evaluations] == [200, 400, 600, 800]
+    for field in ("mean_return", "std_return"):
+        expected = [(int(r["step"]), r[field]) for r in evaluations]
+        assert history(client, run_id, f"evaluation/periodic_{field}") == expected
+    final = summary["best_keras_evaluation"]
+    assert history(client, run_id, "final/best_keras_mean_return") == [(800, f"{final['mean_return']:.6g}")]
+
+
+def test_the_config_is_the_parameters_and_the_files_are_artifacts(logged, tmp_path):
+    client, run_id, out, _ = logged
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED" and run.info.run_name == "short"
+    assert client.get_experiment(run.info.experiment_id).name == EXPERIMENT
+    config = json.loads((out / "config.json").read_text())
+    params = run.data.params
+    assert set(params) == set(config)
+    assert {k: v if isinstance(config[k], str) else json.loads(v) for k, v in params.items()} == config
+    assert run.data.tags["env_id"] == "CartPole-v1"
+    names = {a.path for a in client.list_artifacts(run_id)}
+    assert {"best.keras", "config.json", "learning_curve.png", "metrics.csv", "evaluations.csv"} <= names
+    assert "summary.json" in names  # logged after training, by log_summary
+    copy = client.download_artifacts(run_id, "best.keras", str(tmp_path))
+    assert open(copy, "rb").read() == (out / "best.keras").read_bytes()
+
+
+def test_a_resumed_run_logs_into_the_same_mlflow_run(store):
+    uri, client = store
+    first = MLflowLogger(uri, EXPERIMENT, run_name="resumed", flush_seconds=0.0)
+    assemble(NO_UPDATES, listeners=[first]).train(150)
+    after_first = len(client.get_metric_history(first.run_id, "episode/return"))
+    second = MLflowLogger(uri, EXPERIMENT)
+    second.set_state(first.get_state())  # what a training checkpoint keeps
+    assemble(NO_UPDATES, listeners=[second]).train(150)
+    assert second.run_id == first.run_id
+    assert len(client.get_metric_history(first.run_id, "episode/return")) > after_first
+    assert client.get_run(first.run_id).info.status == "FINISHED"
+    assert (
+        len(
+            client.search_runs(
+                [client.get_experiment_by_name(EXPERIMENT).experiment_id], "attributes.run_name = 'resumed'"
+            )
+        )
+        == 1
+    )
+
+
+def test_a_store_that_fails_mid_run_warns_and_the_metrics_wait_for_the_next_flush(store):
+    uri, client = store
+    logger = MLflowLogger(uri, EXPERIMENT, run_name="flaky")
+    logger.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False})
+    send = logger.client.log_batch
+    logger.client.log_batch = lambda *a, **k: (_ for _ in ()).throw(ConnectionError("store down"))
+    with pytest.warns(UserWarning, match="store down"):
+        logger.on_evaluation({"kind": "periodic", "step": 10, "mean_return": 1.0, "std_return": 0.0})
+    logger.client.log_batch = send
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        logger.on_train_end({})
+    assert history(client, logger.run_id, "evaluation/periodic_mean_return") == [(10, "1")]
+
+
+def test_a_store_that_cannot_be_used_is_one_clear_error(store, tmp_path):
+    uri, client = store
+    with pytest.raises(TrackingError, match="bogus://nowhere"):
+        MLflowLogger("bogus://nowhere")
+    gone = client.create_experiment("deleted one", artifact_location=str(tmp_path))
+    client.delete_experiment(gone)
+    with pytest.raises(TrackingError, match="'deleted one' .* is deleted"):
+        MLflowLogger(uri, "deleted one")
+
+
+def tensorboard_hparams(folder):
+    """The hparams a TensorBoard run folder holds (the HParams plugin's session start)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    events = EventAccumulator(str(folder))
+    events.Reload()
+    content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    values = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+    return {name: getattr(value, value.WhichOneof("kind")) for name, value in values.items()}
+
+
+def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tensorboard_hparams(store, tmp_path):
+    from tfdqn.experiments import worker
+    from tfdqn.experiments.plan import Protocol as SweepProtocol, run_key
+    from tfdqn.experiments.tracking import Tracking, worker_tracking
+
+    uri, client = store
+    client.create_experiment("sweep-tests", artifact_location=str(tmp_path / "artifacts"))
+    configs = {"narrow": {"hidden_sizes": [16]}, "wide": {"hidden_sizes": [32], "learning_rate": 1e-3}}
+    protocol = SweepProtocol(
+        steps=400, threshold=1e6, eval_every=200, eval_episodes=2, confirm_episodes=0, final_episodes=2
+    ).resolved()
+    tracked = worker_tracking(Tracking(uri, "sweep-tests", str(tmp_path / "tb")), tmp_path / "sweep", configs)
+    for name, overrides in configs.items():  # each run as its Ray task starts it, in this process
+        key = run_key(name, 0)
+        argv = protocol.argv({"learning_starts": 10_000, **overrides}, 0)[3:] + tracked(key)  # after "python -m"
+        assert worker.main([a.replace("{run_dir}", str(tmp_path / "sweep" / "runs" / key)) for a in argv]) == 0
+    runs = client.search_runs([client.get_experiment_by_name("sweep-tests").experiment_id])
+    by_name = {run.info.run_name: run for run in runs}
+    assert sorted(by_name) == ["narrow__seed0", "wide__seed0"]
+    assert by_name["wide__seed0"].data.params["hidden_sizes"] == "[32]"
+    assert by_name["wide__seed0"].data.params["learning_rate"] == "0.001"
+    for key, run in by_name.items():
+        evaluations = csv_rows(tmp_path / "sweep" / "runs" / key / "evaluations.csv")
+        expected = [(int(r["step"]), r["mean_return"]) for r in evaluations]
+        assert history(client, run.info.run_id, "evaluation/periodic_mean_return") == expected
+    assert tensorboard_hparams(tmp_path / "tb" / "wide__seed0") == {
+        "hidden_sizes": "[32]",
+        "learning_rate": pytest.approx(1e-3),
+        "seed": 0,
+    }
+    assert tensorboard_hparams(tmp_path / "tb" / "narrow__seed0")["hidden_sizes"] == "[16]"

@@ -1,0 +1,224 @@
+"""`MLflowLogger`: a run's config as parameters, its episode and evaluation metrics at env steps, and its files as
+artifacts, in an MLflow tracking store (the optional `tracking` extra: mlflow-skinny, with SQLAlchemy and Alembic
+for a local `sqlite:///` store). MLflow is imported when a logger is made, never at module level."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tfdqn import __version__
+from tfdqn.errors import TfdqnError
+from tfdqn.extras import require_extra
+from tfdqn.listeners.base import Listener
+
+EPISODE_METRICS = {
+    "return": "episode/return",
+    "length": "episode/length",
+    "mean_return_100": "episode/mean_return_100",
+    "epsilon": "train/epsilon",
+    "loss": "train/loss",
+    "mean_q": "train/mean_q",
+}
+"""metrics.csv column -> MLflow metric key (the TensorBoard listener's names), logged per completed episode."""
+RUN_FILES = (
+    "config.json",
+    "best.keras",
+    "best.json",
+    "last.keras",
+    "metrics.csv",
+    "evaluations.csv",
+    "learning_curve.png",
+    "summary.json",
+    "untrained.gif",
+    "trained.gif",
+)
+"""The files of a run's folder uploaded as artifacts (those that exist), besides everything under videos/."""
+BATCH = {"metrics": 1000, "params": 100}  # MLflow's limits per log_batch call
+
+
+class TrackingError(TfdqnError):
+    """The MLflow tracking store cannot be used (an unknown URI scheme, a store that does not answer, a deleted
+    experiment); the message names the store."""
+
+
+def open_experiment(tracking_uri: str | None, name: str | None) -> tuple[Any, str]:
+    """(an `MlflowClient` for `tracking_uri`, the id of experiment `name`, created if new); None: MLflow's
+    default store (MLFLOW_TRACKING_URI, else its own default) and its "Default" experiment."""
+    require_extra("tracking", "MLflow tracking")
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    where = tracking_uri or "MLflow's default store"
+    try:
+        client = MlflowClient(tracking_uri or None)
+        found = client.get_experiment_by_name(name or "Default")
+        if found is None:
+            try:
+                return client, client.create_experiment(name or "Default")
+            except MlflowException:  # another run created it meanwhile
+                found = client.get_experiment_by_name(name or "Default")
+                if found is None:
+                    raise
+    except MlflowException as exc:
+        raise TrackingError(f"MLflow tracking store {where}: {exc.message.splitlines()[0]}") from None
+    except Exception as exc:  # a store that does not answer, a path that cannot be written...
+        raise TrackingError(f"MLflow tracking store {where}: {type(exc).__name__}: {exc}") from None
+    if found.lifecycle_stage != "active":
+        raise TrackingError(f"MLflow experiment {name!r} in {where} is deleted: restore it or choose another name")
+    return client, found.experiment_id
+
+
+def param_value(value: Any) -> str:
+    """A config value as an MLflow parameter: strings as they are, everything else as in config.json (JSON)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class MLflowLogger(Listener):
+    """Log one training run to MLflow: the config (`on_train_begin`'s `logs["config"]`) as parameters; per
+    completed episode `episode/return`, `episode/length`, `episode/mean_return_100`, `train/epsilon`, `train/loss`
+    and `train/mean_q` (the values of metrics.csv), per evaluation `evaluation/<kind>_mean_return` and
+    `_std_return`, all at `step=` the env step; when training ends, the files of `directory` (a run's folder:
+    best.keras, the curves, config.json, videos/...) as artifacts, and the run's status (FINISHED, KILLED after
+    an interruption, FAILED after an error).
+
+    `tracking_uri` None uses MLflow's default (MLFLOW_TRACKING_URI); `experiment` None its "Default" one. The
+    store is opened here, so a bad URI fails before training. Metrics are sent in batches, every
+    `flush_seconds`, at each evaluation and at the end; a store that stops answering warns and is retried at
+    the next flush rather than ending training. A resumed run (the listener's state) logs into the same MLflow
+    run; after a crash, episodes past the last saved state are logged again by the resumed run.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        run_name: str | None = None,
+        tags: dict[str, str] | None = None,
+        directory: str | os.PathLike | None = None,
+        flush_seconds: float = 5.0,
+    ):
+        self.client, self.experiment_id = open_experiment(tracking_uri, experiment)
+        self.run_name, self.tags = run_name, dict(tags or {})
+        self.directory = None if directory is None else Path(directory)
+        self.flush_seconds = float(flush_seconds)
+        self.run_id: str | None = None  # the MLflow run, made at the first on_train_begin
+        self._pending: list[Any] = []  # mlflow.entities.Metric waiting for the next flush
+        self._uploaded: dict[str, int] = {}  # artifact path -> mtime_ns when uploaded
+        self._last_flush = time.monotonic()
+        self._failing = False
+
+    def get_state(self) -> dict[str, Any]:
+        return {"run_id": self.run_id}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.run_id = state.get("run_id")
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
+        from mlflow.entities import Param
+
+        config = logs.get("config", {})
+        if self.run_id is None:
+            tags = {"tfdqn.version": __version__, "env_id": str(config.get("env_id", "")), **self.tags}
+            self.run_id = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=tags).info.run_id
+            params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
+            for i in range(0, len(params), BATCH["params"]):
+                self.client.log_batch(self.run_id, params=params[i : i + BATCH["params"]])
+        else:  # a resumed run goes on in its MLflow run
+            self.client.update_run(self.run_id, status="RUNNING")
+        self._last_flush = time.monotonic()
+
+    def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
+        if not logs.get("completed", True):
+            return  # an episode cut short by the end of training is not a result (nor a row of metrics.csv)
+        self._add({key: logs.get(column) for column, key in EPISODE_METRICS.items()}, logs["step"])
+        if time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def on_evaluation(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
+        kind = logs.get("kind", "periodic")
+        metrics = {
+            f"evaluation/{kind}_mean_return": logs["mean_return"],
+            f"evaluation/{kind}_std_return": logs["std_return"],
+        }
+        self._add(metrics, logs["step"])
+        self.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        self.flush()
+        self.upload()
+        status = "FAILED" if logs.get("error") else "KILLED" if logs.get("interrupted") else "FINISHED"
+        self._call(self.client.set_terminated, self.run_id, status)
+
+    def log_summary(self, summary: dict[str, Any]) -> None:
+        """After `Run.finish`: best.keras's score on the final episodes as `final/best_keras_mean_return` and
+        `_std_return` at the last env step, and the files written since training ended (summary.json,
+        trained.gif, a best.keras saved then)."""
+        scores = summary["best_keras_evaluation"]
+        self._add(
+            {
+                "final/best_keras_mean_return": scores["mean_return"],
+                "final/best_keras_std_return": scores["std_return"],
+            },
+            summary["env_steps"],
+        )
+        self.flush()
+        self.upload()
+
+    def flush(self) -> None:
+        """Send the metrics logged so far (in batches of MLflow's limit)."""
+        self._last_flush = time.monotonic()
+        if self.run_id is None or not self._pending:
+            return
+        size = BATCH["metrics"]
+        while self._pending:
+            if not self._call(self.client.log_batch, self.run_id, metrics=self._pending[:size]):
+                return  # kept for the next flush
+            del self._pending[:size]
+
+    def upload(self, names: Iterable[str] = RUN_FILES) -> None:
+        """Upload the files `names` of `directory` that exist, and its videos/, unless uploaded unchanged before."""
+        if self.directory is None or self.run_id is None:
+            return
+        paths = [self.directory / name for name in names]
+        videos = self.directory / "videos"
+        paths += sorted(videos.glob("*.mp4")) if videos.is_dir() else []
+        for path in paths:
+            if not path.is_file():
+                continue
+            where = str(path.parent.relative_to(self.directory)) if path.parent != self.directory else None
+            key, mtime = str(path.relative_to(self.directory)), path.stat().st_mtime_ns
+            if self._uploaded.get(key) != mtime and self._call(self.client.log_artifact, self.run_id, str(path), where):
+                self._uploaded[key] = mtime
+
+    def _add(self, values: dict[str, Any], step: int) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        for key, value in values.items():
+            if value is not None and not isinstance(value, bool) and math.isfinite(float(value)):
+                self._pending.append(Metric(key, float(value), now, int(step)))
+
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> bool:
+        """`method(*args, **kwargs)`; a failure warns (once until a call succeeds again) instead of raising."""
+        try:
+            method(*args, **kwargs)
+        except Exception as exc:  # the store's failure must not end a training run
+            if not self._failing:
+                warnings.warn(
+                    f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); retrying later", stacklevel=2
+                )
+            self._failing = True
+            return False
+        self._failing = False
+        return True
