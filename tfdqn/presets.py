@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfdqn.config import DQNConfig
+from tfdqn.envs.minatar import GAMES as MINATAR_GAMES
 from tfdqn.errors import ConfigError
 
 
@@ -73,6 +74,18 @@ PRESETS: dict[str, Preset] = {
         },
         "the Nature DQN network with RL Baselines3 Zoo's Atari DQN settings (not measured here: no GPU)",
         "atari",
+    ),
+    "minatar": Preset(
+        tuple(f"MinAtar/{game}-v{version}" for game in MINATAR_GAMES for version in (0, 1)),
+        {
+            "conv_layers": ((16, 3, 1),), "hidden_sizes": (128,), "initializer": "fan_in_uniform",
+            "learning_rate": 2.5e-4, "learning_rate_final": None, "max_grad_norm": None, "loss": "huber",
+            "gamma": 0.99, "double_dqn": False, "buffer_size": 100_000, "batch_size": 32, "learning_starts": 5_000,
+            "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
+            "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
+        },
+        "PROVISIONAL, not yet chosen by measurement: the MinAtar paper's DQN (Young & Tian 2019) with Adam in "
+        "place of its RMSProp (issue 29 item 3 is to choose it by measurement)",
     ),
 }
 # fmt: on

@@ -14,7 +14,7 @@ from tfdqn.config import DQNConfig
 from tfdqn.dqn.learning_rate import learning_rate_schedule
 from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
-from tfdqn.envs.spaces import is_plain, network_input_shape
+from tfdqn.envs.spaces import image_input_dtype, is_plain, network_input_shape
 from tfdqn.errors import ConfigError
 from tfdqn.networks.build import build_network, clone_network
 from tfdqn.networks.distributional import expected_q, support
@@ -76,7 +76,8 @@ class DQNAgent:
                 f"noisy and distributional networks take Box observations only for now (their saved "
                 f"model is rebuilt from plain layers); {config.env_id} has {observation_space}"
             )
-        net = build_network(network_input_shape(observation_space), int(action_space.n), config)
+        shape = network_input_shape(observation_space)
+        net = build_network(shape, int(action_space.n), config, image_input_dtype(observation_space))
         return cls(attach_encoder(observation_space, net), int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------
