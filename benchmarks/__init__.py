@@ -8,4 +8,5 @@ repository root as `python -m benchmarks.<module>`; README.md says what each one
     screen     screening candidate configs   averages   weight averages beside the final network
     pool       pooling one config's runs     frozenlake DQN on FrozenLake, checked exactly
     systems    one run of one system (tfdqn / Stable-Baselines3 / a tutorial loop) in a fresh process
+    minatar    the MinAtar side-by-side       numpy_conv acting on MinAtar: NumPy vs TensorFlow
 """

@@ -30,6 +30,19 @@ class Preset:
 
 
 # fmt: off
+MINATAR_PAPER: dict[str, Any] = {
+    "conv_layers": ((16, 3, 1),), "hidden_sizes": (128,), "initializer": "fan_in_uniform", "layer_norm": False,
+    "optimizer": "rmsprop", "learning_rate": 2.5e-4, "learning_rate_final": None, "max_grad_norm": None,
+    "loss": "huber", "gamma": 0.99, "double_dqn": False, "num_envs": 1, "buffer_size": 100_000, "batch_size": 32,
+    "learning_starts": 5_000, "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
+    "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
+    "n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False,
+}
+"""The MinAtar paper's DQN (Young & Tian 2019; its examples/dqn.py): one 16x3x3 convolution and 128 units with
+PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
+frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over 100k frames (the paper
+counts them from the 5,000th frame, tfdqn from the first). benchmarks/configs/minatar_paper.json holds the same."""
+
 PRESETS: dict[str, Preset] = {
     "cartpole": Preset(
         ("CartPole-v1",),
@@ -77,15 +90,9 @@ PRESETS: dict[str, Preset] = {
     ),
     "minatar": Preset(
         tuple(f"MinAtar/{game}-v{version}" for game in MINATAR_GAMES for version in (0, 1)),
-        {
-            "conv_layers": ((16, 3, 1),), "hidden_sizes": (128,), "initializer": "fan_in_uniform",
-            "learning_rate": 2.5e-4, "learning_rate_final": None, "max_grad_norm": None, "loss": "huber",
-            "gamma": 0.99, "double_dqn": False, "buffer_size": 100_000, "batch_size": 32, "learning_starts": 5_000,
-            "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
-            "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
-        },
-        "PROVISIONAL, not yet chosen by measurement: the MinAtar paper's DQN (Young & Tian 2019) with Adam in "
-        "place of its RMSProp (issue 29 item 3 is to choose it by measurement)",
+        MINATAR_PAPER,
+        "PROVISIONAL, not yet chosen by measurement: the MinAtar paper's DQN settings (MINATAR_PAPER) as a "
+        "starting point, so MinAtar runs at all (issue 29: choose it by measurement, with its evidence)",
     ),
 }
 # fmt: on

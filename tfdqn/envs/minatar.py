@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import gymnasium as gym
-import matplotlib
 import numpy as np
 
 from tfdqn.errors import EnvError
@@ -92,6 +91,8 @@ class MinAtarFrames(gym.Wrapper):
         self.metadata = {**env.metadata, "render_modes": ["rgb_array"], "render_fps": 15}
         assert env.observation_space.shape is not None  # a Box (10, 10, C)
         channels = int(env.observation_space.shape[-1])
+        import matplotlib  # here: only drawing needs it, and it is slow to import
+
         colours = matplotlib.colormaps["cubehelix"](np.linspace(0.15, 0.85, channels))[:, :3]
         self._palette = (np.vstack([np.zeros(3), colours]) * 255).astype(np.uint8)
         self._last: np.ndarray | None = None
