@@ -25,7 +25,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.common import atomic_write_text, command_line  # noqa: E402
+from benchmarks.common import atomic_write_text, command_line, load_note  # noqa: E402
 from tfdqn.envs.minatar import CHANNELS, GAMES  # noqa: E402
 from tfdqn.experiments import stats  # noqa: E402
 
@@ -80,7 +80,7 @@ def _us(values: Sequence[float]) -> str:
     return f"{stats.median(micro):,.1f} {stats.fmt_interval(stats.bootstrap_ci(micro), ',.1f')}"
 
 
-def report(results: list[dict[str, Any]], command: str) -> str:
+def report(results: list[dict[str, Any]], command: str, load: tuple[float, float] | None = None) -> str:
     """The Markdown table: per-call microseconds of each path and TF / NumPy."""
     lines = [
         "# Acting on MinAtar: NumPy forward pass vs compiled TensorFlow call",
@@ -91,17 +91,18 @@ def report(results: list[dict[str, Any]], command: str) -> str:
         f"{results[0]['batch']}), microseconds: median over repeats [95% bootstrap interval over repeats]; each "
         "repeat's figure is the median of its calls. One TensorFlow and one BLAS thread.",
         "",
-        "| game | channels | NumPy | tf.function | tf.function + XLA | tf.function / NumPy | max abs Q diff |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| game | channels | NumPy | tf.function | tf.function + XLA | tf.function / NumPy | XLA / NumPy "
+        "| max abs Q diff |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         t = r["times"]
-        ratio = stats.median(t["tf.function"]) / stats.median(t["numpy"])
+        ratio, xla = (stats.median(t[path]) / stats.median(t["numpy"]) for path in ("tf.function", "tf.function+xla"))
         lines.append(
             f"| {r['game']} | {r['channels']} | {_us(t['numpy'])} | {_us(t['tf.function'])} | "
-            f"{_us(t['tf.function+xla'])} | {ratio:.1f}x | {r['max_abs_diff']:.1e} |"
+            f"{_us(t['tf.function+xla'])} | {ratio:.1f}x | {xla:.1f}x | {r['max_abs_diff']:.1e} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (load_note(*load) if load else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,8 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tfdqn.runtime import configure_threads
 
     configure_threads(1)
+    import os
+
+    before = os.getloadavg()[0]
     results = [bench_game(game, args.repeats, args.calls, args.batch) for game in args.games]
-    text = report(results, command_line("numpy_conv", argv))
+    text = report(results, command_line("numpy_conv", argv), (before, os.getloadavg()[0]))
     print(text, end="")
     if args.out is not None:
         atomic_write_text(args.out, text)
