@@ -81,9 +81,13 @@ def stratified_iqm(
 def random_score(game: str, episodes: int, seed: int = 0) -> float:
     """The mean return of `episodes` episodes of uniformly random actions on MinAtar/<game>-v0: the
     normalisation's 0 (measured, as the paper's random baseline is not published as a table)."""
+    import warnings
+
     from tfdqn.envs.make import make_env
 
-    env = make_env(f"MinAtar/{game}-v0")
+    with warnings.catch_warnings():  # Gymnasium calls -v0 "out of date" beside -v1: it is the paper's version
+        warnings.simplefilter("ignore", DeprecationWarning)
+        env = make_env(f"MinAtar/{game}-v0")
     env.action_space.seed(seed)
     returns = []
     env.reset(seed=seed)
