@@ -93,7 +93,7 @@ class MinAtarFrames(gym.Wrapper):
         channels = int(env.observation_space.shape[-1])
         import matplotlib  # here: only drawing needs it, and it is slow to import
 
-        colours = matplotlib.colormaps["cubehelix"](np.linspace(0.15, 0.85, channels))[:, :3]
+        colours = matplotlib.colormaps["cubehelix"](np.linspace(0.35, 0.9, channels))[:, :3]
         self._palette = (np.vstack([np.zeros(3), colours]) * 255).astype(np.uint8)
         self._last: np.ndarray | None = None
 
