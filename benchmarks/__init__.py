@@ -9,4 +9,5 @@ repository root as `python -m benchmarks.<module>`; README.md says what each one
     pool       pooling one config's runs     frozenlake DQN on FrozenLake, checked exactly
     systems    one run of one system (tfdqn / Stable-Baselines3 / a tutorial loop) in a fresh process
     loop_revisions  the training loop's throughput at two revisions of tfdqn, interleaved in one run
+    minatar    the MinAtar side-by-side       numpy_conv acting on MinAtar: NumPy vs TensorFlow
 """

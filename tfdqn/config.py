@@ -21,6 +21,9 @@ from tfdqn.validation import (
 )
 
 LOSSES = ("huber", "mse")
+OPTIMIZERS = ("adam", "rmsprop")
+"""`optimizer` choices: Adam (Keras defaults but the learning rate), or centred RMSProp with the DQN papers'
+squared-gradient momentum 0.95 and minimum squared gradient 0.01 (`tfdqn.dqn.learning_rate.make_optimizer`)."""
 INITIALIZERS = ("fan_in_uniform", "he")
 """Weight initialisation schemes (see `tfdqn.networks.build`): "fan_in_uniform" draws kernels and biases from
 U(+-1/sqrt(fan_in)), PyTorch's `nn.Linear`/`nn.Conv2d` default; "he" is He-normal hidden kernels, a
@@ -49,6 +52,7 @@ class DQNConfig(CheckedFields):
     conv_layers: tuple[tuple[int, int, int], ...] = NATURE_CONV_LAYERS
     initializer: str = "fan_in_uniform"  # see INITIALIZERS; the step size of every default assumes it
     layer_norm: bool = False  # LayerNormalization in each hidden layer, before its ReLU
+    optimizer: str = "adam"  # see OPTIMIZERS
     learning_rate: float = 6.3e-4
     # linear decay from learning_rate to learning_rate_final over learning_rate_decay_steps env steps, after
     # learning_rate_decay_start env steps at learning_rate (both counted from the first update); None keeps
@@ -160,6 +164,8 @@ class DQNConfig(CheckedFields):
             raise bad("layer_norm", "must be True or False")
         if self.max_grad_norm is not None and (not is_real(self.max_grad_norm) or not self.max_grad_norm > 0):
             raise bad("max_grad_norm", "must be a positive number or None")
+        if self.optimizer not in OPTIMIZERS:
+            raise bad("optimizer", f"must be one of {OPTIMIZERS}")
         if self.loss not in LOSSES:
             raise bad("loss", f"must be one of {LOSSES}")
         if not is_real(self.gamma) or not 0 < self.gamma <= 1:

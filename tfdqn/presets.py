@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfdqn.config import DQNConfig
+from tfdqn.envs.minatar import GAMES as MINATAR_GAMES
 from tfdqn.errors import ConfigError
 
 
@@ -29,6 +30,22 @@ class Preset:
 
 
 # fmt: off
+MINATAR_PAPER: dict[str, Any] = {
+    "conv_layers": ((16, 3, 1),), "hidden_sizes": (128,), "initializer": "fan_in_uniform", "layer_norm": False,
+    "optimizer": "rmsprop", "learning_rate": 2.5e-4, "learning_rate_final": None, "max_grad_norm": None,
+    "loss": "huber", "gamma": 0.99, "double_dqn": False, "num_envs": 1, "buffer_size": 100_000, "batch_size": 32,
+    "learning_starts": 5_000, "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
+    "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
+    "n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False,
+    "jit_compile": False,
+}
+"""The MinAtar paper's DQN (Young & Tian 2019; its examples/dqn.py): one 16x3x3 convolution and 128 units with
+PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
+frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over 100k frames (the paper
+counts them from the 5,000th frame, tfdqn from the first). Not the paper's but tfdqn's: `jit_compile` off, as XLA
+made this network's update ~3x slower in CPU time here (1.8 vs 6.7 ms, batch 32, load ~10 on 2 cores).
+benchmarks/configs/minatar_paper.json holds the same."""
+
 PRESETS: dict[str, Preset] = {
     "cartpole": Preset(
         ("CartPole-v1",),
@@ -73,6 +90,12 @@ PRESETS: dict[str, Preset] = {
         },
         "the Nature DQN network with RL Baselines3 Zoo's Atari DQN settings (not measured here: no GPU)",
         "atari",
+    ),
+    "minatar": Preset(
+        tuple(f"MinAtar/{game}-v{version}" for game in MINATAR_GAMES for version in (0, 1)),
+        MINATAR_PAPER,
+        "PROVISIONAL, not yet chosen by measurement: the MinAtar paper's DQN settings (MINATAR_PAPER) as a "
+        "starting point, so MinAtar runs at all (issue 29: choose it by measurement, with its evidence)",
     ),
 }
 # fmt: on

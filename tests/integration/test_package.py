@@ -20,7 +20,7 @@ LOCKS = {
     "requirements.txt": ["dependencies", "experiments"],
     "requirements-atari.txt": ["atari"],
     "requirements-bench.txt": ["bench"],
-    "requirements-dev.txt": ["dev", "docs", "export", "tracking"],
+    "requirements-dev.txt": ["dev", "docs", "export", "tracking", "minatar"],
 }
 
 
@@ -37,7 +37,7 @@ def group(name: str) -> list[Requirement]:
 
 
 def test_every_lock_pin_lies_in_its_range_and_every_range_is_pinned():
-    assert set(PROJECT["optional-dependencies"]) >= {"experiments", "atari", "bench", "docs", "dev"}
+    assert set(PROJECT["optional-dependencies"]) >= {"experiments", "atari", "bench", "docs", "dev", "minatar"}
     assert "ray" not in {canonicalize_name(r.name) for r in group("dependencies")}  # an extra, not the core
     for lock_name, groups in LOCKS.items():
         if lock_name == "requirements-bench.txt" and not (ROOT / lock_name).exists():

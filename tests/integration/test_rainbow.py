@@ -498,7 +498,7 @@ def test_resume_with_every_part_is_exact(tmp_path):
 def test_pixel_network_with_every_part_exports_plain_keras(tmp_path):
     config = DQNConfig(hidden_sizes=(16,), dueling=True, noisy=True, distributional=True, num_atoms=5)
     agent = DQNAgent(build_network((36, 36, 2), 3, config), 3, config)
-    assert agent._numpy is None  # convolutions: TensorFlow acts
+    assert isinstance(agent._numpy, NumpyQ)  # small convolutions: NumPy acts (tfdqn.networks.numpy_conv)
     x = np.random.default_rng(0).integers(0, 255, size=(4, 36, 36, 2), dtype=np.uint8)
     q = agent.q_values(x)
     assert q.shape == (4, 3)

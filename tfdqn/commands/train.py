@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tfdqn.cli import disk_error, disk_error_line, non_negative_int, positive_int, prepare_process
 from tfdqn.config import DQNConfig, read_config_file
-from tfdqn.errors import OutputDirError
 from tfdqn.envs.make import can_render
+from tfdqn.errors import OutputDirError
 from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.presets import budget_for_env, resolve_preset
 from tfdqn.runtime import enable_determinism

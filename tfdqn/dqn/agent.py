@@ -11,10 +11,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfdqn.config import DQNConfig
-from tfdqn.dqn.learning_rate import learning_rate_schedule
+from tfdqn.dqn.learning_rate import make_optimizer
 from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
-from tfdqn.envs.spaces import is_plain, network_input_shape
+from tfdqn.envs.spaces import image_input_dtype, is_plain, network_input_shape
 from tfdqn.errors import ConfigError
 from tfdqn.networks.build import build_network, clone_network
 from tfdqn.networks.distributional import expected_q, support
@@ -40,9 +40,7 @@ class DQNAgent:
         self.q_network = q_network
         _check_output(q_network, self.n_actions, config)
         self.target_network = clone_network(q_network)
-        self.optimizer = keras.optimizers.Adam(
-            learning_rate=learning_rate_schedule(config), global_clipnorm=config.max_grad_norm
-        )
+        self.optimizer = make_optimizer(config)
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
         self._atoms = tf.constant(support(config.v_min, config.v_max, config.num_atoms))
@@ -76,7 +74,8 @@ class DQNAgent:
                 f"noisy and distributional networks take Box observations only for now (their saved "
                 f"model is rebuilt from plain layers); {config.env_id} has {observation_space}"
             )
-        net = build_network(network_input_shape(observation_space), int(action_space.n), config)
+        shape = network_input_shape(observation_space)
+        net = build_network(shape, int(action_space.n), config, image_input_dtype(observation_space))
         return cls(attach_encoder(observation_space, net), int(action_space.n), config)
 
     # ----- acting -------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The optimizer's learning rate: constant, or held and then decayed linearly, counted in gradient steps by the
-optimizer's own step counter (so it runs inside the compiled update and resumes with the optimizer's state)."""
+"""The optimizer and its learning rate: constant, or held and then decayed linearly, counted in gradient steps by
+the optimizer's own step counter (so it runs inside the compiled update and resumes with the optimizer's state)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,24 @@ import keras
 
 from tfdqn.config import DQNConfig
 
+RMSPROP_EPSILON = 0.01**2
+"""Keras's RMSProp adds epsilon under the square root, PyTorch's (MinAtar's and Dopamine's DQN: eps 0.01) after
+it: sqrt(v + 0.01**2) ~ max(sqrt(v), 0.01) is the closest built-in match."""
+
+
+def make_optimizer(config: DQNConfig) -> keras.optimizers.Optimizer:
+    """The optimizer `config.optimizer` names, at `learning_rate_schedule(config)`, clipping the global gradient
+    norm at `max_grad_norm`: Adam, or RMSProp as the MinAtar paper runs it (centred, rho 0.95, eps 0.01)."""
+    rate = learning_rate_schedule(config)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(
+            learning_rate=rate, rho=0.95, epsilon=RMSPROP_EPSILON, centered=True, global_clipnorm=config.max_grad_norm
+        )
+    return keras.optimizers.Adam(learning_rate=rate, global_clipnorm=config.max_grad_norm)
+
 
 def learning_rate_schedule(config: DQNConfig) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """Adam's learning rate: constant, or `learning_rate` for `learning_rate_decay_start` env steps of updates
+    """The optimizer's learning rate: constant, or `learning_rate` for `learning_rate_decay_start` env steps of updates
     and then linear to `learning_rate_final` over `learning_rate_decay_steps`, counted in gradient steps at the
     config's update ratio (the optimizer's own step counter drives it, inside the compiled update)."""
     if config.learning_rate_final is None:

@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from tfdqn.envs import (
+    minatar,
     pixels,  # registers tfdqn/PixelCartPole-v0
     spaces,
 )
@@ -26,6 +27,7 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
     A `module:Env-v0` id imports `module` first (it registers the environment), as `gym.make` does."""
     env_id = registered_id(env_id)
     pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
+    minatar.ensure_registered(env_id)  # so are MinAtar/<Game>-v<N> ids (the minatar package's own)
     try:
         if render_mode is not None:
             kwargs["render_mode"] = render_mode
@@ -138,8 +140,9 @@ def check_spaces(observation_space: gym.Space, action_space: gym.Space, env_id: 
 
 
 def observation_dtype(space: gym.Space) -> np.dtype:
-    """Replay dtype for observations: uint8 pixels stay uint8, integer spaces (Discrete...) keep their
-    integer dtype, everything else becomes float32 (`tfdqn.envs.spaces.replay_dtype`)."""
+    """Replay dtype for observations: uint8 pixels stay uint8, booleans (MinAtar) bool (a byte per cell),
+    integer spaces (Discrete...) keep their integer dtype, everything else becomes float32
+    (`tfdqn.envs.spaces.replay_dtype`)."""
     return spaces.replay_dtype(space)
 
 

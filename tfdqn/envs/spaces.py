@@ -6,6 +6,7 @@ A saved `.keras` Q-network takes the environment's raw observation, whatever its
 | space | the model takes | encoded inside the model as |
 | --- | --- | --- |
 | `Box` (n,) / (h, w, c) uint8 | the observation | itself (the MLP) / the conv net, as before |
+| `Box` (h, w, c) bool (MinAtar) | the booleans | cast to 0/1 floats, then the conv net |
 | `Box` of any other shape | the observation | its values, flattened |
 | `Discrete(n, start)` | the integer (a batch has shape (batch,)) | one-hot of `obs - start`, n wide |
 | `MultiDiscrete(nvec, start)` | the integer array | one one-hot per element, concatenated |
@@ -177,11 +178,12 @@ def encoded_size(space: gym.Space) -> int:
 
 
 def replay_dtype(space: gym.Space) -> np.dtype:
-    """How the replay buffer stores observations of `space`: uint8 (images) stays uint8; the integer spaces
-    (`Discrete`, `MultiDiscrete`, `MultiBinary`, an all-integer `FlatBox`) keep their integer dtype, one
-    value per category variable; everything else is float32."""
+    """How the replay buffer stores observations of `space`: uint8 (images) stays uint8 and a boolean Box
+    (MinAtar's grids) bool, one byte per cell; the integer spaces (`Discrete`, `MultiDiscrete`, `MultiBinary`,
+    an all-integer `FlatBox`) keep their integer dtype, one value per category variable; everything else is
+    float32."""
     dtype = np.dtype(space.dtype)
-    if dtype == np.uint8:
+    if dtype == np.uint8 or (dtype == np.bool_ and is_box(space)):
         return dtype
     if not is_box(space) and np.issubdtype(dtype, np.integer):
         return dtype
@@ -191,6 +193,12 @@ def replay_dtype(space: gym.Space) -> np.dtype:
 def is_box(space: gym.Space) -> TypeGuard[gym.spaces.Box]:
     """True for an environment's own `Box` (not the `FlatBox` standing for a Tuple or Dict)."""
     return isinstance(space, gym.spaces.Box) and not isinstance(space, FlatBox)
+
+
+def image_input_dtype(space: gym.Space) -> str:
+    """The dtype the convolutional Q-network's input takes for an image `space`: "bool" for a boolean grid
+    (MinAtar; cast to 0/1 floats inside the model), else "uint8" (pixels, scaled by 1/255 inside the model)."""
+    return "bool" if np.dtype(space.dtype) == np.bool_ else "uint8"
 
 
 def network_input_shape(space: gym.Space) -> tuple[int, ...]:

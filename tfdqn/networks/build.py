@@ -13,6 +13,9 @@ from tfdqn.config import INITIALIZERS, NATURE_CONV_LAYERS, DQNConfig
 from tfdqn.errors import ConfigError, EnvError
 from tfdqn.networks.noisy import NoisyDense
 
+INPUT_SCALES: dict[str, tuple[float, str]] = {"uint8": (1.0 / 255.0, "scale_pixels"), "bool": (1.0, "cells")}
+"""Input dtype of a conv Q-network -> the scale of its first (`Rescaling`) layer and that layer's name."""
+
 
 def build_q_network(
     obs_shape: Sequence[int],
@@ -22,13 +25,17 @@ def build_q_network(
     conv_layers: Sequence[Sequence[int]] = NATURE_CONV_LAYERS,
     initializer: str = "fan_in_uniform",
     layer_norm: bool = False,
+    input_dtype: str = "uint8",
 ) -> keras.Sequential:
     """The Q-network for observations of `obs_shape`: `build_mlp_q_network` for a flat vector (n,), or
     for an image (height, width, channels) `build_conv_q_network` (`conv_layers`, then `hidden_sizes` as
-    its dense part); `layer_norm` normalises every hidden layer before its ReLU (`hidden_layers`)."""
+    its dense part, `input_dtype` its input); `layer_norm` normalises every hidden layer before its ReLU
+    (`hidden_layers`)."""
     obs_shape = tuple(int(d) for d in obs_shape)
     if len(obs_shape) == 3:
-        return build_conv_q_network(obs_shape, n_actions, conv_layers, hidden_sizes, name, initializer, layer_norm)
+        return build_conv_q_network(
+            obs_shape, n_actions, conv_layers, hidden_sizes, name, initializer, layer_norm, input_dtype
+        )
     return build_mlp_q_network(obs_shape, n_actions, hidden_sizes, name, initializer, layer_norm)
 
 
@@ -101,12 +108,14 @@ def build_conv_q_network(
     name: str = "q_network",
     initializer: str = "fan_in_uniform",
     layer_norm: bool = False,
+    input_dtype: str = "uint8",
 ) -> keras.Sequential:
-    """A convolutional Q-network for uint8 images (height, width, channels), channels-last.
+    """A convolutional Q-network for uint8 images or boolean grids (height, width, channels), channels-last.
 
     The model takes raw pixels 0..255 (uint8; float input holding the same values works too) and scales
     them inside itself with a `Rescaling(1/255)` layer, so the replay buffer keeps one byte per pixel and
-    the saved `.keras` file is used exactly like the network was during training. Then one `Conv2D`
+    the saved `.keras` file is used exactly like the network was during training. With `input_dtype`
+    "bool" (MinAtar) it takes the booleans and casts them to 0/1 floats (`Rescaling(1)`, "cells"). Then one `Conv2D`
     (valid padding, ReLU) per `(filters, kernel_size, stride)` in `conv_layers`, `Flatten`, one Dense ReLU
     layer per entry of `hidden_sizes` (normalised before its ReLU with `layer_norm`), and a linear output per
     action. The defaults are the Nature-DQN
@@ -123,9 +132,12 @@ def build_conv_q_network(
         raise ConfigError(
             f"conv_layers={conv_layers!r} is invalid: need (filters, kernel_size, stride) triples of positive integers"
         )
+    if input_dtype not in INPUT_SCALES:
+        raise EnvError(f"input_dtype={input_dtype!r} is invalid: the conv Q-network takes {tuple(INPUT_SCALES)}")
+    scale, scale_name = INPUT_SCALES[input_dtype]
     layers: list[keras.Layer] = [
-        keras.Input(shape=obs_shape, dtype="uint8"),
-        keras.layers.Rescaling(1.0 / 255.0, name="scale_pixels"),
+        keras.Input(shape=obs_shape, dtype=input_dtype),
+        keras.layers.Rescaling(scale, name=scale_name),
     ]
     initializers(initializer, 1)
     height, width = obs_shape[:2]
@@ -180,8 +192,11 @@ def dueling_matrix(n_actions: int, num_atoms: int = 1) -> np.ndarray:
     return np.kron(m, np.eye(num_atoms)).astype(np.float32)
 
 
-def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = DQNConfig()) -> keras.Sequential:
-    """The training Q-network for `config`: `build_q_network`'s body, then the head the parts ask for.
+def build_network(
+    obs_shape: Sequence[int], n_actions: int, config: DQNConfig = DQNConfig(), input_dtype: str = "uint8"
+) -> keras.Sequential:
+    """The training Q-network for `config`: `build_q_network`'s body (`input_dtype`: an image's, see
+    `build_conv_q_network`), then the head the parts ask for.
 
     Output: Q-values (batch, n_actions), or with `distributional` the logits (batch, n_actions, num_atoms).
     Dueling: a linear layer to [V, A] then the fixed, non-trainable `dueling_aggregation` layer
@@ -199,6 +214,7 @@ def build_network(obs_shape: Sequence[int], n_actions: int, config: DQNConfig = 
         conv_layers=config.conv_layers,
         initializer=config.initializer,
         layer_norm=config.layer_norm,
+        input_dtype=input_dtype,
     )
     if not uses_heads(config):
         return base

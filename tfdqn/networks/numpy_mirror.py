@@ -2,8 +2,10 @@
 against ~180 µs for a compiled TensorFlow call).
 
 It mirrors `Sequential` networks of Dense (ReLU or linear, with a bias), `NoisyDense`, LayerNormalization and
-ReLU/linear Activation layers, with a final Reshape to C51's atoms; anything else (convolutions, encoders of
-non-Box observations) acts through TensorFlow. Call `sync()` after the Keras weights change.
+ReLU/linear Activation layers, with a final Reshape to C51's atoms, and in front of them small convolutional
+bodies (`Rescaling`, valid `Conv2D`, `Flatten`: `tfdqn.networks.numpy_conv`, up to `MAX_CONV_MULTIPLY_ADDS`);
+anything else (larger convolutions, encoders of non-Box observations) acts through TensorFlow. Call `sync()`
+after the Keras weights change.
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ import keras
 import numpy as np
 
 from tfdqn.networks.noisy import NoisyDense, numpy_noisy_forward
+from tfdqn.networks.numpy_conv import (
+    MAX_CONV_MULTIPLY_ADDS,
+    conv_forward,
+    conv_kernel_matrix,
+    conv_multiply_adds,
+    mirrorable_conv,
+    mirrorable_scaling,
+    scaling_of,
+)
 
 _ACTIVATIONS = ("relu", "linear")
 
@@ -48,10 +59,16 @@ def numpy_layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, epsilon
 
 
 def layer_kind(layer: keras.Layer) -> str:
-    """How the mirror computes `layer`: "norm" (LayerNormalization), "activation" (its activation only) or
-    "dense" (a matrix product: Dense, NoisyDense)."""
+    """How the mirror computes `layer`: "norm" (LayerNormalization), "activation" (its activation only),
+    "scale" (Rescaling), "conv" (Conv2D), "flatten" or "dense" (a matrix product: Dense, NoisyDense)."""
     if isinstance(layer, keras.layers.LayerNormalization):
         return "norm"
+    if isinstance(layer, keras.layers.Rescaling):
+        return "scale"
+    if isinstance(layer, keras.layers.Conv2D):
+        return "conv"
+    if isinstance(layer, keras.layers.Flatten):
+        return "flatten"
     return "activation" if isinstance(layer, keras.layers.Activation) else "dense"
 
 
@@ -60,7 +77,7 @@ def mirrored_variables(layer: keras.Layer) -> tuple[Any, ...]:
     weights, a LayerNormalization's scale and offset, nothing for an Activation."""
     if isinstance(layer, NoisyDense):
         return layer.kernel, layer.bias, layer.kernel_sigma, layer.bias_sigma
-    if isinstance(layer, keras.layers.Dense):
+    if isinstance(layer, keras.layers.Dense | keras.layers.Conv2D):
         return layer.kernel, layer.bias
     if isinstance(layer, keras.layers.LayerNormalization):
         return layer.gamma, layer.beta
@@ -72,7 +89,18 @@ def _mirrorable(layer: keras.Layer) -> bool:
         return layer.use_bias and not getattr(layer, "lora_enabled", False) and _activation(layer) in _ACTIVATIONS
     if isinstance(layer, NoisyDense | keras.layers.Activation):
         return _activation(layer) in _ACTIVATIONS
-    return mirrorable_norm(layer)
+    if isinstance(layer, keras.layers.Flatten):
+        return layer.data_format == "channels_last"
+    return mirrorable_conv(layer) or mirrorable_scaling(layer) or mirrorable_norm(layer)
+
+
+def _fixed(layer: keras.Layer) -> tuple[Any, ...]:
+    """The constants of `layer` the mirror needs besides its variables."""
+    if isinstance(layer, keras.layers.Rescaling):
+        return scaling_of(layer)
+    if isinstance(layer, keras.layers.Conv2D):
+        return tuple(layer.kernel_size), tuple(layer.strides)
+    return ()
 
 
 class NumpyQ:
@@ -85,9 +113,10 @@ class NumpyQ:
         self.atoms = None if atoms is None else np.asarray(atoms, dtype=np.float32)
         self.n_actions = int(model.outputs[0].shape[1])
         self._layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.Reshape)]
-        # per layer: how it is computed, its epsilon (norms), whether a ReLU follows
+        # per layer: how it is computed, its epsilon (norms), whether a ReLU follows, its constants (a Rescaling's
+        # scale and offset; a Conv2D's kernel size and strides)
         self._ops = [
-            (layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), _activation(layer) == "relu")
+            (layer_kind(layer), np.float32(getattr(layer, "epsilon", 0.0)), _activation(layer) == "relu", _fixed(layer))
             for layer in self._layers
         ]
         self.params: list[tuple[np.ndarray, ...]] = []
@@ -96,14 +125,16 @@ class NumpyQ:
 
     @classmethod
     def from_model(cls, model: keras.Model, atoms: np.ndarray | None = None) -> NumpyQ | None:
-        """The mirror of `model`, or None when some layer is not mirrorable. The first layer must be a Dense: it
-        makes a new array, so the in-place ReLU never writes into the caller's observations."""
+        """The mirror of `model`, or None when some layer is not mirrorable, or its convolutions are larger than
+        `MAX_CONV_MULTIPLY_ADDS`. The first layer must be a Dense, Conv2D or Rescaling: each makes a new array,
+        so the in-place ReLU never writes into the caller's observations."""
         if not isinstance(model, keras.Sequential) or not model.layers:
             return None
         layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.Reshape)]
-        if not layers or not isinstance(layers[0], keras.layers.Dense | NoisyDense):
+        first = (keras.layers.Dense, NoisyDense, keras.layers.Conv2D, keras.layers.Rescaling)
+        if not layers or not isinstance(layers[0], first):
             return None
-        if not all(_mirrorable(layer) for layer in layers):
+        if not all(_mirrorable(layer) for layer in layers) or conv_multiply_adds(model) > MAX_CONV_MULTIPLY_ADDS:
             return None
         return cls(model, atoms)
 
@@ -120,6 +151,9 @@ class NumpyQ:
             raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
         it = iter(values)
         self.params = [tuple(next(it) for _ in mirrored_variables(layer)) for layer in self._layers]
+        self.params = [  # a Conv2D's kernel as the matrix its forward pass multiplies by, reordered once here
+            (conv_kernel_matrix(p[0]), p[1]) if kind == "conv" else p for p, (kind, *_) in zip(self.params, self._ops)
+        ]
         self.noise_size = sum(sum(p[0].shape) for p in self.params if len(p) == 4)
 
     def __call__(self, obs: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -127,8 +161,14 @@ class NumpyQ:
         x = np.asarray(obs, dtype=np.float32)
         noise = None if rng is None or not self.noise_size else rng.standard_normal(self.noise_size, np.float32)
         start = 0
-        for params, (kind, epsilon, relu) in zip(self.params, self._ops):
-            if kind == "norm":
+        for params, (kind, epsilon, relu, fixed) in zip(self.params, self._ops):
+            if kind == "scale":
+                x = x * fixed[0] + fixed[1]  # a new array: the caller's observations stay as they were
+            elif kind == "conv":
+                x = conv_forward(x, params[0], params[1], *fixed)
+            elif kind == "flatten":
+                x = x.reshape(len(x), -1)
+            elif kind == "norm":
                 x = numpy_layer_norm(x, params[0], params[1], epsilon)
             elif kind == "dense" and len(params) == 4 and noise is not None:  # one draw for every e_in and e_out
                 end = start + sum(params[0].shape)

@@ -19,8 +19,8 @@ def replay_for_observations(
     capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype | type = np.float32
 ) -> ReplayBuffer:
     """The buffer suited to these observations: `PixelReplayBuffer` (each observation stored once) for uint8
-    images (height, width, channels), else a plain `ReplayBuffer`."""
-    if np.dtype(obs_dtype) == np.uint8 and len(obs_shape) == 3:
+    images or boolean grids (height, width, channels), else a plain `ReplayBuffer`."""
+    if np.dtype(obs_dtype) in (np.uint8, np.bool_) and len(obs_shape) == 3:
         return PixelReplayBuffer(capacity, obs_shape, obs_dtype)
     return ReplayBuffer(capacity, obs_shape, obs_dtype)
 

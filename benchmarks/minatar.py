@@ -1,0 +1,149 @@
+"""The MinAtar side-by-side (issue 29): systems on MinAtar's five games, scored as the MinAtar paper scores
+DQN, beside the paper's own curves.
+
+Every run is a fresh one-thread process (`benchmarks.minatar_runs`), interleaved seed by seed, game by game,
+system by system, so a busy machine slows every system alike. The report gives, per system and game, the
+100-episode moving average of training returns at each checkpoint (median over seeds, 95% bootstrap interval),
+the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1) with a
+stratified bootstrap interval, env steps per second, and for tfdqn's preset the greedy return of best.keras and of
+the final network. The issue's two experiments:
+
+    python -m benchmarks.minatar --systems tfdqn --seeds 5 --frames 2000000
+    python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --frames 1000000
+
+A smoke test: `python -m benchmarks.minatar --games Breakout --seeds 1 --frames 6000 --checkpoints 3000 6000
+--eval-episodes 3 --random-episodes 5`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks import minatar_scores as scores
+from benchmarks.common import ROOT, atomic_write_text, command_line
+from benchmarks.launch import thread_env
+from benchmarks.minatar_runs import SYSTEMS
+from benchmarks.tasks import missing_extras
+from tfdqn.envs.minatar import GAMES
+from tfdqn.experiments import stats
+
+EXTRAS_LINE = "error: sb3_equal needs torch and stable-baselines3, not installed: pip install -r requirements-bench.txt"
+MINATAR_LINE = "error: MinAtar needs the minatar package, not installed: pip install 'tfdqn[minatar]'"
+
+
+def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
+    """The frames a run is scored at: `given`, or the paper's checkpoints within the budget and the budget."""
+    if given:
+        return sorted(set(given))
+    return sorted({f for f in scores.PAPER_CHECKPOINTS if f <= frames} | {frames})
+
+
+def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:
+    """One worker process to completion; its record (a failed worker raises with the end of its stderr)."""
+    import subprocess
+
+    path = out / "runs" / f"{system}_{game}_{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "benchmarks.minatar_runs", system, "--game", game, "--seed", str(seed)]
+    argv += ["--frames", str(frames), "--eval-episodes", str(eval_episodes), "--out", str(path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())
+    if proc.returncode != 0:
+        raise RuntimeError(f"{system} {game} seed {seed} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _cell(values: list[float], fmt: str = ",.1f") -> str:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return "-"
+    return f"{stats.median(values):{fmt}} {stats.fmt_interval(stats.bootstrap_ci(values), fmt)}"
+
+
+def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str) -> str:
+    """The Markdown report of `runs` (records of `benchmarks.minatar_runs`)."""
+    head = " | ".join(f"{c:,}" for c in checkpoints)
+    lines = [
+        "# MinAtar side-by-side", "", f"Command: `{command}`", "",
+        "Scores: the 100-episode moving average of training returns at each frame checkpoint (the paper's score), "
+        "median over seeds [95% bootstrap interval]; games run as MinAtar/<Game>-v0 (6 actions, sticky actions 0.1).",
+        "", "## The paper's DQN (read from its curves, +-3%)", "", scores.reference_table(), "",
+        "## Random play (the normalisation's 0)", "", "| game | mean return |", "| --- | --- |",
+        *(f"| {g} | {r:.2f} |" for g, r in random.items()),
+    ]  # fmt: skip
+    for system in [s for s in SYSTEMS if any(r["system"] == s for r in runs)]:
+        mine = [r for r in runs if r["system"] == system]
+        lines += ["", f"## {SYSTEMS[system]}", "", f"| game | seeds | {head} | env steps/s |"]
+        lines.append("| --- | --- |" + " --- |" * (len(checkpoints) + 1))
+        normalised: dict[int, dict[str, list[float]]] = {c: {} for c in checkpoints}
+        for game in [g for g in GAMES if any(r["game"] == g for r in mine)]:
+            runs_g = [r for r in mine if r["game"] == game]
+            at = [scores.moving_average_at(r["returns"], r["end_frames"], checkpoints) for r in runs_g]
+            cells = " | ".join(_cell([a[i] for a in at]) for i in range(len(checkpoints)))
+            speed = _cell([r["env_steps"] / r["train_seconds"] for r in runs_g], ",.0f")
+            lines.append(f"| {game} | {len(runs_g)} | {cells} | {speed} |")
+            for i, c in enumerate(checkpoints):
+                normalised[c][game] = [scores.normalise(a[i], game, random[game]) for a in at]
+        iqm_cells = []
+        for c in checkpoints:
+            point, (lo, hi) = scores.stratified_iqm(normalised[c])
+            iqm_cells.append("-" if math.isnan(point) else f"{point:.2f} [{lo:.2f}, {hi:.2f}]")
+        lines.append(f"| normalised IQM [95% stratified bootstrap] | | {' | '.join(iqm_cells)} | |")
+        greedy = [r for r in mine if "greedy_best" in r]
+        if greedy:
+            lines += ["", "Greedy evaluation (median over seeds [95% bootstrap]): best.keras "
+                      f"{_cell([r['greedy_best'] for r in greedy])}, final network "
+                      f"{_cell([r['greedy_final'] for r in greedy])}."]  # fmt: skip
+    speeds = {s: [r["env_steps"] / r["train_seconds"] for r in runs if r["system"] == s] for s in SYSTEMS}
+    if speeds["tfdqn_equal"] and speeds["sb3_equal"]:
+        ratio = stats.median(speeds["tfdqn_equal"]) / stats.median(speeds["sb3_equal"])
+        ci = stats.fmt_interval(stats.ratio_ci(speeds["tfdqn_equal"], speeds["sb3_equal"]), ".2f")
+        lines += ["", f"Equal settings, env steps/s tfdqn / SB3: {ratio:.2f} {ci} (target >= 2)."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, check the extras, run every (seed, game, system) interleaved, write runs/ and report.md."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.minatar", description=__doc__.split("\n\n")[0])
+    p.add_argument("--systems", nargs="+", choices=tuple(SYSTEMS), default=["tfdqn"])
+    p.add_argument("--games", nargs="+", choices=GAMES, default=list(GAMES))
+    p.add_argument("--seeds", type=int, default=5, help="seeds per system and game (default %(default)s)")
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--frames", type=int, default=2_000_000, help="training frames per run (default %(default)s)")
+    p.add_argument("--checkpoints", type=int, nargs="+", help="frames to score at (default: the paper's within "
+                   "--frames, and --frames)")  # fmt: skip
+    p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes, best and final (tfdqn)")
+    p.add_argument("--random-episodes", type=int, default=100, help="episodes of random play per game")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes at once (default %(default)s)")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "minatar", help="folder for runs/ and report.md")
+    args = p.parse_args(argv)
+    if min(args.seeds, args.frames, args.jobs, args.random_episodes) < 1 or args.eval_episodes < 0:
+        p.error("--seeds, --frames, --jobs and --random-episodes must be positive, --eval-episodes >= 0")
+    import importlib.util
+
+    if importlib.util.find_spec("minatar") is None:
+        print(MINATAR_LINE, file=sys.stderr)
+        return 2
+    if "sb3_equal" in args.systems and missing_extras():
+        print(EXTRAS_LINE, file=sys.stderr)
+        return 2
+    checkpoints = checkpoints_for(args.frames, args.checkpoints)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    plan = [(s, g, seed) for seed in seeds for g in args.games for s in args.systems]  # interleaved
+    random = {g: scores.random_score(g, args.random_episodes) for g in args.games}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        runs = list(pool.map(lambda t: run_one(*t, args.frames, args.eval_episodes, args.out), plan))
+    text = report(runs, random, checkpoints, command_line("minatar", argv))
+    atomic_write_text(args.out / "report.md", text)
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""One run of the MinAtar side-by-side, in this fresh one-thread process: its worker.
+
+`python -m benchmarks.minatar_runs SYSTEM --game G --seed S --frames F --out run.json` trains one system on
+`MinAtar/<G>-v0` (the paper's full 6-action set) and writes every completed training episode's return and the
+frame it ended at (the paper's score is read from these, `benchmarks.minatar_scores`), the training speed, and
+for tfdqn's preset a greedy evaluation of best.keras and of the final network. Systems (`SYSTEMS`):
+
+- `tfdqn`: tfdqn's `minatar` preset (provisional: the paper's settings until one is chosen by measurement);
+- `tfdqn_equal`, `sb3_equal`: the paper's network and settings with one update every 4 frames (as Dopamine runs
+  MinAtar), in tfdqn and in Stable-Baselines3 (a features extractor with the paper's convolution).
+
+Heavy imports (TensorFlow, torch) happen inside each runner, as in `benchmarks.systems`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tfdqn.cli import prepare_process
+from tfdqn.envs.minatar import GAMES
+from tfdqn.presets import MINATAR_PAPER
+
+SYSTEMS = {
+    "tfdqn": "tfdqn, --preset minatar (provisional)",
+    "tfdqn_equal": "tfdqn, paper settings, 1 update / 4 frames",
+    "sb3_equal": "SB3 DQN, paper settings, 1 update / 4 frames",
+}
+EQUAL_FIELDS = {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 1}
+"""The equal-settings pair's DQNConfig: the paper's, one update every 4 frames."""
+
+
+def env_id(game: str) -> str:
+    """The id every system runs `game` as: the paper's full action set."""
+    return f"MinAtar/{game}-v0"
+
+
+def run_tfdqn(game: str, seed: int, frames: int, equal: bool, eval_episodes: int, out: Path) -> dict[str, Any]:
+    """tfdqn through `assemble`: the preset with periodic evaluations (best.keras) and a final greedy
+    evaluation of best.keras and of the final network, or the equal settings with no evaluation at all (so
+    its speed compares with SB3's)."""
+    prepare_process()
+    import tfdqn
+    from tfdqn.dqn.evaluation import evaluate_model
+    from tfdqn.training.protocol import FINAL_SEED_OFFSET, Protocol
+    from tfdqn.training.run import assemble
+
+    tfdqn.configure_threads(1)
+    fields = EQUAL_FIELDS if equal else {}
+    config = tfdqn.config_for_env(env_id(game), "none" if equal else "auto", seed=seed, **fields)
+    returns: list[float] = []
+    ends: list[int] = []
+
+    class Episodes(tfdqn.Listener):
+        def on_episode_end(self, episode, logs=None):
+            if logs["completed"]:
+                returns.append(float(logs["return"]))
+                ends.append(int(logs["step"]))
+
+    protocol = None
+    if not equal:
+        every = max(frames // 20, 1_000)
+        protocol = Protocol(every, 10, final_episodes=max(eval_episodes, 1), stop_on_reward=False)
+    run = assemble(config, None if equal else out / "run", protocol, listeners=[Episodes()])
+    end = run.train(frames)
+    record: dict[str, Any] = {"config": config.to_dict(), "returns": returns, "end_frames": ends}
+    record.update(env_steps=end["step"], train_seconds=end["wall_seconds"], updates=end["updates"])
+    if protocol is not None and eval_episodes:
+        assert run.checkpoint is not None
+        summary = run.finish(end, start=time.perf_counter(), gif=False)
+        final = evaluate_model(run.checkpoint.last_path, config.env_id, eval_episodes, seed + FINAL_SEED_OFFSET)
+        record["greedy_best"] = summary["best_keras_evaluation"]["mean_return"]
+        record["greedy_final"] = final.mean
+    return record
+
+
+def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
+    """Stable-Baselines3 DQN with the equal settings: the paper's convolution as a features extractor, its
+    128 units as `net_arch`, centred RMSProp (PyTorch's, as the paper's code), no gradient clipping."""
+    import gymnasium as gym
+    import stable_baselines3
+    import torch
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    from tfdqn.envs.minatar import ensure_registered
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    ensure_registered(env_id(game))
+    env = gym.make(env_id(game))
+    channels = int(env.observation_space.shape[-1])
+
+    class MinAtarConv(BaseFeaturesExtractor):
+        """The paper's 16 3x3 filters (stride 1, ReLU) on the channels-last boolean grid, flattened."""
+
+        def __init__(self, observation_space: gym.spaces.Box):
+            super().__init__(observation_space, features_dim=16 * 8 * 8)
+            self.conv = torch.nn.Conv2d(channels, 16, kernel_size=3, stride=1)
+
+        def forward(self, obs: torch.Tensor) -> torch.Tensor:
+            return torch.relu(self.conv(obs.permute(0, 3, 1, 2).float())).flatten(1)
+
+    f = EQUAL_FIELDS
+    model = DQN(
+        "MlpPolicy",
+        env,
+        learning_rate=f["learning_rate"],
+        buffer_size=f["buffer_size"],
+        learning_starts=f["learning_starts"],
+        batch_size=f["batch_size"],
+        tau=1.0,
+        gamma=f["gamma"],
+        train_freq=f["train_freq"],
+        gradient_steps=f["gradient_steps"],
+        target_update_interval=f["target_update_interval"],
+        exploration_fraction=min(1.0, f["epsilon_decay_steps"] / frames),
+        exploration_initial_eps=f["epsilon_start"],
+        exploration_final_eps=f["epsilon_end"],
+        max_grad_norm=float("inf"),
+        policy_kwargs={
+            "features_extractor_class": MinAtarConv,
+            "net_arch": list(f["hidden_sizes"]),
+            "normalize_images": False,
+            "optimizer_class": torch.optim.RMSprop,
+            "optimizer_kwargs": {"alpha": 0.95, "eps": 0.01, "centered": True},
+        },
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    returns: list[float] = []
+    ends: list[int] = []
+
+    class Episodes(BaseCallback):
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:  # SB3's Monitor wrapper
+                    returns.append(float(info["episode"]["r"]))
+                    ends.append(int(self.num_timesteps))
+            return True
+
+    start = time.perf_counter()
+    model.learn(total_timesteps=frames, callback=Episodes())
+    return {
+        "returns": returns,
+        "end_frames": ends,
+        "env_steps": int(model.num_timesteps),
+        "train_seconds": time.perf_counter() - start,
+        "updates": int(model._n_updates),
+        "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The worker: run one system on one game once and write its record (`--out`)."""
+    p = argparse.ArgumentParser(description="Run one system of the MinAtar side-by-side once; write its JSON.")
+    p.add_argument("system", choices=tuple(SYSTEMS))
+    p.add_argument("--game", required=True, choices=GAMES)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--frames", type=int, required=True, help="training frames")
+    p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes for best and final (tfdqn)")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    if args.system == "sb3_equal":
+        record = run_sb3(args.game, args.seed, args.frames)
+    else:
+        record = run_tfdqn(
+            args.game, args.seed, args.frames, args.system == "tfdqn_equal", args.eval_episodes, args.out.parent
+        )
+    record.update(system=args.system, game=args.game, seed=args.seed, frames=args.frames)
+    record["process_seconds"] = time.perf_counter() - started
+    args.out.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

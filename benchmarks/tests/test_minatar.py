@@ -1,0 +1,96 @@
+"""The MinAtar side-by-side: the paper's scoring and reference table, its settings file, a smoke run of the
+whole benchmark with a tiny budget, the SB3 worker when the bench extra is there, and the acting benchmark."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks import minatar_scores as scores
+from benchmarks.common import ROOT
+from benchmarks.launch import thread_env
+from tfdqn import DQNConfig
+from tfdqn.presets import MINATAR_PAPER, PRESETS
+
+pytest.importorskip("minatar", reason="the minatar extra is not installed (pip install 'tfdqn[minatar]')")
+
+
+def test_the_score_is_the_moving_average_of_the_last_100_training_episodes_at_each_checkpoint():
+    returns = list(range(250))
+    ends = [10 * (i + 1) for i in range(250)]  # episode i ends at frame 10(i+1)
+    at = scores.moving_average_at(returns, ends, [5, 10, 500, 2_500, 10**6])
+    assert math.isnan(at[0]) and at[1] == 0.0
+    assert at[2] == np.mean(range(50)) and at[3] == np.mean(range(150, 250)) and at[4] == at[3]
+    with pytest.raises(ValueError, match="order they ended"):
+        scores.moving_average_at([1, 2], [20, 10], [30])
+
+
+def test_normalisation_and_the_stratified_iqm():
+    assert scores.normalise(10.0, "Breakout", 0.0) == 1.0 and scores.normalise(0.5, "Breakout", 0.5) == 0.0
+    point, (lo, hi) = scores.stratified_iqm({"a": [0.0, 1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0, 7.0]}, resamples=2000)
+    assert point == 3.5 and lo <= point <= hi
+    one, (lo1, hi1) = scores.stratified_iqm({"a": [2.0], "b": [4.0, math.nan]})
+    assert one == 3.0 and lo1 == hi1 == 3.0  # one seed per game: each game keeps its weight in every resample
+    assert math.isnan(scores.stratified_iqm({"a": [math.nan]})[0])
+
+
+def test_the_reference_table_marks_readings_and_seaquests_note():
+    table = scores.reference_table()
+    assert "| Breakout | 8.3 | 9.2 | 9.7 | ~10 |" in table and "oxygen-bar fix" in table
+
+
+def test_the_paper_settings_file_is_the_papers_dqn_and_the_preset_says_it_is_provisional():
+    data = json.loads((ROOT / "benchmarks" / "configs" / "minatar_paper.json").read_text())
+    assert DQNConfig.from_dict(data) == DQNConfig(**MINATAR_PAPER)
+    assert data["optimizer"] == "rmsprop" and data["max_grad_norm"] is None and data["train_freq"] == 1
+    assert PRESETS["minatar"].evidence.startswith("PROVISIONAL, not yet chosen by measurement")
+
+
+def minatar_benchmark(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.minatar", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env=thread_env(), cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_a_tiny_run_of_the_whole_benchmark_reports_scores_and_greedy_evaluations(tmp_path):
+    proc = minatar_benchmark(
+        "--games", "Breakout", "--seeds", 1, "--frames", 1500, "--checkpoints", 750, 1500,
+        "--eval-episodes", 2, "--random-episodes", 2, "--out", tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (tmp_path / "report.md").read_text()
+    assert "| Breakout | 1 |" in report and "normalised IQM" in report and "best.keras" in report
+    run = json.loads((tmp_path / "runs" / "tfdqn_Breakout_0.json").read_text())
+    assert run["env_steps"] == 1500 and len(run["returns"]) == len(run["end_frames"]) > 0
+
+
+def test_sb3_side_says_in_one_line_when_the_bench_extra_is_missing(tmp_path):
+    from benchmarks.tasks import missing_extras
+
+    if not missing_extras():
+        pytest.skip("torch and stable-baselines3 are installed: the SB3 worker runs instead")
+    proc = minatar_benchmark("--systems", "tfdqn_equal", "sb3_equal", "--out", tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [
+        "error: sb3_equal needs torch and stable-baselines3, not installed: pip install -r requirements-bench.txt"
+    ]
+
+
+def test_the_sb3_worker_runs_a_few_frames(tmp_path):
+    pytest.importorskip("torch", reason="the SB3 worker needs requirements-bench.txt")
+    pytest.importorskip("stable_baselines3", reason="the SB3 worker needs requirements-bench.txt")
+    from benchmarks.minatar import run_one
+
+    run = run_one("sb3_equal", "Breakout", 0, 600, 0, tmp_path)
+    assert run["env_steps"] == 600 and len(run["returns"]) == len(run["end_frames"])
+
+
+def test_the_acting_benchmark_prints_numpy_and_tensorflow_times(capsys):
+    from benchmarks.numpy_conv import main
+
+    assert main(["--games", "Breakout", "--repeats", "2", "--calls", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| Breakout | 4 |" in out and "tf.function / NumPy" in out
