@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main
+from tfdqn.errors import ConfigError
 from tfdqn.fileio import write_json
 
 BASELINE = "b3a49e1"
@@ -119,6 +120,8 @@ def render(result: dict[str, Any]) -> str:
     ]
     for arm in result["arms"]:
         ss = [s for s in result["searches"] if s["arm"] == arm]
+        if not ss:
+            continue
         walls = [s["wall_seconds"] for s in ss]
         ratio = f"{statistics.median(walls) / statistics.median(old):.2f}x" if old else "-"
         last = ss[-1]
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_process()
     space = json.loads(args.space.read_text(encoding="utf-8"))
     if not all(isinstance(v, list) and v for v in space.values()):
-        raise SystemExit("error: the space must give a non-empty list for every field (every arm runs its grid)")
+        raise ConfigError("the space must give a non-empty list for every field (every arm runs its grid)")
     arms = ([] if args.no_old else [OLD]) + list(args.pruners)
     result: dict[str, Any] = {
         "command": command_line("search_cost", argv),
