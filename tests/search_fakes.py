@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-from tfdqn.experiments.plan import Protocol, RunSpec, run_key
+if __name__ == "__main__":  # run as a script: this checkout's tfdqn, not an installed one
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tfdqn.experiments.plan import Protocol, RunSpec, run_key  # noqa: E402
 
 PROTOCOL = Protocol(steps=1000, threshold=100.0, eval_every=100, eval_episodes=2, confirm_episodes=2, final_episodes=2)
 """The fakes report an evaluation every 100 env steps up to 1000; 100 counts as solved."""
@@ -40,7 +43,6 @@ def fake_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol)
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tfdqn.commands import main
     from tfdqn.experiments import search
 

@@ -83,3 +83,14 @@ def test_ctrl_c_then_rerun_loses_and_repeats_no_trial(tmp_path):
     now = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")}
     assert {k: now[k] for k in kept} == kept  # no finished run ran again
     assert "| 1 | " in again.stdout and (out / "best_config.json").is_file()
+
+
+def test_without_optuna_the_search_says_what_to_install(tmp_path):
+    code = "import sys; sys.modules['optuna'] = None; from tfdqn.commands import main; main()"
+    space = space_file(tmp_path, {"gamma": [0.9]})
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "search", str(space), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, env=CLI_ENV,
+    )  # fmt: skip
+    one_error_line(proc, 'searches need Optuna, which is not installed: pip install "tfdqn[experiments]"')
+    assert not (tmp_path / "out").exists()
