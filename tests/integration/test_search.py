@@ -146,3 +146,16 @@ def test_list_choices_of_lists_are_suggested_and_decoded():
     values = [suggest(study.ask(), {"hidden_sizes": [[32, 32], [64]], "double_dqn": [True, False]}) for _ in range(8)]
     assert {tuple(v["hidden_sizes"]) for v in values} <= {(32, 32), (64,)}
     assert all(isinstance(v["double_dqn"], bool) for v in values)
+
+
+def test_wilcoxon_prunes_a_trial_whose_seeds_lose_to_the_best_ones(local_ray, fakes, monkeypatch, tmp_path):
+    pytest.importorskip("scipy")
+    monkeypatch.setenv("FAKE_SLEEP", "0.2")
+    # gamma 0.99 solves every seed at 300 steps; 0.9 none (1000 each): after four of its seeds the signed-rank
+    # test is sure enough (p < 0.1)
+    result = se.search({"gamma": [0.99, 0.9]}, [0, 1, 2, 3, 4], tmp_path, PROTOCOL, sampler="grid", pruner="wilcoxon")
+    bad = next(r for r in result["ranking"] if r["fields"]["gamma"] == 0.9)
+    assert bad["state"] == "pruned"
+    statuses = sorted(r["status"] for r in result["runs"] if r["config"] == bad["config"])
+    # pruned once four seeds had lost (three are never enough: p >= 0.125); the fifth stops unless it was ending
+    assert statuses.count("ok") >= 4 and len(statuses) == 5, statuses

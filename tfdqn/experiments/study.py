@@ -105,7 +105,9 @@ def make_pruner(optuna: ModuleType, name: str, milestones: list[int], budget: in
             min_resource=milestones[0], max_resource=budget, reduction_factor=int(eta)
         )
     if name == "wilcoxon":
-        return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
+        with warnings.catch_warnings():  # "experimental" since Optuna 3.6: chosen knowingly
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
     return optuna.pruners.NopPruner()
 
 
