@@ -33,7 +33,7 @@ from tfdqn.experiments.errors import SweepError, SweepInterrupted
 from tfdqn.experiments.milestones import Milestones, milestones_for
 from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.search_report import OBJECTIVE, write_search
-from tfdqn.experiments.space import check_space
+from tfdqn.experiments.space import check_space, extremes
 from tfdqn.experiments.study import (
     check_choices,
     enqueue_grid,
@@ -87,7 +87,7 @@ def search(
     seeds = check_seeds(seeds)
     check_space(space, sampler)
     check_choices(sampler, pruner, eta)
-    check_configs(_extremes(space), protocol.env_id, protocol.preset)
+    check_configs(extremes(space), protocol.env_id, protocol.preset)
     protocol = protocol.resolved()
     if not protocol.stop_on_reward:
         raise SweepError("a search scores env steps to the threshold: runs stop on a confirmed solve")
@@ -152,16 +152,6 @@ def search(
     return result
 
 
-def _extremes(space: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """One config per choice and per range bound of every field: each must build a valid DQNConfig."""
-    configs = {}
-    for field, spec in space.items():
-        values = spec if isinstance(spec, list) else next(iter(spec.values()))
-        for v in values:
-            configs[f"{field}={v}"] = {field: v}
-    return configs
-
-
 class _Driver:
     """The search's side of the engine: asks the study for trials, reports their values to the pruner, tells
     the study each trial's end, and tells the board (once it exists) which trials are pruned."""
@@ -186,6 +176,7 @@ class _Driver:
         self.unsent: list[tuple[str, Any]] = []  # for the board: ("stop", (name, step)), ("replay", record)
         self.board: Any = None
         state = optuna.trial.TrialState
+        self.complete = state.COMPLETE
         everything = study.get_trials(deepcopy=False)
         self.resumed = [t for t in everything if t.state == state.RUNNING]
         for t in everything:  # the runs of trials a stopped search finished, for the report
@@ -198,22 +189,31 @@ class _Driver:
         self.asked = sum(t.state != state.WAITING for t in everything)  # a grid's trials wait until asked
 
     def feed(self) -> list[RunSpec]:
-        """The next trial's runs: a trial left running by a stopped search first, then a new one."""
-        if self.resumed:
-            frozen = self.resumed.pop(0)
-            trial = self.optuna.trial.Trial(self.study, frozen._trial_id)
-            reported = set(frozen.intermediate_values)
-        elif self.asked < self.trials:
-            trial, reported = self.study.ask(), set()
-            self.asked += 1
-        else:
-            return []
-        name = f"t{trial.number:02d}"
-        self.live[name], self.reported[name] = trial, reported
-        overrides = suggest(trial, self.space)
-        trial.set_user_attr("config", name)
-        trial.set_user_attr("overrides", overrides)
-        return trial_specs(name, overrides, self.seeds, self.protocol)
+        """The next trial's runs: a trial left running by a stopped search first, then a new one. A new trial
+        with the fields of a finished one is scored as that one was (same seeds, same protocol), not run again."""
+        while True:
+            if self.resumed:
+                frozen = self.resumed.pop(0)
+                trial = self.optuna.trial.Trial(self.study, frozen._trial_id)
+                reported = set(frozen.intermediate_values)
+            elif self.asked < self.trials:
+                trial, reported = self.study.ask(), set()
+                self.asked += 1
+            else:
+                return []
+            name = f"t{trial.number:02d}"
+            overrides = suggest(trial, self.space)
+            trial.set_user_attr("config", name)
+            trial.set_user_attr("overrides", overrides)
+            same = next(
+                (t for t in self.study.get_trials(deepcopy=False, states=[self.complete]) if t.params == trial.params),
+                None,
+            )
+            if same is None:
+                self.live[name], self.reported[name] = trial, reported
+                return trial_specs(name, overrides, self.seeds, self.protocol)
+            trial.set_user_attr("same_as", same.user_attrs.get("config"))
+            self.study.tell(trial, same.value)
 
     def record(self, record: dict[str, Any], then: Callable[[], None] = lambda: None) -> None:
         """A run ended (or was found finished): its trial is told once every seed has ended; then `then`."""

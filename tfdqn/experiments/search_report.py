@@ -75,6 +75,7 @@ def write_search(
         note=note,
         ranking=trial_rows(study, runs, protocol["steps"]),
         states={s: sum(t.state.name.lower() == s for t in study.trials) for s in ("complete", "pruned", "fail")},
+        repeated={t.user_attrs["config"]: t.user_attrs["same_as"] for t in study.trials if "same_as" in t.user_attrs},
         summary=summarize(records, configs, protocol["steps"]),
     )
     if final:
@@ -138,7 +139,14 @@ def render_search(result: dict[str, Any]) -> str:
             )
             else ""
         )
-        + f". Trials: {', '.join(f'{n} {s}' for s, n in result['states'].items())}.",
+        + f". Trials: {', '.join(f'{n} {s}' for s, n in result['states'].items())}"
+        + (
+            f" ({len(result['repeated'])} drew the fields of an earlier trial and took its score without running: "
+            + ", ".join(f"{k} = {v}" for k, v in result["repeated"].items())
+            + ")."
+            if result["repeated"]
+            else "."
+        ),
         "",
         "| rank | trial | state | objective (env steps) | median best | runs | pruned at | fields |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

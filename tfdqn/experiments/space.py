@@ -47,3 +47,13 @@ def check_space(space: dict[str, Any], method: str) -> None:
                 f"search space: {field!r}: {kind} needs [low, high] with low <= high"
                 + (" and low > 0" if kind.startswith("log") else "")
             )
+
+
+def extremes(space: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One config per choice and per range bound of every field: each must build a valid DQNConfig."""
+    configs = {}
+    for field, spec in space.items():
+        values = spec if isinstance(spec, list) else next(iter(spec.values()))
+        for v in values:
+            configs[f"{field}={v}"] = {field: v}
+    return configs
