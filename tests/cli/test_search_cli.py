@@ -41,6 +41,11 @@ def test_a_bad_space_is_one_line(tmp_path, space, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_environment_without_a_threshold_needs_one(tmp_path):
+    proc = tfdqn_cli("search", space_file(tmp_path, {"gamma": [0.9]}), "--env", "CliffWalking-v1", "--out", tmp_path)
+    one_error_line(proc, "CliffWalking-v1 has no reward threshold: give the solved score (--threshold)")
+
+
 def test_a_storage_of_another_search_is_one_line(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -91,7 +91,9 @@ def search(
     protocol = protocol.resolved()
     if not protocol.stop_on_reward:
         raise SweepError("a search scores env steps to the threshold: runs stop on a confirmed solve")
-    budget, threshold = protocol.budget, float(protocol.threshold or 0.0)
+    if protocol.threshold is None:
+        raise SweepError(f"{protocol.env_id} has no reward threshold: give the solved score (--threshold)")
+    budget, threshold = protocol.budget, float(protocol.threshold)
     if milestones is None:
         milestones = milestones_for(budget, eta, protocol.eval_every)
     bad = [m for m in milestones if not 0 < m < budget]
@@ -111,6 +113,7 @@ def search(
         "seeds": seeds,
     }
     check_folder(out, plan, "search")
+    require_ray("searches")
     optuna = import_optuna()
     study = open_study(
         optuna,
@@ -121,7 +124,6 @@ def search(
     )
     if sampler == "grid":
         enqueue_grid(study, space)
-    require_ray("searches")
     result: dict[str, Any] = {
         "plan": plan,
         "seeds": seeds,
