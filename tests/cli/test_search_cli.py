@@ -84,7 +84,9 @@ def test_ctrl_c_then_rerun_loses_and_repeats_no_trial(tmp_path):
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials), [t.state for t in trials]
     # a trial keeps the fields it had (one stopped between two of its fields' draws gets the rest on resume)
     assert all(params.items() <= trials[n].params.items() for n, params in before.items())
-    runs = json.loads((out / "search.json").read_text())["runs"]
+    saved = json.loads((out / "search.json").read_text())
+    runs = saved["runs"]
+    assert saved["command"].startswith(f"tfdqn search {space} --trials 4")  # the subcommand named once
     ran = [t.number for t in trials if "same_as" not in t.user_attrs]  # the others repeat a finished trial's fields
     assert sorted(r["key"] for r in runs) == sorted(f"t{n:02d}__seed{s}" for n in ran for s in (0, 1))
     now = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("runs/*/record.json")}

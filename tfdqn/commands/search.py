@@ -5,11 +5,10 @@ trials pruned; the study resumes from `<out>/study.db`. `scripts/search.py` is t
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from tfdqn.cli import positive_int
-from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of
+from tfdqn.commands._ray_flags import add_common, command_line, protocol_of, seeds_of
 
 HELP = "Optuna search (TPE, random or grid) over DQNConfig fields on Ray, pruning hopeless trials"
 DESCRIPTION = (
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         num_cpus=args.num_cpus,
         cpus_per_run=args.cpus_per_run,
         ship_code=args.ship_code,
-        command=" ".join([invoked_as(args, "search"), *sys.argv[1:]]),
+        command=command_line(args, "search"),
     )
     print((args.out / "search.md").read_text(encoding="utf-8"))
     return 0
