@@ -32,8 +32,23 @@ TASKS: dict[str, dict[str, Any]] = {
         "eval_episodes": 20,
         "zoo": RL_ZOO["LunarLander-v3"],
     },
+    "Acrobot-v1": {
+        "threshold": -100.0,
+        "budget": 100_000,
+        "eval_every": 2_000,
+        "eval_episodes": 20,
+        "zoo": RL_ZOO["Acrobot-v1"],
+    },
+    "MountainCar-v0": {
+        "threshold": -110.0,
+        "budget": 120_000,
+        "eval_every": 2_000,
+        "eval_episodes": 20,
+        "zoo": RL_ZOO["MountainCar-v0"],
+    },
 }
-"""Each task's evaluation protocol (threshold, step budget, greedy evaluation schedule) and SB3 settings."""
+"""Each task's evaluation protocol (threshold: Gymnasium's reward_threshold; step budget: RL-Zoo's n_timesteps;
+greedy evaluation schedule) and SB3 settings."""
 
 SYSTEMS: dict[str, str] = {
     "tfdqn_default": "tfdqn, default config",

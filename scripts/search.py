@@ -1,4 +1,4 @@
-"""Hyperparameter search on Ray (random or grid over named DQNConfig fields, ASHA-style halving).
+"""Hyperparameter search on Optuna and Ray (TPE, random or grid over named DQNConfig fields, pruned trials).
 
 A thin front end of `tfdqn search` (tfdqn/commands/search.py); `--help` for the flags.
 """

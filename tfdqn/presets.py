@@ -157,9 +157,24 @@ RL_ZOO: dict[str, dict[str, Any]] = {
         "exploration_final_eps": 0.1,
         "policy_kwargs": {"net_arch": [256, 256]},
     },
+    "MountainCar-v0": {
+        "learning_rate": 4e-3,
+        "batch_size": 128,
+        "buffer_size": 10_000,
+        "learning_starts": 1_000,
+        "gamma": 0.98,
+        "target_update_interval": 600,
+        "train_freq": 16,
+        "gradient_steps": 8,
+        "exploration_fraction": 0.2,
+        "exploration_final_eps": 0.07,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    },
 }
-"""RL Baselines3 Zoo's tuned DQN hyperparameters (hyperparams/dqn.yml, in SB3's terms; LunarLander's gradient_steps
--1 there is one gradient step per env step collected, here 4 every 4): the benchmarks' SB3 settings."""
+"""RL Baselines3 Zoo's tuned DQN hyperparameters (hyperparams/dqn.yml, in SB3's terms; gradient_steps -1 there, for
+LunarLander and Acrobot, is one gradient step per env step collected, here 4 every 4): the benchmarks' SB3
+settings. The Zoo's budgets: CartPole 50k, Acrobot 100k, MountainCar 120k, LunarLander 100k env steps."""
+RL_ZOO["Acrobot-v1"] = dict(RL_ZOO["LunarLander-v3"])  # the Zoo's Acrobot settings are LunarLander's, value for value
 
 BUDGETS: dict[str, int] = {"CartPole-v1": 50_000, "LunarLander-v3": 100_000}
 """The env-step budget each environment's defaults were measured with: the training command's default --steps."""

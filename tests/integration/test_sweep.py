@@ -1,4 +1,4 @@
-"""tfdqn.experiments (sweep, search and their engine) on a local Ray (2 CPUs, started once for this module, shut
+"""tfdqn.experiments (the sweep and its engine) on a local Ray (2 CPUs, started once for this module, shut
 down after), and the commands without Ray."""
 
 from __future__ import annotations
@@ -21,27 +21,13 @@ from tfdqn.experiments.cluster import worker_env
 from tfdqn.experiments.engine import read_record, run_specs, write_record
 from tfdqn.experiments.errors import RayNotInstalled, SweepError, SweepInterrupted
 from tfdqn.experiments.grid import expand_grid, parse_set, read_configs
-from tfdqn.experiments.halving import Halving, milestones_for
 from tfdqn.experiments.plan import Protocol, RunSpec, run_key
 from tfdqn.experiments.process import spawn, stop_tree
 from tfdqn.experiments.report import write_report
-from tfdqn.experiments.search import objective
-from tfdqn.experiments.space import check_space, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
 """Short real runs: 400 env steps (before learning starts: no gradient step), evaluations at 200 and 400."""
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray = pytest.importorskip("ray")
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # the workers import tfdqn
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    os.environ.pop("PYTHONPATH") if saved is None else os.environ.update(PYTHONPATH=saved)
-    yield ray
-    ray.shutdown()
 
 
 def script(code: str) -> tuple[str, ...]:
@@ -226,71 +212,7 @@ def test_interrupted_sweep_writes_the_partial_table(monkeypatch, tmp_path):
     assert "partial: interrupted" in table and "| a | 0 | ok | 200 | 30.0 | 25.0 |" in table
 
 
-# ----- halving on the engine (fake workers that report evaluations) --------------------------------------
-def reporter(means: list[float], sleep: float) -> tuple[str, ...]:
-    """A fake worker printing one progress line per evaluation (every 100 steps), then its result."""
-    return script(
-        "import json, sys, time\n"
-        f"for i, m in enumerate({means}):\n"
-        f"    time.sleep({sleep}); print('{'@tfdqn-progress'}', json.dumps({{'step': 100 * (i + 1), 'mean': m}}), "
-        "flush=True)\n"
-        "open(sys.argv[1] + '/result.json', 'w').write(json.dumps({'solved_step': None, 'best_score': 1.0}))"
-    )
-
-
-def test_halving_stops_a_hopeless_trial_at_a_milestone(local_ray, tmp_path):
-    # trials good1, good2, good3 report high evaluation means and finish first; "bad" is ranked below the top
-    # 1/eta = 1/2 at the 200-step milestone and stopped there, long before its 10th evaluation
-    specs = [
-        RunSpec(f"{t}", reporter([50.0, 60.0, 70.0], 0.0), {"config": t}, group=t) for t in ("good1", "good2", "good3")
-    ]
-    specs.append(RunSpec("bad", reporter([1.0] * 10, 1.0), {"config": "bad"}, group="bad"))
-    rule = Halving([200], eta=2, runs_per_trial=1)
-    records = run_specs(specs, tmp_path, rule=rule, progress_every=1e9)
-    by_key = {r["key"]: r for r in records}
-    assert [by_key[t]["status"] for t in ("good1", "good2", "good3")] == ["ok"] * 3
-    assert by_key["bad"]["status"] == "stopped" and by_key["bad"]["stopped_at"] == 200
-    assert len(by_key["bad"]["progress"]) == 2
-
-
 # ----- pure parts ----------------------------------------------------------------------------------------
-def test_halving_rule_waits_for_every_seed_and_keeps_the_first_eta():
-    rule = Halving([1000], eta=3, runs_per_trial=2)
-    for trial, value in (("a", 10.0), ("b", 20.0), ("c", 30.0)):
-        assert rule.report(trial, f"{trial}0", {"step": 1000, "mean": value})  # one seed: undecided
-        assert rule.report(trial, f"{trial}1", {"step": 1000, "mean": value})  # too few to rank: go on
-    rule.report("d", "d0", {"step": 1000, "mean": 25.0})
-    rule.finished("d", "d1")  # ended before the milestone without an evaluation: counts as -inf
-    assert not rule.alive("d")  # median(25, -inf) is below the top third of (10, 20, 30, ...)
-    assert rule.report("e", "e0", {"step": 1000, "mean": 40.0}) and rule.report("e", "e1", {"step": 1000, "mean": 40.0})
-    assert rule.alive("e") and rule.stopped == {"d": 1000}
-
-
-def test_search_space_sampling_and_checks():
-    space = {
-        "learning_rate": {"log_uniform": [1e-4, 1e-2]},
-        "gamma": {"uniform": [0.9, 0.99]},
-        "train_freq": {"int": [1, 8]},
-        "batch_size": [64, 128],
-    }
-    check_space(space, "random")
-    configs = sample(space, "random", trials=20, seed=3)
-    assert len(configs) == 20 and configs == sample(space, "random", trials=20, seed=3)
-    for c in configs.values():
-        assert 1e-4 <= c["learning_rate"] <= 1e-2 and 0.9 <= c["gamma"] <= 0.99
-        assert c["train_freq"] in range(1, 9) and c["batch_size"] in (64, 128)
-    assert len(sample({"gamma": [0.9, 0.99], "batch_size": [64, 128, 256]}, "grid")) == 6
-    with pytest.raises(ConfigError, match="'lr' is not a DQNConfig field"):
-        check_space({"lr": [1e-3]}, "random")
-    with pytest.raises(SweepError, match="grid search needs a list"):
-        check_space({"gamma": {"uniform": [0.9, 0.99]}}, "grid")
-    with pytest.raises(SweepError, match="low > 0"):
-        check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "random")
-    assert milestones_for(50_000, 3, 1_000) == [6_000, 17_000]
-    records = [{"status": "ok", "solved_step": 4000}, {"status": "stopped"}, {"status": "ok", "solved_step": None}]
-    assert objective(records, 50_000) == 50_000 and objective(records[:1], 50_000) == 4000
-
-
 def test_grid_flags_and_files(tmp_path):
     assert parse_set(["hidden_sizes=[64,64],[256,256]", "double_dqn=true,false"]) == {
         "hidden_sizes": [[64, 64], [256, 256]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from tfdqn.cli import non_negative_int, positive_int
@@ -134,3 +135,11 @@ def invoked_as(args: argparse.Namespace, command: str) -> str:
     """How the user started this command, for the report: `python scripts/sweep.py` or `tfdqn sweep`."""
     prog = getattr(args, "_prog", None)
     return f"python scripts/{prog}" if prog else f"tfdqn {command}"
+
+
+def command_line(args: argparse.Namespace, command: str) -> str:
+    """The command line as the user typed it, for the report (`tfdqn search ...` names its subcommand once)."""
+    rest = sys.argv[1:]
+    if getattr(args, "_prog", None) is None and rest[:1] == [command]:
+        rest = rest[1:]
+    return " ".join([invoked_as(args, command), *rest])

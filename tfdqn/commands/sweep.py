@@ -5,10 +5,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from tfdqn.commands._ray_flags import add_common, invoked_as, protocol_of, seeds_of, tracking_of
+from tfdqn.commands._ray_flags import add_common, command_line, protocol_of, seeds_of, tracking_of
 from tfdqn.fileio import check_out_dir
 
 HELP = "train a grid of DQNConfig overrides x seeds as Ray tasks, one table with medians and 95%% intervals"
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         cpus_per_run=args.cpus_per_run,
         ship_code=args.ship_code,
         tracking=tracking_of(args),
-        command=" ".join([invoked_as(args, "sweep"), *sys.argv[1:]]),
+        command=command_line(args, "sweep"),
     )
     print((args.out / "sweep.md").read_text(encoding="utf-8"))
     return 0 if all(r["status"] == "ok" for r in result["runs"]) else 1

@@ -1,7 +1,7 @@
 """The sweep's `Board`, a Ray actor every run's task talks to: runs started and finished (the driver's progress
 line), each run's process while it lives (so the driver can wait for, or kill, a cancelled run's tree), the
-cancellation flag, and in a search the halving rule that decides at each reported evaluation whether a run
-goes on. Plain Python: `ray.remote(Board)` makes it the actor."""
+cancellation flag, and in a search the rule that gathers each trial's values at milestones for the driver's
+pruner and stops the trials it prunes. Plain Python: `ray.remote(Board)` makes it the actor."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from typing import Any, Protocol
 
 
 class Rule(Protocol):
-    """What the board asks a search's early-stopping rule (`tfdqn.experiments.halving.Halving`)."""
+    """What the board asks a search's early-stopping rule (`tfdqn.experiments.milestones.Milestones`)."""
 
     def alive(self, trial: str | None) -> bool: ...
 
     def report(self, trial: str, run: str, point: dict[str, Any]) -> bool: ...
 
     def finished(self, trial: str, run: str) -> None: ...
+
+    def stop(self, trial: str, step: int) -> None: ...
+
+    def drain(self) -> list[tuple[str, int, float]]: ...
 
     def summary(self) -> str: ...
 
@@ -49,15 +53,24 @@ class Board:
         return self.cancelled
 
     def report(self, key: str, group: str | None, point: dict[str, Any]) -> bool:
-        """A run's periodic evaluation `{"step", "mean"}`; False when the halving rule stops its trial."""
+        """A run's periodic evaluation `{"step", "mean"}`; False when its trial was pruned."""
         self.points[key] = point
         return True if self.rule is None or group is None else self.rule.report(group, key, point)
 
     def finished(self, key: str, group: str | None) -> None:
-        """Run `key` ended (its record is being made); a halving rule learns its trial has one run fewer to wait for."""
+        """Run `key` ended (its record is being made); the rule learns its trial has one run fewer to wait for."""
         self.running.discard(key)
         if self.rule is not None and group is not None:
             self.rule.finished(group, key)
+
+    def drain(self) -> list[tuple[str, int, float]]:
+        """The rule's values gathered since the last call (the driver reports them to its pruner)."""
+        return [] if self.rule is None else self.rule.drain()
+
+    def stop(self, group: str, step: int) -> None:
+        """The driver pruned trial `group`: its runs end at their next evaluation, its queued runs never start."""
+        if self.rule is not None:
+            self.rule.stop(group, step)
 
     def exited(self, key: str) -> None:
         """Run `key`'s task holds no process any more (reaped, or never started)."""

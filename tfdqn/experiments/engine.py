@@ -29,7 +29,7 @@ Records = list[dict[str, Any]]
 
 
 def read_record(run_dir: Path) -> dict[str, Any] | None:
-    """A finished run's record (`record.json` with status ok, or stopped by a search's halving), or None
+    """A finished run's record (`record.json` with status ok, or stopped by a search's pruner), or None
     (never run, failed or cancelled: such runs are run again on resume)."""
     path = run_dir / RECORD_FILE
     try:
@@ -53,6 +53,8 @@ def run_specs(
     cpus_per_run: float = 1,
     ship_code: bool = False,
     rule: Rule | None = None,
+    feed: Callable[[], Sequence[RunSpec]] | None = None,
+    on_tick: Callable[[Any], None] | None = None,
     resume: bool = True,
     on_record: Callable[[dict[str, Any], Records], None] | None = None,
     describe_best: Callable[[Records], str] | None = None,
@@ -62,26 +64,41 @@ def run_specs(
     """Run every spec as a Ray task (`cpus_per_run` CPUs each), in order, as many at once as the cluster has
     CPUs; return the records in spec order. Finished runs in `out/runs/` are reused (`resume`); a run that
     fails is recorded (status "failed", its error) and the others go on; `on_record` sees each new record and
-    all so far; Ctrl-C cancels outstanding runs and raises `SweepInterrupted` with the finished ones kept."""
+    all so far; Ctrl-C cancels outstanding runs and raises `SweepInterrupted` with the finished ones kept.
+
+    A search adds runs as it goes: `feed` is asked for more whenever the queue is empty and a CPU is free (an
+    empty answer: none yet; the sweep ends when nothing runs and `feed` has none), and `on_tick` sees the
+    board about once a second (a search's pruner)."""
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    keys = [s.key for s in specs]
-    if len(set(keys)) != len(keys):
-        raise SweepError(f"run keys must be unique: {sorted(k for k in keys if keys.count(k) > 1)[:3]}")
+    keys: list[str] = []
     runs_dir = Path(out) / "runs"
     records: dict[str, dict[str, Any]] = {}
-    todo = []
-    for spec in specs:
-        old = read_record(runs_dir / spec.key) if resume else None
-        if old is not None:
-            records[spec.key] = {**old, "resumed": True}
-        else:
-            todo.append(spec)
-    if records:
-        say(f"resuming: {len(records)} finished run(s) in {runs_dir} kept, {len(todo)} to run")
+
+    def accept(new: Sequence[RunSpec]) -> list[RunSpec]:
+        """The specs of `new` still to run (finished ones are reused); their keys join the order."""
+        added = [s.key for s in new]
+        if len(set(keys + added)) != len(keys) + len(added):
+            raise SweepError(f"run keys must be unique: {sorted(k for k in added if (keys + added).count(k) > 1)[:3]}")
+        keys.extend(added)
+        todo = []
+        for spec in new:
+            old = read_record(runs_dir / spec.key) if resume else None
+            if old is not None:
+                records[spec.key] = {**old, "resumed": True}
+                if on_record is not None and feed is not None:
+                    on_record(records[spec.key], ordered())
+            else:
+                todo.append(spec)
+        return todo
 
     def ordered() -> Records:
         return [records[k] for k in keys if k in records]
 
+    todo = accept(specs)
+    if records:
+        say(f"resuming: {len(records)} finished run(s) in {runs_dir} kept, {len(todo)} to run")
+    while not todo and feed is not None and (more := feed()):
+        todo = accept(more)
     if not todo:
         return ordered()
     with ray_session(address, num_cpus, ship_code) as ray:
@@ -97,19 +114,28 @@ def run_specs(
         refs: dict[Any, RunSpec] = {}
 
         def submit() -> None:
-            while queue and len(refs) < capacity:
+            while len(refs) < capacity:
+                while not queue and feed is not None and (more := feed()):
+                    queue.extend(accept(more))
+                if not queue:
+                    return
                 spec = queue.pop(0)
                 refs[task.remote(spec, str((runs_dir / spec.key).resolve()), driver, board)] = spec
 
+        if on_tick is not None:
+            on_tick(board)  # before the first run starts: a search tells the board what it found on resume
         t0 = last = time.perf_counter()
         say(
-            f"sweep: {len(todo)} run(s) on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run, {capacity} at once) "
+            f"sweep: {len(todo)}{' + more as the search asks' if feed else ''} run(s) "
+            f"on Ray ({cpus:g} CPUs, {cpus_per_run:g} per run, {capacity} at once) "
             f"-> {runs_dir}"
         )
         try:
             submit()
             while refs:
                 ready, _ = ray.wait(list(refs), num_returns=1, timeout=1.0)
+                if on_tick is not None:
+                    on_tick(board)
                 for ref in ready:
                     spec = refs.pop(ref)
                     record = _collect(ray, ref, spec, runs_dir / spec.key)
@@ -123,14 +149,14 @@ def run_specs(
                     last = now
                     snap = ray.get(board.snapshot.remote())
                     best = describe_best(ordered()) if describe_best is not None else ""
-                    say(_progress_line(ordered(), len(specs), len(snap["running"]), now - t0, best, snap.get("rule")))
+                    say(_progress_line(ordered(), len(keys), len(snap["running"]), now - t0, best, snap.get("rule")))
         except BaseException as exc:  # Ctrl-C, or an error in on_record: no run is left going on
             cancelled = len(refs) + len(queue)
             _cancel(ray, board, refs, driver, say)
             if not isinstance(exc, KeyboardInterrupt):
                 raise
             raise SweepInterrupted(
-                f"interrupted: {len(records)} of {len(specs)} runs finished and kept, "
+                f"interrupted: {len(records)} of {len(keys)} runs finished and kept, "
                 f"{cancelled} cancelled; run the same sweep again to resume"
             ) from None
     return ordered()
@@ -180,7 +206,7 @@ def _collect(ray: Any, ref: Any, spec: RunSpec, run_dir: Path) -> dict[str, Any]
 
 
 def _progress_line(records: Records, total: int, running: int, seconds: float, best: str, rule: str | None) -> str:
-    """`[  1.2 min] 3/8 done (0 failed), 2 running; best so far: ...; <the halving rule's state>`."""
+    """`[  1.2 min] 3/8 done (0 failed), 2 running; best so far: ...; <the search rule's state>`."""
     failed = sum(r["status"] == "failed" for r in records)
     stopped = sum(r["status"] == "stopped" for r in records)
     line = (

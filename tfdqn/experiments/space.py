@@ -1,14 +1,10 @@
 """A search space: each named DQNConfig field takes a list of choices or a range `{kind: [low, high]}`;
-`sample` turns it into the trials' configs (every combination, or random draws with a fixed seed)."""
+the study's sampler draws each trial's values from it (`tfdqn.experiments.study.suggest`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import math
 from typing import Any
-
-import numpy as np
 
 from tfdqn.config import DQNConfig
 from tfdqn.errors import ConfigError
@@ -53,29 +49,11 @@ def check_space(space: dict[str, Any], method: str) -> None:
             )
 
 
-def sample(space: dict[str, Any], method: str = "random", trials: int = 12, seed: int = 0) -> dict[str, dict[str, Any]]:
-    """The trials' configs, named t00, t01, ...: every combination (grid) or `trials` random draws."""
-    if method == "grid":
-        fields = list(space)
-        combos = [dict(zip(fields, values)) for values in itertools.product(*(space[f] for f in fields))]
-    elif method == "random":
-        rng = np.random.default_rng(seed)
-        combos = [{field: _draw(spec, rng) for field, spec in space.items()} for _ in range(trials)]
-    else:
-        raise SweepError(f"search method {method!r} must be 'random' or 'grid'")
-    width = len(str(len(combos) - 1))
-    return {f"t{i:0{max(2, width)}d}": c for i, c in enumerate(combos)}
-
-
-def _draw(spec: Any, rng: np.random.Generator) -> Any:
-    """One value of a field: a choice from its list, or a draw from its range."""
-    if isinstance(spec, list):
-        return spec[int(rng.integers(len(spec)))]
-    kind, (lo, hi) = next(iter(spec.items()))
-    if kind == "uniform":
-        return float(rng.uniform(lo, hi))
-    if kind == "log_uniform":
-        return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
-    if kind == "int":
-        return int(rng.integers(lo, hi + 1))
-    return int(min(hi, max(lo, round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))))  # log_int
+def extremes(space: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One config per choice and per range bound of every field: each must build a valid DQNConfig."""
+    configs = {}
+    for field, spec in space.items():
+        values = spec if isinstance(spec, list) else next(iter(spec.values()))
+        for v in values:
+            configs[f"{field}={v}"] = {field: v}
+    return configs

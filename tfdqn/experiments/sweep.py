@@ -9,8 +9,8 @@ joins a cluster, where every node needs tfdqn importable (installed, or shipped 
 sends the working directory as Ray's `runtime_env` `working_dir`).
 
 `sweep` writes `<out>/sweep.json` and `<out>/sweep.md` (per run, and per config medians with 95% intervals)
-after every finished run; rerunning into the folder resumes. `tfdqn.experiments.search` adds random/grid
-hyperparameter search with ASHA-style halving on the same engine.
+after every finished run; rerunning into the folder resumes. `tfdqn.experiments.search` adds a
+hyperparameter search on Optuna (trials asked as it goes, hopeless ones pruned) on the same engine.
 """
 
 from __future__ import annotations

@@ -54,11 +54,18 @@ def swept_fields(configs: dict[str, dict[str, Any]]) -> list[str]:
     return sorted({field for overrides in configs.values() for field in overrides})
 
 
-def worker_tracking(
-    tracking: Tracking | None, out: Path, configs: dict[str, dict[str, Any]]
-) -> Callable[[str], tuple[str, ...]]:
+Tracked = Callable[[str], tuple[str, ...]]
+"""run key -> the tracking flags of its worker's command line."""
+
+
+def no_tracking(key: str) -> tuple[str, ...]:
+    """No tracking flags: the default of a sweep or search without `tracking`."""
+    return ()
+
+
+def worker_tracking(tracking: Tracking | None, out: Path, configs: dict[str, dict[str, Any]]) -> Tracked:
     """run key -> its worker's tracking flags (none without `tracking`); opens the MLflow experiment once."""
     if tracking is None:
-        return lambda key: ()
+        return no_tracking
     opened, fields = tracking.opened(out), swept_fields(configs)
     return lambda key: opened.argv(key, fields)

@@ -1,0 +1,114 @@
+"""The classic suite's plumbing: the aggregate statistics on hand-worked examples, the tasks' protocol against
+Gymnasium's and RL-Zoo's numbers, its refusals, the report on made-up runs, and a smoke run at a tiny budget."""
+
+import json
+import subprocess
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from benchmarks import aggregate, classic
+from benchmarks.common import ROOT
+from benchmarks.launch import thread_env
+from benchmarks.summary import summarize
+from benchmarks.tasks import TASKS
+from benchmarks.tests.fakes import fake_run
+
+ZOO_BUDGETS = {"CartPole-v1": 50_000, "Acrobot-v1": 100_000, "MountainCar-v0": 120_000, "LunarLander-v3": 100_000}
+"""rl-zoo3's hyperparams/dqn.yml n_timesteps for each task."""
+
+
+def run_classic(*args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.classic", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=thread_env(),
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def test_iqm_normalisation_and_probability_of_improvement_by_hand():
+    assert aggregate.aggregate_iqm({"a": [1, 2, 3, 4], "b": [5, 6, 7, 8]}) == 4.5  # mean of 3, 4, 5, 6
+    assert aggregate.normalise(-100.0, random=-500.0, threshold=-100.0) == 1.0
+    assert aggregate.normalise(-300.0, random=-500.0, threshold=-100.0) == 0.5
+    # task A: (1>0) 1, (1>2) 0, (2>0) 1, (2=2) 1/2 -> 5/8; task B: (3=3) 1/2, (3<4) 0, twice -> 1/4
+    x, y = {"A": [1, 2], "B": [3, 3]}, {"A": [0, 2], "B": [3, 4]}
+    assert aggregate.probability_of_improvement(x, y) == pytest.approx((5 / 8 + 1 / 4) / 2)
+    assert aggregate.probability_of_improvement(y, x) == pytest.approx(1 - (5 / 8 + 1 / 4) / 2)
+
+
+def test_the_bootstrap_is_stratified_by_task():
+    # every resample keeps two runs of each task: the pooled IQM is always that of [0, 0, 1, 1]
+    assert aggregate.stratified_bootstrap_ci(aggregate.aggregate_iqm, {"a": [0, 0], "b": [1, 1]}, resamples=200) == (
+        0.5,
+        0.5,
+    )
+    lo, hi = aggregate.stratified_bootstrap_ci(aggregate.aggregate_iqm, {"a": list(range(10))}, resamples=500)
+    assert lo < aggregate.aggregate_iqm({"a": list(range(10))}) < hi
+
+
+def test_probability_of_improvement_is_the_mann_whitney_statistic_per_task():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(0)
+    x = {t: rng.integers(0, 5, 7).tolist() for t in "abc"}
+    y = {t: rng.integers(0, 5, 6).tolist() for t in "abc"}
+    expected = np.mean([stats.mannwhitneyu(x[t], y[t]).statistic / (7 * 6) for t in "abc"])
+    assert aggregate.probability_of_improvement(x, y) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("env_id", classic.ENVS)
+def test_each_task_uses_gymnasiums_threshold_and_the_zoos_budget(env_id):
+    assert TASKS[env_id]["threshold"] == gym.spec(env_id).reward_threshold
+    assert TASKS[env_id]["budget"] == ZOO_BUDGETS[env_id]
+
+
+def test_a_task_without_zoo_settings_is_one_line(tmp_path):
+    proc = run_classic("--envs", "Pendulum-v1", "--out", tmp_path / "out")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: RL-Zoo has no DQN settings for Pendulum-v1 here; known: " + ", ".join(classic.ENVS)
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_report_aggregates_made_up_runs():
+    runs = []
+    for env_id, good, bad in (("CartPole-v1", 500.0, 200.0), ("Acrobot-v1", -80.0, -300.0)):
+        for seed in range(3):
+            for system, final in (("tfdqn_default", good), ("sb3_zoo", bad)):
+                runs.append({**fake_run(system, seed, 2000, final, final, 500.0), "env_id": env_id})
+    result = {
+        "command": "x",
+        "date": "d",
+        "envs": ["CartPole-v1", "Acrobot-v1"],
+        "systems": list(classic.SYSTEMS),
+        "seeds": [0, 1, 2],
+        "budgets": {"CartPole-v1": 2000, "Acrobot-v1": 2000},
+        "random_scores": {"CartPole-v1": 20.0, "Acrobot-v1": -500.0},
+        "runs": runs,
+    }
+    result["summary"] = {
+        e: summarize([r for r in runs if r["env_id"] == e], TASKS[e]["threshold"]) for e in result["envs"]
+    }
+    agg = classic.across(result)
+    assert agg["iqm"]["tfdqn_default"][0] == pytest.approx(np.mean([480 / 455, 420 / 400]))
+    assert agg["p_improvement"] == [1.0, 1.0, 1.0]
+    result["across"] = agg
+    text = classic.render(result)
+    assert "## Acrobot-v1: threshold -100" in text and "P(tfdqn run > SB3 run): 1.00 [1.00, 1.00]" in text
+
+
+def test_a_tiny_run_of_the_suite_writes_its_report(tmp_path):
+    out = tmp_path / "out"
+    proc = run_classic(
+        "--envs", "CartPole-v1", "--systems", "tfdqn_default", "--seeds", 1, "--steps", 300, "--workers", 0,
+        "--random-episodes", 3, "--out", out, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((out / "classic.json").read_text())
+    assert [r["env_steps"] for r in result["runs"]] == [300]
+    assert "## CartPole-v1: threshold 475" in (out / "classic.md").read_text()
