@@ -19,7 +19,7 @@ FLAGS = ["--steps", "1000", "--threshold", "100", "--eval-every", "100"]
 """The same protocol as command-line flags."""
 
 
-def fake_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol) -> list[RunSpec]:
+def fake_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol, tracked=None) -> list[RunSpec]:
     """Each seed a fake worker: gamma 0.99 solves at 300 steps, 0.95 at 600, anything else never, slowly."""
     gamma = overrides.get("gamma", 0.9)
     solve_at = {0.99: 300, 0.95: 600}.get(gamma)

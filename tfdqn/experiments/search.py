@@ -57,17 +57,11 @@ def objective(records: list[dict[str, Any]], budget: int) -> float | None:
     return statistics.median(values) if values else None
 
 
-def trial_specs(
-    name: str, overrides: dict[str, Any], seeds: list[int], protocol: Protocol, tracked: Tracked = no_tracking
-) -> list[RunSpec]:
+def trial_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol, tracked: Tracked) -> list[RunSpec]:
     """One trial's runs, a seed each (with their MLflow/TensorBoard flags from `tracked`)."""
-    info = {"config": name}
-    return [
-        RunSpec(
-            run_key(name, s), protocol.argv(overrides, s) + tracked(run_key(name, s)), {**info, "seed": s}, group=name
-        )
-        for s in seeds
-    ]
+    keys = {s: run_key(name, s) for s in seeds}
+    argv = {s: protocol.argv(overrides, s) + tracked(k) for s, k in keys.items()}
+    return [RunSpec(k, argv[s], {"config": name, "seed": s}, group=name) for s, k in keys.items()]
 
 
 def search(
