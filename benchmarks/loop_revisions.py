@@ -86,15 +86,17 @@ def measure(seed: int, steps: int, warmup: int, folder: Path) -> dict[str, Any]:
     ]
     trainer = tfdqn.Trainer(agent, env, config, listeners)
     trainer.train(config.learning_starts + warmup)
-    start, t0 = trainer.step, time.perf_counter()
+    start, t0, c0 = trainer.step, time.perf_counter(), time.process_time()
     trainer.train(start + steps)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     env.close()
     return {
         "seed": seed,
         "steps": trainer.step - start,
         "seconds": seconds,
         "steps_per_s": (trainer.step - start) / seconds,
+        # CPU seconds of this one-thread process: far less sensitive than wall time to other jobs on the cores
+        "cpu_steps_per_s": (trainer.step - start) / cpu,
         # the work done, the same on both sides of a pair unless a revision changed what training does
         "work": [
             trainer.step,
@@ -187,10 +189,10 @@ def run_one(tree: Path, seed: int, steps: int, warmup: int, scratch: Path) -> di
     return record
 
 
-def summarize(pairs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per side the median steps/s and its bootstrap interval; the after/before ratio within pairs, its paired
-    bootstrap interval (pairs resampled whole) and the verdict."""
-    rates = {side: [p[side]["steps_per_s"] for p in pairs] for side in SIDES}
+def summarize(pairs: list[dict[str, Any]], key: str = "steps_per_s") -> dict[str, Any]:
+    """Per side the median of `key` (steps per wall or CPU second) and its bootstrap interval; the after/before
+    ratio within pairs, its paired bootstrap interval (pairs resampled whole) and the verdict."""
+    rates = {side: [p[side][key] for p in pairs] for side in SIDES}
     ratios = [a / b for a, b in zip(rates["after"], rates["before"])]
     lo, hi = bootstrap_ci(ratios)
     within = 1 - TOLERANCE <= lo and hi <= 1 + TOLERANCE
@@ -208,17 +210,31 @@ def summarize(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def table(r: dict[str, Any], key: str, unit: str) -> list[str]:
+    """One comparison (`key`: "summary" per wall second, "cpu_summary" per CPU second) as Markdown lines."""
+    s = r.get(key)
+    if s is None:  # a report from before CPU time was measured
+        return []
+    lines = [f"| revision | median env steps per {unit} | 95% bootstrap interval | per pair |", "| --- " * 4 + "|"]
+    for side in SIDES:
+        x, label = s[side], r["trees"][side]["label"]
+        rates = ", ".join(f"{v:,.0f}" for v in x["rates"])
+        lines.append(f"| {side}: {label} | {x['median']:,.0f} | [{x['ci'][0]:,.0f}, {x['ci'][1]:,.0f}] | {rates} |")
+    ratio = s["ratio"]
+    per_pair = ", ".join(f"{v:.3f}" for v in ratio["per_pair"])
+    return [
+        *lines,
+        f"| after / before within pairs | **{ratio['median']:.3f}** | [{ratio['ci'][0]:.3f}, {ratio['ci'][1]:.3f}] "
+        f"(paired) | {per_pair} |",
+        "",
+        f"Verdict per {unit}: **{s['verdict']}** (said only when the ratio's interval contains 1 or lies within "
+        f"+-{TOLERANCE:.0%}).",
+        "",
+    ]
+
+
 def render(r: dict[str, Any]) -> str:
     """The Markdown report (also what the command prints)."""
-    s, ratio = r["summary"], r["summary"]["ratio"]
-
-    def row(side: str) -> str:
-        x = s[side]
-        rates = ", ".join(f"{v:,.0f}" for v in x["rates"])
-        interval = f"[{x['ci'][0]:,.0f}, {x['ci'][1]:,.0f}]"
-        return f"| {side}: {r['trees'][side]['label']} | {x['median']:,.0f} | {interval} | {rates} |"
-
-    per_pair = ", ".join(f"{v:.3f}" for v in ratio["per_pair"])
     return "\n".join(
         [
             "# Training-loop throughput, two revisions side by side (CartPole-v1, 1 TensorFlow thread)",
@@ -231,18 +247,10 @@ def render(r: dict[str, Any]) -> str:
             f"{r['config']['batch_size']}). Listeners: ProgressLogger (silenced), MetricsLogger (temporary folder), "
             "DivergenceAlarm, a user's listener (on_step, on_episode_end), KerasCallbacks([History()]).",
             "",
-            "| revision | median env steps/s | 95% bootstrap interval | per pair |",
-            "| --- | --- | --- | --- |",
-            row("before"),
-            row("after"),
-            f"| after / before within pairs | **{ratio['median']:.3f}** | [{ratio['ci'][0]:.3f}, {ratio['ci'][1]:.3f}] "
-            f"(paired) | {per_pair} |",
-            "",
-            f"Verdict: **{s['verdict']}** (said only when the ratio's interval contains 1 or lies within "
-            f"+-{TOLERANCE:.0%}).",
-            "",
+            *table(r, "summary", "wall second"),
+            *table(r, "cpu_summary", "CPU second (of the measuring process: less sensitive to other jobs)"),
             "Both sides did the same work in every pair (steps, episodes, updates, listener calls)."
-            if s["same_work"]
+            if r["summary"]["same_work"]
             else "WARNING: the two sides did different work in some pair: the revisions train differently.",
             "",
             f"Code measured: before {r['trees']['before']['digest']}, after {r['trees']['after']['digest']} "
@@ -281,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load"] = [load_before, os.getloadavg()[0]]
     result["config"] = result["pairs_measured"][0]["before"]["config"]
     result["summary"] = summarize(result["pairs_measured"])
+    result["cpu_summary"] = summarize(result["pairs_measured"], "cpu_steps_per_s")
     report = render(result)
     print("\n" + report)
     if args.write:
