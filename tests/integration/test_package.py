@@ -20,7 +20,7 @@ LOCKS = {
     "requirements.txt": ["dependencies", "experiments"],
     "requirements-atari.txt": ["atari"],
     "requirements-bench.txt": ["bench"],
-    "requirements-dev.txt": ["dev", "docs", "export", "tracking", "minatar"],
+    "requirements-dev.txt": ["dev", "docs", "export", "tracking", "minatar", "video"],
 }
 
 
