@@ -150,9 +150,10 @@ def test_params_are_each_listeners_own():
     b.params["x"] = 1
     assert "x" not in c.params
     listeners = ListenerList([b, c])
-    listeners.set_params({"total_steps": 10})
+    listeners.set_params({"total_steps": 10, "config": {"gamma": 0.99}})
     b.params["total_steps"] = 0
-    assert c.params == {"total_steps": 10}
+    b.params["config"]["gamma"] = -1.0  # nested: each listener has its own deep copy
+    assert c.params == {"total_steps": 10, "config": {"gamma": 0.99}}
 
 
 def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
@@ -171,6 +172,20 @@ def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
     with pytest.raises(ArgumentError, match="given twice"):
         listeners.append(mine)
     ListenerList([Mine(), Mine()])  # two instances of one class are two listeners
+
+
+def test_the_same_keras_callback_given_twice_is_refused_naming_it():
+    stop = keras.callbacks.EarlyStopping(monitor="return")
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        ListenerList([stop, stop])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        tfdqn.KerasCallbacks([stop, stop])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        ListenerList([tfdqn.KerasCallbacks(stop), tfdqn.KerasCallbacks([keras.callbacks.History(), stop])])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        trainer_for([stop, tfdqn.KerasCallbacks(stop)])
+    listeners = ListenerList([stop, keras.callbacks.EarlyStopping(monitor="return")])  # two instances: fine
+    assert len(listeners) == 2
 
 
 def test_each_listener_gets_its_own_logs_nested_lists_and_dicts_included():
