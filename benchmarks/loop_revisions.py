@@ -1,20 +1,17 @@
 """The training loop's throughput on two revisions side by side: did a change slow `Trainer.train` down?
 
-`python -m benchmarks.loop_revisions [--before REV] [--after REV] [--write]` measures the env steps/s of
-`Trainer.train` on CartPole-v1 (the training command's config, one TensorFlow thread) with the listeners
-`tfdqn train` runs in the loop, evaluation and file-heavy ones left out (a silenced `ProgressLogger`, a
-`MetricsLogger` into a temporary folder, the `DivergenceAlarm`), plus a user's listener overriding `on_step` and
-`on_episode_end` and a Keras `History` through `tfdqn.KerasCallbacks`. Only the public API is used, so any
-revision that has it can be measured.
+`python -m benchmarks.loop_revisions [--before REV] [--after REV] [--write]` measures the env steps per wall and
+per CPU second of `Trainer.train` on CartPole-v1 (the training command's config, one TensorFlow thread) with the
+listeners `tfdqn train` runs in the loop, minus evaluation and file-heavy ones (a silenced `ProgressLogger`, a
+`MetricsLogger` into a temporary folder, the `DivergenceAlarm`), plus a user's listener (`on_step`,
+`on_episode_end`) and a Keras `History` through `tfdqn.KerasCallbacks`: public API only, so any revision works.
 
-Each measurement is a fresh one-thread process whose `sys.path` starts with that revision's `tfdqn` (the
-baseline unpacked from `git archive`; the working tree copied once at the start, so edits made while the
-benchmark runs do not leak into it). It warms up (`learning_starts` plus `--warmup` steps: the first traces and
-XLA compilation) and then times one `train()` call of `--steps` env steps. Pairs run interleaved, their order
-alternating (before-after, after-before, ...), pair i with seed i on both sides so both do the same work. The
-report gives each revision's median steps/s with a 95% bootstrap interval over pairs, and the median after/before
-ratio within pairs with its paired bootstrap interval: "unchanged within noise" only when that interval contains
-1 or lies within +-3%. Writes `loop_revisions.json` and `.md` to `--out` only with `--write`.
+Each measurement is a fresh one-thread process whose `sys.path` starts with that revision's `tfdqn` (the baseline
+from `git archive`; the working tree copied once at the start). It warms up (`learning_starts` + `--warmup`
+steps: traces, XLA) and times one `train()` call of `--steps` env steps. Pairs run interleaved, order alternating,
+pair i with seed i on both sides (the same work, checked). The report: each revision's median with a 95% bootstrap
+interval, and the median after/before ratio within pairs with its paired bootstrap interval: "unchanged within
+noise" only when that interval contains 1 or lies within +-3%. `--write` writes `loop_revisions.json` and `.md`.
 """
 
 from __future__ import annotations

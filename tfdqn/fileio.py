@@ -41,12 +41,18 @@ def _temporary_prefix(path: Path) -> str:
     return f".{path.name}.tmp-"
 
 
-def remove_temporaries(path: str | os.PathLike) -> None:
-    """Delete what an `atomic_write` of `path` killed mid-write (kill -9, power loss) left beside it."""
-    path = Path(path)
-    if path.parent.is_dir():
-        for leftover in path.parent.glob(f"{glob.escape(_temporary_prefix(path))}*"):
-            leftover.unlink(missing_ok=True)
+def remove_temporaries(where: str | os.PathLike) -> None:
+    """Delete what an `atomic_write` killed mid-write (kill -9, power loss) left behind: of the file `where`, or
+    of every file in the folder `where` (a run's folder, which only that run writes)."""
+    where = Path(where)
+    if where.is_dir():
+        folder, pattern = where, ".*.tmp-*"
+    else:
+        folder, pattern = where.parent, f"{glob.escape(_temporary_prefix(where))}*"
+    if folder.is_dir():
+        for leftover in folder.glob(pattern):
+            if leftover.is_file():
+                leftover.unlink(missing_ok=True)
 
 
 def fsync_dir(directory: str | os.PathLike) -> None:

@@ -15,6 +15,7 @@ COMMANDS = {
     "atari": (["atari", "--steps", 10], "--out"),
     "sweep": (["sweep", "--set", "gamma=0.9,0.99"], "--out"),
     "search": (["search", "space.json"], "--out"),
+    "frozenlake": (["frozenlake", "--episodes", 10, "--no-gif", "--no-live-plot"], "--out"),
 }
 
 

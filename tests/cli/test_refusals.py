@@ -6,6 +6,7 @@ evaluation episodes are cut, are said at its start."""
 
 import errno
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -133,6 +134,43 @@ def test_resume_from_a_damaged_arrays_npz(finished_run, tmp_path, damage):
     proc = tfdqn_cli("train", "--resume", run, "--steps", 600)
     one_error_line(proc, f"{arrays} is damaged")
     assert snapshot(run) == before
+
+
+# trainer.json edits that keep it valid JSON, each with what the refusal says after "<path> is damaged: "
+META_DAMAGE = {
+    "config renamed": (lambda m: m.update(configuration=m.pop("config")), "no 'config' key"),
+    "no step": (lambda m: m.pop("step"), "no 'step' key"),
+    "negative step": (lambda m: m.update(step=-5), "'step' is -5, not a non-negative integer"),
+    "config a list": (lambda m: m.update(config=[]), "'config' is [], not an object"),
+    "no num_envs": (lambda m: m.pop("num_envs"), "no 'num_envs' key"),  # read only when restoring the trainer
+    "no env_id": (lambda m: m.pop("env_id"), "no 'env_id' key"),
+}
+
+
+@pytest.mark.parametrize("damage", list(META_DAMAGE))
+def test_resume_from_a_trainer_json_missing_a_key(finished_run, tmp_path, damage):
+    # the finished run's state stands in for a periodic checkpoint: both are written by the same function
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    trainer_json = next((run / "state").glob("checkpoint-*/trainer.json"))
+    meta = json.loads(trainer_json.read_text())
+    edit, reason = META_DAMAGE[damage]
+    edit(meta)
+    trainer_json.write_text(json.dumps(meta))
+    with pytest.raises(StateError, match=re.escape(f"{trainer_json} is damaged: {reason}")):
+        read_state_step(run / "state")
+    before = snapshot(run)
+    one_error_line(tfdqn_cli("train", "--resume", run, "--steps", 600), f"{trainer_json} is damaged: {reason}")
+    assert snapshot(run) == before
+
+
+def test_resume_from_a_trainer_json_that_is_not_an_object(finished_run, tmp_path):
+    state = tmp_path / "state"
+    shutil.copytree(finished_run / "state", state)
+    trainer_json = next(state.glob("checkpoint-*/trainer.json"))
+    trainer_json.write_text("[1, 2]")
+    with pytest.raises(StateError, match=re.escape(f"{trainer_json} is damaged: it holds list, not an object")):
+        check_training_state(state)
 
 
 def test_a_byte_flipped_anywhere_is_refused_or_harmless(finished_run, tmp_path):

@@ -138,7 +138,10 @@ def test_val_return_is_only_in_the_epoch_of_an_evaluation_and_patience_counts_ev
 
 def test_verbose_is_handed_to_callbacks_so_progbar_logger_prints(capsys):
     trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], epoch=10)]).train(20)
-    assert capsys.readouterr().out == ""  # verbose=0, the default, as before
+    out = capsys.readouterr().out  # verbose="auto", the default, as in fit: ProgbarLogger prints
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "return: 3.0000" in out
+    trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], epoch=10, verbose=0)]).train(20)
+    assert capsys.readouterr().out == ""  # verbose=0: silent
     trainer_for([KerasCallbacks([keras.callbacks.ProgbarLogger()], epoch=10, verbose=2)]).train(20)
     out = capsys.readouterr().out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out and "return: 3.0000" in out
@@ -266,6 +269,32 @@ def test_one_failing_keras_callback_does_not_starve_the_others(tmp_path):
     with pytest.raises(Exception, match="full"):
         trainer_for([KerasCallbacks([Broken(), lam])]).train(10)
     assert len(ended) == 1
+
+
+def test_a_keyboard_interrupt_in_one_on_train_end_reaches_the_others_and_the_target_sync():
+    ended = []
+
+    class Perturb(keras.callbacks.Callback):  # changes the online weights at the end, as restore_best_weights does
+        def on_train_end(self, logs=None):
+            self.model.set_weights([w + 1.0 for w in self.model.get_weights()])
+
+    class Interrupted(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            raise KeyboardInterrupt
+
+    class Broken(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            raise OSError("full")
+
+    lam = keras.callbacks.LambdaCallback(on_train_end=lambda logs: ended.append(logs))
+    trainer = trainer_for([KerasCallbacks([Perturb(), Interrupted(), Broken(), lam])])
+    with pytest.raises(KeyboardInterrupt) as info:
+        trainer.train(10)
+    assert len(ended) == 1  # the callback after the interrupted one still got on_train_end
+    assert [type(e) for e in info.value.later_errors] == [OSError]  # the first error, later ones attached
+    agent = trainer.agent
+    online, target = agent.q_network.get_weights(), agent.target_network.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(online, target))  # the target synced all the same
 
 
 def test_tensorboard_listener_writes_scalars_histograms_and_config(tmp_path):

@@ -81,10 +81,27 @@ def second_checkpoint_points(calls: list[tuple[int, str, str]]) -> dict[str, int
     }
 
 
+def end_of_run_points(calls: list[tuple[int, str, str]]) -> dict[str, int]:
+    """Write points of the run's end: the second save of the last step (the budget is a multiple of the period),
+    a best.keras write, and the summary written last."""
+
+    def first(op: str, text: str, after: int = 0) -> int:
+        return next(n for n, o, path in calls if n > after and o == op and text in path)
+
+    return {
+        "before the second save of the last step is renamed": first("replace", f"checkpoint-{STEPS:012d}-1.tmp"),
+        "while best.keras is written": first("replace", ".best.keras.tmp-", after=first("savez", "checkpoint-")),
+        "while summary.json is written": first("replace", ".summary.json.tmp-"),
+    }
+
+
 def check_resumed_equals_reference(run: Path, reference_run: Path) -> None:
     for name in ("metrics.csv", "evaluations.csv"):
         assert rows(run / name) == rows(reference_run / name), name
     assert json.loads((run / "best.json").read_text()) == json.loads((reference_run / "best.json").read_text())
+    summary, expected = (json.loads((r / "summary.json").read_text()) for r in (run, reference_run))
+    for key in ("env_steps", "episodes", "gradient_steps", "best_checkpoint_step", "best_keras_evaluation"):
+        assert summary[key] == expected[key], key
     for name in ("best.keras", "last.keras"):
         for x, y in zip(weights(run / name), weights(reference_run / name), strict=True):
             np.testing.assert_array_equal(x, y)
@@ -109,7 +126,7 @@ def kill_and_resume(reference, points: list[int], tmp_path: Path) -> None:
 
 
 def test_kill_at_each_point_of_a_checkpoint_write_then_resume_is_exact(reference, tmp_path):
-    points = second_checkpoint_points(reference[2])
+    points = {**second_checkpoint_points(reference[2]), **end_of_run_points(reference[2])}
     kill_and_resume(reference, list(points.values()), tmp_path)
 
 

@@ -3,6 +3,8 @@
 cannot change what other listeners or training see through `logs`; the same listener given twice is refused."""
 
 import csv
+import json
+import signal
 
 import keras
 import numpy as np
@@ -150,9 +152,10 @@ def test_params_are_each_listeners_own():
     b.params["x"] = 1
     assert "x" not in c.params
     listeners = ListenerList([b, c])
-    listeners.set_params({"total_steps": 10})
+    listeners.set_params({"total_steps": 10, "config": {"gamma": 0.99}})
     b.params["total_steps"] = 0
-    assert c.params == {"total_steps": 10}
+    b.params["config"]["gamma"] = -1.0  # nested: each listener has its own deep copy
+    assert c.params == {"total_steps": 10, "config": {"gamma": 0.99}}
 
 
 def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
@@ -171,6 +174,20 @@ def test_the_same_listener_given_twice_is_refused_before_anything_is_built():
     with pytest.raises(ArgumentError, match="given twice"):
         listeners.append(mine)
     ListenerList([Mine(), Mine()])  # two instances of one class are two listeners
+
+
+def test_the_same_keras_callback_given_twice_is_refused_naming_it():
+    stop = keras.callbacks.EarlyStopping(monitor="return")
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        ListenerList([stop, stop])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        tfdqn.KerasCallbacks([stop, stop])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        ListenerList([tfdqn.KerasCallbacks(stop), tfdqn.KerasCallbacks([keras.callbacks.History(), stop])])
+    with pytest.raises(ArgumentError, match="Keras callback EarlyStopping.*given twice"):
+        trainer_for([stop, tfdqn.KerasCallbacks(stop)])
+    listeners = ListenerList([stop, keras.callbacks.EarlyStopping(monitor="return")])  # two instances: fine
+    assert len(listeners) == 2
 
 
 def test_each_listener_gets_its_own_logs_nested_lists_and_dicts_included():
@@ -208,3 +225,47 @@ def test_replay_fail_says_its_cause_once_per_step():
     assert causes[min(causes)] == "learning_starts"
     assert causes[max(causes)] == "buffer smaller than batch_size"  # step >= 40 but fewer than 64 transitions
     assert all(f["batch_size"] == 64 for f in fails.fails)
+
+
+class FailsAtStep(Listener):
+    """Raises `fault` in `on_step` at env step `at` (FixedLengthEnv(3): an episode ends at every third step)."""
+
+    def __init__(self, at, fault=RuntimeError):
+        self.at, self.fault = at, fault
+
+    def on_step(self, step, logs=None):
+        if step == self.at:
+            raise self.fault("fails in on_step")
+
+
+@pytest.mark.parametrize("fault", [RuntimeError, KeyboardInterrupt])
+def test_a_failure_in_on_step_still_books_the_step_so_training_can_go_on(fault):
+    """The episodes that ended at that step end (for the listeners and the counters), and the sub-env's next
+    step is its autoreset: a second train() call stores no transition across the boundary and merges nothing."""
+    trainer = trainer_for([FailsAtStep(9, fault)], num_envs=1)
+    with pytest.raises((ListenerError, KeyboardInterrupt)):
+        trainer.train(30)
+    assert trainer.step == 9 and trainer.episodes == 3
+    assert bool(trainer.episodes_in_progress.state.resetting[0])
+    trainer.listeners.listeners[0].at = -1
+    trainer.train(30)
+    assert trainer.episodes == 10  # 30 steps of 3-step episodes
+    obs, next_obs = trainer.replay.obs[: trainer.step, 0], trainer.replay.next_obs[: trainer.step, 0]
+    np.testing.assert_array_equal(next_obs, obs + 1)  # every stored transition is one step of one episode
+
+
+def test_a_second_ctrl_c_aborts_without_writing_a_state_at_the_end(tmp_path):
+    """The second SIGINT raises at once, wherever the loop is: the state may be torn, so the last periodic
+    checkpoint stays the one to resume from."""
+
+    class CtrlC(Listener):
+        def on_step(self, step, logs=None):
+            if step == 13:
+                self.trainer._on_signal(signal.SIGINT)  # what the handler does on the first Ctrl-C...
+                self.trainer._on_signal(signal.SIGINT)  # ...and on the second
+
+    checkpoint = ModelCheckpoint(tmp_path, save_state=True, state_every=8)
+    with pytest.raises(KeyboardInterrupt):
+        trainer_for([CtrlC(), checkpoint], num_envs=1).train(40)
+    assert json.loads((tmp_path / "state" / "latest").read_text())["step"] == 8
+    assert (tmp_path / "last.keras").is_file()

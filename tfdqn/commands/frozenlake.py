@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
+from tfdqn.fileio import check_out_dir
 
 START = time.perf_counter()
 HELP = "tabular Q-learning on FrozenLake checked exactly by value iteration (or --check a saved DQN)"
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_process()
     if args.check is not None:
         return check_model(args)
+    check_out_dir(args.out)  # an existing file, a path under one, a folder refusing writes: one line, now
     # Imported here, not at the top, so `tfdqn --help` stays fast (NumPy, Gymnasium, matplotlib).
     import numpy as np
 
@@ -111,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         **{k: v for k, v in overrides.items() if v is not None},
     )
     out: Path = args.out / f"{config.map_name}-{'slippery' if config.is_slippery else 'deterministic'}"
+    check_out_dir(out)  # OUT/<map>-<kind> itself may be an existing file
     out.mkdir(parents=True, exist_ok=True)
     kind = "slippery" if config.is_slippery else "deterministic"
     listeners = [

@@ -12,6 +12,7 @@ with --video, mp4s in videos/; with --mlflow, the run in an MLflow tracking stor
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -180,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         check_training_state(args.resume / "state")  # a damaged arrays.npz is one line, not a traceback
         saved = read_state_step(args.resume / "state")
-        if saved >= args.steps:
+        if saved >= args.steps and finished_at(out) == saved:  # else its final files are still to be written
             print(f"nothing to do: the saved run is at step {saved:,} of --steps {args.steps:,}", file=sys.stderr)
             return 0
     env = tfdqn.make_vec_env(config.env_id, config.num_envs)  # checks the id and the spaces first
@@ -235,6 +236,14 @@ def run(args: argparse.Namespace) -> int:
     extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
     tracking.finish(run.finish(end, start=START, gif=gif, extra=extra))
     return 0
+
+
+def finished_at(out: Path) -> int | None:
+    """The env step at which the run in `out` wrote its summary.json (its last file), or None."""
+    try:
+        return json.loads((out / "summary.json").read_text(encoding="utf-8"))["env_steps"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def resume_command(args: argparse.Namespace) -> str:

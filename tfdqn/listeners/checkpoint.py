@@ -72,8 +72,7 @@ class ModelCheckpoint(Listener):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
         self._state_due, self._healthy = False, True
-        for name in ("best.keras", "best.json", "last.keras"):  # what a killed process left half-written
-            remove_temporaries(self.directory / name)
+        remove_temporaries(self.directory)  # what a killed run left half-written in its folder
         if self.save_state and self.state_every:
             self._next_state_step = (logs["step"] // self.state_every + 1) * self.state_every
 
@@ -127,7 +126,14 @@ class ModelCheckpoint(Listener):
         self._healthy = bool(logs.get("healthy", True)) and self._weights_finite()
         if not self._healthy:
             return  # the weights may hold NaN: keep the last good files
+        # last.keras and the state once every listener has ended (one restoring best weights included), so the
+        # two hold the same weights; after an abort mid-step (a second Ctrl-C) the state may be torn: the last
+        # periodic one is kept
         if self.save_last:
-            save_model(self.trainer.agent.export_model(), self.last_path)
-        if self.save_state:
+            self.trainer.listeners.at_quiet_point(self._write_last)
+        if self.save_state and not logs.get("aborted", False):
             self._request_state()
+
+    def _write_last(self) -> None:
+        if self._weights_finite():
+            save_model(self.trainer.agent.export_model(), self.last_path)

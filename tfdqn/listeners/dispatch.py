@@ -54,6 +54,7 @@ def _own_copy(logs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_keras_callback(obj: Any, cls: bool = False) -> bool:
+    """Whether `obj` is a Keras callback (with `cls`, a Keras callback class), without importing Keras."""
     keras = sys.modules.get("keras")  # not loaded: then nothing can be a Keras callback
     if keras is None:
         return False
@@ -87,17 +88,20 @@ class ListenerList:
         if not isinstance(listener, Listener):
             [listener] = as_listeners([listener])
         if any(listener is other for other in self.listeners):
-            raise ArgumentError(
-                f"listener {type(listener).__name__} ({listener!r}) is given twice: pass each listener instance "
-                "once (it would receive every event twice)"
-            )
+            raise _given_twice("listener", listener)
+        # Keras callbacks wrapped by `KerasCallbacks` (`_tfdqn_wrapped`): one callback in two wrappers is a twin too
+        wrapped = [cb for other in self.listeners for cb in getattr(other, "_tfdqn_wrapped", ())]
+        for cb in getattr(listener, "_tfdqn_wrapped", ()):
+            if any(cb is other for other in wrapped):
+                raise _given_twice("Keras callback", cb)
         self.listeners.append(listener)
         for hook in HOOKS:
             if overrides(listener, hook):
                 self._by_hook[hook].append(listener)
                 self._wanting[hook].add(id(listener))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Listener]:
+        """The listeners, in registration order."""
         return iter(self.listeners)
 
     def __len__(self) -> int:
@@ -108,16 +112,20 @@ class ListenerList:
         return bool(self._by_hook[hook])
 
     def set_trainer(self, trainer: Any) -> None:
+        """Hand every listener the trainer running it."""
         for listener in self.listeners:
             listener.set_trainer(trainer)
 
     def set_model(self, model: Any) -> None:
+        """Hand every listener the online Q-network."""
         for listener in self.listeners:
             listener.set_model(model)
 
     def set_params(self, params: dict[str, Any]) -> None:
+        """Hand every listener its own deep copy of `params` (its `config` dict included), so none can change
+        what the others see."""
         for listener in self.listeners:
-            listener.set_params(dict(params))
+            listener.set_params(copy.deepcopy(params))
 
     def call(self, hook: str, *args: Any) -> None:
         """Call `hook(*args)` on every listener that overrides it; the first failure stops the dispatch.
@@ -153,13 +161,7 @@ class ListenerList:
         while self.deferred:
             work = self.deferred.pop(0)
             try:
-                try:
-                    work()
-                except TrainingError:
-                    raise
-                except Exception as exc:
-                    name = getattr(work, "__qualname__", repr(work))
-                    raise ListenerError(f"listener {name} raised {type(exc).__name__}: {exc}") from exc
+                _guarded(work, ())
             except BaseException as exc:  # noqa: BLE001 -- Ctrl-C too: the other work still runs, then it is raised
                 errors.append(exc)
         return errors
@@ -225,16 +227,10 @@ class ListenerList:
 
     @staticmethod
     def _invoke(listener: Listener, hook: str, args: tuple) -> None:
-        try:
-            if args and type(args[-1]) is dict:  # the logs: this listener's own copy
-                args = (*args[:-1], _own_copy(args[-1]))
-            getattr(listener, hook)(*args)
-        except TrainingError:
-            raise
-        except Exception as exc:
-            raise ListenerError(
-                f"listener {type(listener).__name__}.{hook} raised {type(exc).__name__}: {exc}"
-            ) from exc
+        """Call `listener.hook(*args)` with its own copy of the logs; see `_guarded` for what it raises."""
+        if args and type(args[-1]) is dict:  # the logs: this listener's own copy
+            args = (*args[:-1], _own_copy(args[-1]))
+        _guarded(getattr(listener, hook), args, listener, hook)
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         """Delivered to every listener even if one fails; the first failure is raised afterwards."""
@@ -269,6 +265,26 @@ class ListenerList:
 
     def on_evaluation(self, logs: dict[str, Any]) -> None:
         self.call("on_evaluation", logs)
+
+
+def _guarded(work: Callable[..., Any], args: tuple, listener: Listener | None = None, hook: str = "") -> None:
+    """Call `work(*args)`; an `Exception` becomes a `ListenerError` naming the listener and hook (or `work`),
+    so the run says who failed. A `TrainingError`, `KeyboardInterrupt` or `SystemExit` stays as it is."""
+    try:
+        work(*args)
+    except TrainingError:
+        raise
+    except Exception as exc:
+        name = getattr(work, "__qualname__", repr(work)) if listener is None else f"{type(listener).__name__}.{hook}"
+        raise ListenerError(f"listener {name} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _given_twice(what: str, obj: Any) -> ArgumentError:
+    """The refusal of a listener (or Keras callback) given twice: it would receive every event twice."""
+    return ArgumentError(
+        f"{what} {type(obj).__name__} ({obj!r}) is given twice: pass each {what} instance once (it would "
+        "receive every event twice)"
+    )
 
 
 def read_only(array: np.ndarray) -> np.ndarray:

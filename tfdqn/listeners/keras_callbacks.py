@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from tfdqn.errors import ArgumentError
-from tfdqn.listeners.base import Listener, attach_errors
+from tfdqn.listeners.base import Listener, raise_first
 
 EPISODE_KEYS = ("return", "length", "step", "epsilon", "mean_return_100", "loss", "mean_q", "terminated", "truncated")
 
@@ -23,13 +23,16 @@ class KerasCallbacks(Listener):
 
     - `set_model` gets the online Q-network (seen with the agent's optimizer as `model.optimizer`, as after
       `compile`, so e.g. Keras's TensorBoard logs the learning rate) and `set_params` `{"epochs", "steps",
-      "verbose"}` plus the run's `total_steps` and `config`; then `on_train_begin`. `verbose` (0 by default;
-      1, 2 or "auto" as in `fit`) is what e.g. `ProgbarLogger` prints by; none is added for you. `epochs` is
-      the number of step windows, or for episode epochs a bound (at most one episode per remaining step).
-    - `on_train_end` follows `fit`'s rule: it reaches the callbacks (every one, even if one fails) only when
-      training ends normally (budget reached or `stop_training`). After an exception, KeyboardInterrupt or a
-      SIGINT/SIGTERM stop (where `fit` would have been interrupted) the callbacks get no `on_train_end`, so
-      e.g. `BackupAndRestore` keeps its backup.
+      "verbose"}` plus the run's `total_steps` and `config`; then `on_train_begin`. `verbose` ("auto" by
+      default, as in `fit`, which `ProgbarLogger` takes as 1; or 0, 1, 2) is what e.g. `ProgbarLogger` prints
+      by; none is added for you. `epochs` is the number of step windows, or for episode epochs a bound (at
+      most one episode per remaining step).
+    - `on_train_end` follows `fit`'s rule: it reaches the callbacks only when training ends normally (budget
+      reached or `stop_training`). After an exception, KeyboardInterrupt or a SIGINT/SIGTERM stop (where
+      `fit` would have been interrupted) the callbacks get no `on_train_end`, so e.g. `BackupAndRestore`
+      keeps its backup. When it is due it reaches every callback even if one raises (`KeyboardInterrupt`
+      included), the target sync below runs whatever happens, then the first error is raised (later ones
+      attached).
     - If a callback changes the online weights in `on_train_begin` (`BackupAndRestore` restoring) or
       `on_train_end` (`EarlyStopping(restore_best_weights=True)`), the target network is set to them too.
     - An epoch is, with `epoch="episode"` (the default), one completed episode: `on_epoch_begin(k)` and
@@ -48,7 +51,9 @@ class KerasCallbacks(Listener):
       (only if some callback implements batch hooks), so `TerminateOnNaN` sees the loss.
     - `self.model.stop_training = True` in a callback stops training as in Keras.
 
-    The callbacks' own state (EarlyStopping's patience counter...) is not part of a training checkpoint.
+    A callback given twice (here, or in two `KerasCallbacks` of one run) is refused (`ArgumentError`): it
+    would receive every event twice. The callbacks' own state (EarlyStopping's patience counter...) is not
+    part of a training checkpoint.
     """
 
     _last: dict[str, Any] | None  # the last completed episode's logs (step epochs)
@@ -57,7 +62,7 @@ class KerasCallbacks(Listener):
         self,
         callbacks: Iterable[keras.callbacks.Callback] | keras.callbacks.Callback,
         epoch: str | int = "episode",
-        verbose: int | str = 0,
+        verbose: int | str = "auto",
     ):
         if isinstance(callbacks, keras.callbacks.Callback):
             callbacks = [callbacks]
@@ -69,6 +74,11 @@ class KerasCallbacks(Listener):
                 raise ArgumentError(
                     f"{cb!r} is not a keras.callbacks.Callback"
                     + (" (tfdqn listeners go in the listener list directly)" if isinstance(cb, Listener) else "")
+                )
+            if sum(cb is other for other in callbacks) > 1:
+                raise ArgumentError(
+                    f"Keras callback {type(cb).__name__} ({cb!r}) is given twice: pass each callback once (it "
+                    "would receive every event twice)"
                 )
         if epoch != "episode" and not (
             isinstance(epoch, numbers.Integral) and not isinstance(epoch, bool) and epoch >= 1
@@ -90,6 +100,11 @@ class KerasCallbacks(Listener):
         self._val: float | None = None
         self._open = False
         self._reset_window(0)
+
+    @property
+    def _tfdqn_wrapped(self) -> tuple[keras.callbacks.Callback, ...]:
+        """The Keras callbacks this listener drives: `ListenerList` refuses one found in two wrappers."""
+        return tuple(self.callbacks)
 
     def get_state(self) -> dict[str, Any]:
         return {"epoch": self.epoch}
@@ -131,15 +146,17 @@ class KerasCallbacks(Listener):
         if self._open:  # a step window cut short: Keras too ends an epoch that training stopped inside
             self._end_epoch(self._window_logs(logs.get("step", self._window_start)))
         before = self._online_weights()
-        errors = []
+        errors: list[BaseException] = []
         for cb in self.callbacks:
             try:
                 cb.on_train_end(_numeric(logs))
-            except Exception as exc:  # noqa: BLE001 -- every callback gets on_train_end
+            except BaseException as exc:  # noqa: BLE001 -- Ctrl-C too: every callback gets on_train_end
                 errors.append(exc)
-        self._sync_target_if_changed(before)  # e.g. EarlyStopping(restore_best_weights=True)
-        if errors:
-            raise attach_errors(errors[0], errors[1:])
+        try:
+            self._sync_target_if_changed(before)  # e.g. EarlyStopping(restore_best_weights=True)
+        except BaseException as exc:  # noqa: BLE001 -- the callbacks' errors still come first
+            errors.append(exc)
+        raise_first(errors)
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None

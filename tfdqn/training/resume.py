@@ -11,9 +11,11 @@ from __future__ import annotations
 import collections
 import json
 import os
+import reprlib
 import shutil
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -101,11 +103,7 @@ def read_state_config(directory: str | os.PathLike) -> dict[str, Any]:
 
 def read_state_step(directory: str | os.PathLike) -> int:
     """The env step the latest checkpoint under `directory` resumes from (read before anything loads)."""
-    meta = _read_meta(_latest(Path(directory)))
-    step = meta.get("step")
-    if not isinstance(step, int) or step < 0:
-        raise StateError(f"{_latest(Path(directory)) / 'trainer.json'} is damaged: no step count")
-    return step
+    return _read_meta(_latest(Path(directory)))["step"]  # checked: a non-negative int
 
 
 def check_training_state(directory: str | os.PathLike) -> Path:
@@ -140,9 +138,7 @@ def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
     import tensorflow as tf
 
     checkpoint = _latest(Path(directory))
-    meta = _read_meta(checkpoint)
-    if meta.get("format") != FORMAT_VERSION:
-        raise StateError(f"{checkpoint} has state format {meta.get('format')}, this tfdqn reads {FORMAT_VERSION}")
+    meta = _read_meta(checkpoint)  # checks the format and the keys read below
     if meta["env_id"] != trainer.config.env_id:
         raise StateError(
             f"resume directory {str(directory)!r} holds a run on {meta['env_id']!r}, not {trainer.config.env_id!r}"
@@ -155,11 +151,11 @@ def load_training_state(trainer: Trainer, directory: str | os.PathLike) -> int:
     try:
         trainer.agent.set_state({k[len("agent/") :]: v for k, v in arrays.items() if k.startswith("agent/")})
         restore_trainer(trainer, meta, arrays)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # e.g. a saved RNG state of another bit generator
         raise StateError(f"{checkpoint} does not fit this agent and environment: {exc}") from None
     if "tf/global_generator" in arrays:
         tf.random.get_global_generator().reset(arrays["tf/global_generator"])
-    states = meta.get("listeners", {})
+    states = meta.get("listeners", {})  # an object when present (checked)
     for i, listener in enumerate(trainer.listeners):
         key = _listener_key(i, listener)
         if key in states:
@@ -196,11 +192,56 @@ def _latest(directory: Path) -> Path:
     return checkpoint
 
 
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:  # last_loss is NaN (written as NaN) before the first update
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_OBJECT: tuple[str, Callable[[Any], bool]] = ("an object", lambda v: isinstance(v, dict))
+_COUNT: tuple[str, Callable[[Any], bool]] = ("a non-negative integer", _count)
+# what the readers below take from trainer.json, each with what it must be (`format` is checked first)
+_META_KEYS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "env_id": ("a string", lambda v: isinstance(v, str)),
+    "config": _OBJECT,
+    "step": _COUNT,
+    "episodes": _COUNT,
+    "updates": _COUNT,
+    "last_loss": ("a number", _number),
+    "last_mean_q": ("a number", _number),
+    "recent_returns": ("a list of numbers", lambda v: isinstance(v, list) and all(map(_number, v))),
+    "rng": _OBJECT,
+    "action_space_rng": _OBJECT,
+    "num_envs": ("a positive integer", lambda v: _count(v) and v > 0),
+    "replayable": ("true or false", lambda v: isinstance(v, bool)),
+    "listeners": _OBJECT,
+    "episodes_in_progress": _OBJECT,
+}
+_OPTIONAL_META_KEYS = ("listeners", "episodes_in_progress")
+
+
 def _read_meta(checkpoint: Path) -> dict[str, Any]:
+    """trainer.json, after checking it holds every key the readers use, of the type they use it as: a file
+    that parses but lacks one (an older or hand-edited state) is a `StateError` naming the file and the key."""
+    path = checkpoint / "trainer.json"
     try:
-        return json.loads((checkpoint / "trainer.json").read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise StateError(f"{checkpoint / 'trainer.json'} is missing or damaged: {exc}") from None
+        raise StateError(f"{path} is missing or damaged: {exc}") from None
+    if not isinstance(meta, dict):
+        raise StateError(f"{path} is damaged: it holds {type(meta).__name__}, not an object")
+    if "format" not in meta:
+        raise StateError(f"{path} is damaged: no 'format' key")
+    if meta["format"] != FORMAT_VERSION:  # before the other keys: another format may name them differently
+        raise StateError(f"{checkpoint} has state format {meta['format']!r}, this tfdqn reads {FORMAT_VERSION}")
+    for key, (kind, fits) in _META_KEYS.items():
+        if key not in meta and key not in _OPTIONAL_META_KEYS:
+            raise StateError(f"{path} is damaged: no {key!r} key")
+        if key in meta and not fits(meta[key]):
+            raise StateError(f"{path} is damaged: {key!r} is {reprlib.repr(meta[key])}, not {kind}")
+    return meta
 
 
 def trainer_state(trainer: Trainer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

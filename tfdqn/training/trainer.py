@@ -54,8 +54,7 @@ class Trainer:
             raise EnvError("Trainer needs a gymnasium.vector.VectorEnv; use tfdqn.make_vec_env(env_id, n)")
         if not isinstance(agent, DQNAgent):
             raise ArgumentError(f"agent={agent!r} is invalid: Trainer needs a tfdqn.DQNAgent")
-        self.agent = agent
-        self.env = env
+        self.agent, self.env = agent, env
         self.config = check_config(config) if config is not None else agent.config
         self.listeners = listeners if isinstance(listeners, ListenerList) else ListenerList(listeners)
         self.schedule = make_schedule(self.config)
@@ -66,16 +65,12 @@ class Trainer:
         self.replay, self.adder = make_replay(self.config, space.shape, observation_dtype(space), env.num_envs)
         self.episodes_in_progress = Episodes(env, self.listeners)
         self.total_steps = 0  # the budget of the current train() call (anneals prioritized replay's beta)
-        self.stop_training = False
+        self.stop_training = self.resumed = self.aborted = False  # aborted: by a second Ctrl-C, mid-step
         self.interrupted: int | None = None  # signal number that stopped training
-        self.step = 0  # transitions collected so far
-        self.episodes = 0  # episodes finished so far
-        self.updates = 0  # gradient steps taken so far
+        self.step = self.episodes = self.updates = 0  # transitions collected, episodes finished, gradient steps
         self._copied_at: int | None = None  # agent.weights_version at the last hard target copy (None: copy next)
-        self.last_loss = math.nan
-        self.last_mean_q = math.nan
+        self.last_loss = self.last_mean_q = math.nan
         self.recent_returns: collections.deque[float] = collections.deque(maxlen=100)
-        self.resumed = False
 
     # ----- the loop -----------------------------------------------------------------------------------
     def train(self, total_steps: int) -> dict[str, Any]:
@@ -91,9 +86,8 @@ class Trainer:
         total_steps = check_budget(total_steps)
         listeners, model = self.listeners, self.agent.q_network
         self.total_steps = total_steps
-        self.stop_training = False
-        model.stop_training = False
-        self.interrupted = None
+        self.stop_training = model.stop_training = False
+        self.interrupted, self.aborted = None, False
         self._copied_at = None  # the weights may have been changed between calls: the first copy is made
         self.episodes_in_progress.begun[:] = False
         listeners.deferred.clear()
@@ -127,6 +121,7 @@ class Trainer:
             "interrupted": None if self.interrupted is None else signal.Signals(self.interrupted).name,
             "error": None if error is None else str(error) or type(error).__name__,
             "healthy": not isinstance(error, NonFiniteError),
+            "aborted": self.aborted,
         }
         later += listeners.call_all("on_train_end", end_logs)
         later += listeners.run_quiet_point()  # a state saved at the end, once every listener has ended
@@ -138,6 +133,7 @@ class Trainer:
     def _on_signal(self, signum: int) -> None:
         """SIGINT/SIGTERM: finish the current step and stop; a second SIGINT aborts the step at once."""
         if self.interrupted is not None and signum == signal.SIGINT:
+            self.aborted = True  # mid-step: the state may be torn, so none is saved at the end
             raise KeyboardInterrupt
         self.interrupted = signum
 
@@ -176,20 +172,14 @@ class Trainer:
             prev_step, self.step = self.step, self.step + n_real
             ep.obs = next_obs
 
-            if wants_step and n_real:
-                # read-only views: a listener cannot change what training does with them
-                step_logs = {
-                    "epsilon": epsilon,
-                    "reward": read_only(rewards),
-                    "terminated": read_only(terminated),
-                    "truncated": read_only(truncated),
-                }
-                listeners.on_step(self.step, step_logs)
+            # the step is booked (episodes ended) even when a listener fails in on_step: a state saved then resumes
+            failed = self._emit_step(epsilon, rewards, terminated, truncated) if wants_step and n_real else []
             done = (terminated | truncated) & real
-            ep.resetting = done  # set first: a state saved while a listener fails here is consistent
+            ep.resetting = done
             if done.any():
                 pending = True
-                self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
+                failed += self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
+            raise_first(failed)
 
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
                 # a hard copy with no change to the online weights since the last one would change nothing
@@ -238,7 +228,7 @@ class Trainer:
 
     def _end_episodes(
         self, finished: np.ndarray, terminated: np.ndarray, truncated: np.ndarray, epsilon: float, start: float
-    ) -> None:
+    ) -> list[BaseException]:
         episodes = self.episodes_in_progress
         ep = episodes.state
         assert ep is not None  # episodes end only after the environment was reset
@@ -252,7 +242,17 @@ class Trainer:
             logs["terminated"], logs["truncated"] = bool(terminated[i]), bool(truncated[i])
             episodes.restart(i, rng_states)
             errors += self.listeners.call_all("on_episode_end", episode, logs)
-        raise_first(errors)
+        return errors
+
+    def _emit_step(self, epsilon: float, *arrays: np.ndarray) -> list[BaseException]:
+        """`on_step` with read-only views of (rewards, terminated, truncated), so a listener cannot change what
+        training does with them; its failure is returned, to be raised once the step is booked."""
+        logs = dict(zip(("reward", "terminated", "truncated"), map(read_only, arrays), strict=True))
+        try:
+            self.listeners.on_step(self.step, {"epsilon": epsilon, **logs})
+        except BaseException as exc:  # noqa: BLE001 -- raised by the loop right after
+            return [exc]
+        return []
 
     def _close_episodes(self, start: float) -> list[BaseException]:
         """When training ends: `on_episode_end(completed=False)` for every episode still running
