@@ -7,7 +7,8 @@ target being under 10 s.
   export    the `tfdqn.export(MODEL, F, TMP)` call alone in a fresh process that has imported tfdqn and
             TensorFlow (loading, tracing, converting, writing: the first export of a process);
 each as wall time and as CPU time, which other jobs on a shared machine do not inflate.
-Prints medians with 95% bootstrap intervals and the machine's load; writes nothing but temporary files.
+Prints medians with 95% bootstrap intervals and the machine's load; `--write` also writes the report as
+export.md and export.json under --out (default results/benchmark/), naming the command that produced it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from benchmarks.common import ROOT, command_line, load_note
+from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.experiments import stats
+from tfdqn.fileio import check_out_dir, write_json
 from tfdqn.networks.export_formats import FORMATS
 
 MODEL = ROOT / "results" / "cartpole" / "best.keras"
@@ -55,6 +58,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--formats", nargs="+", choices=list(FORMATS), default=list(FORMATS), help="formats (default: all three)"
     )
+    p.add_argument("--write", action="store_true", help="also write export.md and export.json to --out")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="(default results/benchmark)")
     return p.parse_args(argv)
 
 
@@ -85,28 +90,64 @@ def measure(model: Path, formats: list[str], repeats: int) -> dict[str, dict[str
     return times
 
 
+def summarize(times: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """format -> series -> the median seconds, its 95% bootstrap interval and the verdict on `TARGET_S`."""
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for f, t in times.items():
+        summary[f] = {}
+        for kind, values in t.items():
+            interval = stats.bootstrap_ci(values)
+            verdict = stats.verdict(interval, TARGET_S, "lower")
+            summary[f][kind] = {"median": statistics.median(values), "ci": list(interval), "verdict": verdict}
+    return summary
+
+
+def render(r: dict[str, Any]) -> str:
+    """The Markdown report of a result (`main`'s), which the command prints and --write writes."""
+    lines = [
+        f"# Export speed: `tfdqn export` of {r['model']}, target < {r['target_s']:.0f} s",
+        "",
+        f"Produced by `{r['command']}`: {r['repeats']} fresh processes per format and series.",
+        "",
+        f"| format | {' | '.join(SERIES.values())} |",
+        "| --- |" + " --- |" * len(SERIES),
+    ]
+    for f in r["formats"]:  # in the order asked for (the JSON's keys are sorted)
+        row = r["summary"][f]
+        cells = [
+            f"{x['median']:.2f} {stats.fmt_interval(tuple(x['ci']), '.2f')} ({x['verdict']})"
+            for x in (row[kind] for kind in SERIES)
+        ]
+        lines.append(f"| {f} | {' | '.join(cells)} |")
+    lines.append("Medians [95% bootstrap intervals]; a verdict is met when the whole interval lies under the target.")
+    return "\n".join([*lines, load_note(*r["load"])])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Measure and print the table."""
+    """Measure, print the report and, with --write, write it."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.write:
+        check_out_dir(args.out)  # before minutes of measuring
     before = os.getloadavg()[0]
     times = measure(args.model, args.formats, args.repeats)
-    after = os.getloadavg()[0]
     model = args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model
-    print(
-        f"\n`{command_line('export', argv)}` on {model}, {args.repeats} fresh processes each, target < {TARGET_S:.0f} s"
-    )
-    print(f"| format | {' | '.join(SERIES.values())} |")
-    print("| --- |" + " --- |" * len(SERIES))
-    for f, t in times.items():
-        cells = []
-        for kind in SERIES:
-            interval = stats.bootstrap_ci(t[kind])
-            verdict = stats.verdict(interval, TARGET_S, "lower")
-            cells.append(f"{statistics.median(t[kind]):.2f} {stats.fmt_interval(interval, '.2f')} ({verdict})")
-        print(f"| {f} | {' | '.join(cells)} |")
-    print("Medians [95% bootstrap intervals]; a verdict is met when the whole interval lies under the target.")
-    print(load_note(before, after))
+    result = {
+        "command": command_line("export", argv),
+        "model": str(model),
+        "repeats": args.repeats,
+        "formats": args.formats,
+        "target_s": TARGET_S,
+        "series": SERIES,
+        "times": times,
+        "summary": summarize(times),
+        "load": [before, os.getloadavg()[0]],
+    }
+    report = render(result)
+    print("\n" + report)
+    if args.write:
+        write_json(args.out / "export.json", result)
+        atomic_write_text(args.out / "export.md", report)
     return 0
 
 

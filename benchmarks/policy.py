@@ -8,7 +8,8 @@ one process (one TensorFlow and BLAS thread):
   keras tf.function    the same call compiled with `tf.function`, then argmax;
 for the MLP at the CartPole preset's size (64x64), at DQNConfig's default size (256x256), and the trained CartPole
 model (results/cartpole/best.keras: C51, its expectation in NumPy). Each block times many calls; the table gives
-the median µs per call over blocks with a 95% bootstrap interval. Prints only; writes nothing.
+the median µs per call over blocks with a 95% bootstrap interval. Prints the report; `--write` also writes it as
+policy.md and policy.json under --out (default results/benchmark/), naming the command that produced it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, command_line, load_note
+from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
 from tfdqn.experiments import stats
+from tfdqn.fileio import check_out_dir, write_json
 
 TARGET_US = 20.0
 TRAINED = ROOT / "results" / "cartpole" / "best.keras"
@@ -35,6 +38,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command's flags."""
     p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--blocks", type=positive_int, default=30, help="timed blocks per call and network (default 30)")
+    p.add_argument("--write", action="store_true", help="also write policy.md and policy.json to --out")
+    p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="(default results/benchmark)")
     return p.parse_args(argv)
 
 
@@ -91,26 +96,58 @@ def measure(blocks: int) -> dict[str, dict[str, list[float]]]:
     return times
 
 
+def render(r: dict[str, Any]) -> str:
+    """The Markdown report of a result (`main`'s), which the command prints and --write writes."""
+    lines = [
+        "# One greedy action from a saved Q-network: `policy(obs)` beside the Keras calls",
+        "",
+        f"Produced by `{r['command']}`: µs per greedy action, one CartPole observation, one TensorFlow thread; "
+        f"median over {r['blocks']} blocks [95% bootstrap interval].",
+        "",
+        f"| network | {' | '.join(CALLS)} |",
+        "| --- |" + " --- |" * len(CALLS),
+    ]
+    for name in r["networks"]:  # in the order measured (the JSON's keys are sorted)
+        row = (r["times"][name][kind] for kind in CALLS)
+        cells = [f"{statistics.median(v):,.1f} {stats.fmt_interval(stats.bootstrap_ci(v), ',.1f')}" for v in row]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    t = r["target"]
+    lines += [
+        "",
+        f"policy(obs), MLP 64x64: {t['median']:.1f} µs per call, target < {t['target_us']:.0f} µs: {t['verdict']}",
+    ]
+    return "\n".join([*lines, load_note(*r["load"])])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Measure and print the table, and the verdict on the MLP's target."""
+    """Measure, print the report (with the verdict on the MLP's target) and, with --write, write it."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.write:
+        check_out_dir(args.out)  # before the measurement
     prepare_process()
     before = os.getloadavg()[0]
     times = measure(args.blocks)
-    after = os.getloadavg()[0]
-    print(f"`{command_line('policy', argv)}`: µs per greedy action, one CartPole observation, median [95% CI]")
-    print(f"| network | {' | '.join(CALLS)} |")
-    print("| --- |" + " --- |" * len(CALLS))
-    for name, row in times.items():
-        cells = [
-            f"{statistics.median(v):,.1f} {stats.fmt_interval(stats.bootstrap_ci(v), ',.1f')}" for v in row.values()
-        ]
-        print(f"| {name} | {' | '.join(cells)} |")
     mlp = times["MLP 64x64"]["policy(obs)"]
-    verdict = stats.verdict(stats.bootstrap_ci(mlp), TARGET_US, "lower")
-    print(f"\npolicy(obs), MLP 64x64: {statistics.median(mlp):.1f} µs per call, target < {TARGET_US:.0f} µs: {verdict}")
-    print(load_note(before, after))
+    result = {
+        "command": command_line("policy", argv),
+        "blocks": args.blocks,
+        "calls_per_block": CALLS,
+        "networks": list(times),
+        "times": times,
+        "target": {
+            "median": statistics.median(mlp),
+            "ci": list(stats.bootstrap_ci(mlp)),
+            "target_us": TARGET_US,
+            "verdict": stats.verdict(stats.bootstrap_ci(mlp), TARGET_US, "lower"),
+        },
+        "load": [before, os.getloadavg()[0]],
+    }
+    report = render(result)
+    print(report)
+    if args.write:
+        write_json(args.out / "policy.json", result)
+        atomic_write_text(args.out / "policy.md", report)
     return 0
 
 

@@ -27,6 +27,7 @@ SPACES = {
         }
     ),
     "pixels": gym.spaces.Box(0, 255, (24, 24, 2), np.uint8),
+    "grid": gym.spaces.Box(0.0, 1.0, (10, 10, 4), bool),  # as minatar.gym declares it: 10x10 boolean channels
 }
 # kind -> (space, config fields)
 KINDS = {
@@ -36,13 +37,15 @@ KINDS = {
     "tuple": ("tuple", {}),
     "dict": ("dict", {}),
     "conv": ("pixels", {"conv_layers": ((4, 4, 2), (8, 3, 2)), "hidden_sizes": (16,)}),
+    "minatar": ("grid", {"conv_layers": ((8, 3, 1),), "hidden_sizes": (16,)}),  # the MinAtar network, smaller
     "dueling": ("box", {"dueling": True}),
     "c51": ("box", {"distributional": True, "num_atoms": 11}),
     "noisy": ("box", {"noisy": True}),
     "layer_norm": ("box", {"layer_norm": True}),
 }
-MIRRORED = {"mlp", "dueling", "c51", "noisy", "layer_norm"}
-"""The kinds whose saved model the NumPy mirror computes (the others act through TensorFlow)."""
+MIRRORED = {"mlp", "conv", "minatar", "dueling", "c51", "noisy", "layer_norm"}
+"""The kinds whose saved model the NumPy mirror computes (small convolutions included; the encoders of non-Box
+observations act through TensorFlow)."""
 # trained models the repository's scripts wrote, by the kind they are, with their environments (cheap ones)
 TRAINED = {
     "cartpole_c51": ROOT / "results" / "cartpole" / "best.keras",

@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-__version__ = "0.1.0"
+from tfdqn.version import __version__ as __version__
 
 
 def _public_names() -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Optional extras: one check that a package of an extra is importable, failing with one line that names what to
-install. It imports nothing itself, so a command checks its extras before anything expensive is built."""
+"""Optional extras: one check that the packages of an extra are importable, failing with one line that names what
+to install. It imports nothing itself, so a command checks its extras before anything expensive is built."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import importlib.util
 
 from tfdqn.errors import TfdqnError
 
-EXTRAS = {"video": "moviepy", "tracking": "mlflow"}
-"""Each optional extra of pyproject.toml checked here, and the module that shows it is installed."""
+EXTRAS = {"video": ("moviepy",), "tracking": ("mlflow",), "export": ("tf2onnx", "onnx")}
+"""Each optional extra of pyproject.toml checked here, and the modules a feature of it needs (the `export`
+extra's converters: ONNX export needs them, its runtimes are only for running the exports)."""
 
 
 class ExtraNotInstalled(TfdqnError, ImportError):
@@ -16,12 +17,18 @@ class ExtraNotInstalled(TfdqnError, ImportError):
 
 
 def require_extra(extra: str, what: str) -> None:
-    """Raise `ExtraNotInstalled` ("`what` needs ...: pip install "tfdqn[extra]"") unless the extra's module can be
-    imported. Imports nothing (the module is only looked up)."""
-    module = EXTRAS[extra]
+    """Raise `ExtraNotInstalled` ("`what` needs moviepy, which is not installed: pip install 'tfdqn[video]'")
+    unless every module of the extra can be imported. Imports nothing (the modules are only looked up)."""
+    missing = [module for module in EXTRAS[extra] if not _importable(module)]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise ExtraNotInstalled(
+            f"{what} needs {' and '.join(missing)}, which {verb} not installed: pip install 'tfdqn[{extra}]'"
+        )
+
+
+def _importable(module: str) -> bool:
     try:
-        found = importlib.util.find_spec(module) is not None
+        return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a broken or half-removed install, or a module set to None in sys.modules
-        found = False
-    if not found:
-        raise ExtraNotInstalled(f'{what} needs {module}, which is not installed: pip install "tfdqn[{extra}]"')
+        return False

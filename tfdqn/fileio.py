@@ -103,3 +103,11 @@ def check_out_dir(out: Path, flag: str = "--out") -> None:
         os.unlink(probe)
     except OSError as exc:
         raise OutputDirError(f"{flag} {out} cannot be written: {existing}: {exc.strerror or exc}") from None
+
+
+def check_out_file(path: Path, flag: str = "--out") -> None:
+    """Refuse an output file that could not be written, before anything expensive: a path that is a folder, or
+    whose folder `check_out_dir` refuses (under a file, or not writable)."""
+    if path.is_dir():
+        raise OutputDirError(f"{flag} {path} is a directory, not a file")
+    check_out_dir(path.parent, flag=f"{flag} {path}: its folder")

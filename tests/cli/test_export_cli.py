@@ -1,5 +1,6 @@
 """`tfdqn export`: one line on success; an unknown format, a file that is not a model, a missing extra or an
-output path that cannot be written is one line on stderr with status 2, and nothing is left behind."""
+output path that cannot be written (the model itself included) is one line on stderr with status 2, and nothing
+is left behind or changed."""
 
 import importlib.util
 import subprocess
@@ -49,15 +50,22 @@ def test_a_file_that_is_not_a_model(folder):
     ("out", "format", "message"),
     [
         ("best.keras/q.onnx", "onnx", "its folder {folder}/best.keras is an existing file, not a directory"),
-        (".", "litert", "is a directory; --format litert writes one file"),
-        ("best.keras", "saved_model", "is an existing file; a SavedModel is a folder"),
+        (".", "litert", "{folder} is a directory, not a file"),
+        ("notes.txt", "saved_model", "is an existing file; a SavedModel is a folder"),
         (".", "saved_model", "is a folder holding other files; a SavedModel would replace it"),
+        ("best.keras", "onnx", "--out {folder}/best.keras is the model being exported: choose another path"),
+        ("link.keras", "litert", "--out {folder}/link.keras is the model being exported: choose another path"),
+        ("./sub/../best.keras", "litert", "/sub/../best.keras is the model being exported: choose another path"),
     ],
 )
 def test_an_output_path_that_cannot_be_written(folder, out, format, message):
+    (folder / "notes.txt").write_text("keep me")
+    (folder / "link.keras").symlink_to(folder / "best.keras")
+    (folder / "sub").mkdir()
     proc = tfdqn_cli("export", folder / "best.keras", "--format", format, "--out", folder / out)
     one_error_line(proc, message.format(folder=folder))
-    assert [p.name for p in folder.iterdir()] == ["best.keras"]
+    assert sorted(p.name for p in folder.iterdir()) == ["best.keras", "link.keras", "notes.txt", "sub"]
+    assert (folder / "best.keras").read_bytes() == MODEL.read_bytes() and not any((folder / "sub").iterdir())
 
 
 def test_a_missing_extra_names_what_to_install(folder):

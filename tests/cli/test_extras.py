@@ -1,16 +1,18 @@
-"""The optional extras (`video`: moviepy, `tracking`: MLflow): a flag that needs one that is not installed is one
-line naming what to install, status 2, before TensorFlow loads and before anything is written; so is an MLflow
-store that cannot be used."""
+"""The optional extras (`video`: moviepy, `tracking`: MLflow, `export`: tf2onnx and onnx): a flag that needs one
+that is not installed is one line naming what to install, status 2, before TensorFlow loads and before anything
+is written; so is an MLflow store that cannot be used."""
 
 import importlib.util
 
 import pytest
 from helpers import one_error_line, tfdqn_cli
 
-HIDE = "import sys\nsys.modules['moviepy'] = None\nsys.modules['mlflow'] = None\n"
-"""A sitecustomize that makes moviepy and MLflow look uninstalled (what `import` finds then)."""
-VIDEO = 'needs moviepy, which is not installed: pip install "tfdqn[video]"'
-TRACKING = 'needs mlflow, which is not installed: pip install "tfdqn[tracking]"'
+HIDDEN = ("moviepy", "mlflow", "tf2onnx", "onnx")
+HIDE = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in HIDDEN)
+"""A sitecustomize that makes the extras' packages look uninstalled (what `import` finds then)."""
+VIDEO = "needs moviepy, which is not installed: pip install 'tfdqn[video]'"
+TRACKING = "needs mlflow, which is not installed: pip install 'tfdqn[tracking]'"
+EXPORT = "needs tf2onnx and onnx, which are not installed: pip install 'tfdqn[export]'"
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,7 @@ def without_extras(tmp_path_factory):
         (["train", "--video", "3", "--mlflow"], f"--video {VIDEO}"),
         (["train", "--mlflow", "sqlite:///x.db"], f"MLflow tracking {TRACKING}"),
         (["evaluate", "model.keras", "--video", "episode.mp4"], f"--video {VIDEO}"),
+        (["export", "model.keras", "--format", "onnx"], f"--format onnx {EXPORT}"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_what_to_install(tmp_path, without_extras, args, message):

@@ -16,7 +16,15 @@ from helpers import CLI_ENV
 from tfdqn import DQNConfig, load_q_network
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = {"hidden_sizes": [32, 32], "learning_starts": 200, "buffer_size": 5000, "train_freq": 8, "gradient_steps": 4}
+# small and short (two processes, each loading TensorFlow), but ~200 gradient steps and a target sync or two, so
+# that any run-to-run difference in the updates shows in the weights and the losses
+SMALL = {
+    "hidden_sizes": [16],
+    "learning_starts": 100,
+    "buffer_size": 1000,
+    "train_freq": 2,
+    "target_update_interval": 200,
+}
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -27,8 +35,8 @@ def rows(path: Path) -> list[dict[str, str]]:
 def test_two_deterministic_runs_with_one_seed_write_the_same_metrics_and_weights(tmp_path):
     config = tmp_path / "small.json"
     config.write_text(json.dumps(SMALL))
-    flags = ["--config", config, "--steps", 1500, "--seed", 5, "--no-stop", "--no-gif", "--no-live-plot"]
-    flags += ["--eval-every", 500, "--eval-episodes", 2, "--final-episodes", 1, "--deterministic"]
+    flags = ["--config", config, "--steps", 500, "--seed", 5, "--no-stop", "--no-gif", "--no-live-plot"]
+    flags += ["--eval-every", 250, "--eval-episodes", 2, "--final-episodes", 1, "--deterministic"]
     runs = [  # side by side: the two cores
         subprocess.Popen(
             [sys.executable, "-m", "tfdqn", "train", *map(str, flags), "--out", str(tmp_path / name)],
@@ -44,7 +52,7 @@ def test_two_deterministic_runs_with_one_seed_write_the_same_metrics_and_weights
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err[-3000:]
     a, b = tmp_path / "a", tmp_path / "b"
-    assert len(rows(a / "metrics.csv")) > 30
+    assert len(rows(a / "metrics.csv")) > 10 and rows(a / "metrics.csv")[-1]["loss"]  # updates ran
     assert rows(a / "metrics.csv") == rows(b / "metrics.csv")
     assert rows(a / "evaluations.csv") == rows(b / "evaluations.csv")
     for name in ("last.keras", "best.keras"):

@@ -2,8 +2,6 @@
 observations in the runtime a user would run it in, and the same greedy returns over 20 seeded episodes; bad
 input is refused before anything is written, and a failed export leaves nothing behind."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -11,7 +9,8 @@ from q_kinds import KINDS, TRAINED, greedy_returns, observations, save_kind
 
 import tfdqn
 from tfdqn.errors import OutputDirError
-from tfdqn.networks.export_formats import FORMATS, ExportError, ExtraNotInstalled
+from tfdqn.extras import ExtraNotInstalled
+from tfdqn.networks.export_formats import FORMATS, ExportError, require_tools
 from tfdqn.networks.exporter import export
 
 TOLERANCE = 1e-5
@@ -33,7 +32,9 @@ def runtime(format: str, path):
 
 
 def skip_without_tools(format: str) -> None:
-    if any(importlib.util.find_spec(name) is None for name in FORMATS[format].needs):
+    try:
+        require_tools(format)
+    except ExtraNotInstalled:
         pytest.skip(EXTRA)
 
 
@@ -85,8 +86,20 @@ def test_bad_input_is_refused_before_anything_is_written(models, tmp_path):
     path, model, _ = models("mlp")
     with pytest.raises(ExportError, match="unknown export format 'tflite': choose one of saved_model, onnx, litert"):
         export(path, "tflite", tmp_path / "q.tflite")
-    with pytest.raises(ExportError, match="is a directory; --format litert writes one file"):
+    with pytest.raises(OutputDirError, match="is a directory, not a file"):
         export(path, "litert", tmp_path)
+    model_bytes = path.read_bytes()
+    for format in FORMATS:  # the model itself: refused whatever the format, before the format's own checks
+        with pytest.raises(ExportError, match=r"is the model being exported: choose another path$"):
+            export(path, format, path)
+    assert path.read_bytes() == model_bytes
+    inside = tmp_path / "old_saved_model"  # a SavedModel folder the model was put in: replacing it would lose it
+    inside.mkdir()
+    (inside / "saved_model.pb").write_bytes(b"")
+    (inside / "best.keras").write_bytes(model_bytes)
+    with pytest.raises(ExportError, match="holds the model being exported; a SavedModel would replace it"):
+        export(inside / "best.keras", "saved_model", inside)
+    assert sorted(p.name for p in inside.iterdir()) == ["best.keras", "saved_model.pb"]
     (tmp_path / "notes.txt").write_text("keep me")
     with pytest.raises(ExportError, match="holding other files; a SavedModel would replace it"):
         export(path, "saved_model", tmp_path)
@@ -96,7 +109,7 @@ def test_bad_input_is_refused_before_anything_is_written(models, tmp_path):
         export(model, "litert")
     with pytest.raises(tfdqn.ModelFileError, match="not a .keras archive"):
         export(tmp_path / "notes.txt", "litert", tmp_path / "q.tflite")
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "old_saved_model"]
 
 
 def test_a_training_network_that_is_not_a_q_network_is_refused(tmp_path):
@@ -111,9 +124,10 @@ def test_a_training_network_that_is_not_a_q_network_is_refused(tmp_path):
 def test_missing_extra_is_one_line_naming_what_to_install(models, tmp_path, monkeypatch):
     path, _, _ = models("mlp")
     monkeypatch.setitem(__import__("sys").modules, "tf2onnx", None)  # as if it were not installed
-    with pytest.raises(ExtraNotInstalled, match=r"--format onnx needs tf2onnx, which is not installed: pip install"):
+    with pytest.raises(tfdqn.ExtraNotInstalled, match=r"--format onnx needs tf2onnx, which is not installed: pip"):
         export(path, "onnx", tmp_path / "q.onnx")
     assert not any(tmp_path.iterdir())
+    assert tfdqn.ExtraNotInstalled is ExtraNotInstalled  # one class for every extra, video and tracking included
 
 
 @pytest.mark.parametrize("format", ["litert", "saved_model"])

@@ -3,6 +3,7 @@ mock: what a run logged, read back from the store, equals its own metrics.csv, e
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import time
@@ -15,15 +16,16 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from tfdqn.config import DQNConfig  # noqa: E402
 from tfdqn.fileio import write_json  # noqa: E402
-from tfdqn.listeners.mlflow import EPISODE_METRICS, MLflowLogger, TrackingError  # noqa: E402
+from tfdqn.listeners.mlflow import EPISODE_METRICS, RUN_KEY_TAG, MLflowLogger, TrackingError  # noqa: E402
 from tfdqn.training.protocol import Protocol  # noqa: E402
 from tfdqn.training.run import assemble  # noqa: E402
+from tfdqn.training.tracking import Tracking  # noqa: E402
 
 SMALL = DQNConfig(
     hidden_sizes=(16,), learning_starts=100, buffer_size=2_000, train_freq=16, target_update_interval=50, seed=3
 )
 NO_UPDATES = DQNConfig(hidden_sizes=(16,), learning_starts=10_000, seed=3)  # nothing to compile
-PROTOCOL = Protocol(eval_every=200, eval_episodes=2, confirm_episodes=0, final_episodes=2, stop_on_reward=False)
+PROTOCOL = Protocol(eval_every=100, eval_episodes=2, confirm_episodes=0, final_episodes=2, stop_on_reward=False)
 EXPERIMENT = "tfdqn-tests"
 
 
@@ -39,13 +41,13 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def logged(store, tmp_path_factory):
-    """A short CartPole run (800 env steps, evaluations every 200) logged to the store, as `tfdqn train` does."""
+    """A short CartPole run (400 env steps, evaluations every 100) logged to the store, as `tfdqn train` does."""
     uri, client = store
     out = tmp_path_factory.mktemp("run")
     logger = MLflowLogger(uri, EXPERIMENT, run_name="short", directory=out, flush_seconds=0.0)
     run = assemble(SMALL, out, PROTOCOL, listeners=[logger])
     write_json(out / "config.json", SMALL.to_dict())
-    summary = run.finish(run.train(800), start=time.perf_counter(), gif=False)
+    summary = run.finish(run.train(400), start=time.perf_counter(), gif=False)
     logger.log_summary(summary)
     return client, logger.run_id, out, summary
 
@@ -64,17 +66,17 @@ def history(client, run_id, key):
 def test_the_metrics_read_back_from_the_store_equal_the_runs_csv_files(logged):
     client, run_id, out, summary = logged
     episodes = csv_rows(out / "metrics.csv")
-    assert len(episodes) > 20
+    assert len(episodes) > 10 and any(row["loss"] for row in episodes)  # updates ran
     for column, key in EPISODE_METRICS.items():  # NaN (before the first update) is a blank cell and no point
         expected = [(int(row["step"]), row[column]) for row in episodes if row[column] != ""]
         assert history(client, run_id, key) == expected, key
     evaluations = csv_rows(out / "evaluations.csv")
-    assert [int(r["step"]) for r in evaluations] == [200, 400, 600, 800]
+    assert [int(r["step"]) for r in evaluations] == [100, 200, 300, 400]
     for field in ("mean_return", "std_return"):
         expected = [(int(r["step"]), r[field]) for r in evaluations]
         assert history(client, run_id, f"evaluation/periodic_{field}") == expected
     final = summary["best_keras_evaluation"]
-    assert history(client, run_id, "final/best_keras_mean_return") == [(800, f"{final['mean_return']:.6g}")]
+    assert history(client, run_id, "final/best_keras_mean_return") == [(400, f"{final['mean_return']:.6g}")]
 
 
 def test_the_config_is_the_parameters_and_the_files_are_artifacts(logged, tmp_path):
@@ -130,6 +132,56 @@ def test_a_store_that_fails_mid_run_warns_and_the_metrics_wait_for_the_next_flus
     assert history(client, logger.run_id, "evaluation/periodic_mean_return") == [(10, "1")]
 
 
+def status(client, run_id):
+    return client.get_run(run_id).info.status
+
+
+def test_a_new_attempt_at_a_keyed_run_marks_the_unfinished_one_killed(store):
+    uri, client = store
+    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
+    done = MLflowLogger(uri, EXPERIMENT, run_key="cfg__seed0")
+    done.on_train_begin(begin)
+    done.on_train_end({})  # an earlier sweep's finished run of this key
+    crashed = MLflowLogger(uri, EXPERIMENT, run_key="cfg__seed1")
+    crashed.on_train_begin(begin)  # then the process died: left RUNNING
+    other = MLflowLogger(uri, EXPERIMENT, run_key="cfg__seed2")
+    other.on_train_begin(begin)  # another run, still going
+    retry = MLflowLogger(uri, EXPERIMENT, run_key="cfg__seed1")
+    retry.on_train_begin(begin)  # a resumed sweep or a Ray retry starts the run again from scratch
+    assert status(client, crashed.run_id) == "KILLED"
+    assert status(client, retry.run_id) == status(client, other.run_id) == "RUNNING"
+    assert status(client, done.run_id) == "FINISHED"
+    assert client.get_run(retry.run_id).data.tags[RUN_KEY_TAG] == "cfg__seed1"
+    with pytest.raises(ValueError, match="run_key"):
+        MLflowLogger(uri, EXPERIMENT, run_key="it's")
+
+
+def test_a_tracked_run_ends_its_mlflow_run_after_its_final_results(store, tmp_path):
+    uri, client = store
+    args = argparse.Namespace(mlflow=uri, mlflow_experiment=EXPERIMENT, video=None)
+    summary = {"env_steps": 10, "best_keras_evaluation": {"mean_return": 9.0, "std_return": 1.0}}
+
+    def tracked(finish, video_every=None):
+        tracking = Tracking.start(args, NO_UPDATES, tmp_path, run_name="ordered")
+        tracking.video_every = video_every
+        tracking.mlflow.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False})
+        tracking.mlflow.on_train_end({})
+        assert status(client, tracking.mlflow.run_id) == "RUNNING"  # the final results are still to come
+        return tracking, tracking.finish(finish)
+
+    tracking, returned = tracked(lambda: summary)
+    assert returned is summary and status(client, tracking.mlflow.run_id) == "FINISHED"
+    assert history(client, tracking.mlflow.run_id, "final/best_keras_mean_return") == [(10, "9")]
+    with pytest.raises(RuntimeError, match="no summary"):
+        tracked(lambda: (_ for _ in ()).throw(RuntimeError("no summary")))
+    with pytest.raises(Exception, match="best.keras"):  # videos/best.mp4 of a best.keras that is not there
+        tracked(lambda: summary, video_every=1)
+    failed = client.search_runs(
+        [client.get_experiment_by_name(EXPERIMENT).experiment_id], "attributes.run_name = 'ordered'"
+    )
+    assert sorted(run.info.status for run in failed) == ["FAILED", "FAILED", "FINISHED"]
+
+
 def test_a_store_that_cannot_be_used_is_one_clear_error(store, tmp_path):
     uri, client = store
     with pytest.raises(TrackingError, match="bogus://nowhere"):
@@ -155,7 +207,7 @@ def tensorboard_hparams(folder):
 def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tensorboard_hparams(store, tmp_path):
     from tfdqn.experiments import worker
     from tfdqn.experiments.plan import Protocol as SweepProtocol, run_key
-    from tfdqn.experiments.tracking import Tracking, worker_tracking
+    from tfdqn.experiments.tracking import SweepTracking, worker_tracking
 
     uri, client = store
     client.create_experiment("sweep-tests", artifact_location=str(tmp_path / "artifacts"))
@@ -163,7 +215,7 @@ def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tenso
     protocol = SweepProtocol(
         steps=400, threshold=1e6, eval_every=200, eval_episodes=2, confirm_episodes=0, final_episodes=2
     ).resolved()
-    tracked = worker_tracking(Tracking(uri, "sweep-tests", str(tmp_path / "tb")), tmp_path / "sweep", configs)
+    tracked = worker_tracking(SweepTracking(uri, "sweep-tests", str(tmp_path / "tb")), tmp_path / "sweep", configs)
     for name, overrides in configs.items():  # each run as its Ray task starts it, in this process
         key = run_key(name, 0)
         argv = protocol.argv({"learning_starts": 10_000, **overrides}, 0)[3:] + tracked(key)  # after "python -m"
@@ -172,6 +224,8 @@ def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tenso
     by_name = {run.info.run_name: run for run in runs}
     assert sorted(by_name) == ["narrow__seed0", "wide__seed0"]
     assert by_name["wide__seed0"].data.params["hidden_sizes"] == "[32]"
+    assert {key: run.data.tags[RUN_KEY_TAG] for key, run in by_name.items()} == {key: key for key in by_name}
+    assert {run.info.status for run in runs} == {"FINISHED"}
     assert by_name["wide__seed0"].data.params["learning_rate"] == "0.001"
     for key, run in by_name.items():
         evaluations = csv_rows(tmp_path / "sweep" / "runs" / key / "evaluations.csv")

@@ -12,7 +12,7 @@ from tfdqn.training.tracking import add_tracking_flags
 
 if TYPE_CHECKING:
     from tfdqn.experiments.plan import Protocol
-    from tfdqn.experiments.tracking import Tracking
+    from tfdqn.experiments.tracking import SweepTracking
 
 
 def seed_list(items: list[str]) -> list[int]:
@@ -114,13 +114,13 @@ def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
     )
 
 
-def tracking_of(args: argparse.Namespace) -> Tracking | None:
+def tracking_of(args: argparse.Namespace) -> SweepTracking | None:
     """Where the runs are also logged (--mlflow, --tensorboard), or None."""
-    from tfdqn.experiments.tracking import Tracking
+    from tfdqn.experiments.tracking import SweepTracking
 
     if args.mlflow is None and args.tensorboard is None:
         return None
-    return Tracking(args.mlflow, args.mlflow_experiment, args.tensorboard)
+    return SweepTracking(args.mlflow, args.mlflow_experiment, args.tensorboard)
 
 
 def seeds_of(args: argparse.Namespace) -> list[int]:

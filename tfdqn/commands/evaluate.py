@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 from tfdqn.cli import non_negative_int, positive_int, prepare_process
-from tfdqn.errors import OutputDirError
 from tfdqn.extras import require_extra
-from tfdqn.fileio import check_out_dir
+from tfdqn.fileio import check_out_file
 
 HELP = "evaluate a saved .keras Q-network greedily (mean ± std), optionally to a GIF or a window"
 DESCRIPTION = (
@@ -61,21 +60,13 @@ def default_env_id(model_path: Path) -> str:
         return DEFAULT_ENV
 
 
-def check_file_path(path: Path, flag: str = "--gif") -> None:
-    """Refuse a --gif (or --video) path that cannot be written (a folder, or under a file or an unwritable
-    folder) before the evaluation runs, rather than after it."""
-    if path.is_dir():
-        raise OutputDirError(f"{flag} {path} is a directory, not a file")
-    check_out_dir(path.parent, flag=f"{flag} {path}: its folder")
-
-
 def run(args: argparse.Namespace) -> int:
     prepare_process()
     if args.gif is not None:
-        check_file_path(args.gif)
+        check_out_file(args.gif, "--gif")
     if args.video is not None:
         require_extra("video", "--video")
-        check_file_path(args.video, "--video")
+        check_out_file(args.video, "--video")
     import tfdqn
     from tfdqn.dqn.evaluation import evaluation_step_cap, step_cap_line
 
@@ -91,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             ret = tfdqn.record_gif(policy, env_id, args.gif, seed=args.seed, max_steps=cap)
             print(f"recorded one episode (return {ret:.1f}) to {args.gif}")
         if args.video:
-            ret = tfdqn.record_video(policy, env_id, args.video, seed=args.seed)
+            ret = tfdqn.record_video(policy, env_id, args.video, seed=args.seed, max_steps=cap)
             print(f"recorded one episode (return {ret:.1f}) to {args.video}")
         if args.render:
             ret = tfdqn.render_episode(policy, env_id, seed=args.seed, max_steps=cap)

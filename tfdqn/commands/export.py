@@ -1,5 +1,5 @@
 """`tfdqn export`: a saved `.keras` Q-network as a TensorFlow SavedModel, an ONNX file or a LiteRT (`.tflite`)
-file, for runtimes without Keras (`tfdqn.networks.formats`)."""
+file, for runtimes without Keras (`tfdqn.networks.exporter`)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     prepare_process()
     out = args.out or default_out(args.model, args.format)
-    check_export_out(out, args.format)  # before TensorFlow loads
+    check_export_out(out, args.format, args.model)  # before TensorFlow loads
     require_tools(args.format)
     from tfdqn.networks.exporter import export
 

@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
             raise OutputDirError(f"{disk_error_line(disk, out)}: {stopped}{where}") from None
         raise type(exc)(f"{exc}{where}") from None
     extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
-    tracking.finish(run.finish(end, start=START, gif=gif, extra=extra))
+    tracking.finish(lambda: run.finish(end, start=START, gif=gif, extra=extra))  # the MLflow run ends last
     return 0
 
 

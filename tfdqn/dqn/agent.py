@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from tfdqn.config import DQNConfig
 from tfdqn.dqn.learning_rate import make_optimizer
+from tfdqn.dqn.schedules import epsilon_greedy_actions
 from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
 from tfdqn.envs.spaces import image_input_dtype, is_plain, network_input_shape
@@ -105,13 +106,11 @@ class DQNAgent:
     def act(self, obs: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
         """Epsilon-greedy actions for a batch: each row explores with probability `epsilon`. With noisy nets
         the greedy choice is made under a fresh noise sample (and the trainer passes epsilon 0)."""
-        n = len(obs)
-        explore = rng.random(n) < epsilon
-        random_actions = rng.integers(0, self.n_actions, size=n)
-        if explore.all():
-            return random_actions
-        greedy = np.argmax(self.noisy_q_values(obs, rng), axis=-1) if self.config.noisy else self.greedy(obs)
-        return np.where(explore, random_actions, greedy)
+
+        def greedy() -> np.ndarray:  # noisy nets: under a fresh noise sample; otherwise the plain Q-values
+            return np.argmax(self.noisy_q_values(obs, rng), axis=-1)
+
+        return epsilon_greedy_actions(greedy, len(obs), self.n_actions, epsilon, rng)
 
     # ----- learning -----------------------------------------------------------------------------------
     def learn(self, batch: Batch | Sample) -> tuple[dict[str, float], np.ndarray]:

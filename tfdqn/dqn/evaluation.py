@@ -12,7 +12,7 @@ import gymnasium as gym
 import keras
 import numpy as np
 
-from tfdqn.dqn.policy import Policy as QPolicy
+from tfdqn.dqn.policy import Policy
 from tfdqn.envs.make import has_display, make_env, registered_id, time_limit
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
@@ -20,7 +20,7 @@ from tfdqn.fileio import atomic_write
 from tfdqn.networks.export import load_q_network
 from tfdqn.validation import check_budget
 
-Policy = Callable[[np.ndarray], np.ndarray]
+ActionFn = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations (batch, *obs_shape) to a batch of actions."""
 
 UNLIMITED_EPISODE_CAP = 1_000
@@ -94,14 +94,15 @@ class EvaluationResult:
         return f"{self.mean:.1f} ± {self.std:.1f} over {len(self.returns)} episodes"
 
 
-def greedy_policy(model: keras.Model) -> Policy:
+def greedy_policy(model: keras.Model) -> ActionFn:
     """Greedy policy of a Q-network (`tfdqn.dqn.policy.Policy`): a NumPy forward pass where the network allows
-    (MLPs, dueling, noisy, layer norm, C51), a compiled call otherwise."""
-    return QPolicy(model)
+    (MLPs, dueling, noisy, layer norm, C51, small convolutional bodies: `NumpyQ`), a compiled TensorFlow call for
+    what the mirror cannot compute (larger convolutions, encoders of non-Box observations)."""
+    return Policy(model)
 
 
 def evaluate(
-    policy: Policy, env: gym.Env, episodes: int, seed: int | None = None, max_steps: int | None = None
+    policy: ActionFn, env: gym.Env, episodes: int, seed: int | None = None, max_steps: int | None = None
 ) -> EvaluationResult:
     """Run `episodes` greedy episodes. `seed` seeds the first reset only, so later calls on the same
     env with `seed=None` continue its random stream and see fresh episodes. Each episode is cut after
@@ -138,7 +139,7 @@ def evaluate_model(
             raise EnvError(f"{env_id} has action space {env.action_space}; DQN needs a Discrete action space")
         model = load_q_network(path, n_actions=int(env.action_space.n))
         _check_obs_shape(model, env, path)
-        return evaluate(QPolicy(model), env, episodes, seed, max_steps)
+        return evaluate(Policy(model), env, episodes, seed, max_steps)
     finally:
         env.close()
 
@@ -147,7 +148,7 @@ def _check_obs_shape(model: keras.Model, env: gym.Env, path: str | os.PathLike) 
     check_model_fits(model, env.observation_space, f"model file {str(path)!r}")
 
 
-def render_episode(policy: Policy, env_id: str, seed: int = 0, max_steps: int | None = None) -> float:
+def render_episode(policy: ActionFn, env_id: str, seed: int = 0, max_steps: int | None = None) -> float:
     """Show one greedy episode in a window (`render_mode="human"`), cut after `max_steps` steps as in
     `evaluate`; returns its return."""
     if not has_display():
@@ -160,7 +161,7 @@ def render_episode(policy: Policy, env_id: str, seed: int = 0, max_steps: int | 
 
 
 def record_gif(
-    policy: Policy,
+    policy: ActionFn,
     env_id: str,
     path: str | os.PathLike,
     seed: int = 0,

@@ -4,15 +4,15 @@
 environment gives it (a `Discrete` state, a `Tuple` or `Dict` observation, an image), `policy(batch)` the
 actions of a batch, `policy.q_values(obs)` the Q-values and `policy.epsilon_greedy(obs, epsilon, rng)` an
 exploring action. It acts in NumPy where the network allows (MLPs, dueling, noisy nets' exported mean weights,
-layer norm, C51's expected Q-values: `NumpyQ`, microseconds a call), else through one compiled TensorFlow
-call. `tfdqn evaluate` acts through it.
+layer norm, C51's expected Q-values, small convolutional bodies such as MinAtar's: `NumpyQ`, microseconds a
+call); what the mirror cannot compute (larger convolutions, encoders of non-Box observations) goes through one
+compiled TensorFlow call. `tfdqn evaluate` acts through it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfdqn.dqn.schedules import epsilon_greedy_actions
 from tfdqn.envs.make import make_env
 from tfdqn.envs.spaces import check_model_fits, flat_space, flatten_observation, original_space
 from tfdqn.errors import ArgumentError, TfdqnError
@@ -32,7 +33,7 @@ _C51_HEAD = ("atom_probabilities", "expectation", "q_values_out")
 
 
 def numpy_q(model: keras.Model) -> NumpyQ | None:
-    """The NumPy mirror of a saved Q-network, or None when it needs TensorFlow (convolutions, encoders): the
+    """The NumPy mirror of a saved Q-network, or None when it needs TensorFlow (large convolutions, encoders): the
     model itself, or for a C51 export its atom-logits part with the support its `expectation` layer holds."""
     mirror = NumpyQ.from_model(model)
     if mirror is not None or not isinstance(model, keras.Sequential):
@@ -42,18 +43,6 @@ def numpy_q(model: keras.Model) -> NumpyQ | None:
     atoms = model.get_layer("expectation").get_weights()[0][:, 0]
     logits = keras.Sequential([keras.Input(model.inputs[0].shape[1:]), *model.layers[:-3]], name=model.name)
     return NumpyQ.from_model(logits, atoms)
-
-
-def epsilon_greedy_actions(
-    greedy: Callable[[], np.ndarray], n: int, n_actions: int, epsilon: float, rng: np.random.Generator
-) -> np.ndarray:
-    """`n` actions, each uniformly random with probability `epsilon`, else the greedy one (`greedy()` gives the
-    greedy actions of the batch; it is not called when every row explores)."""
-    explore = rng.random(n) < epsilon
-    random_actions = rng.integers(0, n_actions, size=n)
-    if explore.all():
-        return random_actions
-    return np.where(explore, random_actions, greedy())
 
 
 class Policy:

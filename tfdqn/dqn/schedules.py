@@ -1,12 +1,16 @@
-"""Epsilon schedules: pure functions of (env step, finished episodes), so resuming needs only the counters.
+"""Epsilon-greedy exploration: the epsilon schedules, pure functions of (env step, finished episodes), so resuming
+needs only the counters; and the epsilon-greedy choice of a batch's actions, which the agent and `Policy` share.
 
-No TensorFlow here: tabular Q-learning uses them too."""
+No TensorFlow here: tabular Q-learning uses the schedules too."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from tfdqn.config import DQNConfig
 
@@ -61,3 +65,16 @@ def make_schedule(config: DQNConfig) -> Schedule:
     if config.exploration == "exponential":
         return ExponentialSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_rate)
     return MultiplicativeSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_multiplier)
+
+
+def epsilon_greedy_actions(
+    greedy: Callable[[], np.ndarray], n: int, n_actions: int, epsilon: float, rng: np.random.Generator
+) -> np.ndarray:
+    """`n` actions, each uniformly random with probability `epsilon`, else the greedy one. `rng` draws the n
+    explore coins, then the n random actions; `greedy()` (the batch's greedy actions, which may draw from `rng`
+    too: noisy nets) is called after them, and not at all when every row explores."""
+    explore = rng.random(n) < epsilon
+    random_actions = rng.integers(0, n_actions, size=n)
+    if explore.all():
+        return random_actions
+    return np.where(explore, random_actions, greedy())

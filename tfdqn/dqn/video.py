@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gymnasium.wrappers import RecordVideo
 
-from tfdqn.dqn.evaluation import Policy, evaluate
+from tfdqn.dqn.evaluation import ActionFn, evaluate
 from tfdqn.envs.make import has_display, make_env
 from tfdqn.extras import require_extra
 
@@ -22,9 +22,12 @@ def require_moviepy(what: str = "mp4 videos") -> None:
     require_extra("video", what)
 
 
-def record_video(policy: Policy, env_id: str, path: str | os.PathLike, seed: int = 0) -> float:
-    """Record one greedy episode of `policy` on `env_id` (seeded with `seed`) as an mp4 at `path`; returns its
-    return. The file appears whole or not at all: RecordVideo writes into a hidden folder beside it first."""
+def record_video(
+    policy: ActionFn, env_id: str, path: str | os.PathLike, seed: int = 0, max_steps: int | None = None
+) -> float:
+    """Record one greedy episode of `policy` on `env_id` (seeded with `seed`) as an mp4 at `path`, cut after
+    `max_steps` steps as in `evaluate` (and `record_gif`); returns its return. The file appears whole or not at
+    all: RecordVideo writes into a hidden folder beside it first."""
     require_moviepy()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +43,7 @@ def record_video(policy: Policy, env_id: str, path: str | os.PathLike, seed: int
             disable_logger=True,
         )
         try:
-            result = evaluate(policy, env, 1, seed)
+            result = evaluate(policy, env, 1, seed, max_steps)
         finally:
             env.close()  # writes the mp4
         os.replace(folder / "greedy-episode-0.mp4", path)

@@ -44,7 +44,7 @@ from tfdqn.experiments.study import (
     open_study,
     suggest,
 )
-from tfdqn.experiments.tracking import Tracked, Tracking, no_tracking, worker_tracking
+from tfdqn.experiments.tracking import SweepTracking, Tracked, no_tracking, worker_tracking
 
 
 def objective(records: list[dict[str, Any]], budget: int) -> float | None:
@@ -81,7 +81,7 @@ def search(
     cpus_per_run: float = 1,
     ship_code: bool = False,
     command: str | None = None,
-    tracking: Tracking | None = None,
+    tracking: SweepTracking | None = None,
 ) -> dict[str, Any]:
     """Run the search into `out` (study.db: the Optuna study; search.json and search.md: trials ranked by the
     objective, parameter importances; best_config.json, for `--config`, and best_preset.py: the winner).

@@ -28,7 +28,7 @@ from tfdqn.experiments.engine import read_record, run_specs
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
 from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.report import describe_best, summarize, write_report
-from tfdqn.experiments.tracking import Tracking, worker_tracking
+from tfdqn.experiments.tracking import SweepTracking, worker_tracking
 
 
 def sweep(
@@ -42,7 +42,7 @@ def sweep(
     cpus_per_run: float = 1,
     ship_code: bool = False,
     command: str | None = None,
-    tracking: Tracking | None = None,
+    tracking: SweepTracking | None = None,
     progress_every: float = 15.0,
 ) -> dict[str, Any]:
     """Train every config (DQNConfig overrides on the environment's preset) with every seed, one Ray task per

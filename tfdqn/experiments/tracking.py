@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from tfdqn.training.tracking import tracking_argv
+
 
 @dataclasses.dataclass(frozen=True)
-class Tracking:
+class SweepTracking:
     """`mlflow`: a tracking URI ("" = MLflow's default store), None = no MLflow; `experiment`: its experiment
     (default: the sweep folder's name); `tensorboard`: a folder holding one TensorBoard run folder per run."""
 
@@ -24,7 +26,7 @@ class Tracking:
     experiment: str | None = None
     tensorboard: str | None = None
 
-    def opened(self, out: Path) -> Tracking:
+    def opened(self, out: Path) -> SweepTracking:
         """This tracking with the defaults filled in (the experiment named after `out`, absolute paths), its MLflow
         experiment created once, before any run starts: a store that cannot be used is one line before Ray
         starts, and the runs do not race to create the experiment."""
@@ -41,9 +43,7 @@ class Tracking:
 
     def argv(self, key: str, hparams: Iterable[str]) -> tuple[str, ...]:
         """The worker flags of run `key`; `hparams`: the DQNConfig fields the sweep varies."""
-        argv: list[str] = ["--name", key]
-        if self.mlflow is not None:
-            argv += ["--mlflow", self.mlflow, "--mlflow-experiment", str(self.experiment)]
+        argv: list[str] = ["--name", key, *tracking_argv(self.mlflow, self.experiment)]
         if self.tensorboard is not None:
             argv += ["--tensorboard", str(Path(self.tensorboard) / key), "--hparams", ",".join(sorted(hparams))]
         return tuple(argv)
@@ -63,7 +63,7 @@ def no_tracking(key: str) -> tuple[str, ...]:
     return ()
 
 
-def worker_tracking(tracking: Tracking | None, out: Path, configs: dict[str, dict[str, Any]]) -> Tracked:
+def worker_tracking(tracking: SweepTracking | None, out: Path, configs: dict[str, dict[str, Any]]) -> Tracked:
     """run key -> its worker's tracking flags (none without `tracking`); opens the MLflow experiment once."""
     if tracking is None:
         return no_tracking

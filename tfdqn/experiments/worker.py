@@ -68,7 +68,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--steps", type=positive_int, required=True, help="env-step budget")
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism")
-    p.add_argument("--name", default=None, help="the run's name in MLflow (default: the --out folder's name)")
+    p.add_argument(
+        "--name",
+        default=None,
+        help="the run's name and key in MLflow: an unfinished MLflow run of an earlier attempt with this key is marked "
+        "KILLED (default: the --out folder's name, no key)",
+    )
     p.add_argument("--hparams", default="", help="comma-separated DQNConfig fields: TensorBoard hparams, with the seed")
     add_run_flags(p, eval_every=1_000, eval_episodes=20, confirm_episodes=100, final_episodes=100)
     add_tracking_flags(p, video=False)
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.deterministic:
         enable_determinism()
     config = config_for_env(args.env, args.preset, **{**json.loads(args.overrides), "seed": args.seed})
-    tracking = Tracking.start(args, config, args.out, run_name=args.name)
+    tracking = Tracking.start(args, config, args.out, run_name=args.name, run_key=args.name)
     args.out.mkdir(parents=True, exist_ok=True)
     # the curve is drawn once, at the end; TensorBoard comes with the sweep's hyperparameters (`board`)
     protocol = dataclasses.replace(Protocol.from_args(args), live_plot=False, tensorboard=None)
@@ -90,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     run = assemble(config, args.out, protocol, listeners=[progress, *board(args, config), *tracking.listeners()])
     write_json(args.out / "config.json", config.to_dict())
     end = run.train(args.steps)
-    summary = run.finish(end, start=START, gif=False)
-    tracking.finish(summary)
+    summary = tracking.finish(lambda: run.finish(end, start=START, gif=False))  # the MLflow run ends last
     eval_env = make_env(config.env_id)
     try:  # the final network on best.keras's episodes
         seed = config.seed + FINAL_SEED_OFFSET

@@ -6,7 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from tfdqn.dqn.evaluation import EvaluationResult, Policy, evaluate
+from tfdqn.dqn.evaluation import ActionFn, EvaluationResult, evaluate
 from tfdqn.envs.make import make_env
 from tfdqn.listeners.base import Listener
 from tfdqn.rng import generator_from_state, generator_state
@@ -25,7 +25,7 @@ class EvaluationEnv:
         self._rng_state: dict[str, Any] | None = None  # where the stream stands while no env is open
         self._seeded = False
 
-    def run(self, policy: Policy, episodes: int, default_env_id: str) -> EvaluationResult:
+    def run(self, policy: ActionFn, episodes: int, default_env_id: str) -> EvaluationResult:
         """Evaluate `policy` on `episodes` fresh episodes."""
         if self.env is None:
             self.env = make_env(self.env_id or default_env_id)

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tfdqn import __version__
-from tfdqn.errors import TfdqnError
+from tfdqn.errors import ArgumentError, TfdqnError
 from tfdqn.extras import require_extra
 from tfdqn.listeners.base import Listener
+from tfdqn.version import __version__
 
 EPISODE_METRICS = {
     "return": "episode/return",
@@ -41,6 +41,8 @@ RUN_FILES = (
 )
 """The files of a run's folder uploaded as artifacts (those that exist), besides everything under videos/."""
 BATCH = {"metrics": 1000, "params": 100}  # MLflow's limits per log_batch call
+RUN_KEY_TAG = "tfdqn.run_key"
+"""The tag holding a run's key (a sweep's `<config>__seed<S>`): what finds the earlier attempts of the same run."""
 
 
 class TrackingError(TfdqnError):
@@ -93,6 +95,11 @@ class MLflowLogger(Listener):
     `flush_seconds`, at each evaluation and at the end; a store that stops answering warns and is retried at
     the next flush rather than ending training. A resumed run (the listener's state) logs into the same MLflow
     run; after a crash, episodes past the last saved state are logged again by the resumed run.
+
+    `run_key` (a sweep's config and seed) tags the MLflow run (`tfdqn.run_key`); a new run first marks KILLED
+    the RUNNING runs of the experiment with that key, the attempts a crash, a resumed sweep or a Ray retry left
+    behind, so one (config, seed) has at most one RUNNING or FINISHED run. With `end_on_train_end` False, a
+    normal end of training leaves the run RUNNING until `end`, for what is logged after it (`log_summary`).
     """
 
     def __init__(
@@ -103,9 +110,14 @@ class MLflowLogger(Listener):
         tags: dict[str, str] | None = None,
         directory: str | os.PathLike | None = None,
         flush_seconds: float = 5.0,
+        run_key: str | None = None,
+        end_on_train_end: bool = True,
     ):
+        if run_key is not None and ("'" in run_key or "\\" in run_key or not run_key):
+            raise ArgumentError(f"run_key={run_key!r} is invalid: must be non-empty, without quotes or backslashes")
         self.client, self.experiment_id = open_experiment(tracking_uri, experiment)
         self.run_name, self.tags = run_name, dict(tags or {})
+        self.run_key, self.end_on_train_end = run_key, end_on_train_end
         self.directory = None if directory is None else Path(directory)
         self.flush_seconds = float(flush_seconds)
         self.run_id: str | None = None  # the MLflow run, made at the first on_train_begin
@@ -127,6 +139,9 @@ class MLflowLogger(Listener):
         config = logs.get("config", {})
         if self.run_id is None:
             tags = {"tfdqn.version": __version__, "env_id": str(config.get("env_id", "")), **self.tags}
+            if self.run_key is not None:
+                self.end_earlier_attempts()
+                tags[RUN_KEY_TAG] = self.run_key
             self.run_id = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=tags).info.run_id
             params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
             for i in range(0, len(params), BATCH["params"]):
@@ -155,10 +170,27 @@ class MLflowLogger(Listener):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
+        status = "FAILED" if logs.get("error") else "KILLED" if logs.get("interrupted") else "FINISHED"
+        if status != "FINISHED" or self.end_on_train_end:
+            self.end(status)
+        else:  # `end` comes after what is logged once training has ended
+            self.flush()
+            self.upload()
+
+    def end(self, status: str = "FINISHED") -> None:
+        """Send the pending metrics and the changed files, then end the MLflow run with `status` (FINISHED,
+        FAILED or KILLED)."""
         self.flush()
         self.upload()
-        status = "FAILED" if logs.get("error") else "KILLED" if logs.get("interrupted") else "FINISHED"
-        self._call(self.client.set_terminated, self.run_id, status)
+        if self.run_id is not None:
+            self._call(self.client.set_terminated, self.run_id, status)
+
+    def end_earlier_attempts(self) -> None:
+        """Mark KILLED the experiment's RUNNING runs tagged with this run's key: earlier attempts at this run,
+        which a new attempt replaces, starting from scratch."""
+        found = f"tags.`{RUN_KEY_TAG}` = '{self.run_key}' and attributes.status = 'RUNNING'"
+        for run in self.client.search_runs([self.experiment_id], found):
+            self._call(self.client.set_terminated, run.info.run_id, "KILLED")
 
     def log_summary(self, summary: dict[str, Any]) -> None:
         """After `Run.finish`: best.keras's score on the final episodes as `final/best_keras_mean_return` and

@@ -20,16 +20,23 @@ class VideoRecorder(Listener):
     """After the 1st, (1 + every)-th, (1 + 2 * every)-th ... periodic evaluation, record one greedy episode of
     the current online network into `directory/step-<env step>.mp4` (the same seeded episode each time).
 
-    `env_id` defaults to the run's environment; `seed` to the run's seed plus `VIDEO_SEED_OFFSET`. The
+    `env_id` defaults to the run's environment; `seed` to the run's seed plus `VIDEO_SEED_OFFSET`; the episode
+    is cut after `max_steps` steps (give the run's evaluation cap, as `--video` does; default: `evaluate`'s). The
     environment must render `rgb_array` frames. Raises `ExtraNotInstalled` at once without moviepy.
     """
 
     def __init__(
-        self, directory: str | os.PathLike, every: int = 5, env_id: str | None = None, seed: int | None = None
+        self,
+        directory: str | os.PathLike,
+        every: int = 5,
+        env_id: str | None = None,
+        seed: int | None = None,
+        max_steps: int | None = None,
     ):
         require_moviepy("VideoRecorder")
         self.directory = Path(directory)
         self.every = check_budget(every, "every")
+        self.max_steps = None if max_steps is None else check_budget(max_steps, "max_steps")
         self.env_id, self.seed = env_id, seed
         self.evaluations = 0  # periodic evaluations seen, saved with a training checkpoint
         self.paths: list[Path] = []  # the videos this listener recorded
@@ -50,5 +57,6 @@ class VideoRecorder(Listener):
         config = self.trainer.config
         seed = config.seed + VIDEO_SEED_OFFSET if self.seed is None else self.seed
         path = self.directory / f"step-{int(logs['step']):08d}.mp4"
-        record_video(self.trainer.agent.greedy, self.env_id or config.env_id, path, seed=seed)
+        env_id = self.env_id or config.env_id
+        record_video(self.trainer.agent.greedy, env_id, path, seed=seed, max_steps=self.max_steps)
         self.paths.append(path)

@@ -1,19 +1,16 @@
-"""The formats `tfdqn export` writes (TensorFlow SavedModel, ONNX, LiteRT), what each needs, and the checks on
-where an export goes. Imports nothing heavy, so the command refuses bad input before TensorFlow loads; the
+"""The formats `tfdqn export` writes (TensorFlow SavedModel, ONNX, LiteRT), the extra each needs, and the checks
+on where an export goes. Imports nothing heavy, so the command refuses bad input before TensorFlow loads; the
 conversion itself is `tfdqn.networks.exporter`."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tfdqn.errors import TfdqnError
-from tfdqn.fileio import check_out_dir
-
-INSTALL_HINT = "pip install 'tfdqn[export]'"
-"""How to get the export tools (and the runtimes that run the exports: ONNX Runtime, LiteRT)."""
+from tfdqn.extras import require_extra
+from tfdqn.fileio import check_out_dir, check_out_file
 
 
 class ExportError(TfdqnError, ValueError):
@@ -21,17 +18,14 @@ class ExportError(TfdqnError, ValueError):
     cannot be written, or a converter that failed; the message names the problem."""
 
 
-class ExtraNotInstalled(ExportError, ImportError):
-    """The format needs the optional `export` extra; the message names what to install."""
-
-
 @dataclass(frozen=True)
 class Format:
-    """One export format: Keras's name for it, the suffix of its default path, the modules its export needs."""
+    """One export format: Keras's name for it, the suffix of its default path, the optional extra of tfdqn its
+    export needs (`tfdqn.extras.EXTRAS`), if any."""
 
     keras_name: str
     suffix: str
-    needs: tuple[str, ...] = ()
+    extra: str | None = None
 
     @property
     def is_directory(self) -> bool:
@@ -41,7 +35,7 @@ class Format:
 
 FORMATS = {
     "saved_model": Format("tf_saved_model", "_saved_model"),
-    "onnx": Format("onnx", ".onnx", ("tf2onnx", "onnx")),
+    "onnx": Format("onnx", ".onnx", "export"),
     "litert": Format("litert", ".tflite"),
 }
 """The formats `export` writes, by the name `tfdqn export --format` takes."""
@@ -62,32 +56,36 @@ def default_out(model_path: str | os.PathLike, format: str) -> Path:
 
 
 def require_tools(format: str) -> None:
-    """`ExtraNotInstalled` naming what to install unless the modules `format`'s export needs can be imported;
-    imports nothing."""
-    missing = [name for name in export_format(format).needs if not _importable(name)]
-    if missing:
-        raise ExtraNotInstalled(
-            f"--format {format} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
-            f"not installed: {INSTALL_HINT}"
-        )
+    """`ExtraNotInstalled` naming what to install unless the extra `format`'s export needs is installed; imports
+    nothing."""
+    extra = export_format(format).extra
+    if extra is not None:
+        require_extra(extra, f"--format {format}")
 
 
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # a broken or half-removed install
-        return False
-
-
-def check_export_out(out: Path, format: str) -> None:
-    """Refuse an output path the export could not fill, before anything is loaded or converted: a folder where
-    a file goes, a file (or a folder holding anything but a SavedModel) where a SavedModel goes, or a folder that
-    cannot be written."""
+def check_export_out(out: Path, format: str, model: str | os.PathLike | None = None) -> None:
+    """Refuse an output path the export could not fill, before anything is loaded or converted: the `model` file
+    itself (or a SavedModel folder holding it), a folder where a file goes, a file (or a folder holding anything
+    but a SavedModel) where a SavedModel goes, or a folder that cannot be written."""
     spec = export_format(format)
-    if spec.is_directory and out.is_file():
+    if model is not None and out.exists() and _same_file(out, Path(model)):
+        raise ExportError(f"--out {out} is the model being exported: choose another path")
+    if not spec.is_directory:
+        check_out_file(out, "--out")
+        return
+    if out.is_file():
         raise ExportError(f"--out {out} is an existing file; a SavedModel is a folder")
-    if spec.is_directory and out.is_dir() and any(out.iterdir()) and not (out / "saved_model.pb").is_file():
-        raise ExportError(f"--out {out} is a folder holding other files; a SavedModel would replace it")
-    if not spec.is_directory and out.is_dir():
-        raise ExportError(f"--out {out} is a directory; --format {format} writes one file")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / "saved_model.pb").is_file():
+            raise ExportError(f"--out {out} is a folder holding other files; a SavedModel would replace it")
+        if model is not None and Path(model).resolve().is_relative_to(out.resolve()):
+            raise ExportError(f"--out {out} holds the model being exported; a SavedModel would replace it")
     check_out_dir(out.parent, flag=f"--out {out}: its folder")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file (symbolic and hard links included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # `b` does not exist (the load will say so) or cannot be looked at
+        return False

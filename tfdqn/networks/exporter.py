@@ -7,7 +7,7 @@ its expected Q-values, the observation encoding inside), so every kind tfdqn tra
 exported model takes a batch of observations as the `.keras` one does, under the input name "observation",
 and returns one Q-value per action. ONNX needs the optional `export` extra (tf2onnx and onnx); SavedModel and
 LiteRT export with TensorFlow alone. The artifact is written beside its target and moved into place, so a
-failed export leaves nothing half-written.
+failed export leaves nothing half-written; an output path that is the model itself is refused.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def export(
             raise ExportError("out is needed when exporting a model object (there is no file to put it beside)")
         out = default_out(model, format)
     out = Path(out)
-    check_export_out(out, format)
+    check_export_out(out, format, None if isinstance(model, keras.Model) else model)
     require_tools(format)
     network = model if isinstance(model, keras.Model) else load_q_network(model)
     signature = input_signature(network)

@@ -20,7 +20,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfdqn import __version__
 from tfdqn.config import DQNConfig
 from tfdqn.dqn.agent import DQNAgent
 from tfdqn.dqn.evaluation import evaluate_model, evaluation_step_cap, greedy_policy, record_gif, step_cap_line
@@ -38,6 +37,7 @@ from tfdqn.listeners.tensorboard import TensorBoard
 from tfdqn.networks.export import load_q_network
 from tfdqn.training.protocol import CONFIRM_SEED_OFFSET, EVAL_SEED_OFFSET, FINAL_SEED_OFFSET, Protocol
 from tfdqn.training.trainer import Trainer
+from tfdqn.version import __version__
 
 
 @dataclass

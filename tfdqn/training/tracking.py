@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from tfdqn.listeners.base import Listener
 
 VIDEO_EVERY = 5
 """`--video` alone: an mp4 every 5 periodic evaluations (the 1st, 6th, 11th...)."""
+MLFLOW_FLAG, EXPERIMENT_FLAG, VIDEO_FLAG = "--mlflow", "--mlflow-experiment", "--video"
+"""The tracking flags' names: `add_tracking_flags` defines them, `tracking_argv` writes them for a sweep's worker."""
 
 
 def add_tracking_flags(
@@ -30,7 +33,7 @@ def add_tracking_flags(
     """`--mlflow [URI]`, `--mlflow-experiment NAME` (its default described by `experiment`) and (with `video`)
     `--video [N]`."""
     parser.add_argument(
-        "--mlflow",
+        MLFLOW_FLAG,
         nargs="?",
         const="",
         default=None,
@@ -41,14 +44,14 @@ def add_tracking_flags(
         'pip install "tfdqn[tracking]") (default: no MLflow)',
     )
     parser.add_argument(
-        "--mlflow-experiment",
+        EXPERIMENT_FLAG,
         default=None,
         metavar="NAME",
         help=f"the MLflow experiment of --mlflow, created if new (default: {experiment})",
     )
     if video:
         parser.add_argument(
-            "--video",
+            VIDEO_FLAG,
             nargs="?",
             type=positive_int,
             const=VIDEO_EVERY,
@@ -60,6 +63,14 @@ def add_tracking_flags(
         )
 
 
+def tracking_argv(mlflow: str | None, experiment: str | None = None) -> list[str]:
+    """The flags of `add_tracking_flags` that ask a run for MLflow tracking into store `mlflow` ("" = MLflow's
+    default, None = no MLflow) and `experiment`: what a sweep passes its workers."""
+    if mlflow is None:
+        return []
+    return [MLFLOW_FLAG, mlflow] + ([EXPERIMENT_FLAG, experiment] if experiment is not None else [])
+
+
 @dataclass
 class Tracking:
     """The videos and the MLflow run of one run, as its flags asked (`Tracking.start`)."""
@@ -68,26 +79,37 @@ class Tracking:
     out: Path
     video_every: int | None = None
     mlflow: Any = None  # an MLflowLogger (tfdqn.listeners.mlflow) when --mlflow was given
-    recorded: list[Path] = field(default_factory=list)
+    eval_max_steps: int | None = None  # --eval-max-steps: the videos' episodes are cut as the evaluations' are
 
     @classmethod
-    def start(cls, args: argparse.Namespace, config: DQNConfig, out: Path, run_name: str | None = None) -> Tracking:
+    def start(
+        cls,
+        args: argparse.Namespace,
+        config: DQNConfig,
+        out: Path,
+        run_name: str | None = None,
+        run_key: str | None = None,
+    ) -> Tracking:
         """Check and open what the flags ask for, before TensorFlow loads: moviepy and `rgb_array` frames for
-        --video, the tracking store and experiment for --mlflow (one line and status 2 when one cannot be had)."""
+        --video, the tracking store and experiment for --mlflow (one line and status 2 when one cannot be had).
+        `run_key` (a sweep's run): an earlier, unfinished MLflow run with that key is marked KILLED."""
         video_every = getattr(args, "video", None)
         if video_every is not None:
             from tfdqn.envs.make import can_render  # here: Gymnasium stays out of `tfdqn --help`
 
-            require_extra("video", "--video")
+            require_extra("video", VIDEO_FLAG)
             if not can_render(config.env_id):
-                raise EnvError(f"--video: {config.env_id} does not render rgb_array frames")
+                raise EnvError(f"{VIDEO_FLAG}: {config.env_id} does not render rgb_array frames")
         logger = None
         if getattr(args, "mlflow", None) is not None:
             from tfdqn.listeners.mlflow import MLflowLogger  # light: MLflow, no TensorFlow
 
             experiment = args.mlflow_experiment or config.env_id
-            logger = MLflowLogger(args.mlflow or None, experiment, run_name=run_name or out.name, directory=out)
-        return cls(config, out, video_every, logger)
+            name = run_name or out.name
+            logger = MLflowLogger(
+                args.mlflow or None, experiment, run_name=name, directory=out, run_key=run_key, end_on_train_end=False
+            )
+        return cls(config, out, video_every, logger, getattr(args, "eval_max_steps", None))
 
     def listeners(self) -> list[Listener]:
         """The listeners to put after the protocol's: a `VideoRecorder`, then the `MLflowLogger` (it uploads the
@@ -96,27 +118,49 @@ class Tracking:
         if self.video_every is not None:
             from tfdqn.listeners.video import VideoRecorder  # loads TensorFlow: after the checks of `start`
 
-            listeners.append(VideoRecorder(self.out / "videos", self.video_every))
+            cap = self.video_step_cap()
+            listeners.append(VideoRecorder(self.out / "videos", self.video_every, max_steps=cap))
         if self.mlflow is not None:
             listeners.append(self.mlflow)
         return listeners
 
-    def finish(self, summary: dict[str, Any]) -> None:
-        """After `Run.finish`: record videos/best.mp4 of best.keras (on trained.gif's seed), then log best.keras's
-        final score and the files written since training ended to MLflow, and say where the MLflow run is."""
-        if self.video_every is not None:
-            from tfdqn.dqn.evaluation import greedy_policy
-            from tfdqn.dqn.video import record_video
-            from tfdqn.networks.export import load_q_network
+    def video_step_cap(self) -> int | None:
+        """Where the videos' episodes are cut: where the run's evaluations and GIFs cut theirs."""
+        from tfdqn.dqn.evaluation import evaluation_step_cap
 
-            best = greedy_policy(load_q_network(self.out / "best.keras"))
-            path = self.out / "videos" / "best.mp4"
-            ret = record_video(best, self.config.env_id, path, seed=self.config.seed + 1)
-            print(f"recorded best.keras's episode (return {ret:.1f}) to {path}", file=sys.stderr)
+        return evaluation_step_cap(self.config.env_id, self.eval_max_steps)
+
+    def finish(self, run_finish: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Call `run_finish` (`Run.finish`: best.keras's final score, the GIFs, summary.json), record
+        videos/best.mp4 of best.keras (on trained.gif's seed), log the final score and the files written since
+        training ended to MLflow, and only then end the MLflow run: FINISHED, or FAILED (KILLED on Ctrl-C) when
+        any of it raises, so a FINISHED run has all its results. Returns the summary."""
+        try:
+            summary = run_finish()
+            if self.video_every is not None:
+                self.record_best()
+            if self.mlflow is not None:
+                self.mlflow.log_summary(summary)
+        except BaseException as exc:
+            if self.mlflow is not None:
+                self.mlflow.end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+            raise
         if self.mlflow is not None:
-            self.mlflow.log_summary(summary)
+            self.mlflow.end("FINISHED")
             print(
                 f"MLflow run {self.mlflow.run_id} (experiment id {self.mlflow.experiment_id}) in "
                 f"{self.mlflow.client.tracking_uri}",
                 file=sys.stderr,
             )
+        return summary
+
+    def record_best(self) -> None:
+        """videos/best.mp4: best.keras's greedy episode on trained.gif's seed, cut as the evaluations are."""
+        from tfdqn.dqn.evaluation import greedy_policy
+        from tfdqn.dqn.video import record_video
+        from tfdqn.networks.export import load_q_network
+
+        best = greedy_policy(load_q_network(self.out / "best.keras"))
+        path = self.out / "videos" / "best.mp4"
+        ret = record_video(best, self.config.env_id, path, seed=self.config.seed + 1, max_steps=self.video_step_cap())
+        print(f"recorded best.keras's episode (return {ret:.1f}) to {path}", file=sys.stderr)
