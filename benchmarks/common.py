@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tfdqn.experiments import stats
-from tfdqn.fileio import atomic_write
+from tfdqn.fileio import atomic_write, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root: reports go under ROOT/results, workers run with it as their directory."""
@@ -33,6 +33,16 @@ def atomic_write_text(path: Path, text: str) -> None:
         Path(tmp).write_text(text, encoding="utf-8")
 
     atomic_write(path, write)
+
+
+def publish(name: str, result: dict, report: str, out: Path | None) -> None:
+    """Print a benchmark's Markdown `report`; with `out` (its --write), also write NAME.json (`result`) and NAME.md
+    there."""
+    print("\n" + report)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / f"{name}.json", result)
+        atomic_write_text(out / f"{name}.md", report)
 
 
 def median_interval(values: list) -> str:

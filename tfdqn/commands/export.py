@@ -20,7 +20,7 @@ DESCRIPTION = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, help="path to a .keras model (e.g. results/cartpole/best.keras)")
-    p.add_argument("--format", required=True, choices=list(FORMATS), help="the format to write (required)")
+    p.add_argument("--format", required=True, choices=list(FORMATS), help="the format to write (required: no default)")
     p.add_argument(
         "--out",
         type=Path,
