@@ -39,7 +39,7 @@ from tfdqn.presets import RL_ZOO
 
 ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "LunarLander-v3")
 SYSTEMS = ("tfdqn_default", "sb3_zoo")
-LABELS = {"tfdqn_default": "tfdqn (its preset)", "sb3_zoo": "SB3 DQN, RL-Zoo tuned"}
+LABELS = {"tfdqn_default": "tfdqn (preset or defaults)", "sb3_zoo": "SB3 DQN, RL-Zoo tuned"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,24 +66,6 @@ def check(args: argparse.Namespace) -> None:
         raise ConfigError(f"SB3 runs need {' and '.join(missing)}: pip install -r requirements-bench.txt")
 
 
-def random_score(env_id: str, episodes: int, seed: int = 0) -> float:
-    """The mean return of uniformly random actions over `episodes` seeded episodes: normalisation's zero."""
-    import gymnasium as gym
-
-    env = gym.make(env_id)
-    env.action_space.seed(seed)
-    returns = []
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total, done = total + float(reward), terminated or truncated
-        returns.append(total)
-    env.close()
-    return float(np.mean(returns))
-
-
 def across(result: dict[str, Any]) -> dict[str, Any]:
     """Normalised final scores per system and task, their IQM with stratified intervals, and P(tfdqn > SB3)."""
     scores: dict[str, dict[str, list[float]]] = {s: {} for s in result["systems"]}
@@ -101,12 +83,12 @@ def across(result: dict[str, Any]) -> dict[str, Any]:
         mine = {t: by_task[t] for t in tasks}
         out["iqm"][system] = [
             aggregate.aggregate_iqm(mine),
-            *aggregate.stratified_bootstrap_ci(aggregate.aggregate_iqm, mine),
+            *stats.stratified_bootstrap_ci(aggregate.aggregate_iqm, mine),
         ]
     if set(SYSTEMS) <= set(scores):
         x, y = ({t: scores[s][t] for t in tasks} for s in SYSTEMS)
         pi = aggregate.probability_of_improvement
-        out["p_improvement"] = [pi(x, y), *aggregate.stratified_bootstrap_ci(pi, x, y)]
+        out["p_improvement"] = [pi(x, y), *stats.stratified_bootstrap_ci(pi, x, y)]
     return out
 
 
@@ -180,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "systems": args.systems,
         "seeds": seeds,
         "budgets": {e: args.steps or TASKS[e]["budget"] for e in args.envs},
-        "random_scores": {e: random_score(e, args.random_episodes) for e in args.envs},
+        "random_scores": {e: aggregate.random_score(e, args.random_episodes) for e in args.envs},
         "runs": [],
         "summary": {},
     }

@@ -8,8 +8,8 @@ the IQM over games and seeds of scores normalised by random play (0) and the pap
 stratified bootstrap interval, env steps per second, and for tfdqn's preset the greedy return of best.keras and of
 the final network. The issue's two experiments:
 
-    python -m benchmarks.minatar --systems tfdqn --seeds 5 --frames 2000000
-    python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --frames 1000000
+    python -m benchmarks.minatar --systems tfdqn --seeds 5 --frames 2000000 --out results/minatar
+    python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --frames 1000000 --out results/minatar
 
 A smoke test: `python -m benchmarks.minatar --games Breakout --seeds 1 --frames 6000 --checkpoints 3000 6000
 --eval-episodes 3 --random-episodes 5`.
@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes, best and final (tfdqn)")
     p.add_argument("--random-episodes", type=int, default=100, help="episodes of random play per game")
     p.add_argument("--jobs", type=int, default=1, help="worker processes at once (default %(default)s)")
-    p.add_argument("--out", type=Path, default=ROOT / "results" / "minatar", help="folder for runs/ and report.md")
+    scratch = Path(tempfile.gettempdir()) / "tfdqn-minatar"
+    p.add_argument(
+        "--out", type=Path, default=scratch, help="runs/ and report.md (default: scratch; real runs: results/minatar)"
+    )
     args = p.parse_args(argv)
     if min(args.seeds, args.frames, args.jobs, args.random_episodes) < 1 or args.eval_episodes < 0:
         p.error("--seeds, --frames, --jobs and --random-episodes must be positive, --eval-episodes >= 0")

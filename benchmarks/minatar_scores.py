@@ -1,7 +1,8 @@
 """How the MinAtar side-by-side scores runs, as the MinAtar paper (Young & Tian 2019) scores them: the
 100-episode moving average of training returns at frame checkpoints; the paper's DQN read from its curves;
 scores normalised by random play (0) and the paper's DQN at 5M frames (1); the IQM over games and seeds
-with a stratified bootstrap interval (Agarwal et al. 2021: seeds resampled within each game)."""
+with a stratified bootstrap interval (Agarwal et al. 2021: seeds resampled within each game), all as
+`benchmarks.aggregate` computes them for the classic suite."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from benchmarks import aggregate
 from tfdqn.experiments import stats
 
 PAPER_CHECKPOINTS = (500_000, 1_000_000, 2_000_000, 5_000_000)
@@ -54,53 +56,27 @@ def moving_average_at(returns: Sequence[float], end_frames: Sequence[int], check
 
 def normalise(score: float, game: str, random_score: float) -> float:
     """`score` on the scale random play = 0, the paper's DQN at 5M frames = 1."""
-    return (score - random_score) / (PAPER_DQN[game][5_000_000] - random_score)
+    return aggregate.normalise(score, random_score, PAPER_DQN[game][5_000_000])
 
 
 def stratified_iqm(
     scores: Mapping[str, Sequence[float]], resamples: int = stats.RESAMPLES, seed: int = 0
 ) -> tuple[float, tuple[float, float]]:
-    """IQM of all (game, seed) scores, and its 95% stratified bootstrap interval: each resample draws every
-    game's seeds with replacement from that game's own, keeping each game's weight (Agarwal et al. 2021).
-    NaN scores (a checkpoint a run did not reach) are left out; (NaN, (NaN, NaN)) when none is left."""
-    groups = [np.asarray([s for s in v if not math.isnan(s)], dtype=float) for v in scores.values()]
-    groups = [g for g in groups if len(g)]
-    if not groups:
+    """IQM of all (game, seed) scores, and its 95% stratified bootstrap interval (`stats.stratified_bootstrap_ci`:
+    seeds resampled within each game). NaN scores (a checkpoint a run did not reach) are left out first;
+    (NaN, (NaN, NaN)) when none is left."""
+    kept = {g: [s for s in v if not math.isnan(s)] for g, v in scores.items()}
+    kept = {g: v for g, v in kept.items() if v}
+    if not kept:
         return math.nan, (math.nan, math.nan)
-    point = stats.iqm(np.concatenate(groups))
-    rng = np.random.default_rng(seed)
-    draws = np.concatenate([g[rng.integers(0, len(g), size=(resamples, len(g)))] for g in groups], axis=1)
-    sorted_draws = np.sort(draws, axis=1)
-    n = draws.shape[1]
-    lo, hi = int(math.floor(0.25 * n)), int(math.ceil(0.75 * n))
-    iqms = sorted_draws[:, lo:hi].mean(axis=1) if hi > lo else sorted_draws.mean(axis=1)
-    alpha = (1 - stats.CONFIDENCE) / 2
-    return point, (float(np.quantile(iqms, alpha)), float(np.quantile(iqms, 1 - alpha)))
+    interval = stats.stratified_bootstrap_ci(aggregate.aggregate_iqm, kept, resamples=resamples, seed=seed)
+    return aggregate.aggregate_iqm(kept), interval
 
 
 def random_score(game: str, episodes: int, seed: int = 0) -> float:
-    """The mean return of `episodes` episodes of uniformly random actions on MinAtar/<game>-v0: the
-    normalisation's 0 (measured, as the paper's random baseline is not published as a table)."""
-    import warnings
-
-    from tfdqn.envs.make import make_env
-
-    with warnings.catch_warnings():  # Gymnasium calls -v0 "out of date" beside -v1: it is the paper's version
-        warnings.simplefilter("ignore", DeprecationWarning)
-        env = make_env(f"MinAtar/{game}-v0")
-    env.action_space.seed(seed)
-    returns = []
-    env.reset(seed=seed)
-    while len(returns) < episodes:
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-        env.reset()
-    env.close()
-    return float(np.mean(returns))
+    """Random play on MinAtar/<game>-v0 (`aggregate.random_score`, its seeding rule): the normalisation's 0,
+    measured, as the paper's random baseline is not published as a table."""
+    return aggregate.random_score(f"MinAtar/{game}-v0", episodes, seed)
 
 
 def reference_table() -> str:

@@ -15,6 +15,7 @@ from benchmarks.launch import thread_env
 from benchmarks.summary import summarize
 from benchmarks.tasks import TASKS
 from benchmarks.tests.fakes import fake_run
+from tfdqn.experiments import stats
 
 ZOO_BUDGETS = {"CartPole-v1": 50_000, "Acrobot-v1": 100_000, "MountainCar-v0": 120_000, "LunarLander-v3": 100_000}
 """rl-zoo3's hyperparams/dqn.yml n_timesteps for each task."""
@@ -43,12 +44,15 @@ def test_iqm_normalisation_and_probability_of_improvement_by_hand():
 
 def test_the_bootstrap_is_stratified_by_task():
     # every resample keeps two runs of each task: the pooled IQM is always that of [0, 0, 1, 1]
-    assert aggregate.stratified_bootstrap_ci(aggregate.aggregate_iqm, {"a": [0, 0], "b": [1, 1]}, resamples=200) == (
-        0.5,
-        0.5,
-    )
-    lo, hi = aggregate.stratified_bootstrap_ci(aggregate.aggregate_iqm, {"a": list(range(10))}, resamples=500)
+    ci = stats.stratified_bootstrap_ci
+    assert ci(aggregate.aggregate_iqm, {"a": [0, 0], "b": [1, 1]}, resamples=200) == (0.5, 0.5)
+    lo, hi = ci(aggregate.aggregate_iqm, {"a": list(range(10))}, resamples=500)
     assert lo < aggregate.aggregate_iqm({"a": list(range(10))}) < hi
+
+
+def test_random_play_is_reproducible_from_its_seed():
+    score = aggregate.random_score("CartPole-v1", 3, seed=3)
+    assert score == aggregate.random_score("CartPole-v1", 3, seed=3) and 5 <= score <= 100
 
 
 def test_probability_of_improvement_is_the_mann_whitney_statistic_per_task():

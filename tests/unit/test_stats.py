@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from tfdqn.experiments import stats
@@ -60,3 +61,14 @@ def test_exact_mcnemar_is_a_two_sided_binomial_test_on_the_discordant_pairs():
     assert stats.mcnemar_exact(5, 5) == 1.0 and stats.mcnemar_exact(0, 0) == 1.0
     with pytest.raises(ValueError):
         stats.mcnemar_exact(-1, 2)
+
+
+def test_the_stratified_bootstrap_resamples_runs_within_each_task_and_rounds_outward():
+    def mean_of_b(s):
+        return float(np.mean(s["b"]))
+
+    assert stats.stratified_bootstrap_ci(mean_of_b, {"a": [0.0, 9.0], "b": [2.0, 2.0]}, resamples=100) == (2.0, 2.0)
+    lo, hi = stats.stratified_bootstrap_ci(mean_of_b, {"b": [0.0, 1.0]}, resamples=1000)
+    assert (lo, hi) == (0.0, 1.0)  # the interval's ends are bootstrap values (numpy's "lower" and "higher")
+    with pytest.raises(ValueError, match="at least one run"):
+        stats.stratified_bootstrap_ci(mean_of_b, {"b": []})

@@ -2,17 +2,19 @@
 say "met" only where the interval supports it.
 
 - Medians (and ratios of medians) get a percentile bootstrap interval: resample the seeds with replacement,
-  recompute, take the 2.5% and 97.5% quantiles. An unsolved run counts as `math.inf` (worse than any
+  recompute, take the 2.5% and 97.5% quantiles (rounded outward to bootstrap values: numpy's "lower" and
+  "higher", the one convention for every interval here). An unsolved run counts as `math.inf` (worse than any
   solved one), so an interval bound can be `inf`: "not solved" is inside it.
 - Rates (k of n seeds) get the Wilson score interval, which stays honest at 0/n and n/n where a bootstrap
   collapses to a point.
 - IQM (the mean of the middle 50%, Agarwal et al. 2021) is offered for scores, with the same bootstrap.
+- Scores across tasks get the stratified bootstrap (Agarwal et al. 2021): runs resampled within each task.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -81,6 +83,26 @@ def ratio_ci(
     if len(r) == 0:
         return (math.nan, math.nan)
     return _percentile_interval(r, confidence)
+
+
+def stratified_bootstrap_ci(
+    statistic: Callable[..., float],
+    *systems: Mapping[str, Sequence[float]],
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile interval of `statistic(*systems)` (each system: per task, one score per run) when every
+    system's runs are resampled with replacement within each task, so the task mix stays fixed and only the
+    runs vary (Agarwal et al. 2021). Every task needs a run: filter NaNs and empty tasks first."""
+    arrays = [{t: np.asarray(v, dtype=float) for t, v in s.items()} for s in systems]
+    if any(len(v) == 0 for s in arrays for v in s.values()):
+        raise ValueError("every task needs at least one run")
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for i in range(resamples):
+        values[i] = statistic(*({t: v[rng.integers(len(v), size=len(v))] for t, v in s.items()} for s in arrays))
+    return _percentile_interval(values, confidence)
 
 
 def median(values: Sequence[float | None]) -> float:
