@@ -43,7 +43,7 @@ MINATAR_PAPER: dict[str, Any] = {
 PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
 frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over 100k frames (the paper
 counts them from the 5,000th frame, tfdqn from the first). Not the paper's but tfdqn's: `jit_compile` off, as XLA
-made this network's update ~3x slower in CPU time here (1.8 vs 6.7 ms, batch 32, load ~10 on 2 cores).
+made this network's update slower in CPU time here (an unrecorded first check: to be measured by a benchmark).
 benchmarks/configs/minatar_paper.json holds the same."""
 
 PRESETS: dict[str, Preset] = {

@@ -15,6 +15,7 @@ from tfdqn.networks.build import build_network, dueling_matrix
 from tfdqn.networks.distributional import support
 from tfdqn.networks.export import export_q_network
 from tfdqn.networks.noisy import NoisyDense
+from tfdqn.networks.numpy_conv import MAX_CONV_MULTIPLY_ADDS, conv_multiply_adds
 from tfdqn.networks.numpy_mirror import NumpyQ
 from tfdqn.replay.nstep import NStepWindows
 from tfdqn.replay.prioritized import ExtendedReplay, importance_weights
@@ -498,7 +499,9 @@ def test_resume_with_every_part_is_exact(tmp_path):
 def test_pixel_network_with_every_part_exports_plain_keras(tmp_path):
     config = DQNConfig(hidden_sizes=(16,), dueling=True, noisy=True, distributional=True, num_atoms=5)
     agent = DQNAgent(build_network((36, 36, 2), 3, config), 3, config)
-    assert isinstance(agent._numpy, NumpyQ)  # small convolutions: NumPy acts (tfdqn.networks.numpy_conv)
+    # NumPy acts for convolutions up to MAX_CONV_MULTIPLY_ADDS (tfdqn.networks.numpy_conv), TensorFlow above it
+    small = conv_multiply_adds(agent.q_network) <= MAX_CONV_MULTIPLY_ADDS
+    assert isinstance(agent._numpy, NumpyQ) if small else agent._numpy is None
     x = np.random.default_rng(0).integers(0, 255, size=(4, 36, 36, 2), dtype=np.uint8)
     q = agent.q_values(x)
     assert q.shape == (4, 3)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-MAX_CONV_MULTIPLY_ADDS = 2_000_000
+MAX_CONV_MULTIPLY_ADDS = 200_000
 """Largest convolutional work per observation (multiply-adds over all Conv2D layers) the mirror takes on:
-MinAtar's paper network (16 3x3 filters on 10x10x10) is 92k, the "pixels" preset's on 40x120x4 frames 1.4M,
-the Nature network on 84x84x4 frames 7.7M. Above it, acting through the compiled TensorFlow call is faster
-(benchmarks/numpy_conv.py measures both)."""
+MinAtar's paper network (16 3x3 filters on 10x10x10) is 92k, where `benchmarks/numpy_conv.py` measures NumPy
+5-6x faster than the compiled TensorFlow call. Larger networks (the "pixels" preset's on 40x120x4 frames, 1.4M;
+the Nature network on 84x84x4 frames, 7.7M) act through TensorFlow until a measurement shows NumPy wins there."""
 
 
 def mirrorable_conv(layer: keras.Layer) -> bool:
