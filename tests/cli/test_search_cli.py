@@ -103,3 +103,27 @@ def test_without_optuna_the_search_says_what_to_install(tmp_path):
     )  # fmt: skip
     one_error_line(proc, 'searches need Optuna, which is not installed: pip install "tfdqn[experiments]"')
     assert not (tmp_path / "out").exists()
+
+
+def test_milestones_off_the_pruners_rungs_are_one_line(tmp_path):
+    # a 50,000-step budget, eta 3: halving compares trials at 6,000 and 18,000 only, never at 17,000
+    space = space_file(tmp_path, {"gamma": [0.9, 0.99]})
+    proc = tfdqn_cli("search", space, "--milestones", "6000", "17000", "--out", tmp_path / "out", timeout=60)
+    one_error_line(proc, "milestones 6000 17000 do not suit the halving pruner: it compares trials only at m, ")
+    assert "e.g. 6000 18000;" in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_the_old_spellings_method_and_no_halving_still_work(tmp_path):
+    # the search itself replaced by one printing what it was given: the flags as the command passes them on
+    preamble = (
+        "import sys, tfdqn.experiments.search as s\n"
+        "def given(*args, **kw):\n"
+        "    print(kw['sampler'], kw['pruner'], kw['milestones'])\n"
+        "    sys.exit(0)\n"
+        "s.search = given"
+    )
+    space = space_file(tmp_path, {"gamma": [0.9, 0.99]})
+    old = tfdqn_cli("search", space, "--method", "grid", "--no-halving", "--out", tmp_path, preamble=preamble)
+    assert old.returncode == 0 and old.stdout.split() == ["grid", "none", "None"], old.stderr[-2000:]
+    new = tfdqn_cli("search", space, "--milestones", "300", "900", "--out", tmp_path, preamble=preamble)
+    assert new.stdout.split() == ["tpe", "halving", "[300,", "900]"], new.stderr[-2000:]

@@ -4,6 +4,7 @@ evaluations depend on the trial's fields, so a search's ranking, pruning and res
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 
 import pytest
@@ -12,7 +13,7 @@ from search_fakes import PROTOCOL, fake_specs
 from tfdqn.config import DQNConfig, read_config_file
 from tfdqn.experiments import search as se
 from tfdqn.experiments.errors import SweepError
-from tfdqn.experiments.milestones import Milestones, milestones_for
+from tfdqn.experiments.milestones import Milestones, check_milestones, milestones_for
 from tfdqn.experiments.search import objective
 from tfdqn.experiments.space import check_space
 
@@ -75,6 +76,36 @@ def test_halving_prunes_a_hopeless_trial_and_its_runs_stop(local_ray, fakes, tmp
     run = next(r for r in result["runs"] if r["config"] == states[0.9]["config"])
     assert run["status"] == "stopped" and len(run["progress"]) < 10  # the driver looks once a second
     assert states[0.99]["state"] == "complete" and result["ranking"][0]["fields"]["gamma"] == 0.99
+
+
+def test_halving_prunes_a_trial_at_the_second_rung_of_the_default_milestones(local_ray, monkeypatch, tmp_path):
+    # 3,000 steps, eta 3: milestones 400 and 1,200, Optuna's rungs (the old default, 400 and 1,000, never reached
+    # the second rung at 1,200). gamma 0.95 runs first and solves at 600; 0.5 holds a mean of 80 from the start:
+    # best at 400 (shortfall 20 against 33), hopeless at 1,200 (20 against 0), so it is pruned there
+    flat = (
+        "import json, sys, time\n"
+        "for step in range(100, 3001, 100):\n"
+        "    time.sleep(0.5 if step == 100 else 0.15)\n"
+        "    print('@tfdqn-progress', json.dumps({'step': step, 'mean': 80.0}), flush=True)\n"
+        "json.dump({'solved_step': None, 'best_score': 80.0, 'final_score': 80.0, 'env_steps': 3000},"
+        " open(sys.argv[1] + '/result.json', 'w'))\n"
+    )
+
+    def specs(name, overrides, seeds, protocol, tracked=None):
+        runs = fake_specs(name, overrides, seeds, protocol, tracked)
+        if overrides["gamma"] != 0.5:
+            return runs
+        return [dataclasses.replace(r, argv=("{python}", "-c", flat, "{run_dir}")) for r in runs]
+
+    monkeypatch.setattr(se, "trial_specs", specs)
+    protocol = dataclasses.replace(PROTOCOL, steps=3000)
+    result = se.search({"gamma": [0.95, 0.5]}, [0], tmp_path, protocol, sampler="grid", eta=3)
+    assert result["plan"]["milestones"] == [400, 1200]
+    states = {r["fields"]["gamma"]: r for r in result["ranking"]}
+    assert states[0.95]["state"] == "complete"
+    assert states[0.5]["state"] == "pruned" and states[0.5]["pruned_at"] == 1200
+    run = next(r for r in result["runs"] if r["config"] == states[0.5]["config"])
+    assert run["status"] == "stopped" and run["progress"][-1]["step"] < 3000
 
 
 def test_a_stopped_search_resumes_without_losing_or_repeating_a_trial(local_ray, fakes, monkeypatch, tmp_path):
@@ -146,7 +177,14 @@ def test_search_space_checks_and_the_objective():
         check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "tpe")
     with pytest.raises(SweepError, match="must be an integer >= 2"):
         se.search({"gamma": [0.9]}, [0], "unused", PROTOCOL, eta=2.5)
-    assert milestones_for(50_000, 3, 1_000) == [6_000, 17_000]
+    assert milestones_for(50_000, 3, 1_000) == [6_000, 18_000]  # Optuna's rungs: 6,000 * 3^k
+    assert milestones_for(1_000, 2, 100) == [300, 600]
+    assert check_milestones([18_000, 6_000], 50_000, 3, "hyperband") == [6_000, 18_000]
+    assert check_milestones([5_000], 50_000, 3, "halving") == [5_000]  # a series may stop early
+    assert check_milestones([6_000, 17_000], 50_000, 3, "wilcoxon") == [6_000, 17_000]  # unused there
+    for off in ([6_000, 17_000], [2_000, 18_000], [6_000, 54_000 - 1]):  # off the rungs, or one skipped
+        with pytest.raises(SweepError, match="do not suit the halving pruner: .* e.g. "):
+            check_milestones(off, 60_000, 3, "halving")
     records = [{"status": "ok", "solved_step": 4000}, {"status": "stopped"}, {"status": "ok", "solved_step": None}]
     assert objective(records, 50_000) == 50_000 and objective(records[:1], 50_000) == 4000
 

@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("halving", "hyperband", "wilcoxon", "none"),
         default="halving",
         help="what stops hopeless trials: successive halving or Hyperband at the milestones, a Wilcoxon test "
-        "over seeds (needs SciPy), or none (default halving)",
+        "over seeds (needs SciPy), or none (default halving, not yet chosen by measurement)",
     )
     p.add_argument("--trials", type=positive_int, default=12, help="trials of TPE or random search (default 12)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the sampler (default 0)")
@@ -55,7 +55,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=positive_int,
         nargs="+",
         default=None,
-        help="env-step milestones (default: budget/eta^2 and budget/eta, on evaluation steps)",
+        help="env-step milestones where halving and Hyperband compare trials: their rungs M, M*eta, M*eta^2, ... "
+        "below the budget, none skipped (default: from budget/eta^2 on evaluation steps, e.g. 6000 18000 for a "
+        "50,000-step budget); another list is refused",
     )
     p.add_argument("--no-halving", dest="pruner", action="store_const", const="none", help="the same as --pruner none")
     p.add_argument(

@@ -1,5 +1,6 @@
 """A search trial's value at env-step milestones, gathered on the sweep's board from its seeds' evaluations, for
-the driver's Optuna pruner; and the trials the driver has pruned, which the board stops.
+the driver's Optuna pruner; and the trials the driver has pruned, which the board stops. Halving and Hyperband
+compare trials only at their rungs (`rungs`), so their milestones must be those rungs (`check_milestones`).
 
 At a milestone, once every seed of a trial has reached it (or ended), the trial's value there is its
 **shortfall**: the threshold minus the median over seeds of the best evaluation mean so far (lower is better,
@@ -15,14 +16,42 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from tfdqn.experiments.errors import SweepError
+
+AT_MILESTONES = ("halving", "hyperband")
+"""The pruners that compare trials at milestones (`rungs`)."""
+
 
 def milestones_for(steps: int, eta: float, eval_every: int) -> list[int]:
-    """budget/eta^k for k = 2, 1 rounded up to evaluation steps, below the budget and distinct."""
+    """The default milestones: the rungs (`rungs`) from budget/eta^2 rounded up to evaluation steps. With an
+    integer eta every rung is then an evaluation step too, and each is a step the pruner compares trials at."""
+    return rungs(math.ceil(steps / eta**2 / eval_every) * eval_every, eta, steps)
+
+
+def rungs(first: int, eta: float, steps: int) -> list[int]:
+    """first * eta^k for k = 0, 1, ... below `steps`: the only steps where Optuna's successive halving and
+    Hyperband (min_resource=first, reduction_factor=eta) compare trials; a value reported elsewhere waits for
+    the next rung, so a milestone off this series would never prune there."""
     out: list[int] = []
-    for k in (2, 1):
-        m = math.ceil(steps / eta**k / eval_every) * eval_every
-        if 0 < m < steps and m not in out:
-            out.append(m)
+    while 0 < first < steps:
+        out.append(first)
+        first *= int(eta)
+    return out
+
+
+def check_milestones(milestones: Sequence[int], steps: int, eta: float, pruner: str) -> list[int]:
+    """`milestones` sorted, each inside the budget; for halving and Hyperband they must also be rungs from
+    the first on, with none skipped (the series may stop early): else a `SweepError` naming the series."""
+    out = sorted(set(milestones))
+    bad = [m for m in out if not 0 < m < steps]
+    if bad or (pruner in AT_MILESTONES and not out):
+        raise SweepError(f"milestone {bad[0] if bad else 'list'} is not inside the budget (0, {steps})")
+    if pruner in AT_MILESTONES and out != rungs(out[0], eta, steps)[: len(out)]:
+        raise SweepError(
+            f"milestones {' '.join(map(str, out))} do not suit the {pruner} pruner: it compares trials only at "
+            f"m, m*eta, m*eta^2, ... (eta {eta:g}), e.g. {' '.join(map(str, rungs(out[0], eta, steps)))}; "
+            "or choose --pruner wilcoxon or none"
+        )
     return out
 
 

@@ -8,8 +8,9 @@ random or grid), each trial's seeds run as Ray tasks, and a pruner stops hopeles
   evaluation >= the threshold, an unsolved run counted as the budget; ties in the report go to the higher
   median best score.
 - **Pruning** (`tfdqn.experiments.study.PRUNERS`): successive halving or Hyperband on the trial's shortfall at
-  env-step milestones (`tfdqn.experiments.milestones`; default budget/eta^2 and budget/eta), or Wilcoxon on
-  its seeds as they finish. A pruned trial's runs end at their next evaluation.
+  env-step milestones, which must be its rungs m, m*eta, ... (`tfdqn.experiments.milestones`; default from
+  budget/eta^2 on evaluation steps), or Wilcoxon on its seeds as they finish. A pruned trial's runs end at their
+  next evaluation.
 - **Resume**: the study lives in `<out>/study.db` (SQLite) and each run in `<out>/runs/`; rerunning the same
   search there finishes the trials that were running (their finished seeds kept) and asks only the rest.
 
@@ -30,7 +31,7 @@ from typing import Any
 from tfdqn.experiments.cluster import import_ray, require_ray
 from tfdqn.experiments.engine import read_record, run_specs
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
-from tfdqn.experiments.milestones import Milestones, milestones_for
+from tfdqn.experiments.milestones import AT_MILESTONES, Milestones, check_milestones, milestones_for
 from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.search_report import OBJECTIVE, write_search
 from tfdqn.experiments.space import check_space, extremes
@@ -99,9 +100,7 @@ def search(
     budget, threshold = protocol.budget, float(protocol.threshold)
     if milestones is None:
         milestones = milestones_for(budget, eta, protocol.eval_every)
-    bad = [m for m in milestones if not 0 < m < budget]
-    if bad or (pruner in ("halving", "hyperband") and not milestones):
-        raise SweepError(f"milestone {bad[0] if bad else 'list'} is not inside the budget (0, {budget})")
+    milestones = check_milestones(milestones, budget, eta, pruner)
     trials = grid_size(space) if sampler == "grid" else trials
     plan = {
         "kind": "search",
@@ -112,7 +111,7 @@ def search(
         "trials": trials,
         "sample_seed": sample_seed,
         "eta": eta,
-        "milestones": sorted(milestones),
+        "milestones": milestones,
         "seeds": seeds,
     }
     check_folder(out, plan, "search")
@@ -123,7 +122,7 @@ def search(
         out,
         plan,
         make_sampler(optuna, sampler, sample_seed),
-        make_pruner(optuna, pruner, sorted(milestones), budget, eta),
+        make_pruner(optuna, pruner, milestones, budget, eta),
     )
     if sampler == "grid":
         enqueue_grid(study, space)
@@ -134,8 +133,7 @@ def search(
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "objective": OBJECTIVE,
     }
-    pruning_at_milestones = pruner in ("halving", "hyperband")
-    rule = Milestones(sorted(milestones) if pruning_at_milestones else [], threshold, len(seeds))
+    rule = Milestones(milestones if pruner in AT_MILESTONES else [], threshold, len(seeds))
     driver = _Driver(optuna, study, space, seeds, protocol, trials, pruner == "wilcoxon", out)
     driver.tracked = worker_tracking(tracking, out, {"space": dict.fromkeys(space)})
     try:

@@ -97,7 +97,8 @@ def enqueue_grid(study: Any, space: dict[str, Any]) -> None:
 
 
 def make_pruner(optuna: ModuleType, name: str, milestones: list[int], budget: int, eta: float) -> Any:
-    """The study's pruner; halving and Hyperband start at the first milestone and reduce by `eta`."""
+    """The study's pruner. Halving and Hyperband compare trials at rungs `milestones[0] * eta^k` only, which are
+    the milestones (`tfdqn.experiments.milestones.check_milestones`)."""
     if name == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=milestones[0], reduction_factor=int(eta))
     if name == "hyperband":
