@@ -212,6 +212,7 @@ for i in itertools.count():
 """
 
 
+@pytest.mark.slow  # test_kill_points.py kills at each write point of a checkpoint in the default run
 def test_sigkill_during_checkpoint_write_leaves_previous_checkpoint_loadable(tmp_path):
     state = tmp_path / "state"
     for delay in (0.7, 1.3, 2.1):
