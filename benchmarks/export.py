@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
+from benchmarks.common import ROOT, command_line, load_note, publish
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.experiments import stats
-from tfdqn.fileio import check_out_dir, write_json
+from tfdqn.fileio import check_out_dir
 from tfdqn.networks.export_formats import FORMATS
 
 MODEL = ROOT / "results" / "cartpole" / "best.keras"
@@ -143,11 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summarize(times),
         "load": [before, os.getloadavg()[0]],
     }
-    report = render(result)
-    print("\n" + report)
-    if args.write:
-        write_json(args.out / "export.json", result)
-        atomic_write_text(args.out / "export.md", report)
+    publish("export", result, render(result), args.out if args.write else None)
     return 0
 
 

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
+from benchmarks.common import ROOT, command_line, load_note, publish
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
 from tfdqn.experiments import stats
-from tfdqn.fileio import check_out_dir, write_json
+from tfdqn.fileio import check_out_dir
 
 TARGET_US = 20.0
 TRAINED = ROOT / "results" / "cartpole" / "best.keras"
@@ -143,11 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "load": [before, os.getloadavg()[0]],
     }
-    report = render(result)
-    print(report)
-    if args.write:
-        write_json(args.out / "policy.json", result)
-        atomic_write_text(args.out / "policy.md", report)
+    publish("policy", result, render(result), args.out if args.write else None)
     return 0
 
 
