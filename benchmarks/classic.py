@@ -2,7 +2,8 @@
 DQN with RL-Zoo's tuned settings (rl-zoo3's hyperparams/dqn.yml, `tfdqn.presets.RL_ZOO`) on CartPole-v1,
 Acrobot-v1, MountainCar-v0 and LunarLander-v3, at the Zoo's budgets, seed by seed, interleaved, as Ray tasks.
 
-`python -m benchmarks.classic --seeds 10 --workers 2` writes `<out>/classic.md` and `.json` after every run:
+`python -m benchmarks.classic --seeds 10 --workers 2` writes `<out>/classic.md` and `.json` after every run (a rerun
+keeps the runs finished in `<out>/runs/`, so a stopped suite goes on where it was):
 - per environment and system: env steps to the first greedy evaluation >= the threshold (median, 95% bootstrap
   interval; unsolved = worse than any solve), tfdqn's median over SB3's (interval), best.keras and the final
   policy on 100 fresh episodes (how many at or above the threshold, Wilson interval), training seconds to solve;
@@ -181,22 +182,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{run['env_id']} seed {run['seed']} {run['system']}: solved at {run.get('solved_step')}", flush=True)
 
     jobs = [(seed, env_id, system) for seed in seeds for env_id in args.envs for system in args.systems]
-    with tempfile.TemporaryDirectory(prefix="classic-") as tmp:
-        if args.workers:
-            from tfdqn.experiments.engine import run_specs
-            from tfdqn.experiments.plan import RunSpec
+    if args.workers:
+        from tfdqn.experiments.engine import read_record, run_specs
+        from tfdqn.experiments.plan import RunSpec
 
-            specs = [
-                RunSpec(
-                    f"{env_id}_{system}_{seed}",
-                    worker_argv(system, seed, result["budgets"][env_id], env_id, "{run_dir}/run.json"),
-                    {},
-                    "run.json",
-                )
-                for seed, env_id, system in jobs
-            ]
-            run_specs(specs, Path(tmp), num_cpus=args.workers, resume=False, on_record=add)
-        else:
+        specs = [
+            RunSpec(
+                f"{env_id}_{system}_{seed}_{result['budgets'][env_id]}",
+                worker_argv(system, seed, result["budgets"][env_id], env_id, "{run_dir}/run.json"),
+                {},
+                "run.json",
+            )
+            for seed, env_id, system in jobs
+        ]
+        for spec in specs:  # a rerun keeps the runs an earlier one finished (OUT/runs/<key>/record.json)
+            if (old := read_record(args.out / "runs" / spec.key)) is not None:
+                add(old)
+        run_specs(specs, args.out, num_cpus=args.workers, on_record=add)
+    else:
+        with tempfile.TemporaryDirectory(prefix="classic-") as tmp:
             for seed, env_id, system in jobs:
                 add(
                     run_worker(

@@ -4,8 +4,12 @@ and the short figures the reports print (a median's bootstrap interval, a rate's
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from tfdqn.experiments import stats
 from tfdqn.fileio import atomic_write, write_json
@@ -73,3 +77,42 @@ def load_note(before: float, after: float) -> str:
         f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
         f"the end ({busy}).\n"
     )
+
+
+def per_call_seconds(fn: Callable[[], Any], calls: int) -> float:
+    """Median wall time of one call of `fn` over `calls` calls (after one warm-up call): a micro-benchmark's
+    figure for one repeat, robust to the other jobs of a shared machine."""
+    fn()
+    times = np.empty(calls)
+    for i in range(calls):
+        start = time.perf_counter()
+        fn()
+        times[i] = time.perf_counter() - start
+    return float(np.median(times))
+
+
+def microseconds(values: Sequence[float], fmt: str = ",.1f") -> str:
+    """Per-repeat seconds as "median [95% bootstrap interval]" in microseconds."""
+    micro = [1e6 * v for v in values]
+    return f"{stats.median(micro):{fmt}} {stats.fmt_interval(stats.bootstrap_ci(micro), fmt)}"
+
+
+def micro_benchmark(
+    module: str,
+    argv: Sequence[str],
+    measure: Callable[[], list[Any]],
+    render: Callable[[list[Any], str, tuple[float, float]], str],
+    out: Path | None,
+) -> int:
+    """Run a one-thread micro-benchmark: `measure()` on one TensorFlow thread, `render(results, command, load)`
+    printed and, with `out`, written; the load averages before and after go into the report."""
+    from tfdqn.runtime import configure_threads
+
+    configure_threads(1)
+    before = os.getloadavg()[0]
+    results = measure()
+    text = render(results, command_line(module, argv), (before, os.getloadavg()[0]))
+    print(text, end="")
+    if out is not None:
+        atomic_write_text(out, text)
+    return 0

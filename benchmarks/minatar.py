@@ -2,7 +2,8 @@
 DQN, beside the paper's own curves.
 
 Every run is a fresh one-thread process (`benchmarks.minatar_runs`), interleaved seed by seed, game by game,
-system by system, so a busy machine slows every system alike. The report gives, per system and game, the
+system by system, so a busy machine slows every system alike; a rerun with the same `--out` and `--frames` keeps
+the runs an earlier one finished. The report gives, per system and game, the
 100-episode moving average of training returns at each checkpoint (median over seeds, 95% bootstrap interval),
 the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1) with a
 stratified bootstrap interval, env steps per second, and for tfdqn's preset the greedy return of best.keras and of
@@ -51,12 +52,19 @@ def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, 
 
     path = out / "runs" / f"{system}_{game}_{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():  # a rerun keeps the runs an earlier one finished (the worker writes its record last)
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("frames") == frames:
+            return old
     argv = [sys.executable, "-m", "benchmarks.minatar_runs", system, "--game", game, "--seed", str(seed)]
     argv += ["--frames", str(frames), "--eval-episodes", str(eval_episodes), "--out", str(path)]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())
     if proc.returncode != 0:
         raise RuntimeError(f"{system} {game} seed {seed} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    record = json.loads(path.read_text(encoding="utf-8"))
+    speed = record["env_steps"] / record["train_seconds"]
+    print(f"{system} {game} seed {seed}: {speed:,.0f} env steps/s", file=sys.stderr)
+    return record
 
 
 def _cell(values: list[float], fmt: str = ",.1f") -> str:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import atomic_write_text
 from tfdqn.cli import prepare_process
 from tfdqn.envs.minatar import GAMES
 from tfdqn.presets import MINATAR_PAPER
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     record.update(system=args.system, game=args.game, seed=args.seed, frames=args.frames)
     record["process_seconds"] = time.perf_counter() - started
-    args.out.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    atomic_write_text(args.out, json.dumps(record, indent=1))  # written whole, last: a rerun may reuse it
     return 0
 
 

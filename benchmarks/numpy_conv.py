@@ -18,29 +18,22 @@ prepare_process()  # one BLAS thread: OpenBLAS reads it when NumPy loads (its th
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.common import atomic_write_text, command_line, load_note  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    load_note,
+    micro_benchmark,
+    microseconds,
+    per_call_seconds,
+)
 from tfdqn.envs.minatar import CHANNELS, GAMES  # noqa: E402
 from tfdqn.experiments import stats  # noqa: E402
 
 PATHS = ("numpy", "tf.function", "tf.function+xla")
-
-
-def per_call_seconds(fn: Callable[[], Any], calls: int) -> float:
-    """Median wall time of one call of `fn` over `calls` calls (after one warm-up call)."""
-    fn()
-    times = np.empty(calls)
-    for i in range(calls):
-        start = time.perf_counter()
-        fn()
-        times[i] = time.perf_counter() - start
-    return float(np.median(times))
 
 
 def bench_game(game: str, repeats: int, calls: int, batch: int, seed: int = 0) -> dict[str, Any]:
@@ -75,11 +68,6 @@ def bench_game(game: str, repeats: int, calls: int, batch: int, seed: int = 0) -
     return {"game": game, "channels": channels, "batch": batch, "times": times, "max_abs_diff": max_diff}
 
 
-def _us(values: Sequence[float]) -> str:
-    micro = [1e6 * v for v in values]
-    return f"{stats.median(micro):,.1f} {stats.fmt_interval(stats.bootstrap_ci(micro), ',.1f')}"
-
-
 def report(results: list[dict[str, Any]], command: str, load: tuple[float, float] | None = None) -> str:
     """The Markdown table: per-call microseconds of each path and TF / NumPy."""
     lines = [
@@ -99,8 +87,8 @@ def report(results: list[dict[str, Any]], command: str, load: tuple[float, float
         t = r["times"]
         ratio, xla = (stats.median(t[path]) / stats.median(t["numpy"]) for path in ("tf.function", "tf.function+xla"))
         lines.append(
-            f"| {r['game']} | {r['channels']} | {_us(t['numpy'])} | {_us(t['tf.function'])} | "
-            f"{_us(t['tf.function+xla'])} | {ratio:.1f}x | {xla:.1f}x | {r['max_abs_diff']:.1e} |"
+            f"| {r['game']} | {r['channels']} | {microseconds(t['numpy'])} | {microseconds(t['tf.function'])} | "
+            f"{microseconds(t['tf.function+xla'])} | {ratio:.1f}x | {xla:.1f}x | {r['max_abs_diff']:.1e} |"
         )
     return "\n".join(lines) + "\n" + (load_note(*load) if load else "")
 
@@ -117,18 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.repeats, args.calls, args.batch) < 1:
         parser.error("--repeats, --calls and --batch must be positive")
-    from tfdqn.runtime import configure_threads
-
-    configure_threads(1)
-    import os
-
-    before = os.getloadavg()[0]
-    results = [bench_game(game, args.repeats, args.calls, args.batch) for game in args.games]
-    text = report(results, command_line("numpy_conv", argv), (before, os.getloadavg()[0]))
-    print(text, end="")
-    if args.out is not None:
-        atomic_write_text(args.out, text)
-    return 0
+    return micro_benchmark(
+        "numpy_conv",
+        argv,
+        lambda: [bench_game(game, args.repeats, args.calls, args.batch) for game in args.games],
+        report,
+        args.out,
+    )
 
 
 if __name__ == "__main__":

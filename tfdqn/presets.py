@@ -37,13 +37,13 @@ MINATAR_PAPER: dict[str, Any] = {
     "learning_starts": 5_000, "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
     "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
     "n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False,
-    "jit_compile": False,
+    "jit_compile": True,
 }
 """The MinAtar paper's DQN (Young & Tian 2019; its examples/dqn.py): one 16x3x3 convolution and 128 units with
 PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
 frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over 100k frames (the paper
-counts them from the 5,000th frame, tfdqn from the first). Not the paper's but tfdqn's: `jit_compile` off, as XLA
-made this network's update slower in CPU time here (an unrecorded first check: to be measured by a benchmark).
+counts them from the 5,000th frame, tfdqn from the first). Not the paper's but tfdqn's: XLA, which makes this
+network's single-step update 1.7x faster (results/benchmark/update.md).
 benchmarks/configs/minatar_paper.json holds the same."""
 
 PRESETS: dict[str, Preset] = {
@@ -69,13 +69,14 @@ PRESETS: dict[str, Preset] = {
     "pixels": Preset(
         (),
         {
-            "conv_layers": ((16, 8, 4), (32, 4, 2)), "hidden_sizes": (256,), "jit_compile": False,
+            "conv_layers": ((16, 8, 4), (32, 4, 2)), "hidden_sizes": (256,), "jit_compile": True,
             "learning_rate": 2.5e-4, "max_grad_norm": 10.0, "gamma": 0.99, "buffer_size": 50_000, "batch_size": 32,
             "learning_starts": 2_000, "train_freq": 4, "gradient_steps": 1, "target_update_interval": 500,
             "epsilon_start": 1.0, "epsilon_end": 0.02, "epsilon_decay_steps": 20_000, "initializer": "he",
             "double_dqn": False, "tau": 1.0, "loss": "huber", "learning_rate_final": None,
         },
-        "results/pixel_cartpole/ (tfdqn pixels, seed 0; measured with He init, pinned so it still describes it)",
+        "results/pixel_cartpole/ (tfdqn pixels, seed 0; measured with He init, pinned so it still describes it, and "
+        "without XLA, which now makes its update 1.6x faster: results/benchmark/update.md)",
         "pixels",
     ),
     "atari": Preset(

@@ -116,3 +116,26 @@ def test_a_tiny_run_of_the_suite_writes_its_report(tmp_path):
     result = json.loads((out / "classic.json").read_text())
     assert [r["env_steps"] for r in result["runs"]] == [300]
     assert "## CartPole-v1: threshold 475" in (out / "classic.md").read_text()
+
+
+def test_a_rerun_keeps_the_runs_an_earlier_one_finished(tmp_path):
+    # the finished runs of a stopped suite (OUT/runs/<key>/record.json) are reported, not run again
+    from tfdqn.experiments.engine import write_record
+
+    out = tmp_path / "out"
+    for system, solved in (("tfdqn_default", 200), ("sb3_zoo", None)):
+        run = {
+            "status": "ok", "env_id": "CartPole-v1", "system": system, "seed": 0, "solved_step": solved,
+            "solved_train_seconds": 1.0 if solved else None, "env_steps": 300, "train_seconds": 2.0,
+            "train_steps_per_s": 150.0, "import_seconds": 1.0, "process_seconds": 4.0,
+            "best_100": {"mean": 480.0, "std": 1.0}, "final_100": {"mean": 490.0 if solved else 20.0, "std": 1.0},
+        }  # fmt: skip
+        write_record(out / "runs" / f"CartPole-v1_{system}_0_300", run)
+    proc = run_classic(
+        "--envs", "CartPole-v1", "--seeds", 1, "--steps", 300, "--workers", 1, "--random-episodes", 3,
+        "--out", out, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((out / "classic.json").read_text())
+    assert sorted(r["system"] for r in result["runs"]) == ["sb3_zoo", "tfdqn_default"]
+    assert "2 run(s) so far" in (out / "classic.md").read_text()

@@ -32,6 +32,7 @@ def test_a_config_override_may_not_set_the_seed(tmp_path):
         run_worker("tfdqn_default", 0, 100, "CartPole-v1", tmp_path / "run.json", "--config", '{"seed": 5}')
 
 
+@pytest.mark.slow  # needs the bench extra (torch, SB3), which the default run does not install
 def test_sb3_worker_runs_a_few_steps(tmp_path):
     pytest.importorskip("torch", reason="the SB3 worker needs requirements-bench.txt")
     pytest.importorskip("stable_baselines3", reason="the SB3 worker needs requirements-bench.txt")

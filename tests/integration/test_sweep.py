@@ -292,6 +292,24 @@ def test_a_protocol_spells_no_preset_one_way_so_saved_plans_match():
     assert argv[argv.index("--preset") + 1] == "none"
 
 
+def test_the_evaluation_cap_reaches_every_run_and_older_folders_still_resume():
+    # sweep/search --eval-max-steps N: each worker cuts its greedy episodes at N; a plan without the cap
+    # is recorded as before the field existed, so folders written then still resume
+    capped = Protocol(env_id="CliffWalking-v1", eval_max_steps=50)
+    argv = capped.argv({}, 0)
+    assert argv[argv.index("--eval-max-steps") + 1] == "50"
+    assert capped.saved()["eval_max_steps"] == 50
+    assert "--eval-max-steps" not in Protocol().argv({}, 0) and "eval_max_steps" not in Protocol().saved()
+    from tfdqn.cli import ArgumentParser
+    from tfdqn.commands._ray_flags import protocol_of
+    from tfdqn.commands.search import add_arguments
+
+    parser = ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["space.json", "--env", "CliffWalking-v1", "--threshold", "-13", "--eval-max-steps", "50"])
+    assert protocol_of(args, True).eval_max_steps == 50
+
+
 # ----- Ray is optional ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("command", ["sweep", "search"])
 def test_the_commands_without_ray_say_what_to_install_and_exit_2(tmp_path, command):

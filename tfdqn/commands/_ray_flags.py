@@ -69,6 +69,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
         default=100,
         help="fresh episodes scoring the best and the final network (default 100)",
     )
+    p.add_argument(
+        "--eval-max-steps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="cut every greedy evaluation episode after N steps (default: the environment's own time limit; "
+        "1000 for one without a time limit, e.g. CliffWalking-v1)",
+    )
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism in every run (default off)")
     p.add_argument(
         "--address",
@@ -111,6 +119,7 @@ def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
         final_episodes=args.final_episodes,
         stop_on_reward=stop_on_reward,
         deterministic=args.deterministic,
+        eval_max_steps=args.eval_max_steps,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import keras
@@ -48,7 +49,11 @@ class DQNAgent:
         self._numpy = NumpyQ.from_model(q_network, self._atoms.numpy() if config.distributional else None)
         # the compiled update returns these variables' new values: the NumPy mirror syncs without reading them
         self._mirrored = self._numpy.variables() if self._numpy is not None else []
-        self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile, reduce_retracing=True)
+        # one compiled update per training call: a loop over the gradient steps, or (one step) the step alone,
+        # since XLA runs a convolution's update inside a loop about 2.5x slower (benchmarks/update.py)
+        self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile)
+        self._learn_one_fn = tf.function(self._learn_one, jit_compile=config.jit_compile)
+        self._traced: dict[tuple, Any] = {}
         self._sync_fn = tf.function(self._sync_target)
         self._q_fn = tf.function(lambda x: self._q_of(x, False), reduce_retracing=True)
         self._noisy_q_fn = tf.function(lambda x: self._q_of(x, True), reduce_retracing=True)
@@ -128,7 +133,7 @@ class DQNAgent:
         else:
             discounts = np.full(batch.actions.shape, self.config.gamma, dtype=np.float32)
             weights = np.ones(batch.actions.shape, dtype=np.float32)
-        loss, mean_q, max_abs_q, priorities, mirrored = self._learn_fn(
+        args = (
             batch.obs,
             batch.actions,
             batch.rewards,
@@ -137,12 +142,33 @@ class DQNAgent:
             np.asarray(discounts, np.float32),
             np.asarray(weights, np.float32),
         )
+        learn = self._traced_learn(args)
+        loss, mean_q, max_abs_q, priorities, mirrored = learn(*(tf.convert_to_tensor(a) for a in args))
         priorities = priorities.numpy()
         self.weights_version += 1
         if self._numpy is not None:
             self._numpy.sync([t.numpy() for t in mirrored])
         logs = {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
         return logs, priorities[0] if single else priorities
+
+    def _traced_learn(self, args: tuple[np.ndarray, ...]) -> Any:
+        """The compiled update for inputs of these dtypes and per-transition shapes, traced once (any batch size;
+        one gradient step or several): calling it skips tf.function's matching of its arguments, about 0.2 ms of
+        each call, which is most of a small network's single gradient step."""
+        one = args[1].shape[0] == 1
+        key = (one, *((a.dtype, a.shape[2:]) for a in args))
+        if key not in self._traced:
+            fn = self._learn_one_fn if one else self._learn_fn
+            steps = 1 if one else None
+            specs = [tf.TensorSpec((steps, None, *a.shape[2:]), a.dtype) for a in args]
+            self._traced[key] = fn.get_concrete_function(*specs)
+        return self._traced[key]
+
+    def _learn_one(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
+        loss, mean_q, max_abs_q, priority = self._gradient_step(
+            obs[0], actions[0], rewards[0], next_obs[0], terminated[0], discounts[0], weights[0]
+        )
+        return loss, mean_q, max_abs_q, priority[None], [tf.identity(v.value) for v in self._mirrored]
 
     def _learn_many(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         steps = tf.shape(actions)[0]

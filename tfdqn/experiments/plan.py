@@ -56,6 +56,7 @@ class Protocol:
     final_episodes: int = 100
     stop_on_reward: bool = True  # as a single run: stop at a confirmed threshold
     deterministic: bool = False
+    eval_max_steps: int | None = None  # where greedy episodes are cut (None: the environment's own limit)
 
     def __post_init__(self) -> None:
         if self.preset == NO_PRESET:  # one spelling in a saved plan, so a folder resumes whichever was given
@@ -68,6 +69,14 @@ class Protocol:
             steps=self.steps or budget_for_env(self.env_id),
             threshold=self.threshold if self.threshold is not None else reward_threshold(self.env_id),
         )
+
+    def saved(self) -> dict[str, Any]:
+        """The protocol as a folder's plan records it (a folder resumes only under the same protocol); the
+        evaluation cap only when set, so folders written before it existed still resume."""
+        fields = dataclasses.asdict(self)
+        if fields["eval_max_steps"] is None:
+            del fields["eval_max_steps"]
+        return fields
 
     @property
     def budget(self) -> int:
@@ -103,6 +112,8 @@ class Protocol:
         ]
         if self.threshold is not None:
             argv += ["--threshold", repr(float(self.threshold))]
+        if self.eval_max_steps is not None:
+            argv += ["--eval-max-steps", str(self.eval_max_steps)]
         return tuple(
             argv
             + (["--no-stop"] if not self.stop_on_reward else [])

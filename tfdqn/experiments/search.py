@@ -20,7 +20,6 @@ replace the sweep's one-process-per-run workers; Optuna adds ~40 MB and only dec
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import statistics
@@ -104,7 +103,7 @@ def search(
     trials = grid_size(space) if sampler == "grid" else trials
     plan = {
         "kind": "search",
-        "protocol": dataclasses.asdict(protocol),
+        "protocol": protocol.saved(),
         "space": space,
         "sampler": sampler,
         "pruner": pruner,

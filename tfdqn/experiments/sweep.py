@@ -15,7 +15,6 @@ hyperparameter search on Optuna (trials asked as it goes, hopeless ones pruned) 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import os
 import time
@@ -55,7 +54,7 @@ def sweep(
     seeds = check_seeds(seeds)
     check_configs(configs, protocol.env_id, protocol.preset)
     protocol = protocol.resolved()
-    plan = {"kind": "sweep", "protocol": dataclasses.asdict(protocol), "configs": configs}
+    plan = {"kind": "sweep", "protocol": protocol.saved(), "configs": configs}
     check_folder(out, plan)
     if cpus_per_run <= 0:
         raise SweepError(f"cpus_per_run={cpus_per_run} must be positive")

@@ -121,6 +121,9 @@ class NumpyQ:
         ]
         self.params: list[tuple[np.ndarray, ...]] = []
         self.noise_size = 0
+        # what each sync needs, worked out once: it runs after every training call
+        self._counts = [len(mirrored_variables(layer)) for layer in self._layers]
+        self._variables = [v for layer in self._layers for v in mirrored_variables(layer)]
         self.sync()
 
     @classmethod
@@ -140,17 +143,17 @@ class NumpyQ:
 
     def variables(self) -> list[Any]:
         """The Keras variables this mirror copies, in the order `sync(values)` takes them."""
-        return [v for layer in self._layers for v in mirrored_variables(layer)]
+        return list(self._variables)
 
     def sync(self, values: list[np.ndarray] | None = None) -> None:
         """Copy the current Keras weights (or `values`, read from `variables()` by the caller)."""
-        variables = self.variables()
+        variables = self._variables
         if values is None:
             values = [v.numpy() for v in variables]
         elif len(values) != len(variables):
             raise ValueError(f"sync got {len(values)} arrays for {len(variables)} variables")
         it = iter(values)
-        self.params = [tuple(next(it) for _ in mirrored_variables(layer)) for layer in self._layers]
+        self.params = [tuple(next(it) for _ in range(count)) for count in self._counts]
         self.params = [  # a Conv2D's kernel as the matrix its forward pass multiplies by, reordered once here
             (conv_kernel_matrix(p[0]), p[1]) if kind == "conv" else p for p, (kind, *_) in zip(self.params, self._ops)
         ]
