@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
+import json
 import os
 import sys
 import tempfile
@@ -36,7 +38,7 @@ from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_pr
 from tfdqn.errors import ConfigError
 from tfdqn.experiments import stats
 from tfdqn.fileio import write_json
-from tfdqn.presets import RL_ZOO
+from tfdqn.presets import RL_ZOO, config_for_env
 
 ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "LunarLander-v3")
 SYSTEMS = ("tfdqn_default", "sb3_zoo")
@@ -65,6 +67,18 @@ def check(args: argparse.Namespace) -> None:
     missing = missing_extras() if "sb3_zoo" in args.systems else []
     if missing:
         raise ConfigError(f"SB3 runs need {' and '.join(missing)}: pip install -r requirements-bench.txt")
+
+
+def settings_digest(env_id: str, system: str) -> str:
+    """A short digest of the settings `system` trains with on `env_id` (tfdqn's preset or defaults; RL-Zoo's for
+    SB3): part of each run's key, so a rerun after a preset changed runs those runs again instead of keeping
+    runs of other settings."""
+    if system == "sb3_zoo":
+        settings: dict[str, Any] = dict(RL_ZOO[env_id])
+    else:
+        settings = config_for_env(env_id, "auto").to_dict()
+        settings.pop("seed")
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
 def across(result: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
         specs = [
             RunSpec(
-                f"{env_id}_{system}_{seed}_{result['budgets'][env_id]}",
+                f"{env_id}_{system}_{seed}_{result['budgets'][env_id]}_{settings_digest(env_id, system)}",
                 worker_argv(system, seed, result["budgets"][env_id], env_id, "{run_dir}/run.json"),
                 {},
                 "run.json",

@@ -130,7 +130,8 @@ def test_a_rerun_keeps_the_runs_an_earlier_one_finished(tmp_path):
             "train_steps_per_s": 150.0, "import_seconds": 1.0, "process_seconds": 4.0,
             "best_100": {"mean": 480.0, "std": 1.0}, "final_100": {"mean": 490.0 if solved else 20.0, "std": 1.0},
         }  # fmt: skip
-        write_record(out / "runs" / f"CartPole-v1_{system}_0_300", run)
+        key = f"CartPole-v1_{system}_0_300_{classic.settings_digest('CartPole-v1', system)}"
+        write_record(out / "runs" / key, run)
     proc = run_classic(
         "--envs", "CartPole-v1", "--seeds", 1, "--steps", 300, "--workers", 1, "--random-episodes", 3,
         "--out", out, timeout=300,
@@ -139,3 +140,14 @@ def test_a_rerun_keeps_the_runs_an_earlier_one_finished(tmp_path):
     result = json.loads((out / "classic.json").read_text())
     assert sorted(r["system"] for r in result["runs"]) == ["sb3_zoo", "tfdqn_default"]
     assert "2 run(s) so far" in (out / "classic.md").read_text()
+
+
+def test_a_changed_preset_gives_its_runs_new_keys(monkeypatch):
+    # a rerun after a preset changed must run tfdqn again, not keep runs of the old settings
+    before = classic.settings_digest("MountainCar-v0", "tfdqn_default")
+    assert before == classic.settings_digest("MountainCar-v0", "tfdqn_default")
+    assert before != classic.settings_digest("MountainCar-v0", "sb3_zoo")
+    import tfdqn.presets as presets
+
+    monkeypatch.setitem(presets.PRESETS, "mountaincar", presets.Preset(("MountainCar-v0",), {"gamma": 0.98}))
+    assert classic.settings_digest("MountainCar-v0", "tfdqn_default") != before
