@@ -31,8 +31,9 @@ SYSTEMS = {
     "tfdqn_equal": "tfdqn, paper settings, 1 update / 4 frames",
     "sb3_equal": "SB3 DQN, paper settings, 1 update / 4 frames",
 }
-EQUAL_FIELDS = {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 1}
-"""The equal-settings pair's DQNConfig: the paper's, one update every 4 frames."""
+EQUAL_FIELDS = {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 1, "epsilon_decay_start": 0}
+"""The equal-settings pair's DQNConfig: the paper's, one update every 4 frames, and epsilon decaying from the first
+frame (SB3's schedule cannot wait for the paper's 5,000)."""
 
 
 def env_id(game: str) -> str:

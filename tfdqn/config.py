@@ -78,6 +78,7 @@ class DQNConfig(CheckedFields):
     epsilon_start: float = 1.0
     epsilon_end: float = 0.05
     epsilon_decay_steps: int = 10_000  # linear: steps from start to end
+    epsilon_decay_start: int = 0  # linear: env steps at epsilon_start before the decay begins
     epsilon_decay_rate: float = 5e-4  # exponential: end + (start - end) * exp(-rate * step)
     epsilon_multiplier: float = 0.995  # multiplicative: start * multiplier ** episode, floored at end
     # Rainbow's parts (Hessel et al. 2018), each off by default and switchable alone (README: "Rainbow");
@@ -131,7 +132,7 @@ class DQNConfig(CheckedFields):
         ):
             if not is_int(getattr(self, name)) or getattr(self, name) < 1:
                 raise bad(name, "must be a positive integer")
-        for name in ("learning_starts", "learning_rate_decay_start"):
+        for name in ("learning_starts", "learning_rate_decay_start", "epsilon_decay_start"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
         if (

@@ -36,13 +36,14 @@ MINATAR_PAPER: dict[str, Any] = {
     "loss": "huber", "gamma": 0.99, "double_dqn": False, "num_envs": 1, "buffer_size": 100_000, "batch_size": 32,
     "learning_starts": 5_000, "train_freq": 1, "gradient_steps": 1, "target_update_interval": 1_000, "tau": 1.0,
     "exploration": "linear", "epsilon_start": 1.0, "epsilon_end": 0.1, "epsilon_decay_steps": 100_000,
+    "epsilon_decay_start": 5_000,
     "n_step": 1, "dueling": False, "prioritized": False, "noisy": False, "distributional": False,
     "jit_compile": True,
 }
 """The MinAtar paper's DQN (Young & Tian 2019; its examples/dqn.py): one 16x3x3 convolution and 128 units with
 PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
-frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over 100k frames (the paper
-counts them from the 5,000th frame, tfdqn from the first). Not the paper's but tfdqn's: XLA, which makes this
+frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over the 100k frames after the
+first 5,000 (`epsilon_decay_start`). Not the paper's but tfdqn's: XLA, which makes this
 network's single-step update 1.7x faster (results/benchmark/update.md).
 benchmarks/configs/minatar_paper.json holds the same."""
 

@@ -13,6 +13,15 @@ def test_linear():
     assert s(100_000, 0) == pytest.approx(0.04)
 
 
+def test_linear_waits_for_its_delay():
+    # the MinAtar paper holds epsilon at 1 for its first 5,000 frames, then decays it over 100,000
+    s = make_schedule(DQNConfig(epsilon_start=1.0, epsilon_end=0.1, epsilon_decay_steps=100, epsilon_decay_start=50))
+    assert s(0) == s(50) == 1.0
+    assert s(100) == pytest.approx(0.55) and s(150) == pytest.approx(0.1) and s(10_000) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="epsilon_decay_start"):
+        DQNConfig(epsilon_decay_start=-1)
+
+
 def test_exponential():
     s = ExponentialSchedule(1.0, 0.1, 0.01)
     assert s(0) == 1.0

@@ -23,14 +23,15 @@ class Schedule(Protocol):
 
 @dataclass(frozen=True)
 class LinearSchedule:
-    """From `start` to `end` linearly over `duration` env steps, then constant."""
+    """`start` for the first `delay` env steps, then to `end` linearly over `duration` env steps, then constant."""
 
     start: float
     end: float
     duration: int
+    delay: int = 0
 
     def __call__(self, step: int, episode: int = 0) -> float:
-        frac = min(step / self.duration, 1.0)
+        frac = min(max(step - self.delay, 0) / self.duration, 1.0)
         return self.start + frac * (self.end - self.start)
 
 
@@ -61,7 +62,9 @@ class MultiplicativeSchedule:
 def make_schedule(config: DQNConfig) -> Schedule:
     """The schedule that `config.exploration` names."""
     if config.exploration == "linear":
-        return LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
+        return LinearSchedule(
+            config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps, config.epsilon_decay_start
+        )
     if config.exploration == "exponential":
         return ExponentialSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_rate)
     return MultiplicativeSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_multiplier)
