@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         check_out_dir(args.out)
     if importlib.util.find_spec("ale_py") is None:
         raise EnvError("Atari needs ale-py, which is not installed: pip install -r requirements-atari.txt")
-    from tfdqn.envs.pixels import atari_env_id
+    from tfdqn.envs.atari import atari_env_id
 
     args.env = atari_env_id(game)  # registers tfdqn/ALE-<Game>-v5: the game with DQN preprocessing
     return pixels.run(args, ATARI_DEFAULTS)
