@@ -1,10 +1,9 @@
 """Train the Nature DQN on an Atari game (default ALE/Pong-v5); results under results/atari/<game>/.
 
 Needs the optional extra: `pip install -r requirements-atari.txt` (ale-py, which ships the game ROMs).
-Observations go through Gymnasium's `AtariPreprocessing` (no-op starts, frame skip 4 with max-pooling,
-84x84 greyscale) and `FrameStackObservation` (4 frames), channels-last; the network is Mnih et al.'s
-(32x8x8/4, 64x4x4/2, 64x3x3/1, 512). The default budget is the usual 10M agent steps: days on a laptop
-CPU, hours on a GPU. The flags and the files written are those of train_pixels.py.
+This is `tfdqn atari`: the protocol (sticky actions 0.25, no-op starts, frame skip 4, FIRE at every life start;
+for training only, a terminal at every life lost and rewards clipped to their sign; raw scores reported) is in
+its --help and in docs/pixels.md. The flags and the files written are those of train_pixels.py.
 """
 
 from tfdqn.commands import run_command

@@ -24,8 +24,9 @@ from tfdqn.dqn.schedules import (
 )
 from tfdqn.dqn.targets import td_targets as td_targets
 from tfdqn.dqn.video import record_video as record_video
+from tfdqn.envs.atari import atari_env_id as atari_env_id
 from tfdqn.envs.make import make_env as make_env, make_vec_env as make_vec_env
-from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID as PIXEL_CARTPOLE_ID, atari_env_id as atari_env_id
+from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID as PIXEL_CARTPOLE_ID
 from tfdqn.envs.spaces import flatten_observation as flatten_observation
 from tfdqn.errors import (
     ArgumentError as ArgumentError,

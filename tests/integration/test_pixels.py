@@ -26,7 +26,8 @@ from tfdqn import (
     make_vec_env,
     save_model,
 )
-from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, atari_env_id, crop_rows
+from tfdqn.envs.atari import atari_env_id
+from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, ChannelsLast, crop_rows
 from tfdqn.networks.build import build_conv_q_network
 from tfdqn.replay.pixel import PixelReplayBuffer, replay_for_observations
 

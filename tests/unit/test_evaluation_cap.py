@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tfdqn.dqn import evaluation
-from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID, atari_env_id
+from tfdqn.envs.atari import atari_env_id
+from tfdqn.envs.pixels import PIXEL_CARTPOLE_ID
 from tfdqn.errors import ArgumentError
 from tfdqn.listeners.evaluation import PeriodicEvaluation
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from tfdqn.envs import (
+    atari,
     minatar,
-    pixels,  # registers tfdqn/PixelCartPole-v0
+    pixels,  # noqa: F401 (registers tfdqn/PixelCartPole-v0)
     spaces,
 )
 from tfdqn.errors import EnvError
@@ -26,7 +28,7 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs: Any) -> gym.
     space tfdqn cannot encode; non-Box observations are given as arrays (`tfdqn.envs.spaces.RawObservation`).
     A `module:Env-v0` id imports `module` first (it registers the environment), as `gym.make` does."""
     env_id = registered_id(env_id)
-    pixels.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
+    atari.ensure_registered(env_id)  # tfdqn/ALE-<Game>-v<N> ids are registered on first use
     minatar.ensure_registered(env_id)  # so are MinAtar/<Game>-v<N> ids (the minatar package's own)
     try:
         if render_mode is not None:
@@ -100,7 +102,9 @@ def time_limit(env_id: str) -> int | None:
 
 
 def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vector.VectorEnv:
-    """N copies of `env_id` stepped together, with Gymnasium's next-step autoreset.
+    """N copies of `env_id` stepped together, with Gymnasium's next-step autoreset: the training env, so each copy
+    gets the id's training-only wrappers (Atari's: `tfdqn.envs.atari.training_wrappers`; they add the learner's
+    reward and termination to `info` and change nothing else). Evaluations make their own, with `make_env`.
 
     `mode`: "sync" (one process), "async" (one process per env, for expensive environments),
     "native" (the environment's own vectorised implementation, e.g. CartPole), or "auto":
@@ -110,15 +114,16 @@ def make_vec_env(env_id: str, num_envs: int = 1, mode: str = "auto") -> gym.vect
         raise EnvError(f"unknown vectorisation mode {mode!r}; choose from {VECTOR_MODES}")
     probe = make_env(env_id)  # validate the id and the spaces once, with tfdqn's messages
     env_id = registered_id(env_id)  # the module (of a module:Env-v0 id) is imported by now
-    wrap = isinstance(probe, spaces.RawObservation)
+    wrappers: list[Callable[[gym.Env], gym.Wrapper]] = atari.training_wrappers(env_id)
+    if isinstance(probe, spaces.RawObservation):
+        wrappers.insert(0, spaces.RawObservation)
     probe.close()
     if mode == "auto":
         spec = gym.spec(env_id)
-        mode = "native" if num_envs > 1 and spec.vector_entry_point is not None and not wrap else "sync"
+        mode = "native" if num_envs > 1 and spec.vector_entry_point is not None and not wrappers else "sync"
     gym_mode = {"native": "vector_entry_point"}.get(mode, mode)
-    wrappers = [spaces.RawObservation] if wrap else None  # None: make_vec's default
     try:
-        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode, wrappers=wrappers)
+        venv = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=gym_mode, wrappers=wrappers or None)
     except gym.error.Error as exc:
         raise EnvError(f"cannot vectorise {env_id!r} with mode {mode!r}: {exc}") from None
     autoreset = venv.metadata.get("autoreset_mode")

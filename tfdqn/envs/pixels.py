@@ -3,8 +3,7 @@
 Importing this module registers `tfdqn/PixelCartPole-v0` (`tfdqn.envs.make` imports it, so `make_env` and
 `make_vec_env` know the id): CartPole-v1 seen only through its rendered frames, cropped to the band where the
 cart and pole move, downscaled, greyscale, with the last 4 frames stacked on the channel axis so that
-velocities can be read, each action repeated for 2 CartPole steps. Atari games go through `AtariPreprocessing`
-(`atari_env_id`, needs `ale-py`).
+velocities can be read, each action repeated for 2 CartPole steps. Atari games are `tfdqn.envs.atari`'s.
 
 Every observation is uint8 (height, width, stack), channels-last, as `build_conv_q_network` expects.
 """
@@ -12,7 +11,6 @@ Every observation is uint8 (height, width, stack), channels-last, as `build_conv
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import Any
 
@@ -20,7 +18,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import (
     AddRenderObservation,
-    AtariPreprocessing,
     FrameStackObservation,
     GrayscaleObservation,
     MaxAndSkipObservation,
@@ -31,7 +28,6 @@ from gymnasium.wrappers import (
 from tfdqn.errors import EnvError
 
 PIXEL_CARTPOLE_ID = "tfdqn/PixelCartPole-v0"
-ATARI_REQUIREMENTS = "pip install -r requirements-atari.txt"
 
 # CartPole's 600x400 frame: the cart's centre is drawn on row 300 and the upright pole reaches row ~170;
 # rows 160..320 hold everything that moves (the pole tip only drops as it falls).
@@ -112,64 +108,6 @@ def make_pixel_cartpole(
 
 # gym.make reads the entry point's `metadata`; setattr because mypy does not let a function take attributes
 setattr(make_pixel_cartpole, "metadata", {"render_modes": ["rgb_array"], "render_fps": 25})  # noqa: B010
-
-
-def make_atari(
-    game: str = "ALE/Pong-v5",
-    render_mode: str | None = None,
-    frame_skip: int = 4,
-    screen_size: int = 84,
-    stack: int = 4,
-    noop_max: int = 30,
-    terminal_on_life_loss: bool = False,
-    **kwargs: Any,
-) -> gym.Env:
-    """An Atari game as in the Nature DQN: `AtariPreprocessing` (no-op starts, max-pooled frame skip,
-    84x84 greyscale) and `FrameStackObservation`, channels-last: (84, 84, 4) uint8. Needs `ale-py`."""
-    try:
-        import ale_py
-    except ImportError:
-        raise EnvError(f"Atari games need ale-py, which is not installed: {ATARI_REQUIREMENTS}") from None
-    gym.register_envs(ale_py)
-    env = gym.make(game, frameskip=1, render_mode=render_mode, **kwargs)  # AtariPreprocessing skips frames
-    env = AtariPreprocessing(
-        env,
-        noop_max=noop_max,
-        frame_skip=frame_skip,
-        screen_size=screen_size,
-        terminal_on_life_loss=terminal_on_life_loss,
-        grayscale_obs=True,
-    )
-    env = FrameStackObservation(env, stack)
-    return ChannelsLast(env)
-
-
-setattr(make_atari, "metadata", {"render_modes": ["rgb_array", "human"], "render_fps": 30})  # noqa: B010
-
-ATARI_EPISODE_STEPS = 27_000
-"""The time limit of a tfdqn/ALE id, stated in its spec: ALE's own, 108,000 frames per episode, at 4 frames per
-action. Stated, not new: ALE ends the episode at that frame itself (no-op starts add frames, so ALE cuts first),
-and greedy evaluations read the spec to know the game ends on its own (`tfdqn.dqn.evaluation`)."""
-
-_ATARI_ID = re.compile(r"^tfdqn/ALE-(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)$")
-
-
-def atari_env_id(game: str) -> str:
-    """The registered id of `game` (e.g. "ALE/Pong-v5") with DQN preprocessing: "tfdqn/ALE-Pong-v5"."""
-    match = re.fullmatch(r"ALE/(?P<name>[A-Za-z0-9]+)-v(?P<version>\d+)", game)
-    if match is None:
-        raise EnvError(f"{game!r} is not an Atari id of the form ALE/<Game>-v<N> (e.g. ALE/Pong-v5)")
-    env_id = f"tfdqn/ALE-{match['name']}-v{match['version']}"
-    ensure_registered(env_id)
-    return env_id
-
-
-def ensure_registered(env_id: str) -> None:
-    """Register a "tfdqn/ALE-<Game>-v<N>" id on first use; other ids are left alone."""
-    match = _ATARI_ID.match(env_id)
-    if match is not None and env_id not in gym.registry:
-        game = f"ALE/{match['name']}-v{match['version']}"
-        gym.register(env_id, entry_point=make_atari, kwargs={"game": game}, max_episode_steps=ATARI_EPISODE_STEPS)
 
 
 if PIXEL_CARTPOLE_ID not in gym.registry:

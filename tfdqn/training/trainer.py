@@ -21,6 +21,7 @@ from tfdqn.config import DQNConfig, check_config
 from tfdqn.dqn.agent import DQNAgent
 from tfdqn.dqn.schedules import make_schedule
 from tfdqn.envs.make import observation_dtype
+from tfdqn.envs.training_signal import training_signal
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, raise_first
 from tfdqn.listeners.dispatch import ListenerList, read_only
@@ -35,12 +36,11 @@ from tfdqn.validation import check_budget
 class Trainer:
     """Collects experience from a (vector) environment into a replay buffer and trains `agent` on it.
 
-    All counts are environment transitions summed over the parallel environments. The step on which
-    a finished sub-environment is reset (Gymnasium's next-step autoreset) is not a transition: it is
-    neither stored nor counted. Calling `train` again continues where the last call stopped.
-    A hard target copy (tau 1) is skipped when the online weights have not changed since the last one
-    (`agent.weights_version`, moved by `learn` and `set_state`): a listener that sets the online weights in
-    another way should call `agent.update_target()` itself.
+    All counts are environment transitions summed over the parallel environments. The step on which a finished
+    sub-environment is reset (Gymnasium's next-step autoreset) is not a transition: it is neither stored nor counted.
+    Calling `train` again continues where the last call stopped. A hard target copy (tau 1) is skipped when the
+    online weights have not changed since the last one (`agent.weights_version`, moved by `learn` and `set_state`):
+    a listener that sets the online weights in another way should call `agent.update_target()` itself.
     """
 
     def __init__(
@@ -159,15 +159,15 @@ class Trainer:
                 if self._stopping():
                     break
             actions, epsilon = self._choose_actions(ep.obs)
-            next_obs, rewards, terminated, truncated, _ = env.step(actions)
+            next_obs, rewards, terminated, truncated, infos = env.step(actions)
             if check_obs and not np.isfinite(next_obs).all():
                 raise EnvError(f"{cfg.env_id} returned a non-finite observation at step {self.step}")
-
             # CRUCIAL: a sub-env that ended last step is autoreset on this one: not a transition (`real`)
             real = ~ep.resetting
             n_real = int(real.sum())
-            # truncated transitions still bootstrap: only `terminated` enters the stored transition
-            self.adder.add(ep.obs, actions, rewards, next_obs, terminated, truncated, real, n_real)
+            # truncation still bootstraps: only `terminated` is stored, as the learner sees it (`training_signal`)
+            learn_rewards, learn_terminated = training_signal(rewards, terminated, infos)
+            self.adder.add(ep.obs, actions, learn_rewards, next_obs, learn_terminated, truncated, real, n_real)
             episodes.record(actions, rewards, real, n_real)
             prev_step, self.step = self.step, self.step + n_real
             ep.obs = next_obs
