@@ -2,8 +2,8 @@
 DQN, beside the paper's own curves.
 
 Every run is a fresh one-thread process (`benchmarks.minatar_runs`), interleaved seed by seed, game by game,
-system by system, so a busy machine slows every system alike; a rerun with the same `--out` and `--frames` keeps
-the runs an earlier one finished. The report gives, per system and game, the
+system by system, so a busy machine slows every system alike; a rerun with the same `--out` keeps the runs an earlier
+one finished with the same frames, evaluation episodes and settings. The report gives, per system and game, the
 100-episode moving average of training returns at each checkpoint (median over seeds, 95% bootstrap interval),
 the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1) with a
 stratified bootstrap interval, env steps per second, and for tfdqn's preset the greedy return of best.keras and of
@@ -19,6 +19,7 @@ A smoke test: `python -m benchmarks.minatar --games Breakout --seeds 1 --frames 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import sys
@@ -30,7 +31,7 @@ from typing import Any
 from benchmarks import minatar_scores as scores
 from benchmarks.common import ROOT, atomic_write_text, command_line
 from benchmarks.launch import thread_env
-from benchmarks.minatar_runs import SYSTEMS
+from benchmarks.minatar_runs import EQUAL_FIELDS, SYSTEMS, env_id
 from benchmarks.tasks import missing_extras
 from tfdqn.envs.minatar import GAMES
 from tfdqn.experiments import stats
@@ -46,16 +47,29 @@ def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
     return sorted({f for f in scores.PAPER_CHECKPOINTS if f <= frames} | {frames})
 
 
+def settings_digest(system: str, game: str) -> str:
+    """A short digest of the config `system` trains with on `game` (the `minatar` preset, which will change, or
+    the equal settings): part of each run's file name, so a rerun after the settings changed runs it again."""
+    if system == "tfdqn":
+        from tfdqn.presets import config_for_env
+
+        settings = config_for_env(env_id(game), "auto").to_dict()
+        settings.pop("seed")
+    else:
+        settings = dict(EQUAL_FIELDS)
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
 def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:
     """One worker process to completion; its record (a failed worker raises with the end of its stderr)."""
     import subprocess
 
-    path = out / "runs" / f"{system}_{game}_{seed}.json"
+    path = out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():  # a rerun keeps the runs an earlier one finished (the worker writes its record last)
-        old = json.loads(path.read_text(encoding="utf-8"))
-        if old.get("frames") == frames:
-            return old
+    try:  # a rerun keeps the runs an earlier one finished with the same settings (the worker writes its record last)
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     argv = [sys.executable, "-m", "benchmarks.minatar_runs", system, "--game", game, "--seed", str(seed)]
     argv += ["--frames", str(frames), "--eval-episodes", str(eval_episodes), "--out", str(path)]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())

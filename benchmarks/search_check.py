@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.aggregate import probability_of_improvement
 from benchmarks.common import command_line, publish
-from tfdqn.cli import ArgumentParser, run_main
+from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.errors import ConfigError
 from tfdqn.experiments import stats
 
@@ -34,7 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m benchmarks.search_check", description=__doc__.split("\n\n")[0])
     p.add_argument("search", type=Path, help="a finished search's folder (search.json)")
     p.add_argument("--seeds", nargs="+", default=["100-109"], help="fresh seeds: a list or ranges (default 100-109)")
-    p.add_argument("--num-cpus", type=int, default=None, help="cores of the local Ray (default: all)")
+    p.add_argument("--num-cpus", type=positive_int, default=None, help="cores of the local Ray (default: all)")
     return p.parse_args(argv)
 
 

@@ -3,7 +3,7 @@ it before (d1291d0), with and without XLA, for the networks whose update is the 
 
 Before: `learn` called a `tf.function` (with `reduce_retracing`) on NumPy arrays, and that function looped over
 the gradient steps with `tf.range` even for one step. Now: one step is compiled without the loop (XLA ran a
-convolution's update inside the loop about 2.5x slower) and `learn` calls the traced concrete function, which
+convolution's update inside the loop 3-10x slower) and `learn` calls the traced concrete function, which
 skips tf.function's matching of its arguments. Both paths include what `learn` does around the call (reading
 the priorities back, syncing the NumPy mirror the agent acts with).
 
@@ -46,6 +46,15 @@ NETWORKS: dict[str, dict[str, Any]] = {
         "n_actions": 6,
         "preset": "minatar",
         "fields": {},
+    },
+    "minatar4": {
+        "label": "the same MinAtar net, 4 steps a call",
+        "env_id": "MinAtar/Breakout-v0",
+        "shape": (10, 10, 4),
+        "dtype": bool,
+        "n_actions": 6,
+        "preset": "minatar",
+        "fields": {"train_freq": 4, "gradient_steps": 4},
     },
     "pixels": {
         "label": "tfdqn pixels preset (2 conv layers on 84x84x4), batch 32, 1 step a call",

@@ -135,6 +135,8 @@ class DQNConfig(CheckedFields):
         for name in ("learning_starts", "learning_rate_decay_start", "epsilon_decay_start"):
             if not is_int(getattr(self, name)) or getattr(self, name) < 0:
                 raise bad(name, "must be a non-negative integer")
+        if self.epsilon_decay_start and self.exploration != "linear":
+            raise bad("epsilon_decay_start", f"delays the linear schedule only, not exploration={self.exploration!r}")
         if (
             not isinstance(self.hidden_sizes, tuple)
             or not self.hidden_sizes

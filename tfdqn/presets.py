@@ -43,8 +43,8 @@ MINATAR_PAPER: dict[str, Any] = {
 """The MinAtar paper's DQN (Young & Tian 2019; its examples/dqn.py): one 16x3x3 convolution and 128 units with
 PyTorch's initialisation, centred RMSProp 2.5e-4 without gradient clipping, Huber loss, replay 100k from 5,000
 frames, batch 32, one update per frame, a target copy every 1,000, epsilon 1 -> 0.1 over the 100k frames after the
-first 5,000 (`epsilon_decay_start`). Not the paper's but tfdqn's: XLA, which makes this
-network's single-step update 1.7x faster (results/benchmark/update.md).
+first 5,000 (`epsilon_decay_start`). Not the paper's but tfdqn's: XLA, which makes this network's single-step
+update 1.3x faster (1.7x with the direct call that came with it: results/benchmark/update.md).
 benchmarks/configs/minatar_paper.json holds the same."""
 
 PRESETS: dict[str, Preset] = {
@@ -77,7 +77,7 @@ PRESETS: dict[str, Preset] = {
             "double_dqn": False, "tau": 1.0, "loss": "huber", "learning_rate_final": None,
         },
         "results/pixel_cartpole/ (tfdqn pixels, seed 0; measured with He init, pinned so it still describes it, and "
-        "without XLA, which now makes its update 1.6x faster: results/benchmark/update.md)",
+        "without XLA, which now makes its update 1.5x faster: results/benchmark/update.md)",
         "pixels",
     ),
     "atari": Preset(

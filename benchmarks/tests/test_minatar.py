@@ -64,16 +64,17 @@ def test_a_tiny_run_of_the_whole_benchmark_reports_scores_and_greedy_evaluations
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (tmp_path / "report.md").read_text()
     assert "| Breakout | 1 |" in report and "normalised IQM" in report and "best.keras" in report
-    run = json.loads((tmp_path / "runs" / "tfdqn_Breakout_0.json").read_text())
+    (path,) = (tmp_path / "runs").glob("tfdqn_Breakout_0_1500_2_*.json")
+    run = json.loads(path.read_text())
     assert run["env_steps"] == 1500 and len(run["returns"]) == len(run["end_frames"]) > 0
     # a rerun keeps the finished run (a stopped benchmark goes on where it was)
-    stamp = (tmp_path / "runs" / "tfdqn_Breakout_0.json").stat().st_mtime_ns
+    stamp = path.stat().st_mtime_ns
     again = minatar_benchmark(
         "--games", "Breakout", "--seeds", 1, "--frames", 1500, "--checkpoints", 750, 1500,
         "--eval-episodes", 2, "--random-episodes", 2, "--out", tmp_path,
     )  # fmt: skip
     assert again.returncode == 0 and "env steps/s" not in again.stderr
-    assert (tmp_path / "runs" / "tfdqn_Breakout_0.json").stat().st_mtime_ns == stamp
+    assert path.stat().st_mtime_ns == stamp
 
 
 def test_sb3_side_says_in_one_line_when_the_bench_extra_is_missing(tmp_path):

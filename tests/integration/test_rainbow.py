@@ -416,7 +416,7 @@ def test_all_parts_learn_in_one_compiled_call_without_retracing():
         replay.update_priorities(sample.indices, priorities)
         assert all(math.isfinite(v) for v in metrics.values())
         assert priorities.shape == (3, 8) and (priorities > 0).all()
-    assert agent._learn_fn.experimental_get_tracing_count() == 1
+    assert agent._learn_fn.experimental_get_tracing_count() == 1 and len(agent._traced) == 1
 
 
 def test_rainbow_preset_turns_every_part_on():

@@ -108,7 +108,7 @@ def test_learn_fits_fixed_targets_without_retracing(jit):
     for _ in range(15):
         last = agent.learn(batch)[0]["loss"]
     assert last < 0.5 * first
-    assert agent._learn_fn.experimental_get_tracing_count() == 1
+    assert agent._learn_fn.experimental_get_tracing_count() == 1 and len(agent._traced) == 1
     single = Batch(*(a[0] for a in batch))  # (batch,) shape is promoted to one gradient step
     assert np.isfinite(agent.learn(single)[0]["loss"])
 
@@ -133,6 +133,26 @@ def test_one_gradient_step_skips_the_loop_and_equals_it(jit):
     assert one._learn_one_fn.experimental_get_tracing_count() == 1
     assert one._learn_fn.experimental_get_tracing_count() == 0
     np.testing.assert_allclose(one._numpy(batch.obs[0]), one.q_network(batch.obs[0]).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_xla_takes_a_conv_networks_steps_one_compiled_call_each():
+    # XLA runs a convolution's update inside the loop 3-10x slower: several steps become one call each
+    config = DQNConfig(jit_compile=True, learning_rate=1e-2, batch_size=4, buffer_size=8)
+    net = build_q_network((5, 5, 2), 3, (8,), conv_layers=((4, 3, 1),), input_dtype="bool")
+    alone, step_by_step = DQNAgent(net, 3, config), DQNAgent(keras.models.clone_model(net), 3, config)
+    step_by_step.set_state(alone.get_state())
+    rng = np.random.default_rng(2)
+    obs, next_obs = (rng.random((3, 4, 5, 5, 2)) < 0.3 for _ in range(2))
+    batch = Batch(obs, rng.integers(0, 3, (3, 4)), rng.normal(size=(3, 4)).astype(np.float32), next_obs,
+                  np.zeros((3, 4), np.float32))  # fmt: skip
+    logs, priorities = alone.learn(batch)
+    singles = [step_by_step.learn(Batch(*(a[i : i + 1] for a in batch))) for i in range(3)]
+    assert alone._learn_fn.experimental_get_tracing_count() == 0 and len(alone._traced) == 1
+    for a, b in zip(alone.q_network.get_weights(), step_by_step.q_network.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(priorities, np.concatenate([p for _, p in singles]))
+    assert logs["loss"] == pytest.approx(np.mean([s[0]["loss"] for s in singles]))
+    assert logs["max_abs_q"] == max(s[0]["max_abs_q"] for s in singles)
 
 
 def test_target_network_changes_only_on_update():

@@ -91,3 +91,5 @@ def test_the_sticky_action_probability_is_named_in_the_id_and_given_to_the_game(
     assert gym.spec("tfdqn/ALE-Breakout-sticky0-v5").kwargs["repeat_action_probability"] == 0.0
     with pytest.raises(EnvError, match=r"not in \[0, 1\]"):
         atari_env_id("ALE/Breakout-v5", 1.5)
+    with pytest.raises(EnvError, match="too many digits"):
+        atari_env_id("ALE/Breakout-v5", 0.1234567)  # the id would round it: the game would get another value

@@ -139,7 +139,7 @@ def test_a_held_schedule_runs_inside_the_compiled_update_without_retracing():
     for _ in range(2):
         agent.learn(buf.sample(8, rng, 4))
     assert float(agent.optimizer.learning_rate.numpy()) == pytest.approx(0.0)
-    assert agent._learn_fn.experimental_get_tracing_count() == 1
+    assert agent._learn_fn.experimental_get_tracing_count() == 1 and len(agent._traced) == 1
 
 
 def test_learning_rate_schedule_runs_inside_the_compiled_update_without_retracing():
@@ -163,7 +163,7 @@ def test_learning_rate_schedule_runs_inside_the_compiled_update_without_retracin
         agent.learn(buf.sample(8, rng, 4))
     assert int(agent.optimizer.iterations.numpy()) == 12
     assert float(agent.optimizer.learning_rate.numpy()) == pytest.approx(0.0)
-    assert agent._learn_fn.experimental_get_tracing_count() == 1
+    assert agent._learn_fn.experimental_get_tracing_count() == 1 and len(agent._traced) == 1
     before = [w.copy() for w in agent.q_network.get_weights()]
     agent.learn(buf.sample(8, rng, 4))  # learning rate 0: nothing moves
     for a, b in zip(before, agent.q_network.get_weights()):

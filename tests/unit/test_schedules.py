@@ -20,6 +20,8 @@ def test_linear_waits_for_its_delay():
     assert s(100) == pytest.approx(0.55) and s(150) == pytest.approx(0.1) and s(10_000) == pytest.approx(0.1)
     with pytest.raises(ValueError, match="epsilon_decay_start"):
         DQNConfig(epsilon_decay_start=-1)
+    with pytest.raises(ValueError, match="delays the linear schedule only"):
+        DQNConfig(epsilon_decay_start=10, exploration="exponential")
 
 
 def test_exponential():

@@ -18,7 +18,7 @@ from tfdqn.dqn.targets import elementwise_loss, project_distribution, td_targets
 from tfdqn.envs.make import check_spaces
 from tfdqn.envs.spaces import image_input_dtype, is_plain, network_input_shape
 from tfdqn.errors import ConfigError
-from tfdqn.networks.build import build_network, clone_network
+from tfdqn.networks.build import build_network, check_q_output, clone_network, has_convolution
 from tfdqn.networks.distributional import expected_q, support
 from tfdqn.networks.encoders import attach_encoder
 from tfdqn.networks.export import export_q_network, save_model
@@ -40,7 +40,7 @@ class DQNAgent:
         self.config = config
         self.n_actions = int(n_actions)
         self.q_network = q_network
-        _check_output(q_network, self.n_actions, config)
+        check_q_output(q_network, self.n_actions, config)
         self.target_network = clone_network(q_network)
         self.optimizer = make_optimizer(config)
         self.optimizer.build(self.q_network.trainable_variables)
@@ -50,10 +50,12 @@ class DQNAgent:
         # the compiled update returns these variables' new values: the NumPy mirror syncs without reading them
         self._mirrored = self._numpy.variables() if self._numpy is not None else []
         # one compiled update per training call: a loop over the gradient steps, or (one step) the step alone,
-        # since XLA runs a convolution's update inside a loop about 2.5x slower (benchmarks/update.py)
+        # since XLA runs a convolution's update inside a loop 3-10x slower (benchmarks/update.py); so with XLA a
+        # convolutional network takes several steps as one compiled call each
         self._learn_fn = tf.function(self._learn_many, jit_compile=config.jit_compile)
         self._learn_one_fn = tf.function(self._learn_one, jit_compile=config.jit_compile)
         self._traced: dict[tuple, Any] = {}
+        self._step_alone = config.jit_compile and has_convolution(q_network)
         self._sync_fn = tf.function(self._sync_target)
         self._q_fn = tf.function(lambda x: self._q_of(x, False), reduce_retracing=True)
         self._noisy_q_fn = tf.function(lambda x: self._q_of(x, True), reduce_retracing=True)
@@ -142,14 +144,22 @@ class DQNAgent:
             np.asarray(discounts, np.float32),
             np.asarray(weights, np.float32),
         )
-        learn = self._traced_learn(args)
-        loss, mean_q, max_abs_q, priorities, mirrored = learn(*(tf.convert_to_tensor(a) for a in args))
-        priorities = priorities.numpy()
+        if self._step_alone and len(args[1]) > 1:
+            outs = [self._call(tuple(a[i : i + 1] for a in args)) for i in range(len(args[1]))]
+            loss, mean_q = np.mean([float(o[0]) for o in outs]), np.mean([float(o[1]) for o in outs])
+            max_abs_q = max(float(o[2]) for o in outs)
+            priorities, mirrored = np.concatenate([o[3].numpy() for o in outs]), outs[-1][4]
+        else:
+            loss, mean_q, max_abs_q, priorities, mirrored = self._call(args)
+            priorities = priorities.numpy()
         self.weights_version += 1
         if self._numpy is not None:
             self._numpy.sync([t.numpy() for t in mirrored])
         logs = {"loss": float(loss), "mean_q": float(mean_q), "max_abs_q": float(max_abs_q)}
         return logs, priorities[0] if single else priorities
+
+    def _call(self, args: tuple[np.ndarray, ...]) -> Any:
+        return self._traced_learn(args)(*(tf.convert_to_tensor(a) for a in args))
 
     def _traced_learn(self, args: tuple[np.ndarray, ...]) -> Any:
         """The compiled update for inputs of these dtypes and per-transition shapes, traced once (any batch size;
@@ -280,19 +290,3 @@ class DQNAgent:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the online Q-network (its `export_model()`) to a `.keras` file, atomically."""
         return save_model(self.export_model(), path)
-
-
-def _check_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None:
-    """The network's output must be what the config's update reads: Q-values, or C51's atom logits."""
-    want = (n_actions, config.num_atoms) if config.distributional else (n_actions,)
-    got = tuple(model.outputs[0].shape[1:]) if model.outputs else None
-    if got != want:
-        what = (
-            f"(batch, {n_actions}, {config.num_atoms}) atom logits"
-            if config.distributional
-            else f"(batch, {n_actions}) Q-values"
-        )
-        raise ConfigError(
-            f"the Q-network outputs shape {got}, but this config needs {what}; "
-            "build it with tfdqn.networks.build.build_network(obs_shape, n_actions, config)"
-        )

@@ -113,6 +113,8 @@ def atari_env_id(game: str, sticky_actions: float = STICKY_ACTIONS) -> str:
         raise EnvError(f"{game!r} is not an Atari id of the form ALE/<Game>-v<N> (e.g. ALE/Pong-v5)")
     if not 0.0 <= sticky_actions <= 1.0:
         raise EnvError(f"sticky-action probability {sticky_actions} is not in [0, 1]")
+    if float(f"{sticky_actions:g}") != sticky_actions:  # the id carries the value, so it must read back exactly
+        raise EnvError(f"sticky-action probability {sticky_actions!r} has too many digits: give at most 6")
     sticky = "" if sticky_actions == STICKY_ACTIONS else f"-sticky{sticky_actions:g}"
     env_id = f"tfdqn/ALE-{match['name']}{sticky}-v{match['version']}"
     ensure_registered(env_id)

@@ -246,3 +246,27 @@ def build_network(
             [dueling_matrix(n_actions, atoms), np.zeros(n_actions * atoms, np.float32)]
         )
     return model
+
+
+def has_convolution(model: keras.Model) -> bool:
+    """Whether `model` (or a model nested in it: an observation encoder) has a convolution."""
+    return any(
+        isinstance(layer, keras.layers.Conv2D) or (isinstance(layer, keras.Model) and has_convolution(layer))
+        for layer in model.layers
+    )
+
+
+def check_q_output(model: keras.Model, n_actions: int, config: DQNConfig) -> None:
+    """The network's output must be what the config's update reads: Q-values, or C51's atom logits."""
+    want = (n_actions, config.num_atoms) if config.distributional else (n_actions,)
+    got = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if got != want:
+        what = (
+            f"(batch, {n_actions}, {config.num_atoms}) atom logits"
+            if config.distributional
+            else f"(batch, {n_actions}) Q-values"
+        )
+        raise ConfigError(
+            f"the Q-network outputs shape {got}, but this config needs {what}; "
+            "build it with tfdqn.networks.build.build_network(obs_shape, n_actions, config)"
+        )
