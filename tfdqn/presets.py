@@ -67,6 +67,15 @@ PRESETS: dict[str, Preset] = {
         },
         "results/benchmark/pooled/lunarlander_preset.md (seeds 30-59), lunarlander.md (beside SB3)",
     ),
+    "mountaincar": Preset(
+        ("MountainCar-v0",),
+        {
+            "learning_rate": 0.009145580057174444, "n_step": 3, "batch_size": 64, "buffer_size": 10_000,
+            "train_freq": 16, "gradient_steps": 8, "epsilon_decay_steps": 10_393,
+        },
+        "results/search/mountaincar/search.md (30 trials x seeds 0-2, trial t28), check/check.md (beside the "
+        "defaults on seeds 100-109)",
+    ),
     "pixels": Preset(
         (),
         {
@@ -178,7 +187,7 @@ LunarLander and Acrobot, is one gradient step per env step collected, here 4 eve
 settings. The Zoo's budgets: CartPole 50k, Acrobot 100k, MountainCar 120k, LunarLander 100k env steps."""
 RL_ZOO["Acrobot-v1"] = dict(RL_ZOO["LunarLander-v3"])  # the Zoo's Acrobot settings are LunarLander's, value for value
 
-BUDGETS: dict[str, int] = {"CartPole-v1": 50_000, "LunarLander-v3": 100_000}
+BUDGETS: dict[str, int] = {"CartPole-v1": 50_000, "LunarLander-v3": 100_000, "MountainCar-v0": 120_000}
 """The env-step budget each environment's defaults were measured with: the training command's default --steps."""
 
 NO_PRESET = "none"
