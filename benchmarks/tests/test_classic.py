@@ -106,6 +106,7 @@ def test_the_report_aggregates_made_up_runs():
     assert "## Acrobot-v1: threshold -100" in text and "P(tfdqn run > SB3 run): 1.00 [1.00, 1.00]" in text
 
 
+@pytest.mark.slow  # a whole benchmark's smoke run (tens of seconds); its parts are tested in the default run
 def test_a_tiny_run_of_the_suite_writes_its_report(tmp_path):
     out = tmp_path / "out"
     proc = run_classic(

@@ -125,10 +125,8 @@ def kill_and_resume(reference, points: list[int], tmp_path: Path) -> None:
             check_resumed_equals_reference(runs[n], root / "run")
 
 
-DEFAULT_POINTS = (  # one per fault the issue names; the others (and every write) run with -m slow
+DEFAULT_POINTS = (  # a checkpoint's write and the run's end; the others (and every write) run with -m slow
     "before the folder is renamed",
-    "right after the checkpoint",
-    "before the second save of the last step is renamed",
     "while summary.json is written",
 )
 
