@@ -28,7 +28,6 @@ def test_op_determinism_is_judged_against_the_twin_alike_but_without_it():
 
 
 @pytest.mark.slow  # 4 fresh TensorFlow processes (2 training runs, 2 gradient variants): 27 s on an idle 2-core machine
-@pytest.mark.slow  # a whole benchmark's smoke run (tens of seconds); its parts are tested in the default run
 def test_a_quick_run_compares_its_cases_and_writes_its_report(tmp_path):
     proc = run_benchmark("determinism", "--quick", "--write", "--out", tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -51,7 +51,6 @@ def test_an_unknown_revision_is_refused_in_one_line_before_measuring(tmp_path):
 
 
 @pytest.mark.slow  # four fresh TensorFlow processes of 2,000 steps each: about two minutes on a busy 2-core machine
-@pytest.mark.slow  # a whole benchmark's smoke run (tens of seconds); its parts are tested in the default run
 def test_a_quick_run_measures_both_trees_and_writes_its_report(tmp_path):
     proc = loop_revisions("--quick", "--write", "--out", tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -56,6 +56,7 @@ def minatar_benchmark(*args, timeout=600):
     )  # fmt: skip
 
 
+@pytest.mark.slow  # a whole benchmark's smoke run and its rerun (~20 s); its parts are tested in the default run
 def test_a_tiny_run_of_the_whole_benchmark_reports_scores_and_greedy_evaluations(tmp_path):
     proc = minatar_benchmark(
         "--games", "Breakout", "--seeds", 1, "--frames", 1500, "--checkpoints", 750, 1500,

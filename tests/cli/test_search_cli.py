@@ -60,6 +60,7 @@ def test_a_storage_of_another_search_is_one_line(tmp_path):
     one_error_line(proc, "holds another study (elsewhere)")
 
 
+@pytest.mark.slow  # a search interrupted and resumed through Ray (~18 s)
 def test_ctrl_c_then_rerun_loses_and_repeats_no_trial(tmp_path):
     out = tmp_path / "out"
     space = space_file(tmp_path, {"gamma": [0.9, 0.95, 0.99], "batch_size": [32, 64, 128]})

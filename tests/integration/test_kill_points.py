@@ -146,6 +146,7 @@ def test_kill_at_the_other_named_points_then_resume_is_exact(reference, tmp_path
     kill_and_resume(reference, [n for name, n in points.items() if name not in DEFAULT_POINTS], tmp_path)
 
 
+@pytest.mark.slow  # three runs of the driver (~22 s)
 def test_kill_while_a_resume_cuts_the_csv_files_loses_no_row(reference, tmp_path):
     """The resume cuts metrics.csv back to the rows its checkpoint had seen; killed while rewriting, the file
     is whole (old or new), and the next resume ends exactly as an uninterrupted run."""
