@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -30,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import aggregate
-from benchmarks.common import ROOT, atomic_write_text, command_line, fmt_steps, median_interval, rate_interval
+from benchmarks.common import ROOT, atomic_write_text, command_line, digest, fmt_steps, median_interval, rate_interval
 from benchmarks.launch import run_worker, worker_argv
 from benchmarks.summary import summarize
 from benchmarks.tasks import TASKS, missing_extras
@@ -78,7 +76,7 @@ def settings_digest(env_id: str, system: str) -> str:
     else:
         settings = config_for_env(env_id, "auto").to_dict()
         settings.pop("seed")
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return digest(settings)
 
 
 def across(result: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,8 @@ and the short figures the reports print (a median's bootstrap interval, a rate's
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -116,3 +118,8 @@ def micro_benchmark(
     if out is not None:
         atomic_write_text(out, text)
     return 0
+
+
+def digest(settings: dict[str, Any]) -> str:
+    """A short digest of a run's settings, for its key or file name: a rerun keeps only runs of the same settings."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]

@@ -19,7 +19,6 @@ A smoke test: `python -m benchmarks.minatar --games Breakout --seeds 1 --frames 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import minatar_scores as scores
-from benchmarks.common import ROOT, atomic_write_text, command_line
+from benchmarks.common import ROOT, atomic_write_text, command_line, digest
 from benchmarks.launch import thread_env
 from benchmarks.minatar_runs import EQUAL_FIELDS, SYSTEMS, env_id
 from benchmarks.tasks import missing_extras
@@ -57,7 +56,7 @@ def settings_digest(system: str, game: str) -> str:
         settings.pop("seed")
     else:
         settings = dict(EQUAL_FIELDS)
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return digest(settings)
 
 
 def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:
