@@ -152,3 +152,19 @@ def test_a_changed_preset_gives_its_runs_new_keys(monkeypatch):
 
     monkeypatch.setitem(presets.PRESETS, "mountaincar", presets.Preset(("MountainCar-v0",), {"gamma": 0.98}))
     assert classic.settings_digest("MountainCar-v0", "tfdqn_default") != before
+
+
+def test_a_field_added_later_keeps_the_keys_at_its_old_behaviour(monkeypatch):
+    # a DQNConfig field added after runs finished leaves their keys alone at the value that behaves as before;
+    # any other value of it is other settings
+    import tfdqn.presets as presets
+
+    before = classic.settings_digest("MountainCar-v0", "tfdqn_default")
+    overrides = dict(presets.PRESETS["mountaincar"].fields)
+    for name, old in classic.ADDED_LATER.items():
+        monkeypatch.setitem(
+            presets.PRESETS, "mountaincar", presets.Preset(("MountainCar-v0",), {**overrides, name: old})
+        )
+        assert classic.settings_digest("MountainCar-v0", "tfdqn_default") == before
+        monkeypatch.setitem(presets.PRESETS, "mountaincar", presets.Preset(("MountainCar-v0",), {**overrides, name: 7}))
+        assert classic.settings_digest("MountainCar-v0", "tfdqn_default") != before
