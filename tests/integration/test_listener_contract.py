@@ -30,6 +30,7 @@ from tfdqn import (
     train,
 )
 from tfdqn.errors import ListenerError
+from tfdqn.listeners.view import RunView
 from tfdqn.training.resume import load_training_state
 
 CONFIG = DQNConfig(
@@ -267,7 +268,8 @@ def test_model_params_and_trainer_are_set_before_train_begin():
 
     trainer = trainer_for(lambda: FixedLengthEnv(3), [Inspect()])
     trainer.train(5)
-    assert seen["model"] is trainer.agent.q_network and seen["trainer"] is trainer
+    assert seen["model"] is trainer.agent.q_network
+    assert isinstance(seen["trainer"], RunView) and seen["trainer"].agent is trainer.agent  # a view, not the Trainer
     assert seen["params"]["total_steps"] == 5 and seen["params"]["num_envs"] == 1
     assert seen["params"]["config"]["batch_size"] == 4 and seen["params"]["start_step"] == 0
 

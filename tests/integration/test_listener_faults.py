@@ -258,14 +258,15 @@ def test_a_second_ctrl_c_aborts_without_writing_a_state_at_the_end(tmp_path):
     """The second SIGINT raises at once, wherever the loop is: the state may be torn, so the last periodic
     checkpoint stays the one to resume from."""
 
-    class CtrlC(Listener):
+    class CtrlC(Listener):  # reaches the Trainer through the test, not its view of the run
         def on_step(self, step, logs=None):
             if step == 13:
-                self.trainer._on_signal(signal.SIGINT)  # what the handler does on the first Ctrl-C...
-                self.trainer._on_signal(signal.SIGINT)  # ...and on the second
+                trainer._on_signal(signal.SIGINT)  # what the handler does on the first Ctrl-C...
+                trainer._on_signal(signal.SIGINT)  # ...and on the second
 
     checkpoint = ModelCheckpoint(tmp_path, save_state=True, state_every=8)
+    trainer = trainer_for([CtrlC(), checkpoint], num_envs=1)
     with pytest.raises(KeyboardInterrupt):
-        trainer_for([CtrlC(), checkpoint], num_envs=1).train(40)
+        trainer.train(40)
     assert json.loads((tmp_path / "state" / "latest").read_text())["step"] == 8
     assert (tmp_path / "last.keras").is_file()

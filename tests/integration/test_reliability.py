@@ -393,7 +393,7 @@ def test_a_checkpoint_is_taken_only_once_every_listener_has_seen_every_event_bef
     class Evaluates(Listener):
         def on_step(self, step, logs=None):
             if step % 8 == 0:
-                self.trainer.listeners.on_evaluation({"step": step, "kind": "periodic", "episodes": 1})
+                self.trainer.emit_evaluation({"step": step, "kind": "periodic", "episodes": 1})
 
     class Counts(Listener):
         def __init__(self):

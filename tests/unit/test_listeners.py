@@ -18,6 +18,7 @@ from tfdqn import (
     build_q_network,
 )
 from tfdqn.listeners.base import overrides
+from tfdqn.listeners.view import RunView
 
 TINY = DQNConfig(
     env_id=CHAIN_ID,
@@ -85,6 +86,44 @@ def test_stop_training_flag():
     end = trainer.train(1_000)
     assert end["stopped"] is True and trainer.step == 6 and trainer.episodes == 2
     assert rec.events[-1] == ("train_end",)
+
+
+def test_a_listener_sees_a_narrow_view_of_the_run_not_the_trainer():
+    """`self.trainer` is a `RunView`: exactly the documented names, the counters live and read-only, its services
+    reaching every listener, `stop_training` stopping the Trainer, and none of the Trainer's internals."""
+    assert {name for name in dir(RunView) if not name.startswith("_")} == {
+        *("step", "updates", "episodes", "num_envs", "agent", "config", "replay", "stop_training"),
+        *("at_quiet_point", "emit_evaluation", "save_state"),
+    }
+    seen, quiet = [], []
+
+    class Watch(Listener):
+        def on_episode_end(self, episode, logs=None):
+            view = self.trainer
+            seen.append((view.step, view.episodes, view.updates))
+            view.emit_evaluation({"step": view.step, "kind": "periodic", "episodes": 1, "mean_return": 0.0})
+            view.at_quiet_point(lambda: quiet.append(rec.events.count(("evaluation", "periodic"))))
+            if episode == 1:
+                view.stop_training = True
+
+    watch, rec = Watch(), Recorder.make()
+    trainer = make_trainer(vec(lambda: FixedLengthEnv(3)), [watch, rec])
+    end = trainer.train(1_000)
+    assert end["stopped"] is True and trainer.stop_training is True and trainer.step == 6  # set on the view
+    assert seen == [(3, 1, 0), (6, 2, 1)] and quiet == [1, 2]  # deferred until every listener saw the evaluation
+    view = watch.trainer
+    assert isinstance(view, RunView) and view is not trainer
+    assert (view.step, view.updates, view.episodes, view.num_envs) == (6, trainer.updates, 2, 1)
+    assert view.agent is trainer.agent and view.config is trainer.config and view.replay is trainer.replay
+    internals = ("rng", "adder", "env", "listeners", "schedule", "episodes_in_progress", "total_steps", "train")
+    for name in (*internals, "interrupted", "_choose_actions", "_on_signal", "trainer", "__dict__"):
+        assert not hasattr(view, name), name
+    with pytest.raises(AttributeError, match="call at_quiet_point and emit_evaluation on the view itself"):
+        _ = view.listeners
+    for name in ("step", "updates", "agent", "config", "replay", "num_envs", "rng", "stop_trainig"):
+        with pytest.raises(AttributeError):  # read-only, and no new attribute (a typo) is silently accepted
+            setattr(view, name, 0)
+    assert view.step == 6 and view.agent is trainer.agent
 
 
 def test_hooks_not_overridden_are_not_called():

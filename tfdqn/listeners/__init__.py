@@ -17,6 +17,7 @@ _LAZY = {
     "DivergenceWarning": "divergence",
     "ModelCheckpoint": "checkpoint",
     "PeriodicEvaluation": "evaluation",
+    "RunView": "view",
     "StopOnReward": "evaluation",
     "EvaluationEnv": "evaluation",
     "MetricsLogger": "metrics",

@@ -10,7 +10,10 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tfdqn.listeners.view import RunView
 
 HOOKS = (
     "on_train_begin",
@@ -88,15 +91,19 @@ class Listener:
 
     Like a Keras callback, a listener sees `self.model` (the online Q-network, set through `set_model`),
     `self.params` (`total_steps`, `start_step`, `num_envs`, `config`; set through `set_params`) and, beyond
-    Keras, `self.trainer` (counters, agent, replay buffer). Stop training from any hook with
-    `self.model.stop_training = True`, as in Keras, or `self.trainer.stop_training = True`: the current
-    environment step finishes (its events included) and no further step or episode begins.
+    Keras, `self.trainer`: a narrow view of the run (`tfdqn.listeners.view.RunView`), not the Trainer itself.
+    It shows the counters (`step`, `updates`, `episodes`, `num_envs`), the `agent`, the `config` and the
+    `replay` buffer, read-only, and offers `at_quiet_point(work)`, `emit_evaluation(logs)` and
+    `save_state(directory)`. Stop training from any hook with `self.model.stop_training = True`, as in
+    Keras, or `self.trainer.stop_training = True`: the current environment step finishes (its events
+    included) and no further step or episode begins.
 
     Defining a method named `on_*` that is not a hook (a typo, or a Keras name like `on_epoch_end`) warns
     with the hook it most likely means (`ListenerWarning`); a hook assigned on an instance is called.
     """
 
-    trainer: Any = None  # the Trainer running this listener (set by `set_trainer`)
+    # the run's `RunView` (set by `set_trainer`); tabular Q-learning hands its `QLearner` itself, hence `Any`
+    trainer: RunView | Any = None
     _model: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -135,8 +142,8 @@ class Listener:
         """Called by the trainer before training begins: `total_steps`, `start_step`, `num_envs`, `config`."""
         self.params = params
 
-    def set_trainer(self, trainer: Any) -> None:
-        """Called by the trainer before training begins."""
+    def set_trainer(self, trainer: RunView | Any) -> None:
+        """Called by the trainer before training begins, with the view of the run this listener sees."""
         self.trainer = trainer
 
     def get_state(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class ModelCheckpoint(Listener):
 
     With `save_state=True` the full training state (see `tfdqn.training.resume`) is written to `directory/state`
     every `state_every` env steps (if given) and when training ends, also on SIGINT/SIGTERM or an error
-    in a listener. A state is written only at a quiet point of the run (`ListenerList.at_quiet_point`), once
+    in a listener. A state is written only at a quiet point of the run (`RunView.at_quiet_point`), once
     every listener has seen every event before it, so a resumed run loses no evaluation. Weights that are
     not finite (after a non-finite loss) are never written: the last good files are kept.
     """
@@ -114,7 +114,7 @@ class ModelCheckpoint(Listener):
     def _request_state(self) -> None:
         if not self._state_due:
             self._state_due = True
-            self.trainer.listeners.at_quiet_point(self._write_state)
+            self.trainer.at_quiet_point(self._write_state)
 
     def _write_state(self) -> None:
         self._state_due = False
@@ -130,7 +130,7 @@ class ModelCheckpoint(Listener):
         # two hold the same weights; after an abort mid-step (a second Ctrl-C) the state may be torn: the last
         # periodic one is kept
         if self.save_last:
-            self.trainer.listeners.at_quiet_point(self._write_last)
+            self.trainer.at_quiet_point(self._write_last)
         if self.save_state and not logs.get("aborted", False):
             self._request_state()
 

@@ -84,7 +84,7 @@ class PeriodicEvaluation(Listener):
             return
         self._next_step = (step // self.every + 1) * self.every
         result = self.eval_env.run(self.trainer.agent.greedy, self.episodes, self.trainer.config.env_id)
-        self.trainer.listeners.on_evaluation(
+        self.trainer.emit_evaluation(
             {
                 "kind": "periodic",
                 "step": step,
@@ -144,7 +144,7 @@ class StopOnReward(Listener):
             "std_return": result.std,
             "returns": result.returns.tolist(),
         }
-        self.trainer.listeners.on_evaluation(confirmation)
+        self.trainer.emit_evaluation(confirmation)
         if result.mean >= self.threshold:
             self.confirmed = confirmation
             self.trainer.stop_training = True

@@ -25,6 +25,7 @@ from tfdqn.envs.training_signal import training_signal
 from tfdqn.errors import ArgumentError, EnvError, NonFiniteError, TrainingInterrupted
 from tfdqn.listeners.base import Listener, raise_first
 from tfdqn.listeners.dispatch import ListenerList, read_only
+from tfdqn.listeners.view import RunView
 from tfdqn.replay.adder import make_replay
 from tfdqn.replay.prioritized import ExtendedReplay, Sample
 from tfdqn.training.episodes import Episodes
@@ -76,27 +77,24 @@ class Trainer:
     def train(self, total_steps: int) -> dict[str, Any]:
         """Run until the step counter reaches `total_steps` (counted from the very first step, so a
         resumed run with the same budget ends where an uninterrupted one would), a listener sets
-        `stop_training` (on the trainer or, as in Keras, on `self.model`), or SIGINT/SIGTERM arrives.
+        `stop_training` (on its view of the run or, as in Keras, on `self.model`), or SIGINT/SIGTERM arrives.
 
         With N parallel environments the last iteration may collect up to N - 1 transitions more.
         However training ends, episodes still running get `on_episode_end` with `completed=False` and then
         `on_train_end` reaches every listener (see `Listener`); only then is the first error re-raised
         (any exception, later ones attached), or `TrainingInterrupted` raised after a signal.
         """
-        total_steps = check_budget(total_steps)
+        total_steps = self.total_steps = check_budget(total_steps)
         listeners, model = self.listeners, self.agent.q_network
-        self.total_steps = total_steps
         self.stop_training = model.stop_training = False
         self.interrupted, self.aborted = None, False
         self._copied_at = None  # the weights may have been changed between calls: the first copy is made
         self.episodes_in_progress.begun[:] = False
         listeners.deferred.clear()
-        listeners.set_trainer(self)
+        listeners.set_trainer(RunView(self))  # what a listener sees of the run: not the Trainer itself
         listeners.set_model(model)
-        config = self.config.to_dict()
-        listeners.set_params(
-            {"total_steps": total_steps, "start_step": self.step, "num_envs": self.env.num_envs, "config": config}
-        )
+        config, num_envs = self.config.to_dict(), self.env.num_envs
+        listeners.set_params(dict(total_steps=total_steps, start_step=self.step, num_envs=num_envs, config=config))
         start = time.perf_counter()
         error: BaseException | None = None
         restore = install_stop_handlers(self._on_signal)
