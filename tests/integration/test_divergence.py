@@ -6,15 +6,18 @@ import gymnasium as gym
 import keras
 import numpy as np
 import pytest
-from helpers import ChainEnv, vec
+from helpers import ChainEnv, FixedLengthEnv, vec
 
 from tfdqn import DivergenceAlarm, DivergenceWarning, DQNAgent, DQNConfig, Trainer, build_q_network
+from tfdqn.envs.training_signal import ClipRewardSignal
+from tfdqn.replay.buffer import ReplayBuffer
 
 
 class _FakeTrainer:
     def __init__(self, gamma=0.9, loss="huber"):
         self.config = DQNConfig(gamma=gamma, loss=loss)
         self.stop_training = False
+        self.step, self.replay = 0, ReplayBuffer(8, (1,))
 
 
 def _alarm(**kwargs):
@@ -23,10 +26,12 @@ def _alarm(**kwargs):
     return alarm
 
 
-def test_bound_is_r_max_over_one_minus_gamma_from_rewards_seen():
+def test_bound_is_r_max_over_one_minus_gamma_from_the_rewards_stored():
     alarm = _alarm()
-    assert alarm.bounds() is None  # no reward seen yet: no bound, no alarm
-    alarm.on_step(1, {"reward": np.array([0.5, -2.0])})
+    assert alarm.bounds() is None  # no reward stored yet: no bound, no alarm
+    alarm.trainer.replay.add_batch(np.zeros((2, 1)), np.zeros(2), np.array([0.5, -2.0]), np.zeros((2, 1)), np.zeros(2))
+    alarm.trainer.step = 2
+    alarm.on_replay_end({"step": 2, "loss": 0.0, "mean_q": 0.0, "max_abs_q": 0.0})  # reads the replay's rewards
     r_max, gamma, q_bound, loss_bound = alarm.bounds()
     assert (r_max, gamma) == (2.0, 0.9) and q_bound == pytest.approx(20.0)
     assert loss_bound == pytest.approx(2 * 20.0 - 0.5)  # Huber of the largest TD error such Q allow
@@ -99,22 +104,26 @@ def test_silent_on_a_healthy_run():
 
 class TwoStateEnv(gym.Env):
     """Tsitsiklis and Van Roy's divergence example: state A (observation 1) moves to state B (observation 2)
-    paying 0.01, and the time limit cuts the episode there. Q(B) is never trained, only reached through the
-    network's generalisation, so Q(A) <- 0.01 + gamma * Q(B) ~ 0.01 + 2 gamma Q(A): it grows without end
+    paying `reward` (0.01), and the time limit cuts the episode there. Q(B) is never trained, only reached
+    through the network's generalisation, so Q(A) <- r + gamma * Q(B) ~ r + 2 gamma Q(A): it grows without end
     for gamma > 0.5, however small the step size."""
 
     observation_space = gym.spaces.Box(0.0, 2.0, (1,), np.float32)
     action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, reward=0.01):
+        self.reward = reward
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         return np.ones(1, np.float32), {}
 
     def step(self, action):
-        return np.full(1, 2.0, np.float32), 0.01, False, True, {}
+        return np.full(1, 2.0, np.float32), self.reward, False, True, {}
 
 
-def test_fires_on_a_run_made_to_diverge():
+def _diverge(env_fn, alarm):
+    """Train on `env_fn` (a `TwoStateEnv`) with settings that make Q diverge, warning (`DivergenceWarning`s)."""
     config = DQNConfig(
         hidden_sizes=(16,),
         learning_rate=1e-2,
@@ -132,8 +141,40 @@ def test_fires_on_a_run_made_to_diverge():
     )
     keras.utils.set_random_seed(config.seed)
     agent = DQNAgent(build_q_network((1,), 2, config.hidden_sizes), 2, config)
-    alarm = DivergenceAlarm()
     with pytest.warns(DivergenceWarning, match="training looks divergent") as caught:
-        Trainer(agent, vec(TwoStateEnv), config, [alarm]).train(2_000)
-    assert len([w for w in caught if issubclass(w.category, DivergenceWarning)]) == 1  # once
+        Trainer(agent, vec(env_fn), config, [alarm]).train(2_000)
+    return [w for w in caught if issubclass(w.category, DivergenceWarning)]
+
+
+def test_fires_on_a_run_made_to_diverge():
+    alarm = DivergenceAlarm()
+    assert len(_diverge(TwoStateEnv, alarm)) == 1  # once
     assert "r_max = 0.01" in alarm.alarm and "= 1" in alarm.alarm  # the bound 0.01 / (1 - 0.99)
+
+
+def test_the_bound_is_the_learners_clipped_rewards_not_the_games():
+    """Under the Atari protocol the learner trains on rewards clipped to their sign: a game paying 100 a step
+    bounds |Q| by 1 / (1 - gamma) = 100, not 10,000, and the run made to diverge is caught past 150."""
+    alarm = DivergenceAlarm(stop=True)
+    _diverge(lambda: ClipRewardSignal(TwoStateEnv(reward=100.0)), alarm)
+    assert alarm.bounds()[:3] == (1.0, 0.99, pytest.approx(100.0))
+    assert "r_max = 1, the largest |reward| the learner has stored" in alarm.alarm
+    q = float(alarm.alarm.split("max |Q| = ")[1].split(" ")[0].replace(",", ""))
+    assert 150 < q < 15_000  # beyond the learner's bound, within the one the game's rewards would give
+
+
+@pytest.mark.parametrize("n_step", [1, 3])
+def test_an_n_step_return_counts_per_step(n_step):
+    """Rewards of 1 a step: an n-step return 1 + gamma + gamma ** 2 is 2.71 (gamma 0.9) but bounds Q no more
+    than the rewards it sums: r_max stays 1 with n-step returns, ends of episodes and two environments."""
+    config = DQNConfig(
+        hidden_sizes=(8,), gamma=0.9, n_step=n_step, batch_size=8, learning_starts=16, buffer_size=500, seed=0
+    )
+    keras.utils.set_random_seed(config.seed)
+    agent = DQNAgent(build_q_network((1,), 2, config.hidden_sizes), 2, config)
+    alarm = DivergenceAlarm()
+    trainer = Trainer(agent, vec(lambda: FixedLengthEnv(length=7), n=2), config, [alarm])
+    trainer.train(200)
+    assert alarm.r_max_seen == pytest.approx(1.0)
+    stored, _ = trainer.replay.newest_rewards(len(trainer.replay))
+    assert stored.max() == pytest.approx(1 + 0.9 + 0.81 if n_step == 3 else 1.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import time
 import warnings
 
@@ -16,8 +17,10 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from tfdqn.config import DQNConfig  # noqa: E402
 from tfdqn.fileio import write_json  # noqa: E402
+from tfdqn.listeners.base import Listener  # noqa: E402
 from tfdqn.listeners.mlflow import EPISODE_METRICS, RUN_KEY_TAG, MLflowLogger, TrackingError  # noqa: E402
 from tfdqn.training.protocol import Protocol  # noqa: E402
+from tfdqn.training.resume import load_training_state  # noqa: E402
 from tfdqn.training.run import assemble  # noqa: E402
 from tfdqn.training.tracking import Tracking  # noqa: E402
 
@@ -96,14 +99,17 @@ def test_the_config_is_the_parameters_and_the_files_are_artifacts(logged, tmp_pa
     assert open(copy, "rb").read() == (out / "best.keras").read_bytes()
 
 
-def test_a_resumed_run_logs_into_the_same_mlflow_run(store):
+def test_a_resumed_run_logs_into_the_same_mlflow_run(store, tmp_path):
     uri, client = store
     first = MLflowLogger(uri, EXPERIMENT, run_name="resumed", flush_seconds=0.0)
-    assemble(NO_UPDATES, listeners=[first]).train(150)
+    run = assemble(NO_UPDATES, listeners=[first])
+    run.train(150)
+    run.trainer.save_state(tmp_path)  # the MLflow run's id among the listeners' states
     after_first = len(client.get_metric_history(first.run_id, "episode/return"))
     second = MLflowLogger(uri, EXPERIMENT)
-    second.set_state(first.get_state())  # what a training checkpoint keeps
-    assemble(NO_UPDATES, listeners=[second]).train(150)
+    resumed = assemble(NO_UPDATES, listeners=[second])
+    load_training_state(resumed.trainer, tmp_path)
+    resumed.train(300)
     assert second.run_id == first.run_id
     assert len(client.get_metric_history(first.run_id, "episode/return")) > after_first
     assert client.get_run(first.run_id).info.status == "FINISHED"
@@ -115,6 +121,60 @@ def test_a_resumed_run_logs_into_the_same_mlflow_run(store):
         )
         == 1
     )
+
+
+def test_a_run_resumed_after_a_crash_logs_each_value_once(store, tmp_path):
+    """The run saves its state at step 200 and goes on to 300, logging those episodes and the evaluation at 300,
+    then dies (the state it saved at 300 lost); resumed from step 200 it repeats them exactly: the MLflow run
+    holds each value once, as metrics.csv and evaluations.csv do, and its parameters once."""
+    uri, client = store
+    out = tmp_path / "run"
+
+    class KeepState(Listener):
+        def on_step(self, step, logs=None):
+            if step == 201:  # the state saved at step 200: the last one a crash at step 300 leaves
+                shutil.copytree(out / "state", tmp_path / "saved")
+
+    first = MLflowLogger(uri, EXPERIMENT, run_name="crashed", directory=out, flush_seconds=0.0)
+    crashed = assemble(SMALL, out, PROTOCOL, listeners=[first, KeepState()], save_state=True, state_every=200)
+    crashed.train(300)  # every value up to step 300 is sent, then the process dies
+    shutil.rmtree(out / "state")
+    shutil.copytree(tmp_path / "saved", out / "state")
+    second = MLflowLogger(uri, EXPERIMENT, directory=out, flush_seconds=0.0)
+    resumed = assemble(SMALL, out, PROTOCOL, listeners=[second], save_state=True)
+    assert load_training_state(resumed.trainer, out / "state") == 200
+    resumed.train(400)
+    assert second.run_id == first.run_id and status(client, first.run_id) == "FINISHED"
+    episodes = csv_rows(out / "metrics.csv")
+    assert any(200 < int(row["step"]) <= 300 and row["loss"] for row in episodes)  # repeated, updates included
+    for column, key in EPISODE_METRICS.items():
+        assert history(client, first.run_id, key) == [(int(r["step"]), r[column]) for r in episodes if r[column]]
+    evaluations = csv_rows(out / "evaluations.csv")
+    assert [int(r["step"]) for r in evaluations] == [100, 200, 300, 400]
+    expected = [(int(r["step"]), r["mean_return"]) for r in evaluations]
+    assert history(client, first.run_id, "evaluation/periodic_mean_return") == expected
+    assert set(client.get_run(first.run_id).data.params) == set(SMALL.to_dict())
+
+
+def test_a_resumed_run_logs_the_values_its_crashed_attempt_had_not_sent(store):
+    """Two episodes end at step 10 and the process dies between them: the resumed run sends the second one,
+    and the evaluation at step 10 the attempt never reached, counted metric by metric."""
+    uri, client = store
+    crashed = MLflowLogger(uri, EXPERIMENT, run_name="partly sent", flush_seconds=0.0)
+    crashed.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False})
+    episodes = [(5, 1.0), (10, 2.0), (10, 3.0), (15, 4.0)]  # (step, return)
+    for step, value in episodes[:2]:
+        crashed.on_episode_end(0, {"step": step, "return": value, "length": 5})
+    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
+    resumed.set_state(crashed.get_state())
+    resumed.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": True})
+    for step, value in episodes:
+        resumed.on_episode_end(0, {"step": step, "return": value, "length": 5})
+    resumed.on_evaluation({"kind": "periodic", "step": 10, "mean_return": 2.5, "std_return": 0.5})
+    resumed.on_train_end({})
+    assert history(client, crashed.run_id, "episode/return") == [(5, "1"), (10, "2"), (10, "3"), (15, "4")]
+    assert [step for step, _ in history(client, crashed.run_id, "episode/length")] == [5, 10, 10, 15]
+    assert history(client, crashed.run_id, "evaluation/periodic_mean_return") == [(10, "2.5")]
 
 
 def test_a_store_that_fails_mid_run_warns_and_the_metrics_wait_for_the_next_flush(store):

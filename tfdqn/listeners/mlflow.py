@@ -94,7 +94,9 @@ class MLflowLogger(Listener):
     store is opened here, so a bad URI fails before training. Metrics are sent in batches, every
     `flush_seconds`, at each evaluation and at the end; a store that stops answering warns and is retried at
     the next flush rather than ending training. A resumed run (the listener's state) logs into the same MLflow
-    run; after a crash, episodes past the last saved state are logged again by the resumed run.
+    run, its parameters and tags as they were, and does not log again what the run holds already: after a crash,
+    the steps the resumed run repeats (the same values, a resume being exact) up to the last step the MLflow run
+    holds, metric by metric (`held_steps`).
 
     `run_key` (a sweep's config and seed) tags the MLflow run (`tfdqn.run_key`); a new run first marks KILLED
     the RUNNING runs of the experiment with that key, the attempts a crash, a resumed sweep or a Ray retry left
@@ -123,6 +125,7 @@ class MLflowLogger(Listener):
         self.run_id: str | None = None  # the MLflow run, made at the first on_train_begin
         self._pending: list[Any] = []  # mlflow.entities.Metric waiting for the next flush
         self._uploaded: dict[str, int] = {}  # artifact path -> mtime_ns when uploaded
+        self._held: dict[str, tuple[int, int]] = {}  # a resumed run's metrics already held: see `held_steps`
         self._last_flush = time.monotonic()
         self._failing = False
 
@@ -146,8 +149,9 @@ class MLflowLogger(Listener):
             params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
             for i in range(0, len(params), BATCH["params"]):
                 self.client.log_batch(self.run_id, params=params[i : i + BATCH["params"]])
-        else:  # a resumed run goes on in its MLflow run
+        else:  # a resumed run goes on in its MLflow run; its parameters and tags were logged when it was made
             self.client.update_run(self.run_id, status="RUNNING")
+            self._held = self.held_steps()
         self._last_flush = time.monotonic()
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
@@ -191,6 +195,18 @@ class MLflowLogger(Listener):
         found = f"tags.`{RUN_KEY_TAG}` = '{self.run_key}' and attributes.status = 'RUNNING'"
         for run in self.client.search_runs([self.experiment_id], found):
             self._call(self.client.set_terminated, run.info.run_id, "KILLED")
+
+    def held_steps(self) -> dict[str, tuple[int, int]]:
+        """Metric key -> (the last step the MLflow run holds a value of it at, how many values at that step): what
+        a resumed run must not log again, since it repeats exactly the steps its crashed attempt logged after the
+        checkpoint. Per metric and counted, as a crash may fall between two batches of one flush."""
+        assert self.run_id is not None
+        held = {}
+        for key in self.client.get_run(self.run_id).data.metrics:
+            steps = [metric.step for metric in self.client.get_metric_history(self.run_id, key)]
+            if steps:
+                held[key] = (max(steps), steps.count(max(steps)))
+        return held
 
     def log_summary(self, summary: dict[str, Any]) -> None:
         """After `Run.finish`: best.keras's score on the final episodes as `final/best_keras_mean_return` and
@@ -238,8 +254,22 @@ class MLflowLogger(Listener):
 
         now = int(time.time() * 1000)
         for key, value in values.items():
-            if value is not None and not isinstance(value, bool) and math.isfinite(float(value)):
+            if value is None or isinstance(value, bool) or not math.isfinite(float(value)):
+                continue
+            if not self._logged_before(key, int(step)):
                 self._pending.append(Metric(key, float(value), now, int(step)))
+
+    def _logged_before(self, key: str, step: int) -> bool:
+        """Whether the MLflow run holds this value of `key` at `step` already (`held_steps`): then it is not sent."""
+        if key not in self._held:
+            return False
+        last, count = self._held[key]
+        if step > last:
+            del self._held[key]  # past what the run holds: everything from here on is new
+        elif step < last or count > 0:
+            self._held[key] = (last, count - (step == last))
+            return True
+        return False
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> bool:
         """`method(*args, **kwargs)`; a failure warns (once until a call succeeds again) instead of raising."""

@@ -84,6 +84,15 @@ class ReplayBuffer:
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 
+    def newest_slots(self, count: int) -> np.ndarray:
+        """The slots of the newest `count` transitions stored (all of them when fewer), newest first."""
+        return (self.pos - 1 - np.arange(min(max(count, 0), self.size))) % self.capacity
+
+    def newest_rewards(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(rewards, None) of the newest `count` transitions: the rewards the learner trains on, as stored, for a
+        listener to watch (`DivergenceAlarm`); None: every transition is one step (discount gamma)."""
+        return self.rewards[self.newest_slots(count)], None
+
     def sample(self, batch_size: int, rng: np.random.Generator, gradient_steps: int | None = None) -> Batch:
         """Uniform sample with replacement; shape (batch,) or, with `gradient_steps`, (steps, batch)."""
         if self.size == 0:

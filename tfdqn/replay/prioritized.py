@@ -112,6 +112,12 @@ class ExtendedReplay:
         if self.tree is not None:
             self.tree.set(np.arange(pos, pos + keep) % self.capacity, np.full(keep, self.max_priority))
 
+    def newest_rewards(self, count: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(rewards, discounts) of the newest `count` transitions: an n-step return and its bootstrap discount
+        gamma ** k, k the steps it sums (`ReplayBuffer.newest_rewards`)."""
+        slots = self.base.newest_slots(count)
+        return self.base.rewards[slots], self.discounts[slots]
+
     def anneal_beta(self, step: int, budget: int) -> None:
         """The importance-weight exponent at env step `step`: linear from its start to 1 over `beta_steps`
         (default: the run's `budget`), then 1."""
