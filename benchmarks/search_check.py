@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan, winner, used = read_search(args.search)
     seeds = fresh_seeds(args.seeds, used)
-    from tfdqn.experiments.plan import Protocol
+    from tfdqn.experiments.plan import SweepProtocol
     from tfdqn.experiments.sweep import sweep
 
-    protocol = Protocol(**plan["protocol"])
+    protocol = SweepProtocol(**plan["protocol"])
     configs = {"defaults": {}, "winner": winner["fields"]}
     out = args.search / "check"
     result = sweep(configs, seeds, out, protocol, num_cpus=args.num_cpus, command=command_line("search_check", argv))

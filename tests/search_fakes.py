@@ -11,15 +11,17 @@ from pathlib import Path
 if __name__ == "__main__":  # run as a script: this checkout's tfdqn, not an installed one
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tfdqn.experiments.plan import Protocol, RunSpec, run_key  # noqa: E402
+from tfdqn.experiments.plan import RunSpec, SweepProtocol, run_key  # noqa: E402
 
-PROTOCOL = Protocol(steps=1000, threshold=100.0, eval_every=100, eval_episodes=2, confirm_episodes=2, final_episodes=2)
+PROTOCOL = SweepProtocol(
+    steps=1000, threshold=100.0, eval_every=100, eval_episodes=2, confirm_episodes=2, final_episodes=2
+)
 """The fakes report an evaluation every 100 env steps up to 1000; 100 counts as solved."""
 FLAGS = ["--steps", "1000", "--threshold", "100", "--eval-every", "100"]
 """The same protocol as command-line flags."""
 
 
-def fake_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol, tracked=None) -> list[RunSpec]:
+def fake_specs(name: str, overrides: dict, seeds: list[int], protocol: SweepProtocol, tracked=None) -> list[RunSpec]:
     """Each seed a fake worker: gamma 0.99 solves at 300 steps, 0.95 at 600, anything else never, slowly."""
     gamma = overrides.get("gamma", 0.9)
     solve_at = {0.99: 300, 0.95: 600}.get(gamma)

@@ -266,7 +266,7 @@ def tensorboard_hparams(folder):
 
 def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tensorboard_hparams(store, tmp_path):
     from tfdqn.experiments import worker
-    from tfdqn.experiments.plan import Protocol as SweepProtocol, run_key
+    from tfdqn.experiments.plan import SweepProtocol, run_key
     from tfdqn.experiments.tracking import SweepTracking, worker_tracking
 
     uri, client = store

@@ -21,12 +21,12 @@ from tfdqn.experiments.cluster import worker_env
 from tfdqn.experiments.engine import read_record, run_specs, write_record
 from tfdqn.experiments.errors import RayNotInstalled, SweepError, SweepInterrupted
 from tfdqn.experiments.grid import expand_grid, parse_set, read_configs
-from tfdqn.experiments.plan import Protocol, RunSpec, run_key
+from tfdqn.experiments.plan import RunSpec, SweepProtocol, run_key
 from tfdqn.experiments.process import spawn, stop_tree
 from tfdqn.experiments.report import write_report
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = Protocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
+TINY = SweepProtocol(steps=400, threshold=20.0, eval_every=200, eval_episodes=2, confirm_episodes=2, final_episodes=2)
 """Short real runs: 400 env steps (before learning starts: no gradient step), evaluations at 200 and 400."""
 
 
@@ -287,19 +287,19 @@ def test_a_folder_with_another_sweeps_results_exits_2(tmp_path):
 
 
 def test_a_protocol_spells_no_preset_one_way_so_saved_plans_match():
-    assert Protocol(preset="none") == Protocol(preset=None)
-    argv = Protocol(preset="none").argv({}, 0)
+    assert SweepProtocol(preset="none") == SweepProtocol(preset=None)
+    argv = SweepProtocol(preset="none").argv({}, 0)
     assert argv[argv.index("--preset") + 1] == "none"
 
 
 def test_the_evaluation_cap_reaches_every_run_and_older_folders_still_resume():
     # sweep/search --eval-max-steps N: each worker cuts its greedy episodes at N; a plan without the cap
     # is recorded as before the field existed, so folders written then still resume
-    capped = Protocol(env_id="CliffWalking-v1", eval_max_steps=50)
+    capped = SweepProtocol(env_id="CliffWalking-v1", eval_max_steps=50)
     argv = capped.argv({}, 0)
     assert argv[argv.index("--eval-max-steps") + 1] == "50"
     assert capped.saved()["eval_max_steps"] == 50
-    assert "--eval-max-steps" not in Protocol().argv({}, 0) and "eval_max_steps" not in Protocol().saved()
+    assert "--eval-max-steps" not in SweepProtocol().argv({}, 0) and "eval_max_steps" not in SweepProtocol().saved()
     from tfdqn.cli import ArgumentParser
     from tfdqn.commands._ray_flags import protocol_of
     from tfdqn.commands.search import add_arguments

@@ -11,7 +11,7 @@ from tfdqn.errors import ConfigError
 from tfdqn.training.tracking import add_tracking_flags
 
 if TYPE_CHECKING:
-    from tfdqn.experiments.plan import Protocol
+    from tfdqn.experiments.plan import SweepProtocol
     from tfdqn.experiments.tracking import SweepTracking
 
 
@@ -104,11 +104,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> Protocol:
+def protocol_of(args: argparse.Namespace, stop_on_reward: bool) -> SweepProtocol:
     """The evaluation protocol every run of a sweep or search follows, from the shared flags."""
-    from tfdqn.experiments.plan import Protocol  # here, not at the top: keeps `tfdqn --help` fast
+    from tfdqn.experiments.plan import SweepProtocol  # here, not at the top: keeps `tfdqn --help` fast
 
-    return Protocol(
+    return SweepProtocol(
         env_id=args.env,
         preset=args.preset,
         steps=args.steps,

@@ -1,7 +1,7 @@
-"""The plan of a sweep: what every run shares (`Protocol`), one run's worker command (`RunSpec`), and the checks
+"""The plan of a sweep: what every run shares (`SweepProtocol`), one run's worker command (`RunSpec`), and the checks
 that refuse bad input before Ray starts (configs, seeds, a folder holding another plan).
 
-A plan is saved in `<out>/sweep.json` (or `search.json`) as `{"kind", "protocol": asdict(Protocol), ...}`;
+A plan is saved in `<out>/sweep.json` (or `search.json`) as `{"kind", "protocol": asdict(SweepProtocol), ...}`;
 rerunning into the folder compares plans, so these field names are a file format: keep them.
 """
 
@@ -43,7 +43,7 @@ class RunSpec:
 
 
 @dataclasses.dataclass(frozen=True)
-class Protocol:
+class SweepProtocol:
     """What every run of a sweep shares: environment, preset, budget and the evaluation protocol."""
 
     env_id: str = "CartPole-v1"
@@ -62,7 +62,7 @@ class Protocol:
         if self.preset == NO_PRESET:  # one spelling in a saved plan, so a folder resumes whichever was given
             object.__setattr__(self, "preset", None)
 
-    def resolved(self) -> Protocol:
+    def resolved(self) -> SweepProtocol:
         """The protocol with the environment's budget and reward threshold filled in where none was given."""
         return dataclasses.replace(
             self,

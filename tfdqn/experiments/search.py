@@ -31,7 +31,7 @@ from tfdqn.experiments.cluster import import_ray, require_ray
 from tfdqn.experiments.engine import read_record, run_specs
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
 from tfdqn.experiments.milestones import AT_MILESTONES, Milestones, check_milestones, milestones_for
-from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
+from tfdqn.experiments.plan import RunSpec, SweepProtocol, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.search_report import OBJECTIVE, write_search
 from tfdqn.experiments.space import check_space, extremes
 from tfdqn.experiments.study import (
@@ -57,7 +57,9 @@ def objective(records: list[dict[str, Any]], budget: int) -> float | None:
     return statistics.median(values) if values else None
 
 
-def trial_specs(name: str, overrides: dict, seeds: list[int], protocol: Protocol, tracked: Tracked) -> list[RunSpec]:
+def trial_specs(
+    name: str, overrides: dict, seeds: list[int], protocol: SweepProtocol, tracked: Tracked
+) -> list[RunSpec]:
     """One trial's runs, a seed each (with their MLflow/TensorBoard flags from `tracked`)."""
     keys = {s: run_key(name, s) for s in seeds}
     argv = {s: protocol.argv(overrides, s) + tracked(k) for s, k in keys.items()}
@@ -68,7 +70,7 @@ def search(
     space: dict[str, Any],
     seeds: Sequence[int],
     out: str | os.PathLike[str],
-    protocol: Protocol = Protocol(),
+    protocol: SweepProtocol = SweepProtocol(),
     *,
     sampler: str = "tpe",
     pruner: str = "halving",
@@ -165,7 +167,7 @@ class _Driver:
         study: Any,
         space: dict[str, Any],
         seeds: list[int],
-        protocol: Protocol,
+        protocol: SweepProtocol,
         trials: int,
         per_seed: bool,
         out: Path,

@@ -25,7 +25,7 @@ from typing import Any
 from tfdqn.experiments.cluster import require_ray
 from tfdqn.experiments.engine import read_record, run_specs
 from tfdqn.experiments.errors import SweepError, SweepInterrupted
-from tfdqn.experiments.plan import Protocol, RunSpec, check_configs, check_folder, check_seeds, run_key
+from tfdqn.experiments.plan import RunSpec, SweepProtocol, check_configs, check_folder, check_seeds, run_key
 from tfdqn.experiments.report import describe_best, summarize, write_report
 from tfdqn.experiments.tracking import SweepTracking, worker_tracking
 
@@ -34,7 +34,7 @@ def sweep(
     configs: dict[str, dict[str, Any]],
     seeds: Sequence[int],
     out: str | os.PathLike[str],
-    protocol: Protocol = Protocol(),
+    protocol: SweepProtocol = SweepProtocol(),
     *,
     address: str | None = None,
     num_cpus: int | None = None,
