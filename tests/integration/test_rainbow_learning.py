@@ -44,7 +44,9 @@ PARTS = {
 }
 
 
-@pytest.mark.parametrize("part", sorted(PARTS))
+# every part together runs with -m slow (for CI time); each part alone, and every part resumed
+# (test_rainbow.py), run by default
+@pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.slow) if p == "all" else p for p in sorted(PARTS)])
 def test_rainbow_part_learns_exact_q_values_of_chain_mdp(part):
     config = DQNConfig(**{**BASE, **PARTS[part]})
     keras.utils.set_random_seed(config.seed)

@@ -137,7 +137,8 @@ def test_resume_from_other_environment_or_nothing_is_refused(tmp_path):
         assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and message in proc.stderr
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# SIGTERM takes the same handler as SIGINT (only the status differs): it runs with -m slow, for CI time
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_signal_saves_state_and_exits_with_conventional_status(tmp_path, sig, code):
     out = tmp_path / "run"
     proc = subprocess.Popen(

@@ -85,6 +85,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return [{k: v for k, v in row.items() if "seconds" not in k} for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow  # a regression check of one past restructure; test_determinism covers the same run by default
 def test_the_training_command_writes_the_same_run_as_before_the_restructure(tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
     _train_command(_baseline(tmp_path), old)
