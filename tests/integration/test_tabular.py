@@ -322,6 +322,43 @@ def test_listener_events_and_logs():
     assert rec.ends[-1]["step"] == learner.step == sum(logs["length"] for logs in rec.ends)
 
 
+def test_a_tabular_listener_sees_a_narrow_view_of_the_run_not_the_learner():
+    """`self.trainer` is a `TabularView`: the documented names only, the counters live, the table a read-only copy,
+    `stop_training` stopping the learner, and none of the learner's internals."""
+    from tfdqn.listeners.base import Listener
+    from tfdqn.tabular.view import TabularView
+
+    shown = ("step", "updates", "episodes", "config", "q_table", "visits", "stop_training")
+    assert {name for name in dir(TabularView) if not name.startswith("_")} == set(shown)
+
+    class Watch(Listener):
+        def on_episode_end(self, episode, logs=None):
+            view = self.trainer
+            self.seen = (view.step, view.updates, view.episodes, view.q_table, view.visits)
+            if episode == 2:
+                view.stop_training = True
+
+    watch = Watch()
+    learner = QLearner(TabularConfig(episodes=50, seed=2), listeners=[watch])
+    end = learner.train()
+    learner.env.close()
+    view = watch.trainer
+    assert isinstance(view, TabularView) and end["stopped"] is True and learner.episodes == 3
+    step, updates, episodes, table, visits = watch.seen
+    assert step == updates == learner.step == end["updates"] and episodes == 3 and visits.sum() == step
+    np.testing.assert_array_equal(table, learner.q_table)
+    with pytest.raises(ValueError, match="read-only"):
+        table[0, 0] = 1.0  # the learner's table stays its own
+    assert view.config is learner.config and view.config.env_id == "FrozenLake-v1"
+    for name in ("env", "rng", "listeners", "train", "_q", "epsilon_schedule", "recent_returns", "__dict__"):
+        assert not hasattr(view, name), name
+    with pytest.raises(AttributeError, match="it shows " + ", ".join(shown)):
+        _ = view.env
+    for name in ("step", "q_table", "config", "rng"):
+        with pytest.raises(AttributeError):  # read-only, and no new attribute (a typo) is silently accepted
+            setattr(view, name, 0)
+
+
 def test_failing_listener_is_reported_after_every_listener_saw_the_end():
     from tfdqn.listeners.base import Listener
 

@@ -94,15 +94,16 @@ class Listener:
     Keras, `self.trainer`: a narrow view of the run (`tfdqn.listeners.view.RunView`), not the Trainer itself.
     It shows the counters (`step`, `updates`, `episodes`, `num_envs`), the `agent`, the `config` and the
     `replay` buffer, read-only, and offers `at_quiet_point(work)`, `emit_evaluation(logs)` and
-    `save_state(directory)`. Stop training from any hook with `self.model.stop_training = True`, as in
-    Keras, or `self.trainer.stop_training = True`: the current environment step finishes (its events
-    included) and no further step or episode begins.
+    `save_state(directory)` (tabular Q-learning shows its own narrow view, `tfdqn.tabular.view.TabularView`).
+    Stop training from any hook with `self.model.stop_training = True`, as in Keras, or
+    `self.trainer.stop_training = True`: the current environment step finishes (its events included) and no
+    further step or episode begins.
 
     Defining a method named `on_*` that is not a hook (a typo, or a Keras name like `on_epoch_end`) warns
     with the hook it most likely means (`ListenerWarning`); a hook assigned on an instance is called.
     """
 
-    # the run's `RunView` (set by `set_trainer`); tabular Q-learning hands its `QLearner` itself, hence `Any`
+    # the run's `RunView` (set by `set_trainer`); tabular Q-learning hands a `TabularView`, hence `Any`
     trainer: RunView | Any = None
     _model: Any = None
 

@@ -112,7 +112,7 @@ class ListenerList:
         return bool(self._by_hook[hook])
 
     def set_trainer(self, trainer: Any) -> None:
-        """Hand every listener what it sees of the run: the DQN Trainer's `RunView` (tabular: the `QLearner`)."""
+        """Hand every listener what it sees of the run: the DQN Trainer's `RunView` (tabular: a `TabularView`)."""
         for listener in self.listeners:
             listener.set_trainer(trainer)
 

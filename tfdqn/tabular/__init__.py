@@ -3,6 +3,7 @@
 - `tfdqn.tabular.mdp`: `TabularMDP` (a finite MDP as arrays) and FrozenLake (`make_frozenlake`, `MAPS`).
 - `tfdqn.tabular.config`: `TabularConfig` and its epsilon and alpha schedules.
 - `tfdqn.tabular.qlearning`: `QLearner` and `train_q_table`.
+- `tfdqn.tabular.view`: `TabularView`, what a listener sees of the run (`self.trainer`).
 - `tfdqn.tabular.dp`: value iteration, exact success probabilities, `compare_with_optimum`.
 - `tfdqn.tabular.frozenlake`: pictures (policy map, episode GIF) and the exact check of a saved DQN.
 
@@ -20,6 +21,7 @@ from tfdqn.tabular.dp import (
 )
 from tfdqn.tabular.mdp import ACTION_NAMES, MAPS, TabularMDP, make_frozenlake
 from tfdqn.tabular.qlearning import QLearner, train_q_table
+from tfdqn.tabular.view import TabularView
 
 __all__ = [
     "ACTION_NAMES",
@@ -27,6 +29,7 @@ __all__ = [
     "QLearner",
     "TabularConfig",
     "TabularMDP",
+    "TabularView",
     "compare_with_optimum",
     "greedy_actions",
     "make_frozenlake",

@@ -26,19 +26,21 @@ from tfdqn.listeners.dispatch import ListenerList
 from tfdqn.tabular.config import TabularConfig, alpha_schedule, epsilon_schedule
 from tfdqn.tabular.dp import greedy_actions
 from tfdqn.tabular.mdp import make_frozenlake
+from tfdqn.tabular.view import TabularView
 from tfdqn.validation import is_int
 
 
 class QLearner:
-    """Tabular Q-learning with epsilon-greedy exploration; the "trainer" its listeners see.
+    """Tabular Q-learning with epsilon-greedy exploration.
 
     Listeners get the DQN trainer's events where they make sense (`on_train_begin`, `on_episode_begin`,
     `on_step` (only if a listener overrides it), `on_episode_end`, `on_train_end`) with the same log keys,
     plus `success` and `alpha` at episode end; `on_step` logs hold scalars (`reward`, `terminated`,
     `truncated`, `epsilon`) and `state`, `action`, `next_state`. The budget is in episodes, so
     `on_train_begin`'s `total_steps` is an upper bound (episodes x time limit) and `total_episodes` the
-    budget. Attributes a listener may read: `config` (with `env_id`), `step`, `episodes`, `stop_training`
-    (set it to stop after the current episode), `listeners`, `q_table`.
+    budget. A listener sees the run as `self.trainer`, a `TabularView` (not the learner itself): `step`,
+    `updates`, `episodes`, `config` (with `env_id`), `q_table` and `visits` (read-only copies), and
+    `stop_training` (set it to stop after the current episode).
 
     The table is kept in Python lists while training (a NumPy scalar access costs more than the whole
     update here); `q_table` returns it as an array.
@@ -82,6 +84,11 @@ class QLearner:
         self._q = values.tolist()
 
     @property
+    def updates(self) -> int:
+        """Table updates so far: one per environment step."""
+        return self.step
+
+    @property
     def visits(self) -> np.ndarray:
         """How many times each (state, action) has been updated."""
         return np.array(self._visits, dtype=np.int64)
@@ -106,7 +113,7 @@ class QLearner:
             raise ConfigError(f"episodes={episodes!r} is invalid: must be a positive integer")
         max_steps = env.spec.max_episode_steps if env.spec is not None else None
         self.stop_training = False
-        listeners.set_trainer(self)
+        listeners.set_trainer(TabularView(self))  # what a listener sees of the run: not the learner itself
         start = time.perf_counter()
         error: BaseException | None = None
         try:
@@ -128,7 +135,7 @@ class QLearner:
         end_logs = {
             "step": self.step,
             "episodes": self.episodes,
-            "updates": self.step,
+            "updates": self.updates,
             "wall_seconds": time.perf_counter() - start,
             "stopped": self.stop_training,
             "interrupted": None,
