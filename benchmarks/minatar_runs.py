@@ -68,7 +68,10 @@ def run_tfdqn(game: str, seed: int, frames: int, equal: bool, eval_episodes: int
         every = max(frames // 20, 1_000)
         protocol = Protocol(every, 10, final_episodes=max(eval_episodes, 1), stop_on_reward=False)
     run = assemble(config, None if equal else out / "run", protocol, listeners=[Episodes()])
-    end = run.train(frames)
+    try:
+        end = run.train(frames)
+    finally:
+        run.close()
     record: dict[str, Any] = {"config": config.to_dict(), "returns": returns, "end_frames": ends}
     record.update(env_steps=end["step"], train_seconds=end["wall_seconds"], updates=end["updates"])
     if protocol is not None and eval_episodes:

@@ -96,7 +96,10 @@ def run_tfdqn(
 
     hooks = hooks or RunHooks()
     run = assemble(config, listeners=[ProtocolListener(), *hooks.listeners(config)])
-    run.train(steps)
+    try:
+        run.train(steps)
+    finally:
+        run.close()
     agent = run.agent
 
     def make_policy(weights):

@@ -222,7 +222,10 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
         tfdqn.record_gif(
             run.agent.greedy, config.env_id, out / "untrained.gif", seed=config.seed, max_steps=run.eval_max_steps
         )
-    end = run.train(args.steps)
+    try:
+        end = run.train(args.steps)
+    finally:
+        run.close()
 
     best_periodic = max(run.periodic_evaluations(), key=lambda r: float(r["mean_return"]), default=None)
     replay = run.trainer.replay

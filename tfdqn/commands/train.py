@@ -233,6 +233,8 @@ def run(args: argparse.Namespace) -> int:
             stopped = f"run stopped at step {run.trainer.step:,}"
             raise OutputDirError(f"{disk_error_line(disk, out)}: {stopped}{where}") from None
         raise type(exc)(f"{exc}{where}") from None
+    finally:
+        run.close()  # the evaluations of `finish` make their own environments
     extra = {"resumed": args.resume is not None, "first_evaluation_at_threshold_step": run.first_solved_step()}
     tracking.finish(lambda: run.finish(end, start=START, gif=gif, extra=extra))  # the MLflow run ends last
     return 0

@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     run = assemble(config, args.out, protocol, listeners=[progress, *board(args, config), *tracking.listeners()])
     write_json(args.out / "config.json", config.to_dict())
-    end = run.train(args.steps)
+    try:
+        end = run.train(args.steps)
+    finally:
+        run.close()
     summary = tracking.finish(lambda: run.finish(end, start=START, gif=False))  # the MLflow run ends last
     eval_env = make_env(config.env_id)
     try:  # the final network on best.keras's episodes

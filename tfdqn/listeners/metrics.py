@@ -29,21 +29,30 @@ EVALUATION_FIELDS = ("step", "kind", "episodes", "mean_return", "std_return")
 
 
 class MetricsLogger(Listener):
-    """Append metrics to CSV files under `directory`, flushed after every row so a crash loses nothing."""
+    """Append metrics to CSV files under `directory`, flushed after every row so a crash loses nothing.
+
+    A run's first `train` call (from step 0) starts both files afresh; a later call that continues the run (or a
+    resumed run) appends to the rows written before it, so a run continued by calling `train` again writes the
+    rows an uninterrupted run would. Rows in the files beyond those this logger wrote (or the checkpoint saw) are
+    dropped.
+    """
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
         self._files: list = []
         self.rows = {"metrics.csv": 0, "evaluations.csv": 0}  # data rows written so far
-        self._resume_rows: dict[str, int] | None = None
+        self._keep_rows: dict[str, int] | None = None  # rows to keep at the next open (None: start afresh)
 
     def get_state(self) -> dict[str, Any]:
         return {"rows": dict(self.rows)}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self._resume_rows = dict(state["rows"])
+        self._keep_rows = dict(state["rows"])
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
+        if not logs.get("step") and not logs.get("resumed"):  # a new run from its first step: fresh files
+            self._keep_rows = None
         self.directory.mkdir(parents=True, exist_ok=True)
         for name in self.rows:  # what a killed rewrite left behind
             remove_temporaries(self.directory / name)
@@ -52,9 +61,10 @@ class MetricsLogger(Listener):
 
     def _open(self, name: str, fields: tuple[str, ...]) -> csv.DictWriter:
         path = self.directory / name
-        if self._resume_rows is not None and path.exists():
-            # Resuming: keep the rows the checkpoint had seen, drop any written after it.
-            keep = self._resume_rows.get(name, 0)
+        if self._keep_rows is not None and path.exists():
+            # Continuing (a later train call, or a resume): keep the rows written so far (those the checkpoint
+            # had seen), drop any written after them.
+            keep = self._keep_rows.get(name, 0)
             lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[: keep + 1]
             # atomically: a kill while rewriting leaves the whole old file, which the next resume cuts again
             atomic_write(path, lambda tmp: Path(tmp).write_text("".join(lines), encoding="utf-8"))
@@ -90,6 +100,7 @@ class MetricsLogger(Listener):
         for f in self._files:
             f.close()
         self._files.clear()
+        self._keep_rows = dict(self.rows)  # a later train call of this run goes on after these rows
 
 
 def _fmt(value: Any) -> Any:

@@ -86,11 +86,12 @@ class LivePlot(Listener):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.save()
-        if self._window_open:
+        figure = self.__dict__.pop("_figure", None)  # none if training ended before the first redraw
+        if figure is not None:  # closed: a later train call opens a window of its own
             import matplotlib.pyplot as plt
 
-            plt.close(self._figure)
-            self._window_open = False
+            plt.close(figure)
+        self._window_open = False
 
     def refresh(self) -> None:
         """Redraw the window if one is open, else rewrite the PNG."""

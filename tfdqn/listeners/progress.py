@@ -30,6 +30,7 @@ class ProgressLogger(Listener):
         self.tty = bool(getattr(self.out, "isatty", lambda: False)())
         self.total = logs["total_steps"]
         self.total_episodes = logs.get("total_episodes")  # an episode budget (tabular training) if given
+        self.start_episode = getattr(self.trainer, "episodes", 0)  # that budget counts from here: episodes "more"
         self.start_step = logs.get("step", 0)
         self.start = time.perf_counter()
         self._last_print = -math.inf
@@ -52,7 +53,7 @@ class ProgressLogger(Listener):
             return  # an episode cut short by the end of training is not a result
         step = logs["step"]
         if self.total_episodes:
-            done, total, unit = episode + 1, self.total_episodes, "episodes"
+            done, total, unit = episode + 1 - self.start_episode, self.total_episodes, "episodes"
         else:
             done, total, unit = step, self.total, "steps"
         filled = int(min(done / total, 1.0) * self.width)

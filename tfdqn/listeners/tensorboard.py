@@ -28,13 +28,15 @@ class TensorBoard(Listener):
       or "confirmation");
     - every `histogram_every` gradient steps (if given): a histogram of each weight of the online network,
       `weights/<layer>/<weight>`;
-    - once per `train` call: the config as a text table (`config`);
-    - with `hparams` (e.g. the fields a sweep varies, and the seed), once per run: those values for the
-      HParams dashboard, which then compares the runs of a `--logdir` by their evaluations (lists, None and
-      other values that are not bool, int, float or str are shown as JSON text).
+    - once per `train` call: the config as a text table (`config`), at the step the call starts from;
+    - with `hparams` (e.g. the fields a sweep varies, and the seed), once per run (not by a later `train` call,
+      nor by a resumed run): those values for the HParams dashboard, which then compares the runs of a
+      `--logdir` by their evaluations (lists, None and other values that are not bool, int, float or str are
+      shown as JSON text).
 
     Events are flushed every `flush_seconds`, at each evaluation and when training ends, so a live
-    `tensorboard --logdir` follows training. Episodes cut short by the end of training are not written.
+    `tensorboard --logdir` follows training. Episodes cut short by the end of training are not written. A later
+    `train` call continues the curves at the run's env steps, in a new event file of the same folder.
     """
 
     def __init__(
@@ -54,6 +56,9 @@ class TensorBoard(Listener):
         self.flush_seconds = float(flush_seconds)
         self.hparams = {key: _hparam(value) for key, value in (hparams or {}).items()}
         self._writer: Any | None = None  # a tf.summary file writer, open between train begin and end
+        self._hparams_due = True  # the hparams are written once per run: not again by a later train call
+        # the training calls since the last completed episode (kept across train calls: its means include them)
+        self._losses, self._mean_qs, self._calls = 0.0, 0.0, 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
@@ -65,8 +70,6 @@ class TensorBoard(Listener):
             )
         self._last_flush = self._last_time = time.perf_counter()
         self._last_step = logs["step"]
-        self._losses, self._mean_qs = 0.0, 0.0
-        self._calls = 0
         self._next_histogram = None
         if self.histogram_every:
             updates = self.trainer.updates if self.trainer is not None else 0
@@ -74,10 +77,11 @@ class TensorBoard(Listener):
         rows = "\n".join(f"| {key} | {value} |" for key, value in logs.get("config", {}).items())
         with self._writer.as_default():
             tf.summary.text("config", "| field | value |\n| --- | --- |\n" + rows, step=logs["step"])
-            if self.hparams and not logs.get("resumed"):
+            if self.hparams and self._hparams_due and not logs.get("resumed"):
                 from tensorboard.plugins.hparams import api as hp
 
                 hp.hparams(self.hparams, trial_id=self.log_dir.name)
+        self._hparams_due = False
         self._writer.flush()
 
     def on_replay_end(self, logs: dict[str, Any] | None = None) -> None:

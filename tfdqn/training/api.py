@@ -28,6 +28,10 @@ def train(
     `listeners` may be one listener or a list; Keras callbacks in it are wrapped in `tfdqn.KerasCallbacks`.
     `deterministic=True` turns on TensorFlow op determinism (`tfdqn.enable_determinism`, as `--deterministic`)
     for the rest of the process: a seed then gives identical metrics and weights on this machine.
+
+    The returned trainer's environment stays open, so `trainer.train(more_steps)` continues the run (the budget
+    counts from the run's first step, and the listeners go on where they stopped: see `Trainer.train`);
+    `trainer.env.close()` releases it.
     """
     config = check_config(config_for_env("CartPole-v1") if config is None else config)
     total_steps = check_budget(total_steps)

@@ -55,11 +55,14 @@ class Run:
     eval_max_steps: int | None = None  # where greedy episodes are cut (None: the environment's own limit)
 
     def train(self, steps: int) -> dict[str, Any]:
-        """`Trainer.train(steps)`; the environment is closed however training ends."""
-        try:
-            return self.trainer.train(steps)
-        finally:
-            self.env.close()
+        """`Trainer.train(steps)`: train until the run's step counter reaches `steps`. A later call continues the
+        run (`run.train(1_000)` then `run.train(2_000)` trains as one `run.train(2_000)`), so the environment stays
+        open: `close` it once the run trains no more."""
+        return self.trainer.train(steps)
+
+    def close(self) -> None:
+        """Close the training environment (evaluations and GIFs make their own): once the run trains no more."""
+        self.env.close()
 
     def periodic_evaluations(self) -> list[dict[str, str]]:
         """The rows of `out/evaluations.csv` written by `PeriodicEvaluation` (none if no evaluation ran)."""

@@ -75,9 +75,10 @@ class Trainer:
 
     # ----- the loop -----------------------------------------------------------------------------------
     def train(self, total_steps: int) -> dict[str, Any]:
-        """Run until the step counter reaches `total_steps` (counted from the very first step, so a
-        resumed run with the same budget ends where an uninterrupted one would), a listener sets
-        `stop_training` (on its view of the run or, as in Keras, on `self.model`), or SIGINT/SIGTERM arrives.
+        """Run until the step counter reaches `total_steps` (counted from the run's first step: `train(1_000)` then
+        `train(2_000)`, or a resumed run, ends where one `train(2_000)` would, the built-in listeners going on with
+        their files and scores), a listener sets `stop_training` (on its view of the run or, as in Keras, on
+        `self.model`), or SIGINT/SIGTERM arrives.
 
         With N parallel environments the last iteration may collect up to N - 1 transitions more.
         However training ends, episodes still running get `on_episode_end` with `completed=False` and then
