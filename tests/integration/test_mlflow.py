@@ -192,6 +192,77 @@ def test_a_store_that_fails_mid_run_warns_and_the_metrics_wait_for_the_next_flus
     assert history(client, logger.run_id, "evaluation/periodic_mean_return") == [(10, "1")]
 
 
+def down(*args, **kwargs):
+    """A store call that does not answer."""
+    raise ConnectionError("store down")
+
+
+def test_a_run_continued_by_calling_train_again_logs_on_into_its_mlflow_run(store, tmp_path, monkeypatch):
+    uri, client = store
+    out = tmp_path / "run"
+    logger = MLflowLogger(uri, EXPERIMENT, run_name="continued", directory=out, flush_seconds=0.0)
+    run = assemble(SMALL, out, PROTOCOL, listeners=[logger])
+    run.train(200)
+    monkeypatch.setattr(logger, "held_steps", down)  # not a resume: nothing to read back from the store
+    run.train(400)
+    run.close()
+    episodes = csv_rows(out / "metrics.csv")
+    assert int(episodes[0]["step"]) < 200 < int(episodes[-1]["step"])  # both calls' rows
+    for column, key in EPISODE_METRICS.items():
+        assert history(client, logger.run_id, key) == [(int(r["step"]), r[column]) for r in episodes if r[column]]
+    expected = [(int(r["step"]), r["mean_return"]) for r in csv_rows(out / "evaluations.csv")]
+    assert [step for step, _ in expected] == [100, 200, 300, 400]
+    assert history(client, logger.run_id, "evaluation/periodic_mean_return") == expected
+    assert status(client, logger.run_id) == "FINISHED"
+
+
+def test_a_store_that_does_not_answer_when_training_begins_warns_once_and_training_goes_on(store):
+    uri, client = store
+    logger = MLflowLogger(uri, EXPERIMENT, run_name="unanswered", run_key="unanswered__seed0", flush_seconds=0.0)
+    logger.client.search_runs = logger.client.create_run = down
+    run = assemble(NO_UPDATES, listeners=[logger])
+    with pytest.warns(UserWarning, match="store down") as caught:
+        end = run.train(100)
+    assert end["step"] == 100 and logger.run_id is None
+    assert sum("MLflow" in str(w.message) for w in caught) == 1  # once, not at every episode or flush
+    del logger.client.search_runs, logger.client.create_run  # the store answers again: the next call makes the run
+    run.train(200)
+    run.close()
+    steps = [step for step, _ in history(client, logger.run_id, "episode/return")]
+    assert steps and min(steps) > 100 and status(client, logger.run_id) == "FINISHED"
+    assert client.get_run(logger.run_id).data.tags[RUN_KEY_TAG] == "unanswered__seed0"
+
+
+def test_a_resumed_run_whose_store_does_not_answer_at_the_start_goes_on_and_logs_later(store):
+    uri, client = store
+    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
+    first = MLflowLogger(uri, EXPERIMENT, run_name="reopened", flush_seconds=0.0)
+    first.on_train_begin(begin)
+    first.on_train_end({"interrupted": "SIGINT"})
+    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
+    resumed.set_state(first.get_state())
+    resumed.client.update_run = resumed.client.get_run = down  # get_run: what held_steps reads
+    with pytest.warns(UserWarning, match="store down"):
+        resumed.on_train_begin({**begin, "step": 10, "resumed": True})
+    del resumed.client.update_run, resumed.client.get_run
+    resumed.on_episode_end(0, {"step": 15, "return": 4.0, "length": 5})
+    resumed.on_train_end({})
+    assert history(client, first.run_id, "episode/return") == [(15, "4")] and status(client, first.run_id) == "FINISHED"
+
+
+def test_a_tracked_run_with_no_mlflow_run_says_so_at_the_end(store, tmp_path, capsys):
+    uri, _ = store
+    args = argparse.Namespace(mlflow=uri, mlflow_experiment=EXPERIMENT, video=None)
+    tracking = Tracking.start(args, NO_UPDATES, tmp_path, run_name="never made")
+    tracking.mlflow.client.create_run = down
+    with pytest.warns(UserWarning, match="store down"):
+        tracking.mlflow.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False})
+    tracking.mlflow.on_train_end({})
+    summary = {"env_steps": 10, "best_keras_evaluation": {"mean_return": 9.0, "std_return": 1.0}}
+    assert tracking.finish(lambda: summary) is summary
+    assert "no MLflow run was made" in capsys.readouterr().err
+
+
 def status(client, run_id):
     return client.get_run(run_id).info.status
 

@@ -93,7 +93,9 @@ class MLflowLogger(Listener):
     `tracking_uri` None uses MLflow's default (MLFLOW_TRACKING_URI); `experiment` None its "Default" one. The
     store is opened here, so a bad URI fails before training. Metrics are sent in batches, every
     `flush_seconds`, at each evaluation and at the end; a store that stops answering warns and is retried at
-    the next flush rather than ending training. A resumed run (the listener's state) logs into the same MLflow
+    the next flush rather than ending training; so does one that does not answer when training begins, and the
+    `train` call goes on without MLflow (a later call tries again to make the run). A later `train` call of the
+    same run logs on into the same MLflow run. A resumed run (the listener's state) logs into the same MLflow
     run, its parameters and tags as they were, and does not log again what the run holds already: after a crash,
     the steps the resumed run repeats (the same values, a resume being exact) up to the last step the MLflow run
     holds, metric by metric (`held_steps`).
@@ -124,8 +126,10 @@ class MLflowLogger(Listener):
         self.flush_seconds = float(flush_seconds)
         self.run_id: str | None = None  # the MLflow run, made at the first on_train_begin
         self._pending: list[Any] = []  # mlflow.entities.Metric waiting for the next flush
+        self._unsent_params: list[Any] = []  # mlflow.entities.Param of a new run, waiting likewise
         self._uploaded: dict[str, int] = {}  # artifact path -> mtime_ns when uploaded
         self._held: dict[str, tuple[int, int]] = {}  # a resumed run's metrics already held: see `held_steps`
+        self._resumed = False  # set_state was called: read what the MLflow run holds when training begins
         self._last_flush = time.monotonic()
         self._failing = False
 
@@ -133,7 +137,7 @@ class MLflowLogger(Listener):
         return {"run_id": self.run_id}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.run_id = state.get("run_id")
+        self.run_id, self._resumed = state.get("run_id"), True
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
@@ -145,13 +149,17 @@ class MLflowLogger(Listener):
             if self.run_key is not None:
                 self.end_earlier_attempts()
                 tags[RUN_KEY_TAG] = self.run_key
-            self.run_id = self.client.create_run(self.experiment_id, run_name=self.run_name, tags=tags).info.run_id
-            params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
-            for i in range(0, len(params), BATCH["params"]):
-                self.client.log_batch(self.run_id, params=params[i : i + BATCH["params"]])
-        else:  # a resumed run goes on in its MLflow run; its parameters and tags were logged when it was made
-            self.client.update_run(self.run_id, status="RUNNING")
-            self._held = self.held_steps()
+            run = self._call(self.client.create_run, self.experiment_id, run_name=self.run_name, tags=tags)
+            if run is None:
+                return  # warned: this train call goes on without MLflow
+            self.run_id = run.info.run_id
+            self._unsent_params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
+            self.flush()
+        else:  # a later call or a resumed run goes on in its MLflow run; parameters and tags were logged when made
+            self._call(self.client.update_run, self.run_id, status="RUNNING")
+            if self._resumed:  # after a crash: what the run holds of the steps the resumed run repeats
+                self._resumed = False
+                self._held = self._call(self.held_steps) or {}
         self._last_flush = time.monotonic()
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
@@ -193,7 +201,7 @@ class MLflowLogger(Listener):
         """Mark KILLED the experiment's RUNNING runs tagged with this run's key: earlier attempts at this run,
         which a new attempt replaces, starting from scratch."""
         found = f"tags.`{RUN_KEY_TAG}` = '{self.run_key}' and attributes.status = 'RUNNING'"
-        for run in self.client.search_runs([self.experiment_id], found):
+        for run in self._call(self.client.search_runs, [self.experiment_id], found) or []:
             self._call(self.client.set_terminated, run.info.run_id, "KILLED")
 
     def held_steps(self) -> dict[str, tuple[int, int]]:
@@ -224,15 +232,15 @@ class MLflowLogger(Listener):
         self.upload()
 
     def flush(self) -> None:
-        """Send the metrics logged so far (in batches of MLflow's limit)."""
+        """Send a new run's parameters, then the metrics logged so far (in batches of MLflow's limit)."""
         self._last_flush = time.monotonic()
-        if self.run_id is None or not self._pending:
+        if self.run_id is None:
             return
-        size = BATCH["metrics"]
-        while self._pending:
-            if not self._call(self.client.log_batch, self.run_id, metrics=self._pending[:size]):
-                return  # kept for the next flush
-            del self._pending[:size]
+        for pending, kind in ((self._unsent_params, "params"), (self._pending, "metrics")):
+            while pending:
+                if self._call(self.client.log_batch, self.run_id, **{kind: pending[: BATCH[kind]]}) is None:
+                    return  # kept for the next flush
+                del pending[: BATCH[kind]]
 
     def upload(self, names: Iterable[str] = RUN_FILES) -> None:
         """Upload the files `names` of `directory` that exist, and its videos/, unless uploaded unchanged before."""
@@ -252,6 +260,8 @@ class MLflowLogger(Listener):
     def _add(self, values: dict[str, Any], step: int) -> None:
         from mlflow.entities import Metric
 
+        if self.run_id is None:
+            return  # no MLflow run (the store did not answer when training began): nothing to keep them for
         now = int(time.time() * 1000)
         for key, value in values.items():
             if value is None or isinstance(value, bool) or not math.isfinite(float(value)):
@@ -271,16 +281,16 @@ class MLflowLogger(Listener):
             return True
         return False
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> bool:
-        """`method(*args, **kwargs)`; a failure warns (once until a call succeeds again) instead of raising."""
+    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """`method(*args, **kwargs)`, or None when it raised: a failure warns (once until a call succeeds again)
+        instead of raising, so a store that does not answer never ends a training run."""
         try:
-            method(*args, **kwargs)
+            result = method(*args, **kwargs)
         except Exception as exc:  # the store's failure must not end a training run
             if not self._failing:
-                warnings.warn(
-                    f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); retrying later", stacklevel=2
-                )
+                then = "later logging is retried" if self.run_id else "without MLflow if its run cannot be made"
+                warnings.warn(f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); {then}", stacklevel=2)
             self._failing = True
-            return False
+            return None
         self._failing = False
-        return True
+        return True if result is None else result

@@ -147,11 +147,11 @@ class Tracking:
             raise
         if self.mlflow is not None:
             self.mlflow.end("FINISHED")
-            print(
-                f"MLflow run {self.mlflow.run_id} (experiment id {self.mlflow.experiment_id}) in "
-                f"{self.mlflow.client.tracking_uri}",
-                file=sys.stderr,
-            )
+            where = f"(experiment id {self.mlflow.experiment_id}) in {self.mlflow.client.tracking_uri}"
+            if self.mlflow.run_id is None:  # the store did not answer when training began (warned then)
+                print(f"no MLflow run was made {where}", file=sys.stderr)
+            else:
+                print(f"MLflow run {self.mlflow.run_id} {where}", file=sys.stderr)
         return summary
 
     def record_best(self) -> None:
