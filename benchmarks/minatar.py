@@ -25,18 +25,23 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks import minatar_scores as scores
 from benchmarks.common import ROOT, atomic_write_text, command_line, digest
 from benchmarks.launch import thread_env
-from benchmarks.minatar_runs import EQUAL_FIELDS, SYSTEMS, env_id
+from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, SYSTEMS, candidate_fields, env_id
 from benchmarks.tasks import missing_extras
+from tfdqn.cli import positive_int
 from tfdqn.envs.minatar import GAMES
 from tfdqn.experiments import stats
 
 EXTRAS_LINE = "error: sb3_equal needs torch and stable-baselines3, not installed: pip install -r requirements-bench.txt"
 MINATAR_LINE = "error: MinAtar needs the minatar package, not installed: pip install 'tfdqn[minatar]'"
+SCORES_NOTE = (
+    "Scores: the 100-episode moving average of training returns at each frame checkpoint (the paper's score), "
+    "median over seeds [95% bootstrap interval]; games run as MinAtar/<Game>-v0 (6 actions, sticky actions 0.1)."
+)
 
 
 def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
@@ -46,13 +51,15 @@ def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
     return sorted({f for f in scores.PAPER_CHECKPOINTS if f <= frames} | {frames})
 
 
-def settings_digest(system: str, game: str) -> str:
-    """A short digest of the config `system` trains with on `game` (the `minatar` preset, which will change, or
-    the equal settings): part of each run's file name, so a rerun after the settings changed runs it again."""
-    if system == "tfdqn":
+def settings_digest(system: str, game: str, fields: dict[str, Any] | None = None) -> str:
+    """A short digest of the config `system` trains with on `game` (the `minatar` preset, which will change, the
+    equal settings, or a screened candidate's `fields` over the paper's): part of each run's file name, so a rerun
+    after the settings changed runs it again."""
+    if system in ("tfdqn", CANDIDATE):
         from tfdqn.presets import config_for_env
 
-        settings = config_for_env(env_id(game), "auto").to_dict()
+        preset, extra = ("auto", {}) if system == "tfdqn" else ("none", candidate_fields(fields or {}))
+        settings = config_for_env(env_id(game), preset, **extra).to_dict()
         settings.pop("seed")
     else:
         settings = dict(EQUAL_FIELDS)
@@ -60,67 +67,95 @@ def settings_digest(system: str, game: str) -> str:
 
 
 def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:
-    """One worker process to completion; its record (a failed worker raises with the end of its stderr)."""
+    """One system's run on `game` (`run_record`)."""
+    path = out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
+    args = [system, "--game", game, "--seed", str(seed), "--frames", str(frames), "--eval-episodes", str(eval_episodes)]
+    return run_record(path, args, f"{system} {game} seed {seed}")
+
+
+def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]:
+    """The record at `path`, or one worker process (`benchmarks.minatar_runs WORKER_ARGS --out PATH`) run to
+    completion to write it; a failed worker raises with the end of its stderr."""
     import subprocess
 
-    path = out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # a rerun keeps the runs an earlier one finished with the same settings (the worker writes its record last)
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    argv = [sys.executable, "-m", "benchmarks.minatar_runs", system, "--game", game, "--seed", str(seed)]
-    argv += ["--frames", str(frames), "--eval-episodes", str(eval_episodes), "--out", str(path)]
+    argv = [sys.executable, "-m", "benchmarks.minatar_runs", *worker_args, "--out", str(path)]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())
     if proc.returncode != 0:
-        raise RuntimeError(f"{system} {game} seed {seed} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
     record = json.loads(path.read_text(encoding="utf-8"))
     speed = record["env_steps"] / record["train_seconds"]
-    print(f"{system} {game} seed {seed}: {speed:,.0f} env steps/s", file=sys.stderr)
+    print(f"{label}: {speed:,.0f} env steps/s", file=sys.stderr)
     return record
 
 
-def _cell(values: list[float], fmt: str = ",.1f") -> str:
+def median_cell(values: list[float], fmt: str = ",.1f") -> str:
+    """The median of `values` (NaN left out) with its 95% bootstrap interval, "-" for none."""
     values = [v for v in values if not math.isnan(v)]
     if not values:
         return "-"
     return f"{stats.median(values):{fmt}} {stats.fmt_interval(stats.bootstrap_ci(values), fmt)}"
 
 
-def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str) -> str:
-    """The Markdown report of `runs` (records of `benchmarks.minatar_runs`)."""
+def iqm_cell(normalised: dict[str, list[float]]) -> str:
+    """The normalised IQM over games and seeds with its 95% stratified bootstrap interval, "-" for none."""
+    point, (lo, hi) = scores.stratified_iqm(normalised)
+    return "-" if math.isnan(point) else f"{point:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+class ScoreTable(NamedTuple):
+    """One system's (or candidate's) table (`lines`), its normalised scores (per checkpoint, per game, one per
+    seed) and its normalised IQM cell at each checkpoint."""
+
+    lines: list[str]
+    normalised: dict[int, dict[str, list[float]]]
+    iqms: list[str]
+
+
+def score_table(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int]) -> ScoreTable:
+    """Per game the score at each checkpoint and env steps per second, then the normalised IQM."""
     head = " | ".join(f"{c:,}" for c in checkpoints)
-    lines = [
-        "# MinAtar side-by-side", "", f"Command: `{command}`", "",
-        "Scores: the 100-episode moving average of training returns at each frame checkpoint (the paper's score), "
-        "median over seeds [95% bootstrap interval]; games run as MinAtar/<Game>-v0 (6 actions, sticky actions 0.1).",
-        "", "## The paper's DQN (read from its curves, +-3%)", "", scores.reference_table(), "",
+    lines = [f"| game | seeds | {head} | env steps/s |", "| --- | --- |" + " --- |" * (len(checkpoints) + 1)]
+    normalised: dict[int, dict[str, list[float]]] = {c: {} for c in checkpoints}
+    for game in [g for g in GAMES if any(r["game"] == g for r in runs)]:
+        runs_g = [r for r in runs if r["game"] == game]
+        at = [scores.moving_average_at(r["returns"], r["end_frames"], checkpoints) for r in runs_g]
+        cells = " | ".join(median_cell([a[i] for a in at]) for i in range(len(checkpoints)))
+        speed = median_cell([r["env_steps"] / r["train_seconds"] for r in runs_g], ",.0f")
+        lines.append(f"| {game} | {len(runs_g)} | {cells} | {speed} |")
+        for i, c in enumerate(checkpoints):
+            normalised[c][game] = [scores.normalise(a[i], game, random[game]) for a in at]
+    iqms = [iqm_cell(normalised[c]) for c in checkpoints]
+    lines.append(f"| normalised IQM [95% stratified bootstrap] | | {' | '.join(iqms)} | |")
+    return ScoreTable(lines, normalised, iqms)
+
+
+def reference_lines(random: dict[str, float]) -> list[str]:
+    """The paper's DQN and the measured random play, the two ends of the normalisation."""
+    return [
+        "## The paper's DQN (read from its curves, +-3%)", "", scores.reference_table(), "",
         "## Random play (the normalisation's 0)", "", "| game | mean return |", "| --- | --- |",
         *(f"| {g} | {r:.2f} |" for g, r in random.items()),
     ]  # fmt: skip
+
+
+def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str) -> str:
+    """The Markdown report of `runs` (records of `benchmarks.minatar_runs`)."""
+    lines = [
+        "# MinAtar side-by-side", "", f"Command: `{command}`", "", SCORES_NOTE, "", *reference_lines(random),
+    ]  # fmt: skip
     for system in [s for s in SYSTEMS if any(r["system"] == s for r in runs)]:
         mine = [r for r in runs if r["system"] == system]
-        lines += ["", f"## {SYSTEMS[system]}", "", f"| game | seeds | {head} | env steps/s |"]
-        lines.append("| --- | --- |" + " --- |" * (len(checkpoints) + 1))
-        normalised: dict[int, dict[str, list[float]]] = {c: {} for c in checkpoints}
-        for game in [g for g in GAMES if any(r["game"] == g for r in mine)]:
-            runs_g = [r for r in mine if r["game"] == game]
-            at = [scores.moving_average_at(r["returns"], r["end_frames"], checkpoints) for r in runs_g]
-            cells = " | ".join(_cell([a[i] for a in at]) for i in range(len(checkpoints)))
-            speed = _cell([r["env_steps"] / r["train_seconds"] for r in runs_g], ",.0f")
-            lines.append(f"| {game} | {len(runs_g)} | {cells} | {speed} |")
-            for i, c in enumerate(checkpoints):
-                normalised[c][game] = [scores.normalise(a[i], game, random[game]) for a in at]
-        iqm_cells = []
-        for c in checkpoints:
-            point, (lo, hi) = scores.stratified_iqm(normalised[c])
-            iqm_cells.append("-" if math.isnan(point) else f"{point:.2f} [{lo:.2f}, {hi:.2f}]")
-        lines.append(f"| normalised IQM [95% stratified bootstrap] | | {' | '.join(iqm_cells)} | |")
+        lines += ["", f"## {SYSTEMS[system]}", "", *score_table(mine, random, checkpoints).lines]
         greedy = [r for r in mine if "greedy_best" in r]
         if greedy:
             lines += ["", "Greedy evaluation (median over seeds [95% bootstrap]): best.keras "
-                      f"{_cell([r['greedy_best'] for r in greedy])}, final network "
-                      f"{_cell([r['greedy_final'] for r in greedy])}."]  # fmt: skip
+                      f"{median_cell([r['greedy_best'] for r in greedy])}, final network "
+                      f"{median_cell([r['greedy_final'] for r in greedy])}."]  # fmt: skip
     speeds = {s: [r["env_steps"] / r["train_seconds"] for r in runs if r["system"] == s] for s in SYSTEMS}
     if speeds["tfdqn_equal"] and speeds["sb3_equal"]:
         ratio = stats.median(speeds["tfdqn_equal"]) / stats.median(speeds["sb3_equal"])
@@ -129,19 +164,25 @@ def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: li
     return "\n".join(lines) + "\n"
 
 
+def add_run_flags(p: argparse.ArgumentParser, seeds: int, frames: int, checkpoints: str) -> None:
+    """The flags the side-by-side and the screen share: games, seeds, frames, where to score, random play."""
+    p.add_argument("--games", nargs="+", choices=GAMES, default=list(GAMES))
+    p.add_argument(
+        "--seeds", type=positive_int, default=seeds, help="seeds per game and system or candidate (default %(default)s)"
+    )
+    p.add_argument("--first-seed", type=int, default=0)
+    p.add_argument("--frames", type=positive_int, default=frames, help="training frames per run (default %(default)s)")
+    p.add_argument("--checkpoints", type=positive_int, nargs="+", help=f"frames to score at (default: {checkpoints})")
+    p.add_argument("--random-episodes", type=positive_int, default=100, help="episodes of random play per game")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse, check the extras, run every (seed, game, system) interleaved, write runs/ and report.md."""
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(prog="python -m benchmarks.minatar", description=__doc__.split("\n\n")[0])
     p.add_argument("--systems", nargs="+", choices=tuple(SYSTEMS), default=["tfdqn"])
-    p.add_argument("--games", nargs="+", choices=GAMES, default=list(GAMES))
-    p.add_argument("--seeds", type=int, default=5, help="seeds per system and game (default %(default)s)")
-    p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--frames", type=int, default=2_000_000, help="training frames per run (default %(default)s)")
-    p.add_argument("--checkpoints", type=int, nargs="+", help="frames to score at (default: the paper's within "
-                   "--frames, and --frames)")  # fmt: skip
+    add_run_flags(p, seeds=5, frames=2_000_000, checkpoints="the paper's within --frames, and --frames")
     p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes, best and final (tfdqn)")
-    p.add_argument("--random-episodes", type=int, default=100, help="episodes of random play per game")
     p.add_argument("--jobs", type=int, default=1, help="worker processes at once (default %(default)s)")
     scratch = Path(tempfile.gettempdir()) / "tfdqn-minatar"
     p.add_argument(

@@ -9,6 +9,9 @@ for tfdqn's preset a greedy evaluation of best.keras and of the final network. S
 - `tfdqn_equal`, `sb3_equal`: the paper's network and settings with one update every 4 frames (as Dopamine runs
   MinAtar), in tfdqn and in Stable-Baselines3 (a features extractor with the paper's convolution).
 
+and, for the screen that chooses the preset (`benchmarks.minatar_screen`), `candidate --fields JSON`: tfdqn with
+those DQNConfig fields over the paper's settings, training returns only (no evaluation), like `tfdqn_equal`.
+
 Heavy imports (TensorFlow, torch) happen inside each runner, as in `benchmarks.systems`.
 """
 
@@ -34,6 +37,13 @@ SYSTEMS = {
 EQUAL_FIELDS = {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 1, "epsilon_decay_start": 0}
 """The equal-settings pair's DQNConfig: the paper's, one update every 4 frames, and epsilon decaying from the first
 frame (SB3's schedule cannot wait for the paper's 5,000)."""
+CANDIDATE = "candidate"
+"""The worker's system for a screened candidate (`--fields`): not one of the side-by-side's `SYSTEMS`."""
+
+
+def candidate_fields(overrides: dict[str, Any]) -> dict[str, Any]:
+    """A screened candidate's DQNConfig fields: the paper's settings with `overrides` on top."""
+    return {**MINATAR_PAPER, **overrides}
 
 
 def env_id(game: str) -> str:
@@ -41,10 +51,12 @@ def env_id(game: str) -> str:
     return f"MinAtar/{game}-v0"
 
 
-def run_tfdqn(game: str, seed: int, frames: int, equal: bool, eval_episodes: int, out: Path) -> dict[str, Any]:
-    """tfdqn through `assemble`: the preset with periodic evaluations (best.keras) and a final greedy
-    evaluation of best.keras and of the final network, or the equal settings with no evaluation at all (so
-    its speed compares with SB3's)."""
+def run_tfdqn(
+    game: str, seed: int, frames: int, fields: dict[str, Any] | None, eval_episodes: int, out: Path
+) -> dict[str, Any]:
+    """tfdqn through `assemble`: the preset (`fields` None) with periodic evaluations (best.keras) and a final
+    greedy evaluation of best.keras and of the final network, or `fields` over no preset (the equal settings, a
+    screened candidate) with no evaluation at all (so its speed is the training loop's alone)."""
     prepare_process()
     import tfdqn
     from tfdqn.dqn.evaluation import evaluate_model
@@ -52,8 +64,8 @@ def run_tfdqn(game: str, seed: int, frames: int, equal: bool, eval_episodes: int
     from tfdqn.training.run import assemble
 
     tfdqn.configure_threads(1)
-    fields = EQUAL_FIELDS if equal else {}
-    config = tfdqn.config_for_env(env_id(game), "none" if equal else "auto", seed=seed, **fields)
+    equal = fields is not None
+    config = tfdqn.config_for_env(env_id(game), "none" if equal else "auto", seed=seed, **(fields or {}))
     returns: list[float] = []
     ends: list[int] = []
 
@@ -68,12 +80,14 @@ def run_tfdqn(game: str, seed: int, frames: int, equal: bool, eval_episodes: int
         every = max(frames // 20, 1_000)
         protocol = Protocol(every, 10, final_episodes=max(eval_episodes, 1), stop_on_reward=False)
     run = assemble(config, None if equal else out / "run", protocol, listeners=[Episodes()])
+    cpu = time.process_time()
     try:
         end = run.train(frames)
     finally:
         run.close()
     record: dict[str, Any] = {"config": config.to_dict(), "returns": returns, "end_frames": ends}
     record.update(env_steps=end["step"], train_seconds=end["wall_seconds"], updates=end["updates"])
+    record["train_cpu_seconds"] = time.process_time() - cpu  # what a core of its own would take: load-proof
     if protocol is not None and eval_episodes:
         assert run.checkpoint is not None
         summary = run.finish(end, start=time.perf_counter(), gif=False)
@@ -165,20 +179,22 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """The worker: run one system on one game once and write its record (`--out`)."""
     p = argparse.ArgumentParser(description="Run one system of the MinAtar side-by-side once; write its JSON.")
-    p.add_argument("system", choices=tuple(SYSTEMS))
+    p.add_argument("system", choices=(*SYSTEMS, CANDIDATE))
     p.add_argument("--game", required=True, choices=GAMES)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--frames", type=int, required=True, help="training frames")
     p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes for best and final (tfdqn)")
+    p.add_argument("--fields", type=json.loads, default={}, help="candidate: DQNConfig fields over the paper's (JSON)")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     started = time.perf_counter()
     if args.system == "sb3_equal":
         record = run_sb3(args.game, args.seed, args.frames)
     else:
-        record = run_tfdqn(
-            args.game, args.seed, args.frames, args.system == "tfdqn_equal", args.eval_episodes, args.out.parent
-        )
+        fields = candidate_fields(args.fields) if args.system == CANDIDATE else None
+        if args.system == "tfdqn_equal":
+            fields = EQUAL_FIELDS
+        record = run_tfdqn(args.game, args.seed, args.frames, fields, args.eval_episodes, args.out.parent)
     record.update(system=args.system, game=args.game, seed=args.seed, frames=args.frames)
     record["process_seconds"] = time.perf_counter() - started
     atomic_write_text(args.out, json.dumps(record, indent=1))  # written whole, last: a rerun may reuse it

@@ -7,7 +7,7 @@ with a stratified bootstrap interval (Agarwal et al. 2021: seeds resampled withi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -65,12 +65,29 @@ def stratified_iqm(
     """IQM of all (game, seed) scores, and its 95% stratified bootstrap interval (`stats.stratified_bootstrap_ci`:
     seeds resampled within each game). NaN scores (a checkpoint a run did not reach) are left out first;
     (NaN, (NaN, NaN)) when none is left."""
-    kept = {g: [s for s in v if not math.isnan(s)] for g, v in scores.items()}
-    kept = {g: v for g, v in kept.items() if v}
-    if not kept:
+    return _with_interval(aggregate.aggregate_iqm, [scores], resamples, seed)
+
+
+def probability_of_improvement(
+    x: Mapping[str, Sequence[float]], y: Mapping[str, Sequence[float]], resamples: int = stats.RESAMPLES, seed: int = 0
+) -> tuple[float, tuple[float, float]]:
+    """P(X > Y) over the games both have scores on (`aggregate.probability_of_improvement`: per game the chance
+    a run of X beats a run of Y, ties half, averaged over games), with its 95% stratified bootstrap interval
+    (both systems' seeds resampled within each game); NaN scores left out, (NaN, (NaN, NaN)) when no game is left."""
+    return _with_interval(aggregate.probability_of_improvement, [x, y], resamples, seed)
+
+
+def _with_interval(
+    statistic: Callable[..., float], systems: list[Mapping[str, Sequence[float]]], resamples: int, seed: int
+) -> tuple[float, tuple[float, float]]:
+    """`statistic(*systems)` and its stratified bootstrap interval, on the games every system has a score on."""
+    kept = [{g: [s for s in v if not math.isnan(s)] for g, v in system.items()} for system in systems]
+    games = [g for g in kept[0] if all(k.get(g) for k in kept)]
+    if not games:
         return math.nan, (math.nan, math.nan)
-    interval = stats.stratified_bootstrap_ci(aggregate.aggregate_iqm, kept, resamples=resamples, seed=seed)
-    return aggregate.aggregate_iqm(kept), interval
+    kept = [{g: k[g] for g in games} for k in kept]
+    interval = stats.stratified_bootstrap_ci(statistic, *kept, resamples=resamples, seed=seed)
+    return statistic(*kept), interval
 
 
 def random_score(game: str, episodes: int, seed: int = 0) -> float:
