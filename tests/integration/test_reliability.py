@@ -60,6 +60,7 @@ def metric_rows(path: Path) -> list[dict]:
         return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow  # CI time: the default kill points (test_kill_points.py) resume in a new process, exactly
 def test_resume_in_new_process_is_exact(tmp_path):
     config = small_config(tmp_path)
     common = [

@@ -71,7 +71,12 @@ def _batch(space: gym.Space, rng: np.random.Generator, steps: int = 2, size: int
     )
 
 
-@pytest.mark.parametrize("case", CASES)
+# two cases run with -m slow (CI time); by default, noisy nets (the same noise draws) and MinAtar's conv net with XLA,
+# C51, Double DQN and 3-step returns
+DEFAULT_CASES = ("dueling-c51-noisy", "minatar-rainbow-xla")
+
+
+@pytest.mark.parametrize("case", [c if c in DEFAULT_CASES else pytest.param(c, marks=pytest.mark.slow) for c in CASES])
 def test_updates_match_the_fixed_layers_update(case):
     """Two agents from one seed, one with the update calling the networks as saved: after three training calls,
     the same logs, priorities and weights up to rounding, and the noise generators' states exactly equal."""
