@@ -37,19 +37,6 @@ from benchmarks.common import (  # noqa: E402
 )
 from tfdqn.experiments import stats  # noqa: E402
 
-RAINBOW_PARTS: dict[str, Any] = {
-    "optimizer": "adam",
-    "learning_rate": 1e-4,
-    "double_dqn": True,
-    "dueling": True,
-    "n_step": 3,
-    "distributional": True,
-    "num_atoms": 51,
-    "v_min": -100.0,
-    "v_max": 100.0,
-}
-"""benchmarks/configs/minatar_candidates.json's rainbow_tf4 candidate, less what a training call does not see (the
-update ratio; prioritized replay, whose importance weights come in the batch, here 1)."""
 NETWORKS: dict[str, dict[str, Any]] = {
     "minatar": {
         "label": "MinAtar paper net (16 3x3 filters, 128 units), batch 32, 1 step a call",
@@ -68,16 +55,6 @@ NETWORKS: dict[str, dict[str, Any]] = {
         "n_actions": 6,
         "preset": "minatar",
         "fields": {"train_freq": 4, "gradient_steps": 4},
-    },
-    "minatar_rainbow": {
-        "label": "the same MinAtar net with the screen's rainbow_tf4 parts (C51 51 atoms, dueling, Double DQN, "
-        "3-step, Adam), 1 step a call",
-        "env_id": "MinAtar/Breakout-v0",
-        "shape": (10, 10, 4),
-        "dtype": bool,
-        "n_actions": 6,
-        "preset": "minatar",
-        "fields": RAINBOW_PARTS,
     },
     "pixels": {
         "label": "tfdqn pixels preset (2 conv layers on 84x84x4), batch 32, 1 step a call",

@@ -20,7 +20,6 @@ from tfdqn.envs.spaces import image_input_dtype, is_plain, network_input_shape
 from tfdqn.errors import ConfigError
 from tfdqn.networks.build import build_network, check_q_output, clone_network, has_convolution
 from tfdqn.networks.distributional import expected_q, support
-from tfdqn.networks.dueling import training_forward
 from tfdqn.networks.encoders import attach_encoder
 from tfdqn.networks.export import export_q_network, save_model
 from tfdqn.networks.numpy_mirror import NumpyQ
@@ -43,8 +42,6 @@ class DQNAgent:
         self.q_network = q_network
         check_q_output(q_network, self.n_actions, config)
         self.target_network = clone_network(q_network)
-        # the update's forward passes: the networks, with a dueling aggregation computed directly (networks.dueling)
-        self._online, self._target = training_forward(q_network), training_forward(self.target_network)
         self.optimizer = make_optimizer(config)
         self.optimizer.build(self.q_network.trainable_variables)
         self._gamma = tf.constant(config.gamma, tf.float32)
@@ -208,13 +205,13 @@ class DQNAgent:
         if self.config.distributional:
             return self._distributional_step(obs, actions, rewards, next_obs, terminated, discounts, weights)
         noise = self.config.noisy  # noisy nets: every forward pass of the update draws its own noise
-        next_q_target = self._target(next_obs, training=noise)
-        next_q_online = self._online(next_obs, training=noise) if self.config.double_dqn else None
+        next_q_target = self.target_network(next_obs, training=noise)
+        next_q_online = self.q_network(next_obs, training=noise) if self.config.double_dqn else None
         # y = r + gamma^k * (1 - terminated) * Q_target(s', a'): k = 1, or the rewards an n-step target sums
         y = tf.stop_gradient(td_targets(rewards, terminated, next_q_target, discounts, next_q_online))
         variables = self.q_network.trainable_variables
         with tf.GradientTape() as tape:
-            q = self._online(obs, training=True)
+            q = self.q_network(obs, training=True)
             q_taken = tf.gather(q, actions, axis=1, batch_dims=1)
             td_error = y - q_taken
             loss = tf.reduce_mean(weights * elementwise_loss(td_error, self.config.loss))
@@ -225,10 +222,10 @@ class DQNAgent:
     def _distributional_step(self, obs, actions, rewards, next_obs, terminated, discounts, weights):
         """C51: cross-entropy between the projected target distribution and the predicted one."""
         noise = self.config.noisy
-        next_probs = tf.nn.softmax(self._target(next_obs, training=noise), axis=-1)  # (B, n, K)
+        next_probs = tf.nn.softmax(self.target_network(next_obs, training=noise), axis=-1)  # (B, n, K)
         if self.config.double_dqn:
             best = tf.argmax(
-                expected_q(self._online(next_obs, training=noise), self._atoms), axis=-1, output_type=tf.int32
+                expected_q(self.q_network(next_obs, training=noise), self._atoms), axis=-1, output_type=tf.int32
             )
         else:
             best = tf.argmax(tf.reduce_sum(next_probs * self._atoms, axis=-1), axis=-1, output_type=tf.int32)
@@ -236,7 +233,7 @@ class DQNAgent:
         target = tf.stop_gradient(project_distribution(next_best, rewards, discounts, terminated, self._atoms))
         variables = self.q_network.trainable_variables
         with tf.GradientTape() as tape:
-            logits = tf.gather(self._online(obs, training=True), actions, axis=1, batch_dims=1)  # (B, K)
+            logits = tf.gather(self.q_network(obs, training=True), actions, axis=1, batch_dims=1)  # (B, K)
             cross_entropy = -tf.reduce_sum(target * tf.nn.log_softmax(logits, axis=-1), axis=-1)
             loss = tf.reduce_mean(weights * cross_entropy)
         grads = tape.gradient(loss, variables)
