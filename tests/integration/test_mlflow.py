@@ -368,3 +368,19 @@ def test_a_sweep_logs_one_mlflow_run_per_config_and_seed_and_its_fields_as_tenso
         "seed": 0,
     }
     assert tensorboard_hparams(tmp_path / "tb" / "narrow__seed0")["hidden_sizes"] == "[16]"
+
+
+def test_after_an_inexact_resume_only_steps_the_run_holds_are_skipped():
+    # the crashed attempt logged `return` at steps 100, 200 and twice at 300; an inexact resume ends its episodes
+    # at other steps: those are sent, and each held value is skipped as often as it is held, no more
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from tfdqn.listeners.mlflow import MLflowLogger
+
+    logger = SimpleNamespace(_held={"return": Counter({100: 1, 200: 1, 300: 2})})
+    sent = [
+        step for step in (150, 200, 250, 300, 300, 300, 400) if not MLflowLogger._logged_before(logger, "return", step)
+    ]
+    assert sent == [150, 250, 300, 400]
+    assert not MLflowLogger._logged_before(logger, "loss", 100)  # a metric the run does not hold

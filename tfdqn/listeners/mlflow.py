@@ -9,6 +9,7 @@ import math
 import os
 import time
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,9 @@ class MLflowLogger(Listener):
     `train` call goes on without MLflow (a later call tries again to make the run). A later `train` call of the
     same run logs on into the same MLflow run. A resumed run (the listener's state) logs into the same MLflow
     run, its parameters and tags as they were, and does not log again what the run holds already: after a crash,
-    the steps the resumed run repeats (the same values, a resume being exact) up to the last step the MLflow run
-    holds, metric by metric (`held_steps`).
+    a value at a step the MLflow run holds a value of that metric at (as often as it holds one there) is not sent
+    (`held_steps`); an exact resume repeats those values, and after an inexact one MLflow keeps the first attempt's
+    value at such a step while every other step is logged.
 
     `run_key` (a sweep's config and seed) tags the MLflow run (`tfdqn.run_key`); a new run first marks KILLED
     the RUNNING runs of the experiment with that key, the attempts a crash, a resumed sweep or a Ray retry left
@@ -128,7 +130,7 @@ class MLflowLogger(Listener):
         self._pending: list[Any] = []  # mlflow.entities.Metric waiting for the next flush
         self._unsent_params: list[Any] = []  # mlflow.entities.Param of a new run, waiting likewise
         self._uploaded: dict[str, int] = {}  # artifact path -> mtime_ns when uploaded
-        self._held: dict[str, tuple[int, int]] = {}  # a resumed run's metrics already held: see `held_steps`
+        self._held: dict[str, Counter[int]] = {}  # a resumed run's metrics already held: see `held_steps`
         self._resumed = False  # set_state was called: read what the MLflow run holds when training begins
         self._last_flush = time.monotonic()
         self._failing = False
@@ -204,16 +206,16 @@ class MLflowLogger(Listener):
         for run in self._call(self.client.search_runs, [self.experiment_id], found) or []:
             self._call(self.client.set_terminated, run.info.run_id, "KILLED")
 
-    def held_steps(self) -> dict[str, tuple[int, int]]:
-        """Metric key -> (the last step the MLflow run holds a value of it at, how many values at that step): what
-        a resumed run must not log again, since it repeats exactly the steps its crashed attempt logged after the
-        checkpoint. Per metric and counted, as a crash may fall between two batches of one flush."""
+    def held_steps(self) -> dict[str, Counter[int]]:
+        """Metric key -> how many values of it the MLflow run holds at each step: what a resumed run must not log
+        again (it repeats the steps its crashed attempt logged after the checkpoint). Counted per step, as
+        several episodes can end at one step and a crash may fall between two batches of one flush."""
         assert self.run_id is not None
         held = {}
         for key in self.client.get_run(self.run_id).data.metrics:
-            steps = [metric.step for metric in self.client.get_metric_history(self.run_id, key)]
+            steps = Counter(metric.step for metric in self.client.get_metric_history(self.run_id, key))
             if steps:
-                held[key] = (max(steps), steps.count(max(steps)))
+                held[key] = steps
         return held
 
     def log_summary(self, summary: dict[str, Any]) -> None:
@@ -271,15 +273,13 @@ class MLflowLogger(Listener):
 
     def _logged_before(self, key: str, step: int) -> bool:
         """Whether the MLflow run holds this value of `key` at `step` already (`held_steps`): then it is not sent."""
-        if key not in self._held:
+        steps = self._held.get(key)
+        if not steps or not steps[step]:
             return False
-        last, count = self._held[key]
-        if step > last:
-            del self._held[key]  # past what the run holds: everything from here on is new
-        elif step < last or count > 0:
-            self._held[key] = (last, count - (step == last))
-            return True
-        return False
+        steps[step] -= 1
+        if not steps[step]:
+            del steps[step]
+        return True
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """`method(*args, **kwargs)`, or None when it raised: a failure warns (once until a call succeeds again)

@@ -117,7 +117,9 @@ class RunView(View[Watched]):
     steps), `episodes` (finished), `num_envs`, `agent` (the `DQNAgent`: its networks and `greedy` policy), `config`
     (the `DQNConfig`) and `replay` (the replay buffer). Read and write: `stop_training` (set it True to stop, as
     `self.model.stop_training`). Services: `at_quiet_point(work)`, `emit_evaluation(logs)` and `save_state(dir)`.
-    Any other name raises `AttributeError`, and so does assigning one: the Trainer itself stays out of reach.
+    Any other name raises `AttributeError`, and so does assigning one, so the loop's RNG, environment, adder and
+    listener list are not part of what a listener is given. Read-only means not reassignable: `agent` and `replay`
+    are the live objects (change them and training changes), and Python keeps nothing truly private.
     """
 
     __slots__ = ()
