@@ -28,7 +28,16 @@ from typing import Any
 import numpy as np
 
 from benchmarks import aggregate
-from benchmarks.common import ROOT, atomic_write_text, command_line, digest, fmt_steps, median_interval, rate_interval
+from benchmarks.common import (
+    ROOT,
+    atomic_write_text,
+    command_line,
+    config_digest,
+    digest,
+    fmt_steps,
+    median_interval,
+    rate_interval,
+)
 from benchmarks.launch import run_worker, worker_argv
 from benchmarks.summary import summarize
 from benchmarks.tasks import TASKS, missing_extras
@@ -40,9 +49,6 @@ from tfdqn.presets import RL_ZOO, config_for_env
 
 ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "LunarLander-v3")
 SYSTEMS = ("tfdqn_default", "sb3_zoo")
-# DQNConfig fields added after the suite's first runs, with the value that behaves as before they existed: left out
-# of the digest at that value, so a new field does not make finished runs of the same settings run again.
-ADDED_LATER: dict[str, Any] = {"epsilon_decay_start": 0}
 LABELS = {"tfdqn_default": "tfdqn (preset or defaults)", "sb3_zoo": "SB3 DQN, RL-Zoo tuned"}
 
 
@@ -77,11 +83,7 @@ def settings_digest(env_id: str, system: str) -> str:
     if system == "sb3_zoo":
         settings: dict[str, Any] = dict(RL_ZOO[env_id])
     else:
-        settings = config_for_env(env_id, "auto").to_dict()
-        settings.pop("seed")
-        for name, before in ADDED_LATER.items():
-            if settings.get(name) == before:
-                del settings[name]
+        return config_digest(config_for_env(env_id, "auto").to_dict())
     return digest(settings)
 
 

@@ -120,6 +120,17 @@ def micro_benchmark(
     return 0
 
 
+# DQNConfig fields added after a suite's first runs, with the value that behaves as before they existed: left out of
+# a config's digest at that value, so a new field does not make finished runs of the same settings run again.
+ADDED_LATER: dict[str, Any] = {"epsilon_decay_start": 0}
+
+
 def digest(settings: dict[str, Any]) -> str:
     """A short digest of a run's settings, for its key or file name: a rerun keeps only runs of the same settings."""
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    """`digest` of a DQNConfig's fields without its seed, and without a field of `ADDED_LATER` at its old value."""
+    kept = {k: v for k, v in config.items() if k != "seed" and not (k in ADDED_LATER and v == ADDED_LATER[k])}
+    return digest(kept)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from benchmarks import minatar_scores as scores
-from benchmarks.common import ROOT, atomic_write_text, command_line, digest
+from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
 from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, SYSTEMS, candidate_fields, env_id
 from benchmarks.tasks import missing_extras
@@ -59,11 +59,8 @@ def settings_digest(system: str, game: str, fields: dict[str, Any] | None = None
         from tfdqn.presets import config_for_env
 
         preset, extra = ("auto", {}) if system == "tfdqn" else ("none", candidate_fields(fields or {}))
-        settings = config_for_env(env_id(game), preset, **extra).to_dict()
-        settings.pop("seed")
-    else:
-        settings = dict(EQUAL_FIELDS)
-    return digest(settings)
+        return config_digest(config_for_env(env_id(game), preset, **extra).to_dict())
+    return config_digest(dict(EQUAL_FIELDS))
 
 
 def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:

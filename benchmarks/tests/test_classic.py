@@ -158,10 +158,11 @@ def test_a_field_added_later_keeps_the_keys_at_its_old_behaviour(monkeypatch):
     # a DQNConfig field added after runs finished leaves their keys alone at the value that behaves as before;
     # any other value of it is other settings
     import tfdqn.presets as presets
+    from benchmarks.common import ADDED_LATER
 
     before = classic.settings_digest("MountainCar-v0", "tfdqn_default")
     overrides = dict(presets.PRESETS["mountaincar"].fields)
-    for name, old in classic.ADDED_LATER.items():
+    for name, old in ADDED_LATER.items():
         monkeypatch.setitem(
             presets.PRESETS, "mountaincar", presets.Preset(("MountainCar-v0",), {**overrides, name: old})
         )
