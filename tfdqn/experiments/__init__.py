@@ -4,7 +4,7 @@ and statistics over seeds. The core package never imports this subpackage.
 - `tfdqn.experiments.sweep`: `sweep(configs, seeds, out, protocol)`, a grid of DQNConfig overrides x seeds.
 - `tfdqn.experiments.search`: `search(space, seeds, out, protocol)`, an Optuna search (TPE, random or grid)
   whose trials' seeds run on the engine, pruned at milestones; `search_report`: its ranking and winner.
-- `tfdqn.experiments.plan`: `Protocol` (what every run shares), `RunSpec` (one run's worker command), checks.
+- `tfdqn.experiments.plan`: `SweepProtocol` (what every run shares), `RunSpec` (one run's worker command), checks.
 - `tfdqn.experiments.grid`: configs from `--set` flags and grid files.
 - `tfdqn.experiments.space`, `tfdqn.experiments.study`, `tfdqn.experiments.milestones`: a search's space, its
   Optuna study (SQLite storage, sampler, pruner, importances), and its trials' values at env-step milestones.
