@@ -63,7 +63,7 @@ def _baseline(tmp_path: Path) -> Path:
     return tmp_path / "baseline"
 
 
-@pytest.mark.slow  # 30 s; the training command's files are compared in the default run (below)
+@pytest.mark.slow  # 30 s; both checks here run with -m slow (CI time): run them before a release
 def test_fixed_seed_runs_are_bit_identical_to_the_tree_before_the_restructure(tmp_path):
     before = _fingerprint(_baseline(tmp_path))
     after = _fingerprint(ROOT)
