@@ -545,6 +545,41 @@ def headline() -> str:
     return table(["measure", "tfdqn, its preset", "SB3 DQN, RL-Zoo", "seeds", "report"], rows)
 
 
+def classic_targets() -> str:
+    """Issue 30's targets on the classic suite (tfdqn beside SB3 with RL-Zoo's settings), from its report's JSON."""
+    d = load("benchmark/classic/classic.json")
+    rows: list[Row] = []
+    for env_id in d["envs"]:
+        t, sb = d["summary"][env_id]["tfdqn_default"], d["summary"][env_id]["sb3_zoo"]
+        rows.append(ratio_row(f"{env_id}: median env steps to the threshold <= 0.5x SB3's", t, sb, "step", 0.5))
+        note = f"; SB3 {sb['final_ge_threshold']}/{sb['runs']}"
+        rows.append(
+            rate_row(
+                f"{env_id}: final policy at the threshold in >= 9/10", t["final_ge_threshold"], t["runs"], 0.9, note
+            )
+        )
+    iqm, sb_iqm = d["across"]["iqm"]["tfdqn_default"], d["across"]["iqm"]["sb3_zoo"]
+    clear = iqm[1] > sb_iqm[2]
+    rows.append(
+        [
+            "IQM of normalised final scores above SB3's, the intervals apart",
+            "yes" if iqm[0] > sb_iqm[0] else "no",
+            "met" if clear else "missed" if iqm[2] < sb_iqm[1] else "undecided",
+            f"{iqm[0]:.2f} {ci(iqm[1:], '.2f')} vs {sb_iqm[0]:.2f} {ci(sb_iqm[1:], '.2f')}",
+        ]
+    )
+    p = d["across"]["p_improvement"]
+    rows.append(
+        [
+            "P(a tfdqn run beats an SB3 run) >= 0.75",
+            "yes" if p[0] >= 0.75 else "no",
+            "met" if p[1] >= 0.75 else "missed" if p[2] < 0.75 else "undecided",
+            f"{p[0]:.2f} {ci(p[1:], '.2f')}",
+        ]
+    )
+    return table(["target", "on these seeds", "95% interval", "figures"], rows)
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "cartpole-suite": lambda: suite_table("benchmark/cartpole.json", 475.0),
     "cartpole-targets": cartpole_targets,
@@ -552,6 +587,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "lunarlander-targets": lunarlander_targets,
     "lunarlander-evidence": lunarlander_evidence,
     "lunarlander-curves": lunarlander_curves,
+    "classic-targets": classic_targets,
     "rainbow-act": rainbow_act,
     "rainbow-cartpole": lambda: rainbow_table("CartPole-v1", 475.0),
     "rainbow-lunarlander": lambda: rainbow_table("LunarLander-v3", 200.0),
