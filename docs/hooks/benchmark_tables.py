@@ -573,7 +573,7 @@ def classic_targets() -> str:
         [
             "P(a tfdqn run beats an SB3 run) >= 0.75",
             "yes" if p[0] >= 0.75 else "no",
-            "met" if p[1] >= 0.75 else "missed" if p[2] < 0.75 else "undecided",
+            stats.verdict((p[1], p[2]), 0.75, "higher"),
             f"{p[0]:.2f} {ci(p[1:], '.2f')}",
         ]
     )
