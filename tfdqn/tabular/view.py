@@ -35,7 +35,8 @@ class TabularView(View[Learner]):
     Read-only: `step` (environment steps), `updates` (table updates: one per step), `episodes` (finished), `config`
     (the `TabularConfig`, with `env_id`), `q_table` and `visits` (copies that cannot be written, shape (states,
     actions)). Read and write: `stop_training` (set it True to stop after the current episode). Any other name
-    raises `AttributeError`, and so does assigning one: the `QLearner` itself stays out of reach.
+    raises `AttributeError`, and so does assigning one, so the learner's RNG, environment, schedules and listener
+    list are not part of what a listener is given (not reassignable; Python keeps nothing truly private).
     """
 
     __slots__ = ()
