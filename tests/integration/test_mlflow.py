@@ -18,7 +18,13 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 from tfdqn.config import DQNConfig  # noqa: E402
 from tfdqn.fileio import write_json  # noqa: E402
 from tfdqn.listeners.base import Listener  # noqa: E402
-from tfdqn.listeners.mlflow import EPISODE_METRICS, RUN_KEY_TAG, MLflowLogger, TrackingError  # noqa: E402
+from tfdqn.listeners.mlflow import (  # noqa: E402
+    EPISODE_METRICS,
+    RUN_KEY_TAG,
+    MLflowLogger,
+    TrackingError,
+    param_value,
+)
 from tfdqn.training.protocol import Protocol  # noqa: E402
 from tfdqn.training.resume import load_training_state  # noqa: E402
 from tfdqn.training.run import assemble  # noqa: E402
@@ -195,6 +201,110 @@ def test_a_store_that_fails_mid_run_warns_and_the_metrics_wait_for_the_next_flus
 def down(*args, **kwargs):
     """A store call that does not answer."""
     raise ConnectionError("store down")
+
+
+def mlflow_warnings(caught):
+    """The MLflow warnings among `caught`."""
+    return [str(w.message) for w in caught if "MLflow" in str(w.message)]
+
+
+def test_parameters_the_store_rejects_for_good_are_dropped_once_and_the_metrics_go_on(store):
+    """The first send of the parameters fails, and meanwhile the run gets another value of `seed` (a user's
+    log_param): the store rejects the batch for good. The other parameters and every metric are logged, and one
+    warning names `seed`; before, the batch was sent again at every flush and held back the metrics."""
+    uri, client = store
+    config = NO_UPDATES.to_dict()
+    logger = MLflowLogger(uri, EXPERIMENT, run_name="rejected", flush_seconds=0.0)
+    logger.client.log_batch = down
+    with pytest.warns(UserWarning, match="store down"):
+        logger.on_train_begin({"config": config, "step": 0, "resumed": False})
+    del logger.client.log_batch
+    client.log_param(logger.run_id, "seed", "99")
+    with pytest.warns(UserWarning, match="rejected") as caught:
+        logger.on_evaluation({"kind": "periodic", "step": 10, "mean_return": 1.0, "std_return": 0.0})
+    assert len(mlflow_warnings(caught)) == 1 and "seed" in mlflow_warnings(caught)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # dropped: not sent again
+        logger.on_evaluation({"kind": "periodic", "step": 20, "mean_return": 2.0, "std_return": 0.0})
+        logger.on_train_end({})
+    assert history(client, logger.run_id, "evaluation/periodic_mean_return") == [(10, "1"), (20, "2")]
+    params = client.get_run(logger.run_id).data.params
+    assert params == {**{key: param_value(value) for key, value in config.items()}, "seed": "99"}
+
+
+@pytest.mark.parametrize(
+    ("code", "for_good"),
+    [
+        ("INVALID_PARAMETER_VALUE", True),
+        ("BAD_REQUEST", True),
+        ("MALFORMED_REQUEST", True),
+        ("RESOURCE_ALREADY_EXISTS", True),
+        ("INTERNAL_ERROR", False),
+        ("TEMPORARILY_UNAVAILABLE", False),
+        ("RESOURCE_EXHAUSTED", False),
+        ("REQUEST_LIMIT_EXCEEDED", False),
+        ("DEADLINE_EXCEEDED", False),
+    ],
+)
+def test_only_a_request_the_store_calls_bad_is_dropped_every_other_failure_is_retried(store, code, for_good):
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos import databricks_pb2
+
+    from tfdqn.listeners.mlflow import rejected
+
+    uri, client = store
+    logger = MLflowLogger(uri, EXPERIMENT, run_name=f"refused {code}", flush_seconds=0.0)
+
+    def refuse(*args, **kwargs):
+        raise MlflowException("refused", getattr(databricks_pb2, code))
+
+    logger.client.log_batch = refuse
+    with pytest.warns(UserWarning, match="rejected" if for_good else "failed"):
+        logger.on_train_begin({"config": {"seed": 3}, "step": 0, "resumed": False})
+    assert rejected(MlflowException("refused", getattr(databricks_pb2, code))) is for_good
+    assert (logger._unsent_params == []) is for_good  # dropped, or kept for the next flush
+    assert not rejected(ConnectionError("store down"))
+
+
+def test_a_run_resumed_after_a_crash_before_its_parameters_were_sent_logs_them(store):
+    uri, client = store
+    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
+    crashed = MLflowLogger(uri, EXPERIMENT, run_name="crashed unsent", flush_seconds=0.0)
+    crashed.client.log_batch = down
+    with pytest.warns(UserWarning, match="store down"):
+        crashed.on_train_begin(begin)  # the run is made, its parameters not sent; then the process dies
+    assert client.get_run(crashed.run_id).data.params == {}
+    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
+    resumed.set_state(crashed.get_state())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resumed.on_train_begin({**begin, "resumed": True})
+        resumed.on_train_end({})
+    params = client.get_run(crashed.run_id).data.params
+    assert params == {key: param_value(value) for key, value in NO_UPDATES.to_dict().items()}
+
+
+def test_a_resumed_run_with_another_value_of_a_parameter_warns_once_and_logs_the_rest(store):
+    """The MLflow run holds the config's learning_rate and no `note`; the resumed run's config says 0.5 and has a note:
+    the note is logged, learning_rate stays (MLflow parameters are immutable) with one warning, metrics go on."""
+    uri, client = store
+    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
+    first = MLflowLogger(uri, EXPERIMENT, run_name="changed", flush_seconds=0.0)
+    first.on_train_begin(begin)
+    first.on_train_end({"interrupted": "SIGINT"})
+    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
+    resumed.set_state(first.get_state())
+    config = {**NO_UPDATES.to_dict(), "learning_rate": 0.5, "note": "again"}
+    with pytest.warns(UserWarning, match="learning_rate") as caught:
+        resumed.on_train_begin({"config": config, "step": 10, "resumed": True})
+    assert len(mlflow_warnings(caught)) == 1 and "0.5" in mlflow_warnings(caught)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resumed.on_episode_end(0, {"step": 15, "return": 4.0, "length": 5})
+        resumed.on_train_end({})
+    params = client.get_run(first.run_id).data.params
+    assert params["learning_rate"] == param_value(NO_UPDATES.learning_rate) and params["note"] == "again"
+    assert history(client, first.run_id, "episode/return") == [(15, "4")]
 
 
 def test_a_run_continued_by_calling_train_again_logs_on_into_its_mlflow_run(store, tmp_path, monkeypatch):

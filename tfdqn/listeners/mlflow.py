@@ -44,6 +44,11 @@ RUN_FILES = (
 BATCH = {"metrics": 1000, "params": 100}  # MLflow's limits per log_batch call
 RUN_KEY_TAG = "tfdqn.run_key"
 """The tag holding a run's key (a sweep's `<config>__seed<S>`): what finds the earlier attempts of the same run."""
+REJECTED = frozenset(
+    {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"}
+)
+"""The MLflow error codes (`mlflow.protos.databricks_pb2.ErrorCode`) saying a request itself is bad: sent again, it
+fails again. Every other failure (no answer, 5xx, RESOURCE_EXHAUSTED, TEMPORARILY_UNAVAILABLE...) may pass."""
 
 
 class TrackingError(TfdqnError):
@@ -78,6 +83,14 @@ def open_experiment(tracking_uri: str | None, name: str | None) -> tuple[Any, st
     return client, found.experiment_id
 
 
+def rejected(exc: BaseException) -> bool:
+    """Whether `exc` is the store rejecting a request for good (an `MlflowException` with an error code of
+    `REJECTED`), rather than a failure that sending it again may get past."""
+    from mlflow.exceptions import MlflowException
+
+    return isinstance(exc, MlflowException) and exc.error_code in REJECTED
+
+
 def param_value(value: Any) -> str:
     """A config value as an MLflow parameter: strings as they are, everything else as in config.json (JSON)."""
     return value if isinstance(value, str) else json.dumps(value)
@@ -95,9 +108,12 @@ class MLflowLogger(Listener):
     store is opened here, so a bad URI fails before training. Metrics are sent in batches, every
     `flush_seconds`, at each evaluation and at the end; a store that stops answering warns and is retried at
     the next flush rather than ending training; so does one that does not answer when training begins, and the
-    `train` call goes on without MLflow (a later call tries again to make the run). A later `train` call of the
-    same run logs on into the same MLflow run. A resumed run (the listener's state) logs into the same MLflow
-    run, its parameters and tags as they were, and does not log again what the run holds already: after a crash,
+    `train` call goes on without MLflow (a later call tries again to make the run). Parameters the store rejects
+    for good (`rejected`: another value of one the run holds, a value it calls invalid) are dropped with one warning
+    naming them, and the others and the metrics go on. A later `train` call of the same run logs on into the
+    same MLflow run. A resumed run (the listener's state) logs into the same MLflow run, its tags as they were,
+    the parameters it does not hold (`missing_params`: a crash may have come before they were sent; one held
+    with another value warns and is not sent), and does not log again what the run holds already: after a crash,
     a value at a step the MLflow run holds a value of that metric at (as often as it holds one there) is not sent
     (`held_steps`); an exact resume repeats those values, and after an inexact one MLflow keeps the first attempt's
     value at such a step while every other step is logged.
@@ -157,11 +173,15 @@ class MLflowLogger(Listener):
             self.run_id = run.info.run_id
             self._unsent_params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
             self.flush()
-        else:  # a later call or a resumed run goes on in its MLflow run; parameters and tags were logged when made
+        else:  # a later call or a resumed run goes on in its MLflow run; its tags were logged when made
             self._call(self.client.update_run, self.run_id, status="RUNNING")
-            if self._resumed:  # after a crash: what the run holds of the steps the resumed run repeats
+            if self._resumed:  # after a crash: what the run holds of the steps the resumed run repeats, and params
                 self._resumed = False
                 self._held = self._call(self.held_steps) or {}
+                params = [Param(key, param_value(value)) for key, value in sorted(config.items())]
+                missing = self._call(self.missing_params, params)  # None: unread, so all (the same values pass)
+                self._unsent_params = params if missing is None else missing
+                self.flush()
         self._last_flush = time.monotonic()
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
@@ -218,6 +238,22 @@ class MLflowLogger(Listener):
                 held[key] = steps
         return held
 
+    def missing_params(self, params: list[Any]) -> list[Any]:
+        """The `params` (mlflow.entities.Param) the MLflow run lacks, to send when resuming it; one it holds with
+        another value warns and is left out: MLflow parameters are immutable, and the store would reject it."""
+        assert self.run_id is not None
+        held = self.client.get_run(self.run_id).data.params
+        changed = [
+            f"{p.key}={p.value!r} (holds {held[p.key]!r})" for p in params if held.get(p.key, p.value) != p.value
+        ]
+        if changed:
+            warnings.warn(
+                f"MLflow: run {self.run_id} holds other values of parameter(s) {', '.join(changed)}; parameters "
+                "cannot change, so these are not logged",
+                stacklevel=2,
+            )
+        return [param for param in params if param.key not in held]
+
     def log_summary(self, summary: dict[str, Any]) -> None:
         """After `Run.finish`: best.keras's score on the final episodes as `final/best_keras_mean_return` and
         `_std_return` at the last env step, and the files written since training ended (summary.json,
@@ -234,15 +270,20 @@ class MLflowLogger(Listener):
         self.upload()
 
     def flush(self) -> None:
-        """Send a new run's parameters, then the metrics logged so far (in batches of MLflow's limit)."""
+        """Send the parameters not sent yet, then the metrics logged so far (in batches of MLflow's limit); what
+        fails is kept for the next flush, except parameters the store rejects for good (`_send_params`)."""
         self._last_flush = time.monotonic()
         if self.run_id is None:
             return
-        for pending, kind in ((self._unsent_params, "params"), (self._pending, "metrics")):
-            while pending:
-                if self._call(self.client.log_batch, self.run_id, **{kind: pending[: BATCH[kind]]}) is None:
-                    return  # kept for the next flush
-                del pending[: BATCH[kind]]
+        while self._unsent_params:
+            batch = self._unsent_params[: BATCH["params"]]
+            self._unsent_params[: len(batch)] = left = self._send_params(batch)
+            if left:
+                return  # kept for the next flush, and the metrics wait behind them
+        while self._pending:
+            if self._call(self.client.log_batch, self.run_id, metrics=self._pending[: BATCH["metrics"]]) is None:
+                return  # kept for the next flush
+            del self._pending[: BATCH["metrics"]]
 
     def upload(self, names: Iterable[str] = RUN_FILES) -> None:
         """Upload the files `names` of `directory` that exist, and its videos/, unless uploaded unchanged before."""
@@ -281,16 +322,62 @@ class MLflowLogger(Listener):
             del steps[step]
         return True
 
+    def _send_params(self, params: list[Any]) -> list[Any]:
+        """Log `params` in one batch and return what is left for the next flush; a batch rejected for good is sent
+        param by param, and the params rejected are dropped with one warning, so they hold nothing back."""
+        try:
+            self.client.log_batch(self.run_id, params=params)
+        except Exception as exc:  # the store's failure must not end a training run
+            if not rejected(exc):
+                self._failed(self.client.log_batch, exc)
+                return params
+            refusal = exc
+        else:
+            self._failing = False
+            return []
+        self._failing = False  # the store answered
+        refusals, left = {}, []
+        if len(params) == 1:
+            refusals[params[0].key] = refusal
+        else:  # one bad param must not lose the others
+            for index, param in enumerate(params):
+                try:
+                    self.client.log_batch(self.run_id, params=[param])
+                except Exception as exc:
+                    if not rejected(exc):
+                        self._failed(self.client.log_batch, exc)
+                        left = params[index:]
+                        break
+                    refusals[param.key] = exc
+        if refusals:
+            why = "; ".join(dict.fromkeys(map(rejection_reason, refusals.values())))  # distinct, in order
+            warnings.warn(
+                f"MLflow: the store rejected for good parameter(s) {', '.join(refusals)} of run {self.run_id} "
+                f"({why}); they are not logged, and logging goes on",
+                stacklevel=3,
+            )
+        return left
+
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """`method(*args, **kwargs)`, or None when it raised: a failure warns (once until a call succeeds again)
         instead of raising, so a store that does not answer never ends a training run."""
         try:
             result = method(*args, **kwargs)
         except Exception as exc:  # the store's failure must not end a training run
-            if not self._failing:
-                then = "later logging is retried" if self.run_id else "without MLflow if its run cannot be made"
-                warnings.warn(f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); {then}", stacklevel=2)
-            self._failing = True
+            self._failed(method, exc)
             return None
         self._failing = False
         return True if result is None else result
+
+    def _failed(self, method: Any, exc: Exception) -> None:
+        """Warn that `method` failed with `exc`, unless the store has failed since its last success."""
+        if not self._failing:
+            then = "later logging is retried" if self.run_id else "without MLflow if its run cannot be made"
+            warnings.warn(f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); {then}", stacklevel=3)
+        self._failing = True
+
+
+def rejection_reason(exc: Any) -> str:
+    """The first line of a rejection's message (an `MlflowException`), led by its error code."""
+    message = exc.message.splitlines()[0] if exc.message else ""
+    return message if message.startswith(exc.error_code) else f"{exc.error_code}: {message}"
