@@ -200,8 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     plan = [(s, g, seed) for seed in seeds for g in args.games for s in args.systems]  # interleaved
     random = {g: scores.random_score(g, args.random_episodes) for g in args.games}
+
+    def one(job: tuple[str, str, int]) -> dict[str, Any]:
+        return run_one(*job, args.frames, args.eval_episodes, args.out)
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        runs = list(pool.map(lambda t: run_one(*t, args.frames, args.eval_episodes, args.out), plan))
+        runs = list(pool.map(one, plan))
     text = report(runs, random, checkpoints, command_line("minatar", argv))
     atomic_write_text(args.out / "report.md", text)
     print(text, end="")

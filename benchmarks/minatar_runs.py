@@ -113,13 +113,13 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
     torch.set_num_interop_threads(1)
     ensure_registered(env_id(game))
     env = gym.make(env_id(game))
-    channels = int(env.observation_space.shape[-1])
 
     class MinAtarConv(BaseFeaturesExtractor):
         """The paper's 16 3x3 filters (stride 1, ReLU) on the channels-last boolean grid, flattened."""
 
         def __init__(self, observation_space: gym.spaces.Box):
             super().__init__(observation_space, features_dim=16 * 8 * 8)
+            channels = int(observation_space.shape[-1])  # (10, 10, C)
             self.conv = torch.nn.Conv2d(channels, 16, kernel_size=3, stride=1)
 
         def forward(self, obs: torch.Tensor) -> torch.Tensor:

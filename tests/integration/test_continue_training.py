@@ -203,3 +203,31 @@ def test_progress_counts_the_episodes_of_this_call_against_a_tabular_budget():
     lines = [line for line in out.getvalue().splitlines() if "episodes |" in line]
     assert "20/20 episodes" in lines[19] and "10/10 episodes" in lines[-1] and "30/10" not in out.getvalue()
     learner.env.close()
+
+
+def test_the_progress_bars_eta_on_a_continued_call_counts_this_calls_steps_and_time():
+    """Keras's bar shows the run's step; its time per step and ETA come from this call's steps and time alone."""
+    import io
+    import re
+
+    from tfdqn.listeners.progress import ProgressLogger
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, paused = Terminal(), [0.0]
+    progress = ProgressLogger(stream=out, clock=lambda: paused[0] + trainer.step)  # a fake clock: 1 s an env step
+    trainer = tiny_trainer([progress], length=10)
+    trainer.train(100)
+    paused[0] = 5_000.0  # time between the calls: neither it nor the first call's steps count in the second's rate
+    trainer.train(200)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())  # Keras's colours off
+    *calls, _ = re.split(r"training ended .*", text)
+    ends = re.findall(r"training ended .*", text)
+    bars = [re.findall(r"(\d+)/(\d+) ━+ (\S+) (\S+)/step", call) for call in calls]
+    assert len(bars) == 2 and bars[0] and bars[1] and all(int(step) > 100 for step, *_ in bars[1])  # the run's step
+    for step, total, eta, per_step in bars[0] + bars[1]:
+        left = int(total) - int(step)  # at 1 s a step: Keras's m:ss of the seconds left (all between 1 and 60 min)
+        assert (eta, per_step) == (f"{left // 60}:{left % 60:02d}", "1s"), (step, total)
+    assert [end.split(", ")[-1] for end in ends] == ["1 steps/s", "1 steps/s"]  # the end line's rate: the call's

@@ -339,6 +339,8 @@ def test_train_pixels_script_writes_every_result(tmp_path):
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    said = f"stops at the first evaluation >= 475 ({PIXEL_CARTPOLE_ID}'s reward_threshold), confirmed on 50 fresh"
+    assert any(line.startswith(said) for line in proc.stderr.splitlines()), proc.stderr[-3000:]  # Run.notes
     for name in (
         "metrics.csv",
         "evaluations.csv",

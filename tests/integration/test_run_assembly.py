@@ -1,5 +1,6 @@
 """`tfdqn.training.run.assemble` refuses what it can before it builds anything (a listener given twice, an `out`
-that cannot be written), and hands the protocol's evaluation cap to every evaluation it sets up."""
+that cannot be written), hands the protocol's evaluation cap to every evaluation it sets up, and returns the
+lines to say at the start (`Run.notes`) without printing them."""
 
 import pytest
 from helpers import Recorder
@@ -50,12 +51,21 @@ def test_an_out_that_cannot_be_written_is_refused_before_anything_is_built(built
     assert built == [] and blocker.read_text() == "mine"
 
 
-def test_the_protocols_cap_reaches_every_evaluation_and_is_said(built, tmp_path, capsys):
+def test_the_protocols_cap_reaches_every_evaluation_and_is_noted_not_printed(built, tmp_path, capsys):
     run = run_module.assemble(CONFIG, tmp_path, Protocol(eval_max_steps=25, threshold=-20.0))
     run.env.close()
     assert built == ["env", "agent"]
     evaluations = [x for x in run.trainer.listeners if isinstance(x, (PeriodicEvaluation, StopOnReward))]
     assert len(evaluations) == 2 and all(x.eval_env.max_steps == 25 for x in evaluations)
     assert run.eval_max_steps == 25
-    err = capsys.readouterr().err
-    assert "CliffWalking-v1 has no time limit: evaluation episodes are cut at 25 steps (--eval-max-steps)" in err
+    assert run.notes == [
+        "stops at the first evaluation >= -20 (the threshold given), confirmed on 100 fresh episodes",
+        "CliffWalking-v1 has no time limit: evaluation episodes are cut at 25 steps (--eval-max-steps)",
+    ]
+    assert capsys.readouterr() == ("", "")  # the command layer decides what to show
+
+
+def test_a_run_without_a_protocol_has_no_notes(built):
+    run = run_module.assemble(CONFIG)
+    run.env.close()
+    assert run.notes == []

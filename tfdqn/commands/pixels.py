@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -217,6 +218,8 @@ def run(args: argparse.Namespace, defaults: dict = PIXEL_DEFAULTS) -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     run = assemble(config, out, Protocol.from_args(args, plot_threshold=False), env=env)
+    for note in run.notes:  # what the run stops at, where evaluations are cut
+        print(note, file=sys.stderr)
     write_json(out / "config.json", config.to_dict())
     if not args.no_gif:
         tfdqn.record_gif(

@@ -206,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
         state_every=args.state_every,
         listeners=tracking.listeners(),
     )
+    for note in run.notes:  # what the run stops at, where evaluations are cut
+        print(note, file=sys.stderr)
     write_json(out / "config.json", config.to_dict())
     gif = not args.no_gif and can_render(config.env_id)
     if gif and args.resume is None:

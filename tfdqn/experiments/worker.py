@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     protocol = dataclasses.replace(Protocol.from_args(args), live_plot=False, tensorboard=None)
     progress = Progress()
     run = assemble(config, args.out, protocol, listeners=[progress, *board(args, config), *tracking.listeners()])
+    for note in run.notes:  # what the run stops at, where evaluations are cut
+        print(note, file=sys.stderr)
     write_json(args.out / "config.json", config.to_dict())
     try:
         end = run.train(args.steps)

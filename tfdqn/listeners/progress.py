@@ -6,6 +6,7 @@ import contextlib
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from tfdqn.listeners.base import Listener
@@ -18,11 +19,21 @@ class ProgressLogger(Listener):
 
     The bar is Keras's only where Keras is already loaded (DQN training): tabular Q-learning, which needs no
     TensorFlow, keeps the same information on a hand-drawn line rather than import it for a progress bar.
+    The bar shows the run's step; steps/s, time per step and ETA count this `train` call's steps and time
+    (`clock`, seconds), so a continued or resumed run's ETA is not flattered by the steps done before it.
     """
 
-    def __init__(self, stream: TextIO | None = None, every_seconds: float = 10.0, width: int = 24):
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        every_seconds: float = 10.0,
+        width: int = 24,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.stream = stream
         self.every_seconds, self.width = every_seconds, width
+        self.clock = clock
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         assert logs is not None
@@ -32,19 +43,26 @@ class ProgressLogger(Listener):
         self.total_episodes = logs.get("total_episodes")  # an episode budget (tabular training) if given
         self.start_episode = getattr(self.trainer, "episodes", 0)  # that budget counts from here: episodes "more"
         self.start_step = logs.get("step", 0)
-        self.start = time.perf_counter()
+        self.start = self.clock()
         self._last_print = -math.inf
         self._line = ""
         self._bar = None
         keras = sys.modules.get("keras")
         if self.tty and keras is not None and not self.total_episodes:
             with contextlib.redirect_stdout(self.out):  # Progbar writes to sys.stdout; ours may be stderr
-                self._bar = keras.utils.Progbar(
-                    self.total, width=self.width, interval=0.1, unit_name="step", stateful_metrics=PROGBAR_METRICS
+                self._bar = _call_progbar(
+                    keras.utils.Progbar,
+                    self._rate,
+                    target=self.total,
+                    width=self.width,
+                    interval=0.1,
+                    unit_name="step",
+                    stateful_metrics=PROGBAR_METRICS,
                 )
 
     def _rate(self, step: int) -> float:
-        elapsed = time.perf_counter() - self.start
+        """Steps per second of this call: its steps over its time (not the run's step over this call's time)."""
+        elapsed = self.clock() - self.start
         return (step - self.start_step) / elapsed if elapsed > 0 else 0.0
 
     def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
@@ -64,7 +82,7 @@ class ProgressLogger(Listener):
             f"| mean100 {_num(logs['mean_return_100'])} | eps {logs['epsilon']:.3f} "
             f"| loss {'-' if math.isnan(loss) else f'{loss:.4f}'} | {self._rate(step):,.0f} steps/s"
         )
-        now = time.perf_counter()
+        now = self.clock()
         if self._bar is not None:
             with contextlib.redirect_stdout(self.out):
                 self._bar.update(
@@ -122,6 +140,18 @@ class ProgressLogger(Listener):
 
 
 PROGBAR_METRICS = ("episode", "return", "mean100", "eps", "loss")
+
+
+def _call_progbar(progbar: type, rate: Callable[[int], float], **kwargs: Any) -> Any:
+    """A Keras `Progbar` whose time per step (and so ETA) is 1 / `rate(step)`, this call's steps/s: Keras's own
+    divides the time since the bar was made by the position it shows, the run's step, earlier calls' steps too."""
+
+    class CallProgbar(progbar):
+        def _estimate_step_duration(self, current: int, now: float) -> float:  # Keras 3's hook for time per step
+            steps_per_second = rate(current)
+            return 1.0 / steps_per_second if steps_per_second > 0 else 0.0
+
+    return CallProgbar(**kwargs)
 
 
 def _num(x: float) -> str:

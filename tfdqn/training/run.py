@@ -8,10 +8,9 @@ same evaluation seeds and the same files written when it ends (`Run.finish`).
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ class Run:
     checkpoint: ModelCheckpoint | None = None
     threshold: float | None = None
     eval_max_steps: int | None = None  # where greedy episodes are cut (None: the environment's own limit)
+    notes: list[str] = field(default_factory=list)  # lines for the user at the start: threshold, evaluation cap
 
     def train(self, steps: int) -> dict[str, Any]:
         """`Trainer.train(steps)`: train until the run's step counter reaches `steps`. A later call continues the
@@ -140,7 +140,8 @@ def assemble(
     """Seed Keras, make the environment (unless `env` is given), the agent and a `Trainer` whose listeners are
     the protocol's (progress, metrics, live plot, evaluation, checkpoint in `out`, confirmed stop, divergence
     alarm, TensorBoard; none without a protocol) followed by `listeners`. A listener given twice and an `out`
-    that cannot be written are refused first, before anything is built."""
+    that cannot be written are refused first, before anything is built. With a protocol, `Run.notes` holds the
+    threshold line and the evaluation cap's (if any): it prints nothing, the commands print them."""
     listeners = list(ListenerList(listeners))  # a twin is an ArgumentError here, not once the env is made
     if out is not None:
         check_out_dir(Path(out))
@@ -150,25 +151,25 @@ def assemble(
     agent = DQNAgent.from_spaces(env.single_observation_space, env.single_action_space, config)
     out = None if out is None else Path(out)
     checkpoint, threshold, cap, standard = None, None, None, []
+    notes: list[str] = []
     if protocol is not None:
         if out is None:
             raise ValueError("a run with an evaluation protocol needs an output directory (out)")
         checkpoint = ModelCheckpoint(out, save_state=save_state, state_every=state_every)
         threshold = protocol_threshold(config, protocol)
         cap = evaluation_step_cap(config.env_id, protocol.eval_max_steps)
+        notes.append(threshold_line(config.env_id, protocol, threshold))
         if line := step_cap_line(config.env_id, protocol.eval_max_steps):
-            print(line, file=sys.stderr)
+            notes.append(line)
         standard = protocol_listeners(out, config, protocol, checkpoint, threshold, cap)
     trainer = Trainer(agent, env, config, [*standard, *listeners])
-    return Run(config, env, agent, trainer, out, protocol, checkpoint, threshold, cap)
+    return Run(config, env, agent, trainer, out, protocol, checkpoint, threshold, cap, notes)
 
 
 def protocol_threshold(config: DQNConfig, protocol: Protocol) -> float | None:
-    """The protocol's threshold, else the environment's reward_threshold (None: neither). Says on stderr, in one
-    line, what the run will stop at (`threshold_line`), so no run has to be read from summary.json for it."""
-    threshold = protocol.threshold if protocol.threshold is not None else reward_threshold(config.env_id)
-    print(threshold_line(config.env_id, protocol, threshold), file=sys.stderr)
-    return threshold
+    """The protocol's threshold, else the environment's reward_threshold (None: neither); `threshold_line` says
+    it in one line (a `Run.notes` line), so no run has to be read from summary.json for it."""
+    return protocol.threshold if protocol.threshold is not None else reward_threshold(config.env_id)
 
 
 def threshold_line(env_id: str, protocol: Protocol, threshold: float | None) -> str:
