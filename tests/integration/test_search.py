@@ -132,6 +132,9 @@ def test_a_stopped_search_resumes_without_losing_or_repeating_a_trial(local_ray,
     assert [t.number for t in after] == [0, 1, 2, 3] and all(t.state.name != "RUNNING" for t in after)
     for number, (_, params) in before.items():
         assert params.items() <= after[number].params.items()  # a trial asked before the stop kept its fields
+    asked_after = [t.params for t in after if t.number not in before]
+    assert asked_after and all(p != q for p in asked_after for _, q in before.values())  # a fresh stream, not
+    # the first trials' draws again (the seeded sampler restarted with the study)
     ran = {t.user_attrs["config"] for t in after if "same_as" not in t.user_attrs}
     assert sorted(r["key"] for r in result["runs"]) == sorted(f"{n}__seed{s}" for n in ran for s in (0, 1))
     resumed = {r["key"] for r in result["runs"] if r.get("resumed")}

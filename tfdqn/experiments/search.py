@@ -125,6 +125,8 @@ def search(
         make_sampler(optuna, sampler, sample_seed),
         make_pruner(optuna, pruner, milestones, budget, eta),
     )
+    if held := len(study.get_trials(deepcopy=False)):  # resumed: not the first trials' draws again
+        study.sampler = make_sampler(optuna, sampler, sample_seed, resumed_at=held)
     if sampler == "grid":
         enqueue_grid(study, space)
     result: dict[str, Any] = {

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from tfdqn.experiments.errors import INSTALL_HINT, SweepError
 
 STUDY_FILE = "study.db"
@@ -79,12 +81,22 @@ def grid_size(space: dict[str, Any]) -> int:
     return math.prod(len(v) for v in space.values())
 
 
-def make_sampler(optuna: ModuleType, name: str, seed: int) -> Any:
+def make_sampler(optuna: ModuleType, name: str, seed: int, resumed_at: int = 0) -> Any:
     """The study's sampler: TPE (Optuna's default) or random. A grid is random sampling with every combination
-    enqueued first (`enqueue_grid`): Optuna's GridSampler stops the study itself, which only `optimize` allows."""
+    enqueued first (`enqueue_grid`): Optuna's GridSampler stops the study itself, which only `optimize` allows.
+    A study resumed holding `resumed_at` trials samples from a stream of its own (`resumed_seed`): with `seed`
+    again, a resumed search would draw the fields of its first trials again."""
+    if resumed_at:
+        seed = resumed_seed(seed, resumed_at)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     return optuna.samplers.RandomSampler(seed=seed)
+
+
+def resumed_seed(seed: int, trials: int) -> int:
+    """The sampler's seed for a search resumed with `trials` trials in its study: the same for the same resume
+    point (a rerun is reproducible), and a stream apart from `seed`'s and from other resume points'."""
+    return int(np.random.SeedSequence([seed, trials]).generate_state(1)[0])
 
 
 def enqueue_grid(study: Any, space: dict[str, Any]) -> None:
