@@ -3,11 +3,13 @@ DQN, beside the paper's own curves.
 
 Every run is a fresh one-thread process (`benchmarks.minatar_runs`), interleaved seed by seed, game by game,
 system by system, so a busy machine slows every system alike; a rerun with the same `--out` keeps the runs an earlier
-one finished with the same frames, evaluation episodes and settings. The report gives, per system and game, the
-100-episode moving average of training returns at each checkpoint (median over seeds, 95% bootstrap interval),
-the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1) with a
-stratified bootstrap interval, env steps per second, and for tfdqn's preset the greedy return of best.keras and of
-the final network. The issue's two experiments:
+one finished with the same frames, evaluation episodes and settings, and resumes a tfdqn run it stopped from that
+run's last saved training state (every `--state-every` frames; SB3 runs start over). The report gives, per system
+and game, the 100-episode moving average of training returns at each checkpoint (median over seeds, 95% bootstrap
+interval), the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1)
+with a stratified bootstrap interval, env steps per second (of training seconds summed over a resumed run's
+attempts), and for tfdqn's preset the greedy return of best.keras and of the final network. The issue's two
+experiments:
 
     python -m benchmarks.minatar --systems tfdqn --seeds 5 --frames 2000000 --out results/minatar
     python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --frames 1000000 --out results/minatar
@@ -30,7 +32,7 @@ from typing import Any, NamedTuple
 from benchmarks import minatar_scores as scores
 from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
-from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, SYSTEMS, candidate_fields, env_id
+from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, STATE_EVERY, SYSTEMS, candidate_fields, env_id
 from benchmarks.tasks import missing_extras
 from tfdqn.cli import positive_int
 from tfdqn.envs.minatar import GAMES
@@ -63,16 +65,20 @@ def settings_digest(system: str, game: str, fields: dict[str, Any] | None = None
     return config_digest(dict(EQUAL_FIELDS))
 
 
-def run_one(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> dict[str, Any]:
+def run_one(
+    system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path, state_every: int = STATE_EVERY
+) -> dict[str, Any]:
     """One system's run on `game` (`run_record`)."""
     path = out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
     args = [system, "--game", game, "--seed", str(seed), "--frames", str(frames), "--eval-episodes", str(eval_episodes)]
-    return run_record(path, args, f"{system} {game} seed {seed}")
+    return run_record(path, [*args, "--state-every", str(state_every)], f"{system} {game} seed {seed}")
 
 
 def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]:
     """The record at `path`, or one worker process (`benchmarks.minatar_runs WORKER_ARGS --out PATH`) run to
-    completion to write it; a failed worker raises with the end of its stderr."""
+    completion to write it: a tfdqn worker resumes from the training state an earlier, stopped one saved in the
+    run's folder beside `path` (`minatar_runs.run_folder`, left as it is here). A failed worker raises with the
+    end of its stderr."""
     import subprocess
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +92,29 @@ def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]
         raise RuntimeError(f"{label} failed:\n{proc.stderr[-3000:]}")
     record = json.loads(path.read_text(encoding="utf-8"))
     speed = record["env_steps"] / record["train_seconds"]
-    print(f"{label}: {speed:,.0f} env steps/s", file=sys.stderr)
+    print(f"{label}: {speed:,.0f} env steps/s{resumed_at(record)}", file=sys.stderr)
     return record
+
+
+def resumed_at(record: dict[str, Any]) -> str:
+    """The note after a resumed run's name, `" (resumed at frame N, ...)"`; "" for a run that went in one go."""
+    frames = record.get("resumed_from") or []
+    return f" (resumed at frame {', '.join(f'{f:,}' for f in frames)})" if frames else ""
+
+
+def resumed_lines(runs: list[dict[str, Any]], name: str = "system") -> list[str]:
+    """The report's note on the runs that were stopped and resumed (each named by its `name` key, game and seed);
+    none when every run went in one go."""
+    resumed = [r for r in runs if r.get("resumed_from")]
+    if not resumed:
+        return []
+    which = "; ".join(f"{r[name]} {r['game']} seed {r['seed']}{resumed_at(r)}" for r in resumed)
+    return [
+        "",
+        f"Resumed: {len(resumed)} of {len(runs)} runs were stopped and went on from their last saved training state "
+        f"({which}). A resumed run trains as the uninterrupted run would; its seconds are summed over its attempts, "
+        "each frame's once (what an attempt spent after its last saved state bought no frame of the run).",
+    ]
 
 
 def median_cell(values: list[float], fmt: str = ",.1f") -> str:
@@ -158,6 +185,7 @@ def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: li
         ratio = stats.median(speeds["tfdqn_equal"]) / stats.median(speeds["sb3_equal"])
         ci = stats.fmt_interval(stats.ratio_ci(speeds["tfdqn_equal"], speeds["sb3_equal"]), ".2f")
         lines += ["", f"Equal settings, env steps/s tfdqn / SB3: {ratio:.2f} {ci} (target >= 2)."]
+    lines += resumed_lines(runs)
     return "\n".join(lines) + "\n"
 
 
@@ -171,6 +199,12 @@ def add_run_flags(p: argparse.ArgumentParser, seeds: int, frames: int, checkpoin
     p.add_argument("--frames", type=positive_int, default=frames, help="training frames per run (default %(default)s)")
     p.add_argument("--checkpoints", type=positive_int, nargs="+", help=f"frames to score at (default: {checkpoints})")
     p.add_argument("--random-episodes", type=positive_int, default=100, help="episodes of random play per game")
+    p.add_argument(
+        "--state-every",
+        type=positive_int,
+        default=STATE_EVERY,
+        help="frames between saves of a tfdqn run's training state, which a rerun resumes (default %(default)s)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     random = {g: scores.random_score(g, args.random_episodes) for g in args.games}
 
     def one(job: tuple[str, str, int]) -> dict[str, Any]:
-        return run_one(*job, args.frames, args.eval_episodes, args.out)
+        return run_one(*job, args.frames, args.eval_episodes, args.out, args.state_every)
 
     with ThreadPoolExecutor(args.jobs) as pool:
         runs = list(pool.map(one, plan))

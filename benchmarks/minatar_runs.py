@@ -12,22 +12,31 @@ for tfdqn's preset a greedy evaluation of best.keras and of the final network. S
 and, for the screen that chooses the preset (`benchmarks.minatar_screen`), `candidate --fields JSON`: tfdqn with
 those DQNConfig fields over the paper's settings, training returns only (no evaluation), like `tfdqn_equal`.
 
+A tfdqn run saves its full training state (`tfdqn.training.resume`, by `ModelCheckpoint`) every `--state-every`
+frames in its own folder (`run_folder`: `runs/<name>/` beside `runs/<name>.json`); started again with the same
+`--out`, it resumes from that state and writes the record an uninterrupted run would (returns, end frames,
+evaluations), its training seconds summed over its attempts (`Attempts`). SB3 runs are not resumed: they start over.
+
 Heavy imports (TensorFlow, torch) happen inside each runner, as in `benchmarks.systems`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import atomic_write_text
-from tfdqn.cli import prepare_process
+from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
 from tfdqn.envs.minatar import GAMES
+from tfdqn.listeners.base import Listener
 from tfdqn.presets import MINATAR_PAPER
+
+if TYPE_CHECKING:
+    from tfdqn.training.trainer import Trainer
 
 SYSTEMS = {
     "tfdqn": "tfdqn, --preset minatar (provisional)",
@@ -39,6 +48,8 @@ EQUAL_FIELDS = {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 1, "epsilon_
 frame (SB3's schedule cannot wait for the paper's 5,000)."""
 CANDIDATE = "candidate"
 """The worker's system for a screened candidate (`--fields`): not one of the side-by-side's `SYSTEMS`."""
+STATE_EVERY = 250_000
+"""Frames between saves of a tfdqn run's training state: the most a stopped run loses (a save takes seconds)."""
 
 
 def candidate_fields(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -51,43 +62,93 @@ def env_id(game: str) -> str:
     return f"MinAtar/{game}-v0"
 
 
+def run_folder(record: Path) -> Path:
+    """A tfdqn run's own folder, beside its record and named as it (`runs/<name>.json` -> `runs/<name>/`): its
+    training state (`state/`, removed once the record is written) and, for the preset, its run files."""
+    return record.with_suffix("")
+
+
+class Attempts(Listener):
+    """A run's completed training episodes and the seconds its training took over every attempt: part of the
+    saved training state, so a resumed run goes on with them and counts each frame's seconds once."""
+
+    def __init__(self) -> None:
+        self.returns: list[float] = []
+        self.end_frames: list[int] = []
+        self.resumed_from: list[int] = []  # the frame each later attempt resumed from
+        self.earlier_cpu = self.earlier_wall = 0.0  # earlier attempts' training seconds, up to the state resumed
+        self._started = (0.0, 0.0)  # this attempt's CPU and wall clocks when its training began
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._started = (time.process_time(), time.perf_counter())
+
+    def on_episode_end(self, episode: int, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None
+        if logs["completed"]:
+            self.returns.append(float(logs["return"]))
+            self.end_frames.append(int(logs["step"]))
+
+    def get_state(self) -> dict[str, Any]:
+        cpu, wall = time.process_time() - self._started[0], time.perf_counter() - self._started[1]
+        return {
+            "returns": self.returns,
+            "end_frames": self.end_frames,
+            "resumed_from": self.resumed_from,
+            "cpu_seconds": self.earlier_cpu + cpu,
+            "wall_seconds": self.earlier_wall + wall,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.returns, self.end_frames = list(state["returns"]), list(state["end_frames"])
+        self.resumed_from = list(state["resumed_from"])
+        self.earlier_cpu, self.earlier_wall = state["cpu_seconds"], state["wall_seconds"]
+
+
 def run_tfdqn(
-    game: str, seed: int, frames: int, fields: dict[str, Any] | None, eval_episodes: int, out: Path
+    game: str,
+    seed: int,
+    frames: int,
+    fields: dict[str, Any] | None,
+    eval_episodes: int,
+    folder: Path,
+    state_every: int = STATE_EVERY,
 ) -> dict[str, Any]:
     """tfdqn through `assemble`: the preset (`fields` None) with periodic evaluations (best.keras) and a final
     greedy evaluation of best.keras and of the final network, or `fields` over no preset (the equal settings, a
-    screened candidate) with no evaluation at all (so its speed is the training loop's alone)."""
+    screened candidate) with no evaluation at all (so its speed is the training loop's alone). Its training state
+    is saved in `folder` every `state_every` frames; one found there is resumed."""
     prepare_process()
     import tfdqn
     from tfdqn.dqn.evaluation import evaluate_model
+    from tfdqn.listeners.checkpoint import ModelCheckpoint
     from tfdqn.training.protocol import FINAL_SEED_OFFSET, Protocol
     from tfdqn.training.run import assemble
 
-    tfdqn.configure_threads(1)
+    tfdqn.configure_threads(1)  # a resume is exact in the process settings of the run it resumes: one thread
     equal = fields is not None
     config = tfdqn.config_for_env(env_id(game), "none" if equal else "auto", seed=seed, **(fields or {}))
-    returns: list[float] = []
-    ends: list[int] = []
-
-    class Episodes(tfdqn.Listener):
-        def on_episode_end(self, episode, logs=None):
-            if logs["completed"]:
-                returns.append(float(logs["return"]))
-                ends.append(int(logs["step"]))
-
+    attempts = Attempts()
     protocol = None
-    if not equal:
+    if equal:  # no evaluation, no run files: a checkpoint that keeps the training state only
+        saver = ModelCheckpoint(folder, save_best=False, save_last=False, save_state=True, state_every=state_every)
+        run = assemble(config, listeners=[attempts, saver])
+    else:
         every = max(frames // 20, 1_000)
         protocol = Protocol(every, 10, final_episodes=max(eval_episodes, 1), stop_on_reward=False)
-    run = assemble(config, None if equal else out / "run", protocol, listeners=[Episodes()])
+        run = assemble(config, folder, protocol, listeners=[attempts], save_state=True, state_every=state_every)
+    resume(run.trainer, folder / "state", attempts)
     cpu = time.process_time()
     try:
         end = run.train(frames)
     finally:
         run.close()
-    record: dict[str, Any] = {"config": config.to_dict(), "returns": returns, "end_frames": ends}
-    record.update(env_steps=end["step"], train_seconds=end["wall_seconds"], updates=end["updates"])
-    record["train_cpu_seconds"] = time.process_time() - cpu  # what a core of its own would take: load-proof
+    record: dict[str, Any] = {"config": config.to_dict(), "returns": attempts.returns}
+    record["end_frames"] = attempts.end_frames
+    wall = attempts.earlier_wall + end["wall_seconds"]
+    record.update(env_steps=end["step"], train_seconds=wall, updates=end["updates"])
+    # what a core of its own would take (load-proof), summed over the attempts
+    record["train_cpu_seconds"] = attempts.earlier_cpu + time.process_time() - cpu
+    record.update(attempts=len(attempts.resumed_from) + 1, resumed_from=attempts.resumed_from)
     if protocol is not None and eval_episodes:
         assert run.checkpoint is not None
         summary = run.finish(end, start=time.perf_counter(), gif=False)
@@ -95,6 +156,35 @@ def run_tfdqn(
         record["greedy_best"] = summary["best_keras_evaluation"]["mean_return"]
         record["greedy_final"] = final.mean
     return record
+
+
+def resume(trainer: Trainer, state: Path, attempts: Attempts) -> None:
+    """Restore the training state saved in `state` into `trainer` (built as the run that saved it), if there is
+    one: a damaged state, or one of other settings, is a `StateError` (one line) naming the folder to remove."""
+    from tfdqn.config import DQNConfig
+    from tfdqn.training.resume import StateError, check_training_state, load_training_state, read_state_config
+
+    if not (state / "latest").is_file():
+        return
+    try:
+        check_training_state(state)
+        if DQNConfig.from_dict(read_state_config(state)) != trainer.config:
+            raise StateError(f"{state} holds a run of other settings")
+        step = load_training_state(trainer, state)
+    except StateError as exc:
+        raise StateError(f"{exc}; remove {state} to run it again from its first frame") from None
+    attempts.resumed_from.append(step)
+    print(f"resuming from frame {step:,} ({state})", file=sys.stderr)
+
+
+def discard_state(folder: Path) -> None:
+    """Remove a finished run's training state (its record is written: nothing resumes it), and its folder if
+    nothing else is in it."""
+    shutil.rmtree(folder / "state", ignore_errors=True)
+    try:
+        folder.rmdir()
+    except OSError:  # the preset's run files (best.keras, metrics), or no folder: kept as they are
+        pass
 
 
 def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
@@ -177,15 +267,22 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The worker: run one system on one game once and write its record (`--out`)."""
-    p = argparse.ArgumentParser(description="Run one system of the MinAtar side-by-side once; write its JSON.")
+    """The worker: run one system on one game once (a tfdqn run from its saved state, if any) and write its
+    record (`--out`)."""
+    p = ArgumentParser(description="Run one system of the MinAtar side-by-side once; write its JSON.")
     p.add_argument("system", choices=(*SYSTEMS, CANDIDATE))
     p.add_argument("--game", required=True, choices=GAMES)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--frames", type=int, required=True, help="training frames")
     p.add_argument("--eval-episodes", type=int, default=100, help="greedy episodes for best and final (tfdqn)")
     p.add_argument("--fields", type=json.loads, default={}, help="candidate: DQNConfig fields over the paper's (JSON)")
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--state-every",
+        type=positive_int,
+        default=STATE_EVERY,
+        help="tfdqn: frames between saves of the training state, to resume from (default %(default)s)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="the record (JSON); the run's folder is beside it")
     args = p.parse_args(argv)
     started = time.perf_counter()
     if args.system == "sb3_equal":
@@ -194,12 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         fields = candidate_fields(args.fields) if args.system == CANDIDATE else None
         if args.system == "tfdqn_equal":
             fields = EQUAL_FIELDS
-        record = run_tfdqn(args.game, args.seed, args.frames, fields, args.eval_episodes, args.out.parent)
+        folder = run_folder(args.out)
+        record = run_tfdqn(args.game, args.seed, args.frames, fields, args.eval_episodes, folder, args.state_every)
     record.update(system=args.system, game=args.game, seed=args.seed, frames=args.frames)
-    record["process_seconds"] = time.perf_counter() - started
+    record["process_seconds"] = time.perf_counter() - started  # this attempt's process
     atomic_write_text(args.out, json.dumps(record, indent=1))  # written whole, last: a rerun may reuse it
+    if args.system != "sb3_equal":
+        discard_state(run_folder(args.out))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -10,11 +10,13 @@ The candidates file (JSON): {"description": TEXT, "baseline": NAME, "candidates"
 one-thread process (`benchmarks.minatar_runs candidate`), interleaved seed by seed, game by game, candidate by
 candidate, `--workers` at once, recording training returns only (no greedy evaluation: the paper's score needs
 none); a rerun with the same `--out` keeps the runs an earlier one finished with the same frames and config (a
-digest of the whole config is in each run's file name), so a stopped screen goes on, and a candidate added later
-runs alone. OUT/report.md, rewritten after every run, gives per candidate and game the paper's score at each
-checkpoint (median over seeds, 95% bootstrap interval), per candidate the normalised IQM over games (stratified
-bootstrap), env steps per second and the minutes a 2M-frame run would take on one core (the issue's target: under
-20), and each candidate's probability of improvement over the baseline at the last checkpoint.
+digest of the whole config is in each run's file name) and resumes a run it stopped from that run's last saved
+training state (every `--state-every` frames), so a stopped screen goes on, and a candidate added later runs
+alone. OUT/report.md, rewritten after every run, gives per candidate and game the paper's score at each checkpoint
+(median over seeds, 95% bootstrap interval), per candidate the normalised IQM over games (stratified bootstrap), env
+steps per second and the minutes a 2M-frame run would take on one core (the issue's target: under 20; both summed
+over a resumed run's attempts), and each candidate's probability of improvement over the baseline at the last
+checkpoint.
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ from benchmarks.minatar import (
     checkpoints_for,
     median_cell,
     reference_lines,
+    resumed_lines,
     run_record,
     score_table,
     settings_digest,
 )
-from benchmarks.minatar_runs import CANDIDATE, candidate_fields, env_id
+from benchmarks.minatar_runs import CANDIDATE, STATE_EVERY, candidate_fields, env_id
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.config import DQNConfig, read_object_file
 from tfdqn.envs.minatar import GAMES
@@ -114,11 +117,14 @@ def config_for_game(game: str, fields: dict[str, Any]) -> DQNConfig:
     return config_for_env(env_id(game), "none", **candidate_fields(fields))
 
 
-def run_candidate(name: str, fields: dict[str, Any], game: str, seed: int, frames: int, out: Path) -> dict[str, Any]:
+def run_candidate(
+    name: str, fields: dict[str, Any], game: str, seed: int, frames: int, out: Path, state_every: int = STATE_EVERY
+) -> dict[str, Any]:
     """One candidate's run on `game` (`benchmarks.minatar.run_record`), its record marked with the candidate."""
     path = out / "runs" / f"{name}_{game}_{seed}_{frames}_{settings_digest(CANDIDATE, game, fields)}.json"
     args = [CANDIDATE, "--game", game, "--seed", str(seed), "--frames", str(frames), "--eval-episodes", "0"]
-    record = run_record(path, [*args, "--fields", json.dumps(fields)], f"{name} {game} seed {seed}")
+    args += ["--state-every", str(state_every), "--fields", json.dumps(fields)]
+    record = run_record(path, args, f"{name} {game} seed {seed}")
     return {**record, "candidate": name}
 
 
@@ -196,7 +202,8 @@ def report(
         "P(better): the chance a run of the candidate beats a run of the baseline on the same game, averaged over "
         "games (Agarwal et al. 2021), with a stratified bootstrap interval. Speed: env steps per second of "
         "training wall time, and per second of the worker's CPU time, which the projected minutes use (a busy "
-        "machine stretches wall time, not the work a run needs of a core).", meta["load"],
+        "machine stretches wall time, not the work a run needs of a core); a resumed run's seconds are summed over "
+        "its attempts.", meta["load"],
         "## Summary", "",
     ]  # fmt: skip
     if by_name:
@@ -207,6 +214,7 @@ def report(
     ]
     for name, table in tables.items():
         lines += ["", f"## {name}", "", *table.lines]
+    lines += resumed_lines(runs, name="candidate")
     return "\n".join([*lines, "", *reference_lines(random)]) + "\n"
 
 
@@ -240,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     cache: dict[tuple, Any] = {}
     with ThreadPoolExecutor(args.workers) as pool:  # submitted in plan order: the runs start interleaved
-        futures = [pool.submit(run_candidate, *job, args.frames, args.out) for job in plan]
+        futures = [pool.submit(run_candidate, *job, args.frames, args.out, args.state_every) for job in plan]
         try:
             for future in as_completed(futures):
                 runs.append(future.result())

@@ -8,8 +8,15 @@ import numpy as np
 
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:
-    """The bit generator's state, a JSON-ready dict."""
-    return dict(generator.bit_generator.state)
+    """The bit generator's state, a JSON-ready dict (MT19937's key array as a list of ints)."""
+    return _plain(dict(generator.bit_generator.state))
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every NumPy array in it (at any depth of dicts) turned into a list."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value.tolist() if isinstance(value, np.ndarray) else value
 
 
 def generator_from_state(state: dict[str, Any]) -> np.random.Generator:

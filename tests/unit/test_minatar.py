@@ -59,3 +59,45 @@ def test_the_saved_model_takes_raw_booleans_and_loads_in_plain_keras(tmp_path):
     assert model.inputs[0].dtype == "bool"
     obs, _ = env.reset(seed=0)
     np.testing.assert_allclose(model(obs[None]).numpy(), agent.q_values(obs[None]), atol=1e-5)
+
+
+@pytest.mark.parametrize("game", minatar.GAMES)
+def test_a_seeded_game_draws_what_minatars_own_seeding_draws(game):
+    from minatar.gym import BaseEnv
+
+    name = {"SpaceInvaders": "space_invaders"}.get(game, game.lower())
+    own, ours = BaseEnv(name), make_env(f"MinAtar/{game}-v0")
+    rng = np.random.default_rng(0)
+    for seed in (5, None, None, 9, None):  # unseeded resets go on with the stream
+        a, b = own.reset(seed=seed)[0], ours.reset(seed=seed)[0]
+        np.testing.assert_array_equal(a, b)
+        done = False
+        while not done:
+            action = int(rng.integers(6))
+            x, y = own.step(action), ours.step(action)
+            np.testing.assert_array_equal(x[0], y[0])
+            assert x[1:3] == y[1:3]
+            done = x[2]
+
+
+def test_the_state_an_episode_starts_from_rebuilds_it_exactly_sticky_first_action_included():
+    import json
+
+    from tfdqn.envs.reset_state import reset_state, restore_reset_state
+
+    env = make_env("MinAtar/Asterix-v0")
+    rng = np.random.default_rng(1)
+    env.reset(seed=3)
+    for _ in range(30):  # episode after episode: its start state, and the episode rebuilt from it in a new env
+        start = json.loads(json.dumps(reset_state(env)))  # as a training state holds it
+        assert set(start) == {"rng", "carried"} and start["carried"]["last_action"] in range(6)
+        rebuilt = make_env("MinAtar/Asterix-v0")
+        rebuilt.reset(seed=0)  # as a resumed run's env is first reset
+        restore_reset_state(rebuilt, start)
+        np.testing.assert_array_equal(env.reset()[0], rebuilt.reset()[0])
+        done = False
+        while not done:
+            action = int(rng.integers(1, 5))  # a move (never 0, a fresh env's last action): a sticky one shows
+            x, y = env.step(action), rebuilt.step(action)
+            np.testing.assert_array_equal(x[0], y[0])
+            done = x[2]

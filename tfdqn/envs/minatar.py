@@ -79,7 +79,55 @@ def make_minatar(game: str, minimal_actions: bool = True, render_mode: str | Non
     if render_mode not in (None, "rgb_array"):
         raise EnvError(f"MinAtar games render rgb_array frames only, not {render_mode!r}")
     env = BaseEnv(name, render_mode=render_mode, use_minimal_action_set=minimal_actions, **kwargs)
-    return MinAtarFrames(env)
+    return MinAtarFrames(MinAtarState(env))
+
+
+class MinAtarState(gym.Wrapper):
+    """MinAtar's random stream as the env's `np_random`, and its last action (a sticky action repeats it, even on
+    the next episode's first step) as state carried across resets: both are then part of a training state, so a
+    resumed run rebuilds its episodes exactly (`tfdqn.envs.reset_state`). Seeded, it draws what MinAtar's own
+    seeding draws: the same MT19937 stream, shared by a `RandomState` (MinAtar's API) and a `Generator`."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self._game: Any = env.unwrapped.game  # type: ignore[attr-defined]  # minatar.Environment
+        self._use(_generator_of(self._game.random))
+
+    def _use(self, generator: np.random.Generator) -> None:
+        """Draw the game's randomness (sticky actions and the game's own) from `generator`'s bit generator."""
+        self._generator = generator
+        self._game.random = np.random.RandomState(generator.bit_generator)
+        self._game.env.random = self._game.random  # as `minatar.Environment.seed` shares it
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The generator MinAtar draws from (live: a draw from either moves both)."""
+        return self._generator
+
+    @np_random.setter
+    def np_random(self, value: np.random.Generator) -> None:
+        self._use(value)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:  # MinAtar's own seeding (its legacy RandomState), then shared
+            self._game.seed(seed)
+            self._use(_generator_of(self._game.random))
+        return self.env.reset(options=options)  # unseeded: MinAtar would seed its game again
+
+    def carried_state(self) -> dict[str, Any]:
+        """The last action, which the next episode's first sticky action repeats (JSON-ready)."""
+        return {"last_action": int(self._game.last_action)}
+
+    def restore_carried_state(self, state: dict[str, Any]) -> None:
+        self._game.last_action = int(state["last_action"])
+
+
+def _generator_of(legacy: np.random.RandomState) -> np.random.Generator:
+    """A Generator on a new MT19937 at `legacy`'s state: wrapped in a RandomState again, it draws what `legacy`
+    would (MinAtar draws only uniforms: no cached Gaussian to carry)."""
+    bit_generator = np.random.MT19937()
+    bit_generator.state = {"bit_generator": "MT19937", "state": legacy.get_state(legacy=False)["state"]}
+    return np.random.Generator(bit_generator)
 
 
 class MinAtarFrames(gym.Wrapper):

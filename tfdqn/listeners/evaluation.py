@@ -8,44 +8,46 @@ import gymnasium as gym
 
 from tfdqn.dqn.evaluation import ActionFn, EvaluationResult, evaluate
 from tfdqn.envs.make import make_env
+from tfdqn.envs.reset_state import reset_state, restore_reset_state
 from tfdqn.listeners.base import Listener
-from tfdqn.rng import generator_from_state, generator_state
 from tfdqn.validation import check_budget
 
 
 class EvaluationEnv:
     """A separate environment for greedy evaluation, seeded once so each evaluation sees fresh episodes;
-    its random stream is part of a training checkpoint, so a resumed run evaluates on the same episodes.
+    its random stream (and what it carries across episodes, `tfdqn.envs.reset_state`) is part of a training
+    checkpoint, so a resumed run evaluates on the same episodes.
     Episodes are cut after `max_steps` steps (None: `tfdqn.dqn.evaluation.episode_step_cap`)."""
 
     def __init__(self, env_id: str | None, seed: int, max_steps: int | None = None):
         self.env_id, self.seed = env_id, seed
         self.max_steps = None if max_steps is None else check_budget(max_steps, "max_steps")
         self.env: gym.Env | None = None
-        self._rng_state: dict[str, Any] | None = None  # where the stream stands while no env is open
+        self._saved: dict[str, Any] | None = None  # where the stream stands while no env is open (`reset_state`)
         self._seeded = False
 
     def run(self, policy: ActionFn, episodes: int, default_env_id: str) -> EvaluationResult:
         """Evaluate `policy` on `episodes` fresh episodes."""
         if self.env is None:
             self.env = make_env(self.env_id or default_env_id)
-            if self._rng_state is not None:
-                self.env.np_random = generator_from_state(self._rng_state)
-        seed = None if self._seeded or self._rng_state is not None else self.seed
+            if self._saved is not None:
+                restore_reset_state(self.env, self._saved)
+        seed = None if self._seeded or self._saved is not None else self.seed
         self._seeded = True
         return evaluate(policy, self.env, episodes, seed, self.max_steps)
 
     def state(self) -> dict[str, Any]:
         if self.env is not None:
-            return {"rng": generator_state(self.env.np_random)}
-        return {"rng": self._rng_state}
+            return reset_state(self.env)
+        return self._saved or {"rng": None}
 
     def restore(self, state: dict[str, Any]) -> None:
-        self._rng_state = state.get("rng")
+        kept: dict[str, Any] = {k: state[k] for k in ("rng", "carried") if k in state}  # a listener's holds more
+        self._saved = kept if kept.get("rng") is not None else None
 
     def close(self) -> None:
         if self.env is not None:
-            self._rng_state = generator_state(self.env.np_random)
+            self._saved = reset_state(self.env)
             self.env.close()
             self.env = None
 

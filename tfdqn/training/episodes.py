@@ -9,15 +9,15 @@ an autoreset, so the trainer neither stores nor counts it.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
 
+from tfdqn.envs.reset_state import carried_state, reset_state, restore_reset_state
 from tfdqn.listeners.dispatch import ListenerList
-from tfdqn.rng import generator_from_state, generator_state
 
 
 @dataclass
@@ -25,8 +25,8 @@ class EpisodeState:
     """Per-sub-environment bookkeeping of the episodes in progress (saved with a training state).
 
     `starts[i]` is how sub-env i's current episode began (its reset seed, or its RNG state just before
-    the autoreset) and `actions[i]` the actions taken since: together they rebuild the environment's
-    state on resume without pickling it.
+    the autoreset; with what the env carries across resets, `tfdqn.envs.reset_state`) and `actions[i]` the
+    actions taken since: together they rebuild the environment's state on resume without pickling it.
     """
 
     obs: np.ndarray
@@ -53,6 +53,7 @@ class Episodes:
     def reset(self, seed: int | None, episodes_done: int) -> None:
         """Reset every sub-env (and seed the action space); their episodes are numbered when they begin."""
         n = self.env.num_envs
+        carried = [self._carried(i) for i in range(n)]  # before the reset: what the episodes begin with
         obs, _ = self.env.reset(seed=seed)
         if seed is not None:
             self.env.action_space.seed(seed)
@@ -63,7 +64,7 @@ class Episodes:
             lengths=np.zeros(n, dtype=np.int64),
             ids=np.full(n, -1, dtype=np.int64),
             next_id=max(self.first_id, episodes_done),
-            starts=[{"seed": None if seed is None else seed + i} for i in range(n)],
+            starts=[{"seed": None if seed is None else seed + i, **carried[i]} for i in range(n)],
             actions=[[] for _ in range(n)],
         )
 
@@ -101,14 +102,20 @@ class Episodes:
             for i in np.flatnonzero(real):
                 ep.actions[i].append(int(actions[i]))
 
-    def rng_states(self) -> Sequence[Any] | None:
-        """The sub-envs' RNGs (their next autoreset draws from them), when episodes can be rebuilt."""
+    def reset_states(self, which: Iterable[int]) -> dict[int, dict[str, Any]] | None:
+        """What each of the sub-envs `which` starts its next episode from at its autoreset (`tfdqn.envs.reset_state`:
+        its RNG's state and what it carries across episodes), when episodes can be rebuilt."""
         if not self.replayable:
             return None
         # replayable means a SyncVectorEnv (see __init__); mypy cannot follow the flag
-        return cast(gym.vector.SyncVectorEnv, self.env).get_attr("np_random")
+        envs = cast(gym.vector.SyncVectorEnv, self.env).envs
+        return {int(i): reset_state(envs[i]) for i in which}
 
-    def restart(self, i: int, rng_states: Sequence[Any] | None) -> None:
+    def _carried(self, i: int) -> dict[str, Any]:
+        """`{"carried": ...}` when sub-env i carries state across resets and episodes can be rebuilt, else {}."""
+        return carried_state(cast(gym.vector.SyncVectorEnv, self.env).envs[i]) if self.replayable else {}
+
+    def restart(self, i: int, reset_states: Mapping[int, dict[str, Any]] | None) -> None:
         """Sub-env i's episode has ended: its next one begins (and gets its number) when training goes on."""
         ep = self.state
         assert ep is not None  # reset (or rebuilt) before training steps
@@ -116,8 +123,8 @@ class Episodes:
         ep.lengths[i] = 0
         ep.ids[i] = -1
         self.begun[i] = False
-        if rng_states is not None:  # the autoreset on the next step draws from this RNG state
-            ep.starts[i] = {"rng": generator_state(rng_states[i])}
+        if reset_states is not None:  # the autoreset on the next step starts from this state
+            ep.starts[i] = reset_states[int(i)]
             ep.actions[i] = []
 
     def running(self) -> list[int]:
@@ -176,8 +183,7 @@ class Episodes:
         for i in range(n):
             sub = env.envs[i]
             start = ep.starts[i]
-            if "rng" in start:
-                sub.np_random = generator_from_state(start["rng"])
+            restore_reset_state(sub, start)  # its RNG (a seeded reset reseeds it) and what it carries
             first_obs, _ = sub.reset(seed=start.get("seed"))
             current = first_obs
             for a in [] if was_resetting[i] else ep.actions[i]:

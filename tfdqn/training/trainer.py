@@ -231,7 +231,7 @@ class Trainer:
         episodes = self.episodes_in_progress
         ep = episodes.state
         assert ep is not None  # episodes end only after the environment was reset
-        rng_states = episodes.rng_states()
+        reset_states = episodes.reset_states(finished)  # before any listener runs
         errors: list[BaseException] = []
         for i in finished:  # every finished episode ends, even if a listener raised at an earlier one
             self.recent_returns.append(float(ep.returns[i]))
@@ -239,7 +239,7 @@ class Trainer:
             episode = int(ep.ids[i])
             logs = self._episode_logs(i, epsilon, start, completed=True)
             logs["terminated"], logs["truncated"] = bool(terminated[i]), bool(truncated[i])
-            episodes.restart(i, rng_states)
+            episodes.restart(i, reset_states)
             errors += self.listeners.call_all("on_episode_end", episode, logs)
         return errors
 
