@@ -32,7 +32,16 @@ from typing import Any, NamedTuple
 from benchmarks import minatar_scores as scores
 from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
-from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, STATE_EVERY, SYSTEMS, candidate_fields, env_id
+from benchmarks.minatar_runs import (
+    CANDIDATE,
+    EQUAL_FIELDS,
+    STATE_EVERY,
+    SYSTEMS,
+    candidate_fields,
+    discard_state,
+    env_id,
+    run_folder,
+)
 from benchmarks.tasks import missing_extras
 from tfdqn.cli import positive_int
 from tfdqn.envs.minatar import GAMES
@@ -83,9 +92,12 @@ def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]
 
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # a rerun keeps the runs an earlier one finished with the same settings (the worker writes its record last)
-        return json.loads(path.read_text(encoding="utf-8"))
+        finished = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
+    else:
+        discard_state(run_folder(path))  # a worker stopped between its record and this leaves its state behind
+        return finished
     argv = [sys.executable, "-m", "benchmarks.minatar_runs", *worker_args, "--out", str(path)]
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=thread_env())
     if proc.returncode != 0:

@@ -214,3 +214,9 @@ def test_wilcoxon_prunes_a_trial_whose_seeds_lose_to_the_best_ones(local_ray, fa
     statuses = sorted(r["status"] for r in result["runs"] if r["config"] == bad["config"])
     # pruned once four seeds had lost (three are never enough: p >= 0.125); the fifth stops unless it was ending
     assert statuses.count("ok") >= 4 and len(statuses) == 5, statuses
+
+
+def test_a_sampler_seed_optuna_cannot_take_is_refused_before_ray_starts(tmp_path):
+    with pytest.raises(SweepError, match=r"sampler's seed must be in \[0, 2\*\*32\), not 4294967296"):
+        se.search({"gamma": [0.9, 0.99]}, [0], tmp_path, PROTOCOL, sample_seed=2**32)
+    assert not (tmp_path / "study.db").exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tfdqn.cli import positive_int
+from tfdqn.cli import non_negative_int, positive_int
 from tfdqn.commands._ray_flags import add_common, command_line, protocol_of, seeds_of, tracking_of
 from tfdqn.fileio import check_out_dir
 
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "over seeds (needs SciPy), or none (default halving, not yet chosen by measurement)",
     )
     p.add_argument("--trials", type=positive_int, default=12, help="trials of TPE or random search (default 12)")
-    p.add_argument("--sample-seed", type=int, default=0, help="seed of the sampler (default 0)")
+    p.add_argument("--sample-seed", type=non_negative_int, default=0, help="seed of the sampler (default 0)")
     p.add_argument(
         "--eta",
         type=float,

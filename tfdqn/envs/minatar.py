@@ -108,7 +108,8 @@ class MinAtarState(gym.Wrapper):
     def np_random(self, value: np.random.Generator) -> None:
         self._use(value)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """A seeded reset seeds the game as MinAtar does and then shares its stream; an unseeded one goes on."""
         if seed is not None:  # MinAtar's own seeding (its legacy RandomState), then shared
             self._game.seed(seed)
             self._use(_generator_of(self._game.random))
@@ -119,6 +120,7 @@ class MinAtarState(gym.Wrapper):
         return {"last_action": int(self._game.last_action)}
 
     def restore_carried_state(self, state: dict[str, Any]) -> None:
+        """Put back the last action `carried_state` read, before the episode it begins is rebuilt."""
         self._game.last_action = int(state["last_action"])
 
 

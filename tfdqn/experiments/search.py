@@ -99,6 +99,8 @@ def search(
     if protocol.threshold is None:
         raise SweepError(f"{protocol.env_id} has no reward threshold: give the solved score (--threshold)")
     budget, threshold = protocol.budget, float(protocol.threshold)
+    if not 0 <= sample_seed < 2**32:  # Optuna's samplers take no other
+        raise SweepError(f"the sampler's seed must be in [0, 2**32), not {sample_seed}")
     if milestones is None:
         milestones = milestones_for(budget, eta, protocol.eval_every)
     milestones = check_milestones(milestones, budget, eta, pruner)
