@@ -226,6 +226,34 @@ def test_no_episode_begins_after_stop_and_running_ones_end_incomplete(num_envs):
     assert sorted(ends) == [(i, True) for i in range(num_envs)]  # all four ended on that step
 
 
+@pytest.mark.parametrize("hook", ["on_step", "on_episode_end"])
+def test_a_stop_in_a_steps_events_skips_that_steps_updates(hook):
+    """The network a listener judged when it stopped (a confirmed solve) is the final one."""
+    config = CONFIG.replace(learning_starts=2, train_freq=1, gradient_steps=2, batch_size=2, target_update_interval=1)
+    seen = {}
+
+    class StopAtStep6(Listener):
+        def judge(self):
+            if self.trainer.step == 6:
+                seen["weights"] = [w.copy() for w in self.model.get_weights()]
+                self.model.stop_training = True
+
+        def on_step(self, step, logs=None):
+            if hook == "on_step":
+                self.judge()
+
+        def on_episode_end(self, episode, logs=None):
+            if hook == "on_episode_end":
+                self.judge()
+
+    trainer = trainer_for(lambda: FixedLengthEnv(3), [StopAtStep6()], config=config)
+    end = trainer.train(1_000)
+    assert end["stopped"] is True and trainer.step == 6
+    assert trainer.updates > 0  # it trained before the stop, and not after it
+    for now, judged in zip(trainer.agent.q_network.get_weights(), seen["weights"], strict=True):
+        np.testing.assert_array_equal(now, judged)
+
+
 def test_episode_numbers_increase_in_begin_order_with_four_envs():
     rec = Recorder.make()
     lengths = [2, 3, 5, 7]
