@@ -86,7 +86,7 @@ def run_one(
 def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]:
     """The record at `path`, or one worker process (`benchmarks.minatar_runs WORKER_ARGS --out PATH`) run to
     completion to write it: a tfdqn worker resumes from the training state an earlier, stopped one saved in the
-    run's folder beside `path` (`minatar_runs.run_folder`, left as it is here). A failed worker raises with the
+    run's folder beside `path` (`minatar_state.run_folder`, left as it is here). A failed worker raises with the
     end of its stderr."""
     import subprocess
 

@@ -250,7 +250,7 @@ def test_only_a_request_the_store_calls_bad_is_dropped_every_other_failure_is_re
     from mlflow.exceptions import MlflowException
     from mlflow.protos import databricks_pb2
 
-    from tfdqn.listeners.mlflow import rejected
+    from tfdqn.listeners.mlflow_store import rejected
 
     uri, client = store
     logger = MLflowLogger(uri, EXPERIMENT, run_name=f"refused {code}", flush_seconds=0.0)

@@ -4,7 +4,6 @@ for a local `sqlite:///` store). MLflow is imported when a logger is made, never
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -14,9 +13,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tfdqn.errors import ArgumentError, TfdqnError
-from tfdqn.extras import require_extra
+from tfdqn.errors import ArgumentError
 from tfdqn.listeners.base import Listener
+from tfdqn.listeners.mlflow_store import (  # noqa: F401 (TrackingError, open_experiment: this module's API too)
+    BATCH,
+    TrackingError,
+    open_experiment,
+    param_value,
+    send_params,
+)
 from tfdqn.version import __version__
 
 EPISODE_METRICS = {
@@ -41,59 +46,8 @@ RUN_FILES = (
     "trained.gif",
 )
 """The files of a run's folder uploaded as artifacts (those that exist), besides everything under videos/."""
-BATCH = {"metrics": 1000, "params": 100}  # MLflow's limits per log_batch call
 RUN_KEY_TAG = "tfdqn.run_key"
 """The tag holding a run's key (a sweep's `<config>__seed<S>`): what finds the earlier attempts of the same run."""
-REJECTED = frozenset(
-    {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"}
-)
-"""The MLflow error codes (`mlflow.protos.databricks_pb2.ErrorCode`) saying a request itself is bad: sent again, it
-fails again. Every other failure (no answer, 5xx, RESOURCE_EXHAUSTED, TEMPORARILY_UNAVAILABLE...) may pass."""
-
-
-class TrackingError(TfdqnError):
-    """The MLflow tracking store cannot be used (an unknown URI scheme, a store that does not answer, a deleted
-    experiment); the message names the store."""
-
-
-def open_experiment(tracking_uri: str | None, name: str | None) -> tuple[Any, str]:
-    """(an `MlflowClient` for `tracking_uri`, the id of experiment `name`, created if new); None: MLflow's
-    default store (MLFLOW_TRACKING_URI, else its own default) and its "Default" experiment."""
-    require_extra("tracking", "MLflow tracking")
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    where = tracking_uri or "MLflow's default store"
-    try:
-        client = MlflowClient(tracking_uri or None)
-        found = client.get_experiment_by_name(name or "Default")
-        if found is None:
-            try:
-                return client, client.create_experiment(name or "Default")
-            except MlflowException:  # another run created it meanwhile
-                found = client.get_experiment_by_name(name or "Default")
-                if found is None:
-                    raise
-    except MlflowException as exc:
-        raise TrackingError(f"MLflow tracking store {where}: {exc.message.splitlines()[0]}") from None
-    except Exception as exc:  # a store that does not answer, a path that cannot be written...
-        raise TrackingError(f"MLflow tracking store {where}: {type(exc).__name__}: {exc}") from None
-    if found.lifecycle_stage != "active":
-        raise TrackingError(f"MLflow experiment {name!r} in {where} is deleted: restore it or choose another name")
-    return client, found.experiment_id
-
-
-def rejected(exc: BaseException) -> bool:
-    """Whether `exc` is the store rejecting a request for good (an `MlflowException` with an error code of
-    `REJECTED`), rather than a failure that sending it again may get past."""
-    from mlflow.exceptions import MlflowException
-
-    return isinstance(exc, MlflowException) and exc.error_code in REJECTED
-
-
-def param_value(value: Any) -> str:
-    """A config value as an MLflow parameter: strings as they are, everything else as in config.json (JSON)."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 class MLflowLogger(Listener):
@@ -271,13 +225,14 @@ class MLflowLogger(Listener):
 
     def flush(self) -> None:
         """Send the parameters not sent yet, then the metrics logged so far (in batches of MLflow's limit); what
-        fails is kept for the next flush, except parameters the store rejects for good (`_send_params`)."""
+        fails is kept for the next flush, except parameters the store rejects for good (`send_params`)."""
         self._last_flush = time.monotonic()
         if self.run_id is None:
             return
         while self._unsent_params:
             batch = self._unsent_params[: BATCH["params"]]
-            self._unsent_params[: len(batch)] = left = self._send_params(batch)
+            left, answered = send_params(self.client, self.run_id, batch, self._failed)
+            self._failing, self._unsent_params[: len(batch)] = self._failing and not answered, left
             if left:
                 return  # kept for the next flush, and the metrics wait behind them
         while self._pending:
@@ -322,42 +277,6 @@ class MLflowLogger(Listener):
             del steps[step]
         return True
 
-    def _send_params(self, params: list[Any]) -> list[Any]:
-        """Log `params` in one batch and return what is left for the next flush; a batch rejected for good is sent
-        param by param, and the params rejected are dropped with one warning, so they hold nothing back."""
-        try:
-            self.client.log_batch(self.run_id, params=params)
-        except Exception as exc:  # the store's failure must not end a training run
-            if not rejected(exc):
-                self._failed(self.client.log_batch, exc)
-                return params
-            refusal = exc
-        else:
-            self._failing = False
-            return []
-        self._failing = False  # the store answered
-        refusals, left = {}, []
-        if len(params) == 1:
-            refusals[params[0].key] = refusal
-        else:  # one bad param must not lose the others
-            for index, param in enumerate(params):
-                try:
-                    self.client.log_batch(self.run_id, params=[param])
-                except Exception as exc:
-                    if not rejected(exc):
-                        self._failed(self.client.log_batch, exc)
-                        left = params[index:]
-                        break
-                    refusals[param.key] = exc
-        if refusals:
-            why = "; ".join(dict.fromkeys(map(rejection_reason, refusals.values())))  # distinct, in order
-            warnings.warn(
-                f"MLflow: the store rejected for good parameter(s) {', '.join(refusals)} of run {self.run_id} "
-                f"({why}); they are not logged, and logging goes on",
-                stacklevel=3,
-            )
-        return left
-
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """`method(*args, **kwargs)`, or None when it raised: a failure warns (once until a call succeeds again)
         instead of raising, so a store that does not answer never ends a training run."""
@@ -375,9 +294,3 @@ class MLflowLogger(Listener):
             then = "later logging is retried" if self.run_id else "without MLflow if its run cannot be made"
             warnings.warn(f"MLflow: {method.__name__} failed ({type(exc).__name__}: {exc}); {then}", stacklevel=3)
         self._failing = True
-
-
-def rejection_reason(exc: Any) -> str:
-    """The first line of a rejection's message (an `MlflowException`), led by its error code."""
-    message = exc.message.splitlines()[0] if exc.message else ""
-    return message if message.startswith(exc.error_code) else f"{exc.error_code}: {message}"

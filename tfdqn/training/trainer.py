@@ -180,9 +180,7 @@ class Trainer:
                 failed += self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
             raise_first(failed)
 
-            # a listener that stopped training in this step's events (a confirmed solve) judged the network as it is
-            # now: it is the final one, so this step's updates are not made
-            updating = not self._stopping()
+            updating = not self._stopping()  # a stop in this step's events: the network it judged is the final one
             for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval) if updating else 0):
                 # a hard copy with no change to the online weights since the last one would change nothing
                 if agent.config.tau < 1.0 or self._copied_at != agent.weights_version:
