@@ -284,16 +284,21 @@ def test_a_run_resumed_after_a_crash_before_its_parameters_were_sent_logs_them(s
     assert params == {key: param_value(value) for key, value in NO_UPDATES.to_dict().items()}
 
 
+def stopped_and_resumed(uri, run_name):
+    """A logger whose run began and was stopped by SIGINT, and a new logger given its state (a resumed run's)."""
+    first = MLflowLogger(uri, EXPERIMENT, run_name=run_name, flush_seconds=0.0)
+    first.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False})
+    first.on_train_end({"interrupted": "SIGINT"})
+    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
+    resumed.set_state(first.get_state())
+    return first, resumed
+
+
 def test_a_resumed_run_with_another_value_of_a_parameter_warns_once_and_logs_the_rest(store):
     """The MLflow run holds the config's learning_rate and no `note`; the resumed run's config says 0.5 and has a note:
     the note is logged, learning_rate stays (MLflow parameters are immutable) with one warning, metrics go on."""
     uri, client = store
-    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
-    first = MLflowLogger(uri, EXPERIMENT, run_name="changed", flush_seconds=0.0)
-    first.on_train_begin(begin)
-    first.on_train_end({"interrupted": "SIGINT"})
-    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
-    resumed.set_state(first.get_state())
+    first, resumed = stopped_and_resumed(uri, "changed")
     config = {**NO_UPDATES.to_dict(), "learning_rate": 0.5, "note": "again"}
     with pytest.warns(UserWarning, match="learning_rate") as caught:
         resumed.on_train_begin({"config": config, "step": 10, "resumed": True})
@@ -345,15 +350,10 @@ def test_a_store_that_does_not_answer_when_training_begins_warns_once_and_traini
 
 def test_a_resumed_run_whose_store_does_not_answer_at_the_start_goes_on_and_logs_later(store):
     uri, client = store
-    begin = {"config": NO_UPDATES.to_dict(), "step": 0, "resumed": False}
-    first = MLflowLogger(uri, EXPERIMENT, run_name="reopened", flush_seconds=0.0)
-    first.on_train_begin(begin)
-    first.on_train_end({"interrupted": "SIGINT"})
-    resumed = MLflowLogger(uri, EXPERIMENT, flush_seconds=0.0)
-    resumed.set_state(first.get_state())
+    first, resumed = stopped_and_resumed(uri, "reopened")
     resumed.client.update_run = resumed.client.get_run = down  # get_run: what held_steps reads
     with pytest.warns(UserWarning, match="store down"):
-        resumed.on_train_begin({**begin, "step": 10, "resumed": True})
+        resumed.on_train_begin({"config": NO_UPDATES.to_dict(), "step": 10, "resumed": True})
     del resumed.client.update_run, resumed.client.get_run
     resumed.on_episode_end(0, {"step": 15, "return": 4.0, "length": 5})
     resumed.on_train_end({})
