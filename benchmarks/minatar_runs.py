@@ -25,16 +25,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from benchmarks.common import atomic_write_text
 from benchmarks.minatar_state import Attempts, discard_state, resume, run_folder
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
 from tfdqn.envs.minatar import GAMES
 from tfdqn.presets import MINATAR_PAPER
-
-if TYPE_CHECKING:
-    pass
 
 SYSTEMS = {
     "tfdqn": "tfdqn, --preset minatar (provisional)",

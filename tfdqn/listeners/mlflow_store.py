@@ -98,7 +98,7 @@ def send_params(
         warnings.warn(
             f"MLflow: the store rejected for good parameter(s) {', '.join(refusals)} of run {run_id} ({why}); "
             "they are not logged, and logging goes on",
-            stacklevel=4,
+            stacklevel=3,
         )
     return left, not left
 
