@@ -32,16 +32,8 @@ from typing import Any, NamedTuple
 from benchmarks import minatar_scores as scores
 from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
-from benchmarks.minatar_runs import (
-    CANDIDATE,
-    EQUAL_FIELDS,
-    STATE_EVERY,
-    SYSTEMS,
-    candidate_fields,
-    discard_state,
-    env_id,
-    run_folder,
-)
+from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, STATE_EVERY, SYSTEMS, candidate_fields, env_id
+from benchmarks.minatar_state import discard_state, run_folder
 from benchmarks.tasks import missing_extras
 from tfdqn.cli import positive_int
 from tfdqn.envs.minatar import GAMES

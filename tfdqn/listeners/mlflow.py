@@ -231,8 +231,8 @@ class MLflowLogger(Listener):
             return
         while self._unsent_params:
             batch = self._unsent_params[: BATCH["params"]]
-            left, answered = send_params(self.client, self.run_id, batch, self._failed)
-            self._failing, self._unsent_params[: len(batch)] = self._failing and not answered, left
+            left = send_params(self.client, self.run_id, batch, self._failed, self._answered)
+            self._unsent_params[: len(batch)] = left
             if left:
                 return  # kept for the next flush, and the metrics wait behind them
         while self._pending:
@@ -285,8 +285,12 @@ class MLflowLogger(Listener):
         except Exception as exc:  # the store's failure must not end a training run
             self._failed(method, exc)
             return None
-        self._failing = False
+        self._answered()
         return True if result is None else result
+
+    def _answered(self) -> None:
+        """The store answered a call: a later failure warns again."""
+        self._failing = False
 
     def _failed(self, method: Any, exc: Exception) -> None:
         """Warn that `method` failed with `exc`, unless the store has failed since its last success."""

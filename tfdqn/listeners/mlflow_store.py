@@ -66,20 +66,27 @@ def param_value(value: Any) -> str:
 
 
 def send_params(
-    client: Any, run_id: str | None, params: list[Any], failed: Callable[[Any, Exception], None]
-) -> tuple[list[Any], bool]:
-    """Log `params` (mlflow.entities.Param) in one batch: (what is left for the next flush, whether the store
-    answered). A batch rejected for good is sent param by param; the params rejected are dropped with one warning,
-    so they hold nothing back. A failure that may pass goes to `failed(method, exc)` and is kept."""
+    client: Any,
+    run_id: str | None,
+    params: list[Any],
+    failed: Callable[[Any, Exception], None],
+    answered: Callable[[], None],
+) -> list[Any]:
+    """Log `params` (mlflow.entities.Param) in one batch and return what is left for the next flush. A batch
+    rejected for good is sent param by param; the params rejected are dropped with one warning, so they hold
+    nothing back. `answered()` is called once the store answers the batch (taking it or rejecting it for good); a
+    failure that may pass goes to `failed(method, exc)` and is kept."""
     try:
         client.log_batch(run_id, params=params)
     except Exception as exc:  # the store's failure must not end a training run
         if not rejected(exc):
             failed(client.log_batch, exc)
-            return params, False
+            return params
         refusal = exc
     else:
-        return [], True
+        answered()
+        return []
+    answered()
     refusals, left = {}, []
     if len(params) == 1:
         refusals[params[0].key] = refusal
@@ -100,7 +107,7 @@ def send_params(
             "they are not logged, and logging goes on",
             stacklevel=3,
         )
-    return left, not left
+    return left
 
 
 def rejection_reason(exc: Any) -> str:

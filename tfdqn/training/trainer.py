@@ -180,16 +180,16 @@ class Trainer:
                 failed += self._end_episodes(np.flatnonzero(done), terminated, truncated, epsilon, start)
             raise_first(failed)
 
-            updating = not self._stopping()  # a stop in this step's events: the network it judged is the final one
-            for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval) if updating else 0):
-                # a hard copy with no change to the online weights since the last one would change nothing
-                if agent.config.tau < 1.0 or self._copied_at != agent.weights_version:
-                    agent.update_target()
-                    self._copied_at = agent.weights_version
-                listeners.on_target_update({"step": self.step, "tau": cfg.tau})
-            for _ in range(_crossings(prev_step, self.step, cfg.train_freq) if updating else 0):
-                if not self._train_call():  # the replay is not ready: said once for this step
-                    break
+            if not self._stopping():  # a stop in this step's events: the network it judged is the final one
+                for _ in range(_crossings(prev_step, self.step, cfg.target_update_interval)):
+                    # a hard copy with no change to the online weights since the last one would change nothing
+                    if agent.config.tau < 1.0 or self._copied_at != agent.weights_version:
+                        agent.update_target()
+                        self._copied_at = agent.weights_version
+                    listeners.on_target_update({"step": self.step, "tau": cfg.tau})
+                for _ in range(_crossings(prev_step, self.step, cfg.train_freq)):
+                    if not self._train_call():  # the replay is not ready: said once for this step
+                        break
             if listeners.deferred:  # a quiet point: every event so far has reached every listener
                 raise_first(listeners.run_quiet_point())
 
