@@ -27,6 +27,7 @@ from typing import Any
 from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main
 from tfdqn.errors import ConfigError
+from tfdqn.experiments import stats
 from tfdqn.fileio import write_json
 
 BASELINE = "b3a49e1"
@@ -115,8 +116,9 @@ def render(result: dict[str, Any]) -> str:
         f"{result['repeats']} repeat(s); each search is a fresh process timed whole (Ray's start included). "
         f"Old: `tfdqn search --method grid` at {result['baseline']}.",
         "",
-        "| arm | wall s per repeat | median / old | runs started | stopped early | env steps | winner | objective |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| arm | wall s per repeat | median / old | paired ratio to old, median [95%] | runs started | stopped early "
+        "| env steps | winner | objective |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for arm in result["arms"]:
         ss = [s for s in result["searches"] if s["arm"] == arm]
@@ -126,10 +128,17 @@ def render(result: dict[str, Any]) -> str:
         ratio = f"{statistics.median(walls) / statistics.median(old):.2f}x" if old else "-"
         last = ss[-1]
         lines.append(
-            f"| {arm} | {', '.join(f'{w:.0f}' for w in walls)} | {ratio} | {last['started']} | {last['stopped']} | "
+            f"| {arm} | {', '.join(f'{w:.0f}' for w in walls)} | {ratio} | {_paired(walls, old)} | {last['started']} | "
+            f"{last['stopped']} | "
             f"{last['env_steps']:,} | `{json.dumps(last['winner'])}` | "
             f"{'-' if last['objective'] is None else format(last['objective'], ',.0f')} |"
         )
+    lines += [
+        "",
+        "Paired ratio: each repeat's wall time over the old arm's in the same repeat (the arms of a repeat meet the "
+        "same load), median over repeats with a 95% bootstrap interval; an arm costs no more than the old search "
+        "where the interval's top is at most 1.",
+    ]
     lines += ["", "Order: " + ", ".join(f"{s['arm']} {s['wall_seconds']:.0f} s" for s in result["searches"])]
     return "\n".join(lines) + "\n" + load_note(result["load"][0], result["load"][1])
 
@@ -168,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
                 atomic_write_text(args.out / "search_cost.md", render(result))
     print(render(result))
     return 0
+
+
+def _paired(walls: list[float], old: list[float]) -> str:
+    """Per repeat the arm's wall time over the old arm's, median [95% bootstrap] ("-" without the old arm)."""
+    if not old or len(old) != len(walls):
+        return "-"
+    ratios = [w / o for w, o in zip(walls, old, strict=True)]
+    lo, hi = stats.bootstrap_ci(ratios)
+    return f"{statistics.median(ratios):.2f}x [{lo:.2f}, {hi:.2f}]"
 
 
 def _steps(run: dict[str, Any]) -> int:
