@@ -1,36 +1,41 @@
 """Which pruner should a search use? Replay a finished unpruned search under each pruner (issue 30: "measure which").
 
 `python -m benchmarks.pruner_replay SEARCH_DIR` reads a search run with `--pruner none` (every trial's seeds ran
-to their end, so each run's evaluation curve is whole) and replays its trials, in the order the study asked them,
-through a fresh in-memory Optuna study per pruner (successive halving, Hyperband, Wilcoxon; `tfdqn search`'s own
-pruner settings, milestones and shortfall values). Per pruner it reports the trials pruned and where, the env steps
-and training seconds the runs would have taken, and what the search would have found: the best unpruned trial and
-whether the unpruned search's winner (and its runners-up) survive. Written to SEARCH_DIR/pruners.
+to their end, so each run's evaluation curve and timing are whole) and simulates the search again under each
+pruner (none, successive halving, Hyperband, Wilcoxon; `tfdqn search`'s own pruner settings and milestones):
+the sweep engine's CPU slots and queue (a trial is asked when the queue is empty and a slot is free; its seeds
+queue in order), each run's evaluations at the times its record implies (its start-up, then its training seconds
+spread evenly over its env steps), the shortfall values the search's board gathers (`Milestones`), Wilcoxon's
+per-seed results as seeds finish, and a pruned trial's runs ending at their next evaluation while its queued seeds
+never start. Per pruner it reports the trials pruned, the env steps and CPU seconds the runs would have taken, the
+search's simulated wall time, the best trial kept and whether the unpruned winner and runners-up survive.
+Written to SEARCH_DIR/pruners.
 
 What a replay cannot show: TPE's later trials depend on the earlier results, so a pruned search would have asked
-other trials after its first pruning; the replay judges every pruner on the same trials. It runs trials one at a
-time: a pruned trial's runs are charged up to the milestone where it was pruned (halving, Hyperband) and the
-seeds after the one whose result pruned it (Wilcoxon) are not charged, as if no seed of the trial were running
-yet; the real search runs seeds side by side, so its savings are somewhat smaller.
+other trials after its first pruning; the replay judges every pruner on the same trials. Runs' speeds are taken
+as constant over a run, and the driver's one-second polling is left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import heapq
+import itertools
 import json
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import command_line, publish
-from tfdqn.cli import ArgumentParser, run_main
+from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.errors import ConfigError
-from tfdqn.experiments.milestones import Milestones
+from tfdqn.experiments.milestones import Milestones, check_milestones
 from tfdqn.experiments.search import objective
 from tfdqn.experiments.study import STUDY_NAME, import_optuna, make_pruner
 
-PRUNERS = ("halving", "hyperband", "wilcoxon")
+PRUNERS = ("none", "halving", "hyperband", "wilcoxon")
 TOP = 5
 """Runners-up whose fate the report follows: the unpruned search's best trials."""
 
@@ -39,11 +44,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command's flags."""
     p = ArgumentParser(prog="python -m benchmarks.pruner_replay", description=__doc__.split("\n\n")[0])
     p.add_argument("search", type=Path, help="the folder of a finished `tfdqn search --pruner none`")
+    p.add_argument("--slots", type=positive_int, default=2, help="runs at once, as the search's --num-cpus (2)")
     return p.parse_args(argv)
 
 
-def read_search(folder: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The search's plan and its runs per trial (in trial order); one line for a folder that cannot be replayed."""
+def read_search(folder: Path) -> tuple[dict[str, Any], dict[int, list[dict[str, Any]]], dict[int, int]]:
+    """The search's plan, its runs per trial number (in order) and its repeated trials (number -> the number whose
+    score it took); one line for a folder that cannot be replayed."""
     path = folder / "search.json"
     try:
         result = json.loads(path.read_text(encoding="utf-8"))
@@ -55,93 +62,191 @@ def read_search(folder: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, 
             f"{folder} was searched with the {plan.get('pruner')} pruner: its pruned trials' curves are cut short; "
             "replay a search run with --pruner none"
         )
-    trials: dict[str, list[dict[str, Any]]] = {}
+    trials: dict[int, list[dict[str, Any]]] = {}
     for run in result["runs"]:
-        trials.setdefault(str(run["config"]), []).append(run)
+        trials.setdefault(number(run["config"]), []).append(run)
     seeds = len(plan["seeds"])
-    done = {name: runs for name, runs in sorted(trials.items()) if len(runs) == seeds}
+    done = {n: sorted(runs, key=lambda r: int(r["seed"])) for n, runs in sorted(trials.items()) if len(runs) == seeds}
     if not done:
         raise ConfigError(f"{folder} has no trial whose {seeds} seeds all ran: finish the search first")
-    return plan, done
+    repeated = {number(k): number(v) for k, v in result.get("repeated", {}).items()}
+    return plan, done, repeated
 
 
-def cost(run: dict[str, Any], upto: int | None) -> tuple[int, float]:
-    """Env steps and training seconds of `run` cut at env step `upto` (None: whole; seconds pro rata)."""
-    steps = int(run.get("env_steps") or 0)
-    seconds = float(run.get("train_seconds") or 0.0)
-    if upto is None or upto >= steps:
-        return steps, seconds
-    return upto, seconds * upto / steps if steps else 0.0
+def number(name: str) -> int:
+    """A trial's number from its name (`t07` -> 7)."""
+    return int(str(name).lstrip("t"))
 
 
-def replay(plan: dict[str, Any], trials: dict[str, list[dict[str, Any]]], pruner: str) -> dict[str, Any]:
-    """One pruner over the search's trials: per trial its fate, value and cost, and what the search would find."""
+def timeline(run: dict[str, Any], start: float) -> tuple[list[tuple[float, dict[str, Any]]], float, float]:
+    """When each evaluation of `run`, started at `start`, comes; when it ends; its seconds per env step."""
+    steps = max(int(run.get("env_steps") or 0), 1)
+    train = float(run.get("train_seconds") or 0.0)
+    setup = max(float(run.get("wall_seconds") or train) - train, 0.0)
+    per_step = train / steps
+    points = [(start + setup + per_step * int(p["step"]), p) for p in run.get("progress", [])]
+    return points, start + setup + train, per_step
+
+
+def simulate(
+    plan: dict[str, Any],
+    trials: dict[int, list[dict[str, Any]]],
+    repeated: dict[int, int],
+    pruner: str,
+    slots: int,
+) -> dict[str, Any]:
+    """The search again under `pruner`: per trial its fate, value and cost, the simulated wall time and winner."""
     optuna = import_optuna()
     protocol = plan["protocol"]
     budget, threshold = int(protocol["steps"]), float(protocol["threshold"])
     milestones = [int(m) for m in plan["milestones"]]
+    if pruner in ("halving", "hyperband"):
+        milestones = check_milestones(milestones, budget, plan["eta"], pruner)
     study = optuna.create_study(
         study_name=STUDY_NAME, direction="minimize", pruner=make_pruner(optuna, pruner, milestones, budget, plan["eta"])
-    )  # the search's study name: Hyperband assigns a trial's bracket from it
-    rows = []
-    for name, runs in trials.items():
-        trial = study.ask()
-        pruned_at, charged = None, None  # charged: how many seeds' runs the trial took (Wilcoxon)
-        if pruner == "wilcoxon":
-            for i, run in enumerate(sorted(runs, key=lambda r: int(r["seed"]))):
-                solved = run.get("solved_step")
-                trial.report(float(budget if solved is None else solved), int(run["seed"]))
-                if trial.should_prune():
-                    pruned_at, charged = int(run["seed"]), i + 1
-                    break
+    )  # the search's study name: Hyperband assigns a trial's bracket from it and the trial's number
+    sim = _Search(study, optuna, trials, repeated, budget, slots, pruner == "wilcoxon")
+    sim.board = Milestones(milestones, threshold, len(plan["seeds"]))
+    sim.run()
+    rows = [
+        {"trial": f"t{n:02d}", "value": sim.values.get(n), "pruned_at": sim.pruned.get(n),
+         "best": _median_best(runs), "env_steps": sum(s for s, _ in sim.spent[n]),
+         "seconds": sum(t for _, t in sim.spent[n])}
+        for n, runs in trials.items()
+    ]  # fmt: skip
+    return {"pruner": pruner, "wall_seconds": sim.now, "trials": rows, **found(rows)}
+
+
+class _Search:
+    """The sweep engine and the search's driver as a discrete-event simulation over the runs' records."""
+
+    def __init__(self, study: Any, optuna: Any, trials: dict, repeated: dict, budget: int, slots: int, per_seed: bool):
+        self.study, self.optuna, self.trials, self.repeated = study, optuna, trials, repeated
+        self.budget, self.slots, self.per_seed = budget, slots, per_seed
+        self.board: Milestones
+        self.order = iter(range(max(trials) + 1))
+        self.live: dict[int, Any] = {}
+        self.queue: list[tuple[int, int]] = []  # (trial, run index), in the order the engine starts them
+        self.events: list[tuple[float, int, str, int, int, Any]] = []
+        self.tick = itertools.count()
+        self.running: set[tuple[int, int]] = set()
+        self.left: dict[int, int] = {}  # runs of a trial not ended (queued or running)
+        self.stop: set[tuple[int, int]] = set()  # running runs of pruned trials: they end at their next evaluation
+        self.pruned: dict[int, int] = {}
+        self.values: dict[int, float | None] = {}
+        self.spent: dict[int, list[tuple[int, float]]] = {n: [] for n in trials}
+        self.reported: set[tuple[int, int]] = set()
+        self.now = 0.0
+
+    def run(self) -> None:
+        self._start()
+        while self.events:
+            self.now, _, kind, n, i, point = heapq.heappop(self.events)
+            if (n, i) not in self.running:
+                continue
+            if kind == "eval" and (n, i) in self.stop:
+                self._end(n, i, int(point["step"]))
+            elif kind == "eval":
+                self.board.report(str(n), self.trials[n][i]["key"], point)
+                self._drain()
+            else:
+                self._end(n, i, None)
+
+    def _ask(self) -> bool:
+        """Ask the next trial (as the engine does when its queue is empty and a slot is free)."""
+        for n in self.order:
+            trial = self.study.ask()
+            if n in self.trials:
+                self.live[n], self.left[n] = trial, len(self.trials[n])
+                self.queue.extend((n, i) for i in range(len(self.trials[n])))
+                return True
+            twin = self.values.get(self.repeated.get(n, -1))
+            if twin is None:  # a number the search spent on a trial it did not run, or whose twin was pruned here
+                self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
+            else:
+                self.study.tell(trial, twin)
+        return False
+
+    def _start(self) -> None:
+        while len(self.running) < self.slots and (self.queue or self._ask()):
+            n, i = self.queue.pop(0)
+            points, end, _ = timeline(self.trials[n][i], self.now)
+            self.running.add((n, i))
+            for when, point in points:
+                heapq.heappush(self.events, (when, next(self.tick), "eval", n, i, point))
+            heapq.heappush(self.events, (end, next(self.tick), "end", n, i, None))
+
+    def _end(self, n: int, i: int, stopped_at: int | None) -> None:
+        """Run i of trial n ends: at its own end, or (`stopped_at`) at its first evaluation after a pruning."""
+        run = self.trials[n][i]
+        self.running.discard((n, i))
+        _, end, per_step = timeline(run, 0.0)
+        steps = int(run.get("env_steps") or 0) if stopped_at is None else stopped_at
+        setup = end - per_step * max(int(run.get("env_steps") or 0), 1)
+        self.spent[n].append((steps, setup + per_step * steps))
+        self.board.finished(str(n), run["key"])
+        if stopped_at is None and self.per_seed and run["status"] == "ok":
+            solved = run.get("solved_step")
+            self._report(n, float(self.budget if solved is None else solved), int(run["seed"]))
+        self._drain()
+        self._done(n)
+        self._start()
+
+    def _done(self, n: int) -> None:
+        """Tell the study about trial n once none of its runs is left."""
+        self.left[n] -= 1
+        if self.left[n]:
+            return
+        trial = self.live.pop(n)
+        if n in self.pruned:
+            self.study.tell(trial, state=self.optuna.trial.TrialState.PRUNED)
         else:
-            board = Milestones(milestones, threshold, len(runs))
-            for run in runs:
-                for point in run.get("progress", []):
-                    board.report(name, run["key"], point)
-                board.finished(name, run["key"])
-            for _, step, shortfall in board.drain():
-                trial.report(shortfall, step)
-                if trial.should_prune():
-                    pruned_at = step
-                    break
-        spent = [
-            cost(r, pruned_at if pruner != "wilcoxon" else None)
-            for r in (runs if charged is None else sorted(runs, key=lambda r: int(r["seed"]))[:charged])
-        ]
-        value = objective(runs, budget)
-        if pruned_at is None:
-            study.tell(trial, value)
-        else:
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        rows.append({
-            "trial": name, "value": value, "pruned_at": pruned_at,
-            "env_steps": sum(s for s, _ in spent), "train_seconds": sum(t for _, t in spent),
-        })  # fmt: skip
-    return {"pruner": pruner, "trials": rows, **found(rows)}
+            self.values[n] = objective(self.trials[n], self.budget)
+            self.study.tell(trial, self.values[n])
+
+    def _drain(self) -> None:
+        for name, step, value in self.board.drain():
+            self._report(int(name), value, step)
+
+    def _report(self, n: int, value: float, step: int) -> None:
+        """As the search's driver: report once per step, then ask the pruner; a pruned trial's runs stop."""
+        if n in self.pruned or n not in self.live:
+            return
+        trial = self.live[n]
+        if (n, step) not in self.reported:
+            trial.report(value, step)
+            self.reported.add((n, step))
+        if trial.should_prune():
+            self.pruned[n] = step
+            dropped = [(m, i) for m, i in self.queue if m == n]
+            self.queue = [(m, i) for m, i in self.queue if m != n]  # its queued seeds never start
+            self.stop |= {(m, i) for m, i in self.running if m == n}
+            for _ in dropped:
+                self._done(n)
+
+
+def _median_best(runs: list[dict[str, Any]]) -> float | None:
+    """The median over a trial's runs of their best evaluation (the search report's tie-break)."""
+    best = [float(r["best_score"]) for r in runs if r.get("best_score") is not None]
+    return statistics.median(best) if best else None
 
 
 def found(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """What a search with these fates reports: its best unpruned trial and its value (ties: the earlier trial)."""
+    """What a search with these fates reports: its best unpruned trial, ranked as the search's report ranks
+    (fewest env steps, ties to the higher median best score)."""
     kept = [r for r in rows if r["pruned_at"] is None and r["value"] is not None]
-    best = min(kept, key=lambda r: r["value"], default=None)
+    best = min(kept, key=_rank, default=None)
     return {
         "pruned": sum(r["pruned_at"] is not None for r in rows),
         "env_steps": sum(r["env_steps"] for r in rows),
-        "train_seconds": sum(r["train_seconds"] for r in rows),
+        "seconds": sum(r["seconds"] for r in rows),
         "winner": None if best is None else best["trial"],
         "winner_value": None if best is None else best["value"],
     }
 
 
-def unpruned(trials: dict[str, list[dict[str, Any]]], budget: int) -> dict[str, Any]:
-    """The search as it ran: no trial pruned."""
-    rows = [
-        {"trial": name, "value": objective(runs, budget), "pruned_at": None,
-         "env_steps": sum(cost(r, None)[0] for r in runs), "train_seconds": sum(cost(r, None)[1] for r in runs)}
-        for name, runs in trials.items()
-    ]  # fmt: skip
-    return {"pruner": "none", "trials": rows, **found(rows)}
+def _rank(row: dict[str, Any]) -> tuple[float, float]:
+    return (row["value"], -(row["best"] if row["best"] is not None else -float("inf")))
 
 
 def render(result: dict[str, Any]) -> str:
@@ -155,39 +260,47 @@ def render(result: dict[str, Any]) -> str:
         f"Produced by `{result['command']}` on {result['date']}, from {result['search']} "
         f"({result['trials']} trials x {result['seeds']} seeds, {result['env_id']}, budget {result['budget']:,} env "
         f"steps, threshold {result['threshold']:g}; milestones {', '.join(f'{m:,}' for m in result['milestones'])}, "
-        f"eta {result['eta']:g}). Each trial is replayed in the study's order through a fresh study with the "
-        "pruner; a pruned trial's runs are charged up to where it was pruned (Wilcoxon: the seeds up to the one "
-        "that pruned it). TPE would have asked other trials after a pruning: every pruner is judged here on the "
-        "same trials, one at a time.",
+        f"eta {result['eta']:g}; {result['slots']} runs at once). Each pruner's search is simulated from the "
+        "unpruned runs' records: the engine's slots and queue, each run's evaluations at the times its record "
+        "implies, a pruned trial's runs ending at their next evaluation and its queued seeds never starting. TPE "
+        "would have asked other trials after a pruning: every pruner is judged here on the same trials.",
         "",
-        "| pruner | trials pruned | env steps run | vs none | training seconds | vs none | best trial kept "
-        "(objective) | unpruned winner kept | top 5 kept |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| pruner | trials pruned | env steps run | vs none | CPU seconds of runs | simulated wall minutes | vs none "
+        "| best trial kept (objective) | unpruned winner kept | top 5 kept |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for arm in arms:
         fates = {r["trial"]: r["pruned_at"] for r in arm["trials"]}
         kept = sum(fates[t] is None for t in top)
         lines.append(
             f"| {arm['pruner']} | {arm['pruned']} | {arm['env_steps']:,} | {arm['env_steps'] / base['env_steps']:.2f}x "
-            f"| {arm['train_seconds']:,.0f} | {arm['train_seconds'] / base['train_seconds']:.2f}x | "
-            f"{arm['winner']} ({_steps(arm['winner_value'])}) | {'yes' if fates[top[0]] is None else 'no'} | "
-            f"{kept}/{len(top)} |"
+            f"| {arm['seconds']:,.0f} | {arm['wall_seconds'] / 60:.1f} | "
+            f"{arm['wall_seconds'] / base['wall_seconds']:.2f}x | {arm['winner']} ({_steps(arm['winner_value'])}) | "
+            f"{'yes' if fates[top[0]] is None else 'no'} | {kept}/{len(top)} |"
         )
     lines += [
         "",
         f"The unpruned search's best {len(top)} trials, and where each pruner stopped them (- = kept; Wilcoxon: "
-        "at the seed whose result pruned it):",
+        "the seed whose result pruned it):",
         "",
-        "| trial | objective | " + " | ".join(a["pruner"] for a in arms[1:]) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in arms[1:]) + " |",
+        "| trial | objective | median best | " + " | ".join(a["pruner"] for a in arms[1:]) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in arms[1:]) + " |",
     ]
-    values = {r["trial"]: r["value"] for r in base["trials"]}
+    rows = {r["trial"]: r for r in base["trials"]}
     for t in top:
         cells = []
         for arm in arms[1:]:
             at = next(r["pruned_at"] for r in arm["trials"] if r["trial"] == t)
             cells.append("-" if at is None else (f"seed {at}" if arm["pruner"] == "wilcoxon" else f"{at:,}"))
-        lines.append(f"| {t} | {_steps(values[t])} | " + " | ".join(cells) + " |")
+        best = rows[t]["best"]
+        lines.append(
+            f"| {t} | {_steps(rows[t]['value'])} | {'-' if best is None else format(best, '.3g')} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    if result["seeds"] < 4:
+        lines += ["", f"With {result['seeds']} seeds the Wilcoxon pruner cannot prune: its smallest one-sided "
+                  "p-value, 1/8, is above its threshold 0.1."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -196,14 +309,14 @@ def _steps(x: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Replay the search under each pruner and report what each would have cost and found."""
+    """Simulate the search under each pruner and report what each would have cost and found."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    plan, trials = read_search(args.search)
+    plan, trials, repeated = read_search(args.search)
     protocol = plan["protocol"]
     budget = int(protocol["steps"])
-    arms = [unpruned(trials, budget)] + [replay(plan, trials, p) for p in PRUNERS]
-    order = sorted(arms[0]["trials"], key=lambda r: (r["value"] is None, r["value"] or 0, r["trial"]))
+    arms = [simulate(plan, trials, repeated, p, args.slots) for p in PRUNERS]
+    order = sorted((r for r in arms[0]["trials"] if r["value"] is not None), key=_rank)
     result = {
         "command": command_line("pruner_replay", argv),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -213,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         "threshold": float(protocol["threshold"]),
         "milestones": [int(m) for m in plan["milestones"]],
         "eta": float(plan["eta"]),
+        "slots": args.slots,
         "trials": len(trials),
         "seeds": len(plan["seeds"]),
         "top": [r["trial"] for r in order[:TOP]],

@@ -127,17 +127,17 @@ def render(result: dict[str, Any]) -> str:
         walls = [s["wall_seconds"] for s in ss]
         ratio = f"{statistics.median(walls) / statistics.median(old):.2f}x" if old else "-"
         last = ss[-1]
+        paired = "-" if arm == OLD else _paired(walls, old)
         lines.append(
-            f"| {arm} | {', '.join(f'{w:.0f}' for w in walls)} | {ratio} | {_paired(walls, old)} | {last['started']} | "
-            f"{last['stopped']} | "
-            f"{last['env_steps']:,} | `{json.dumps(last['winner'])}` | "
+            f"| {arm} | {', '.join(f'{w:.0f}' for w in walls)} | {ratio} | {paired} | {last['started']} | "
+            f"{last['stopped']} | {last['env_steps']:,} | `{json.dumps(last['winner'])}` | "
             f"{'-' if last['objective'] is None else format(last['objective'], ',.0f')} |"
         )
     lines += [
         "",
         "Paired ratio: each repeat's wall time over the old arm's in the same repeat (the arms of a repeat meet the "
-        "same load), median over repeats with a 95% bootstrap interval; an arm costs no more than the old search "
-        "where the interval's top is at most 1.",
+        "same load), median over the repeats both finished (their number in brackets) with a 95% bootstrap "
+        "interval; an arm costs no more than the old search where the interval's top is at most 1.",
     ]
     lines += ["", "Order: " + ", ".join(f"{s['arm']} {s['wall_seconds']:.0f} s" for s in result["searches"])]
     return "\n".join(lines) + "\n" + load_note(result["load"][0], result["load"][1])
@@ -180,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _paired(walls: list[float], old: list[float]) -> str:
-    """Per repeat the arm's wall time over the old arm's, median [95% bootstrap] ("-" without the old arm)."""
-    if not old or len(old) != len(walls):
+    """Per repeat both arms finished, the arm's wall time over the old arm's: median [95% bootstrap] ("-" without
+    the old arm). With a few repeats the interval is about their range."""
+    ratios = [w / o for w, o in zip(walls, old, strict=False)]
+    if not ratios:
         return "-"
-    ratios = [w / o for w, o in zip(walls, old, strict=True)]
     lo, hi = stats.bootstrap_ci(ratios)
-    return f"{statistics.median(ratios):.2f}x [{lo:.2f}, {hi:.2f}]"
+    return f"{statistics.median(ratios):.2f}x [{lo:.2f}, {hi:.2f}] ({len(ratios)})"
 
 
 def _steps(run: dict[str, Any]) -> int:

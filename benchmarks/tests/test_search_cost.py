@@ -36,8 +36,9 @@ def test_the_report_compares_every_arm_with_the_old_search():
     }  # fmt: skip
     text = search_cost.render(result)
     # paired: 80/100 and 100/120 in the same repeats
-    assert "| halving | 80, 100 | 0.82x | 0.82x [0.80, 0.83] | 8 | 2 | 9,000 |" in text and "| none |" not in text
-    assert "| old halving | 100, 120 | 1.00x | 1.00x [1.00, 1.00] |" in text
+    assert "| halving | 80, 100 | 0.82x | 0.82x [0.80, 0.83] (2) | 8 | 2 | 9,000 |" in text and "| none |" not in text
+    assert "| old halving | 100, 120 | 1.00x | - |" in text
+    assert search_cost._paired([80.0], [100.0, 120.0]) == "0.80x [0.80, 0.80] (1)"  # a repeat in progress
 
 
 def test_the_old_search_comes_from_git(tmp_path):

@@ -180,6 +180,8 @@ def test_search_space_checks_and_the_objective():
         check_space({"learning_rate": {"log_uniform": [0, 1e-2]}}, "tpe")
     with pytest.raises(SweepError, match="must be an integer >= 2"):
         se.search({"gamma": [0.9]}, [0], "unused", PROTOCOL, eta=2.5)
+    with pytest.raises(SweepError, match="wilcoxon pruner never prunes with 3 seed"):
+        se.search({"gamma": [0.9]}, [0, 1, 2], "unused", PROTOCOL, pruner="wilcoxon")
     assert milestones_for(50_000, 3, 1_000) == [6_000, 18_000]  # Optuna's rungs: 6,000 * 3^k
     assert milestones_for(1_000, 2, 100) == [300, 600]
     assert check_milestones([18_000, 6_000], 50_000, 3, "hyperband") == [6_000, 18_000]

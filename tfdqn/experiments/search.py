@@ -91,7 +91,7 @@ def search(
     out = Path(out)
     seeds = check_seeds(seeds)
     check_space(space, sampler)
-    check_choices(sampler, pruner, eta)
+    check_choices(sampler, pruner, eta, len(seeds))
     check_configs(extremes(space), protocol.env_id, protocol.preset)
     protocol = protocol.resolved()
     if not protocol.stop_on_reward:

@@ -42,14 +42,25 @@ def import_optuna() -> ModuleType:
     return optuna
 
 
-def check_choices(sampler: str, pruner: str, eta: float) -> None:
-    """A known sampler and pruner, an integer eta >= 2 (Optuna's reduction factor), SciPy for Wilcoxon."""
+WILCOXON_MIN_SEEDS = 4
+"""Seeds the Wilcoxon pruner needs to ever prune: with 3, a signed-rank test's smallest one-sided p-value is 1/8,
+above its threshold 0.1."""
+
+
+def check_choices(sampler: str, pruner: str, eta: float, seeds: int = WILCOXON_MIN_SEEDS) -> None:
+    """A known sampler and pruner, an integer eta >= 2 (Optuna's reduction factor), SciPy and enough seeds for
+    Wilcoxon."""
     if sampler not in SAMPLERS:
         raise SweepError(f"sampler {sampler!r} must be one of {', '.join(SAMPLERS)}")
     if pruner not in PRUNERS:
         raise SweepError(f"pruner {pruner!r} must be one of {', '.join(PRUNERS)}")
     if not (eta >= 2 and float(eta).is_integer()):
         raise SweepError(f"eta={eta:g} must be an integer >= 2 (the pruner's reduction factor)")
+    if pruner == "wilcoxon" and seeds < WILCOXON_MIN_SEEDS:
+        raise SweepError(
+            f"the wilcoxon pruner never prunes with {seeds} seed(s) (a signed-rank test over fewer than "
+            f"{WILCOXON_MIN_SEEDS} cannot reach p < 0.1): give at least {WILCOXON_MIN_SEEDS} seeds or another pruner"
+        )
     if pruner == "wilcoxon" and importlib.util.find_spec("scipy") is None:
         raise SweepError("the wilcoxon pruner needs SciPy, which is not installed: pip install scipy")
 
