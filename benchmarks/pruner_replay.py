@@ -31,7 +31,7 @@ from typing import Any
 from benchmarks.common import command_line, publish
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.errors import ConfigError
-from tfdqn.experiments.milestones import Milestones, check_milestones
+from tfdqn.experiments.milestones import AT_MILESTONES, Milestones, check_milestones
 from tfdqn.experiments.search import objective
 from tfdqn.experiments.study import STUDY_NAME, import_optuna, make_pruner
 
@@ -106,7 +106,8 @@ def simulate(
         study_name=STUDY_NAME, direction="minimize", pruner=make_pruner(optuna, pruner, milestones, budget, plan["eta"])
     )  # the search's study name: Hyperband assigns a trial's bracket from it and the trial's number
     sim = _Search(study, optuna, trials, repeated, budget, slots, pruner == "wilcoxon")
-    sim.board = Milestones(milestones, threshold, len(plan["seeds"]))
+    at = milestones if pruner in AT_MILESTONES else []  # as the search: Wilcoxon and none see no milestone values
+    sim.board = Milestones(at, threshold, len(plan["seeds"]))
     sim.run()
     rows = [
         {"trial": f"t{n:02d}", "value": sim.values.get(n), "pruned_at": sim.pruned.get(n),

@@ -83,5 +83,8 @@ def test_the_report_names_every_pruner_and_the_winners_fate(tmp_path):
     for name in pruner_replay.PRUNERS:
         assert f"| {name} |" in report
     assert "With 3 seeds the Wilcoxon pruner cannot prune" in report
+    wilcoxon = next(a for a in json.loads((folder / "pruners" / "pruners.json").read_text())["arms"]
+                    if a["pruner"] == "wilcoxon")  # fmt: skip
+    assert wilcoxon["pruned"] == 0  # it sees each seed's result only, never the milestones' values
     result = json.loads((folder / "pruners" / "pruners.json").read_text())
     assert result["top"][0] == "t01" and [a["pruner"] for a in result["arms"]] == list(pruner_replay.PRUNERS)
