@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("halving", "hyperband", "wilcoxon", "none"),
         default="halving",
         help="what stops hopeless trials: successive halving or Hyperband at the milestones, a Wilcoxon test "
-        "over seeds (needs SciPy), or none (default halving, not yet chosen by measurement)",
+        "over seeds (needs SciPy and at least 4 seeds), or none (default halving: the cheapest that kept the "
+        "winner in a replayed search, docs/sweeps.md)",
     )
     p.add_argument("--trials", type=positive_int, default=12, help="trials of TPE or random search (default 12)")
     p.add_argument("--sample-seed", type=non_negative_int, default=0, help="seed of the sampler (default 0)")
