@@ -78,9 +78,10 @@ class _Search:
     def run(self) -> None:
         self._start()
         while self.events:
-            self.now, _, kind, n, i, point = heapq.heappop(self.events)
-            if (n, i) not in self.running:
+            when, _, kind, n, i, point = heapq.heappop(self.events)
+            if (n, i) not in self.running:  # a leftover event of a run a pruning ended: no time passes for it
                 continue
+            self.now = when
             if kind == "eval" and (n, i) in self.stop:
                 self._end(n, i, int(point["step"]))
             elif kind == "eval":

@@ -28,6 +28,7 @@ from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from tfdqn.cli import ArgumentParser, non_negative_int, positive_int, prepare_process, run_main
 from tfdqn.errors import ConfigError
 from tfdqn.experiments import stats
+from tfdqn.experiments.study import check_choices
 from tfdqn.fileio import write_json
 
 BASELINE = "b3a49e1"
@@ -47,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--confirm-episodes", type=non_negative_int, default=100)
     p.add_argument("--final-episodes", type=positive_int, default=100)
     p.add_argument("--eta", type=positive_int, default=3)
-    p.add_argument("--pruners", nargs="+", default=["halving", "hyperband", "wilcoxon", "none"])
+    p.add_argument("--pruners", nargs="+", default=["halving", "hyperband", "none"], help="Optuna arms (wilcoxon needs "
+                   "4 seeds or more; default halving hyperband none)")  # fmt: skip
     p.add_argument("--no-old", action="store_true", help="only the Optuna arms (no baseline tree)")
     p.add_argument("--baseline", default=BASELINE, help=f"git revision of the old search (default {BASELINE})")
     p.add_argument("--repeats", type=positive_int, default=2)
@@ -151,6 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     space = json.loads(args.space.read_text(encoding="utf-8"))
     if not all(isinstance(v, list) and v for v in space.values()):
         raise ConfigError("the space must give a non-empty list for every field (every arm runs its grid)")
+    from tfdqn.commands._ray_flags import seeds_of
+
+    seeds = seeds_of(argparse.Namespace(seeds=args.seeds))
+    for pruner in args.pruners:  # every arm's choices checked before the first (10-minute) search runs
+        check_choices("grid", pruner, args.eta, len(seeds))
     arms = ([] if args.no_old else [OLD]) + list(args.pruners)
     result: dict[str, Any] = {
         "command": command_line("search_cost", argv),

@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from benchmarks import search_cost
 from benchmarks.common import ROOT
 from benchmarks.launch import thread_env
+from tfdqn.experiments.errors import SweepError
 
 
 def test_a_space_that_is_not_a_grid_is_one_line(tmp_path):
@@ -44,3 +47,13 @@ def test_the_report_compares_every_arm_with_the_old_search():
 def test_the_old_search_comes_from_git(tmp_path):
     tree = search_cost.baseline_tree(search_cost.BASELINE, tmp_path)
     assert (tree / "tfdqn" / "experiments" / "halving.py").is_file()
+
+
+def test_an_arm_the_seeds_cannot_serve_is_refused_before_any_search(monkeypatch, tmp_path):
+    ran = []
+    monkeypatch.setattr(search_cost, "run_arm", lambda *a, **k: ran.append(a))
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"gamma": [0.9, 0.99]}))
+    with pytest.raises(SweepError, match="wilcoxon pruner never prunes with 3 seed"):
+        search_cost.main([str(space), "--seeds", "0-2", "--pruners", "halving", "wilcoxon", "--no-old"])
+    assert not ran
