@@ -29,8 +29,10 @@ from benchmarks.common import command_line, publish
 from benchmarks.pruner_sim import rank, simulate
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.errors import ConfigError
+from tfdqn.experiments import study
 
-PRUNERS = ("none", "halving", "hyperband", "wilcoxon")
+PRUNERS = ("none", *(p for p in study.PRUNERS if p != "none"))
+"""The search's pruners, none first: the others are compared with it."""
 TOP = 5
 """Runners-up whose fate the report follows: the unpruned search's best trials."""
 

@@ -11,17 +11,22 @@ from typing import Any
 
 from tfdqn.experiments.milestones import AT_MILESTONES, Milestones, check_milestones
 from tfdqn.experiments.search import objective
+from tfdqn.experiments.search_report import rank_key
 from tfdqn.experiments.study import STUDY_NAME, import_optuna, make_pruner
 
 
-def timeline(run: dict[str, Any], start: float) -> tuple[list[tuple[float, dict[str, Any]]], float, float]:
-    """When each evaluation of `run`, started at `start`, comes; when it ends; its seconds per env step."""
-    steps = max(int(run.get("env_steps") or 0), 1)
+def pace(run: dict[str, Any]) -> tuple[float, float]:
+    """A run's start-up seconds (its wall time beyond training) and training seconds per env step."""
     train = float(run.get("train_seconds") or 0.0)
     setup = max(float(run.get("wall_seconds") or train) - train, 0.0)
-    per_step = train / steps
+    return setup, train / max(int(run.get("env_steps") or 0), 1)
+
+
+def timeline(run: dict[str, Any], start: float) -> tuple[list[tuple[float, dict[str, Any]]], float]:
+    """When each evaluation of `run`, started at `start`, comes, and when the run ends."""
+    setup, per_step = pace(run)
     points = [(start + setup + per_step * int(p["step"]), p) for p in run.get("progress", [])]
-    return points, start + setup + train, per_step
+    return points, start + setup + per_step * int(run.get("env_steps") or 0)
 
 
 def simulate(
@@ -36,7 +41,7 @@ def simulate(
     protocol = plan["protocol"]
     budget, threshold = int(protocol["steps"]), float(protocol["threshold"])
     milestones = [int(m) for m in plan["milestones"]]
-    if pruner in ("halving", "hyperband"):
+    if pruner in AT_MILESTONES:
         milestones = check_milestones(milestones, budget, plan["eta"], pruner)
     study = optuna.create_study(
         study_name=STUDY_NAME, direction="minimize", pruner=make_pruner(optuna, pruner, milestones, budget, plan["eta"])
@@ -108,7 +113,7 @@ class _Search:
     def _start(self) -> None:
         while len(self.running) < self.slots and (self.queue or self._ask()):
             n, i = self.queue.pop(0)
-            points, end, _ = timeline(self.trials[n][i], self.now)
+            points, end = timeline(self.trials[n][i], self.now)
             self.running.add((n, i))
             for when, point in points:
                 heapq.heappush(self.events, (when, next(self.tick), "eval", n, i, point))
@@ -118,9 +123,8 @@ class _Search:
         """Run i of trial n ends: at its own end, or (`stopped_at`) at its first evaluation after a pruning."""
         run = self.trials[n][i]
         self.running.discard((n, i))
-        _, end, per_step = timeline(run, 0.0)
+        setup, per_step = pace(run)
         steps = int(run.get("env_steps") or 0) if stopped_at is None else stopped_at
-        setup = end - per_step * max(int(run.get("env_steps") or 0), 1)
         self.spent[n].append((steps, setup + per_step * steps))
         self.board.finished(str(n), run["key"])
         if stopped_at is None and self.per_seed and run["status"] == "ok":
@@ -184,5 +188,5 @@ def found(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def rank(row: dict[str, Any]) -> tuple[float, float]:
-    """A trial row's place in the search report's ranking: fewest env steps, then the higher median best score."""
-    return (row["value"], -(row["best"] if row["best"] is not None else -float("inf")))
+    """A trial row's place in the search report's ranking (`rank_key`)."""
+    return rank_key(row["value"], row["best"])

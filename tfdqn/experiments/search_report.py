@@ -46,9 +46,12 @@ def trial_rows(study: Any, runs: dict[str, dict[str, Any]], budget: int) -> list
                 "median_best_score": statistics.median(best) if best else None,
             }
         )
-    return sorted(
-        rows, key=lambda r: (r["state"] != "complete", r["objective"], -(r["median_best_score"] or -math.inf))
-    )
+    return sorted(rows, key=lambda r: (r["state"] != "complete", rank_key(r["objective"], r["median_best_score"])))
+
+
+def rank_key(objective: float, median_best_score: float | None) -> tuple[float, float]:
+    """A finished trial's place in the ranking: fewer env steps first, ties to the higher median best score."""
+    return (objective, -(median_best_score or -math.inf))
 
 
 def write_search(
