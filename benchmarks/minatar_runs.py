@@ -5,7 +5,8 @@
 frame it ended at (the paper's score is read from these, `benchmarks.minatar_scores`), the training speed, and
 for tfdqn's preset a greedy evaluation of best.keras and of the final network. Systems (`SYSTEMS`):
 
-- `tfdqn`: tfdqn's `minatar` preset (provisional: the paper's settings until one is chosen by measurement);
+- `tfdqn`: tfdqn's `minatar` preset (the screen's `cheap_parts_tf4`: Adam 1e-4, Double DQN, dueling, 3-step
+  returns, one update per 4 frames, over the paper's network and replay);
 - `tfdqn_equal`, `sb3_equal`: the paper's network and settings with one update every 4 frames (as Dopamine runs
   MinAtar), in tfdqn and in Stable-Baselines3 (a features extractor with the paper's convolution).
 
@@ -34,7 +35,7 @@ from tfdqn.envs.minatar import GAMES
 from tfdqn.presets import MINATAR_PAPER
 
 SYSTEMS = {
-    "tfdqn": "tfdqn, --preset minatar (provisional)",
+    "tfdqn": "tfdqn, --preset minatar",
     "tfdqn_equal": "tfdqn, paper settings, 1 update / 4 frames",
     "sb3_equal": "SB3 DQN, paper settings, 1 update / 4 frames",
 }

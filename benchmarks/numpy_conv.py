@@ -47,7 +47,7 @@ def bench_game(game: str, repeats: int, calls: int, batch: int, seed: int = 0) -
 
     channels = CHANNELS[game]
     space = gym.spaces.Box(0.0, 1.0, (10, 10, channels), bool)
-    config = config_for_env(f"MinAtar/{game}-v0", seed=seed)  # the provisional preset: the paper's network
+    config = config_for_env(f"MinAtar/{game}-v0", seed=seed)  # the preset: the paper's network, dueling head
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(6), config)
     if agent._numpy is None:
         raise RuntimeError(f"the {game} network is not mirrored in NumPy")

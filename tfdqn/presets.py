@@ -104,27 +104,22 @@ PRESETS: dict[str, Preset] = {
     ),
     "minatar": Preset(
         tuple(f"MinAtar/{game}-v{version}" for game in MINATAR_GAMES for version in (0, 1)),
-        MINATAR_PAPER,
-        "PROVISIONAL, not yet chosen by measurement: the MinAtar paper's DQN settings (MINATAR_PAPER) as a "
-        "starting point, so MinAtar runs at all (issue 29: choose it by measurement, with its evidence)",
+        {
+            **MINATAR_PAPER, "train_freq": 4, "optimizer": "adam", "learning_rate": 1e-4, "double_dqn": True,
+            "dueling": True, "n_step": 3,
+        },
+        "results/minatar/screen2/report.md (candidate cheap_parts_tf4: 5 games x seeds 0-1 x 500k frames, chosen by "
+        "the rule in docs/lab-journal.md), results/minatar/report.md (the side-by-side on seeds 100+)",
     ),
 }
-# fmt: on
 """name -> `Preset`. "rainbow" (`STACKED_PRESETS`) stacks on an environment's own preset; "pixels" and "atari"
 are the defaults of `tfdqn pixels` and `tfdqn atari`."""
 
 RAINBOW_FIELDS: dict[str, Any] = {
-    "double_dqn": True,
-    "dueling": True,
-    "n_step": 3,
-    "prioritized": True,
-    "priority_alpha": 0.5,
-    "priority_beta": 0.4,
-    "noisy": True,
-    "noisy_sigma": 0.5,
-    "distributional": True,
-    "num_atoms": 51,
+    "double_dqn": True, "dueling": True, "n_step": 3, "prioritized": True, "priority_alpha": 0.5,
+    "priority_beta": 0.4, "noisy": True, "noisy_sigma": 0.5, "distributional": True, "num_atoms": 51,
 }
+# fmt: on
 """The "rainbow" preset (Hessel et al. 2018: n = 3, alpha 0.5, beta 0.4 -> 1, sigma_0 0.5, 51 atoms), on top of the
 environment's own config; evidence: results/benchmark/rainbow.md, lunarlander_rainbow/ (it is not the default)."""
 

@@ -42,11 +42,14 @@ def test_the_reference_table_marks_readings_and_seaquests_note():
     assert "| Breakout | 8.3 | 9.2 | 9.7 | ~10 |" in table and "oxygen-bar fix" in table
 
 
-def test_the_paper_settings_file_is_the_papers_dqn_and_the_preset_says_it_is_provisional():
+def test_the_paper_settings_file_is_the_papers_dqn_and_the_preset_is_the_screens_choice():
     data = json.loads((ROOT / "benchmarks" / "configs" / "minatar_paper.json").read_text())
     assert DQNConfig.from_dict(data) == DQNConfig(**MINATAR_PAPER)
     assert data["optimizer"] == "rmsprop" and data["max_grad_norm"] is None and data["train_freq"] == 1
-    assert PRESETS["minatar"].evidence.startswith("PROVISIONAL, not yet chosen by measurement")
+    round2 = json.loads((ROOT / "benchmarks" / "configs" / "minatar_candidates_round2.json").read_text())
+    chosen = round2["candidates"]["cheap_parts_tf4"]["fields"]
+    assert PRESETS["minatar"].fields == {**MINATAR_PAPER, **chosen}
+    assert "results/minatar/screen2/report.md" in PRESETS["minatar"].evidence
 
 
 def minatar_benchmark(*args, timeout=600):

@@ -222,3 +222,10 @@ def test_a_sampler_seed_optuna_cannot_take_is_refused_before_ray_starts(tmp_path
     with pytest.raises(SweepError, match=r"sampler's seed must be in \[0, 2\*\*32\), not 4294967296"):
         se.search({"gamma": [0.9, 0.99]}, [0], tmp_path, PROTOCOL, sample_seed=2**32)
     assert not (tmp_path / "study.db").exists()
+
+
+def test_the_ranking_counts_a_median_best_of_zero_as_a_score():
+    from tfdqn.experiments.search_report import rank_key
+
+    ranked = sorted([(5.0, None), (5.0, 0.0), (5.0, -1.0), (4.0, None)], key=lambda t: rank_key(*t))
+    assert ranked == [(4.0, None), (5.0, 0.0), (5.0, -1.0), (5.0, None)]

@@ -50,8 +50,9 @@ def trial_rows(study: Any, runs: dict[str, dict[str, Any]], budget: int) -> list
 
 
 def rank_key(objective: float, median_best_score: float | None) -> tuple[float, float]:
-    """A finished trial's place in the ranking: fewer env steps first, ties to the higher median best score."""
-    return (objective, -(median_best_score or -math.inf))
+    """A finished trial's place in the ranking: fewer env steps first, ties to the higher median best score (a
+    trial without one last; a median best of exactly 0 is a score, as FrozenLake's can be)."""
+    return (objective, math.inf if median_best_score is None else -median_best_score)
 
 
 def write_search(
