@@ -25,11 +25,12 @@ import json
 import math
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from benchmarks import minatar_scores as scores
+from benchmarks import minatar_scores as scores, minatar_targets as targets
 from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
 from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, STATE_EVERY, SYSTEMS, candidate_fields, env_id
@@ -171,24 +172,20 @@ def reference_lines(random: dict[str, float]) -> list[str]:
     ]  # fmt: skip
 
 
-def report(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str) -> str:
-    """The Markdown report of `runs` (records of `benchmarks.minatar_runs`)."""
+def report(
+    runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str, planned: int = 0
+) -> str:
+    """The Markdown report of `runs` (records of `benchmarks.minatar_runs`), `planned` of them in all (0: as many)."""
+    done = f"{len(runs)} of {planned} runs finished." if planned > len(runs) else f"{len(runs)} runs."
     lines = [
-        "# MinAtar side-by-side", "", f"Command: `{command}`", "", SCORES_NOTE, "", *reference_lines(random),
+        "# MinAtar side-by-side", "", f"Command: `{command}`", "", done, "", SCORES_NOTE, "", *reference_lines(random),
     ]  # fmt: skip
     for system in [s for s in SYSTEMS if any(r["system"] == s for r in runs)]:
         mine = [r for r in runs if r["system"] == system]
         lines += ["", f"## {SYSTEMS[system]}", "", *score_table(mine, random, checkpoints).lines]
-        greedy = [r for r in mine if "greedy_best" in r]
-        if greedy:
-            lines += ["", "Greedy evaluation (median over seeds [95% bootstrap]): best.keras "
-                      f"{median_cell([r['greedy_best'] for r in greedy])}, final network "
-                      f"{median_cell([r['greedy_final'] for r in greedy])}."]  # fmt: skip
-    speeds = {s: [r["env_steps"] / r["train_seconds"] for r in runs if r["system"] == s] for s in SYSTEMS}
-    if speeds["tfdqn_equal"] and speeds["sb3_equal"]:
-        ratio = stats.median(speeds["tfdqn_equal"]) / stats.median(speeds["sb3_equal"])
-        ci = stats.fmt_interval(stats.ratio_ci(speeds["tfdqn_equal"], speeds["sb3_equal"]), ".2f")
-        lines += ["", f"Equal settings, env steps/s tfdqn / SB3: {ratio:.2f} {ci} (target >= 2)."]
+        if system == "tfdqn":
+            lines += targets.greedy_lines(mine) + targets.preset_lines(mine, random)
+    lines += targets.equal_lines(runs, random, checkpoints[-1])
     lines += resumed_lines(runs)
     return "\n".join(lines) + "\n"
 
@@ -242,12 +239,20 @@ def main(argv: list[str] | None = None) -> int:
     def one(job: tuple[str, str, int]) -> dict[str, Any]:
         return run_one(*job, args.frames, args.eval_episodes, args.out, args.state_every)
 
-    with ThreadPoolExecutor(args.jobs) as pool:
-        runs = list(pool.map(one, plan))
-    text = report(runs, random, checkpoints, command_line("minatar", argv))
-    atomic_write_text(args.out / "report.md", text)
+    command, runs = command_line("minatar", argv), []
+    with ThreadPoolExecutor(args.jobs) as pool:  # the report is rewritten as each run finishes
+        for future in as_completed([pool.submit(one, job) for job in plan]):
+            runs.append(future.result())
+            text = report(sorted(runs, key=plan_order(plan)), random, checkpoints, command, len(plan))
+            atomic_write_text(args.out / "report.md", text)
     print(text, end="")
     return 0
+
+
+def plan_order(plan: list[tuple[str, str, int]]) -> Callable[[dict[str, Any]], int]:
+    """A sort key putting run records in the plan's (interleaved) order, whatever order they finished in."""
+    index = {job: i for i, job in enumerate(plan)}
+    return lambda r: index[(r["system"], r["game"], r["seed"])]
 
 
 if __name__ == "__main__":

@@ -104,3 +104,15 @@ def reference_table() -> str:
         cells = " | ".join(f"{'~' if (game, f) in APPROXIMATE else ''}{row[f]:g}" for f in PAPER_CHECKPOINTS)
         lines.append(f"| {game} | {cells} | {NOTES.get(game, '')} |")
     return "\n".join(lines)
+
+
+def iqm_difference(
+    x: Mapping[str, Sequence[float]], y: Mapping[str, Sequence[float]], resamples: int = stats.RESAMPLES, seed: int = 0
+) -> tuple[float, tuple[float, float]]:
+    """IQM(X) - IQM(Y) over the games both have scores on, with its 95% stratified bootstrap interval (both
+    systems' seeds resampled within each game): whether one system's aggregate is above the other's."""
+
+    def difference(a: Mapping[str, Sequence[float]], b: Mapping[str, Sequence[float]]) -> float:
+        return aggregate.aggregate_iqm(a) - aggregate.aggregate_iqm(b)
+
+    return _with_interval(difference, [x, y], resamples, seed)

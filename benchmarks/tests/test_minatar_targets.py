@@ -1,0 +1,58 @@
+"""The MinAtar report's targets, judged from made-up run records: a game met, missed and undecided against the
+paper's 5M reading, the IQM at 1M against the paper's at 2M, the minutes of a 2M-frame run, the equal-settings
+pair's IQM difference and speed ratio, and a partial report's count of finished runs."""
+
+from benchmarks import minatar_targets as targets
+from benchmarks.minatar import report
+from tfdqn.envs.minatar import GAMES
+
+RANDOM = dict.fromkeys(GAMES, 0.0)
+
+
+def run(game, seed, score, system="tfdqn", frames=2_000_000, seconds=600.0, **extra):
+    """A record whose last 100 episodes (ending between 1.5M and 2M frames) all return `score`, and whose
+    earlier 100 (ending by 1M) return half of it."""
+    ends = [1_000_000 * (i + 1) // 100 for i in range(100)] + [1_500_000 + 5_000 * i for i in range(100)]
+    returns = [score / 2] * 100 + [score] * 100
+    return dict(system=system, game=game, seed=seed, returns=returns, end_frames=ends, env_steps=frames,
+                train_seconds=seconds, train_cpu_seconds=seconds, **extra)  # fmt: skip
+
+
+def preset_runs(scores_by_game):
+    return [run(g, s, v, greedy_best=v, greedy_final=v) for g, vs in scores_by_game.items() for s, v in enumerate(vs)]
+
+
+def test_each_game_is_judged_against_the_papers_5m_reading_by_its_interval():
+    runs = preset_runs(
+        {"Asterix": [10, 20], "Breakout": [5, 6], "Freeway": [60, 61], "Seaquest": [30, 31], "SpaceInvaders": [50, 52]}
+    )
+    text = "\n".join(targets.preset_lines(runs, RANDOM))
+    assert "| Asterix | 2 | 15.0 [10.0, 20.0] | 17 | undecided |" in text
+    assert "| Breakout | 2 | 5.5 [5.0, 6.0] | 10 | missed |" in text and "| Freeway | 2 | 60.5" in text
+    assert "met on 3, missed on 1, undecided on 1" in text
+    assert "Normalised IQM at 1,000,000 frames" in text and "Minutes of one core" in text
+    assert "median 10.0 [10.0, 10.0], longest 10.0; under 20: met" in text
+
+
+def test_runs_short_of_2m_frames_are_not_judged():
+    runs = [run("Breakout", 0, 5.0, frames=6_000)]
+    assert "Not judged" in targets.preset_lines(runs, RANDOM)[-1]
+
+
+def test_the_greedy_table_is_per_game():
+    text = "\n".join(targets.greedy_lines(preset_runs({"Breakout": [4, 8]})))
+    assert "| Breakout | 2 | 6.0 [4.0, 8.0] | 6.0 [4.0, 8.0] |" in text
+
+
+def test_equal_settings_compare_the_iqm_and_the_speed():
+    runs = [run(g, s, 10.0, system=sys_, seconds=100.0 if sys_ == "tfdqn_equal" else 300.0)
+            for g in GAMES for s in (0, 1) for sys_ in ("tfdqn_equal", "sb3_equal")]  # fmt: skip
+    text = "\n".join(targets.equal_lines(runs, RANDOM, 2_000_000))
+    assert "difference +0.00 [+0.00, +0.00]" in text and "tfdqn at least SB3's: met" in text
+    assert "tfdqn / SB3 (same run, interleaved): 3.00 [3.00, 3.00]; at least 2x: met" in text
+    assert targets.equal_lines([r for r in runs if r["system"] == "sb3_equal"], RANDOM, 2_000_000) == []
+
+
+def test_a_partial_report_counts_its_finished_runs():
+    text = report(preset_runs({"Breakout": [4]}), RANDOM, [1_000_000, 2_000_000], "python -m benchmarks.minatar", 10)
+    assert "1 of 10 runs finished." in text and "### Targets: tfdqn's preset" in text
