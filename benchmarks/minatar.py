@@ -56,7 +56,7 @@ def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
 
 
 def settings_digest(system: str, game: str, fields: dict[str, Any] | None = None) -> str:
-    """A short digest of the config `system` trains with on `game` (the `minatar` preset, which will change, the
+    """A short digest of the config `system` trains with on `game` (the `minatar` preset, which may change, the
     equal settings, or a screened candidate's `fields` over the paper's): part of each run's file name, so a rerun
     after the settings changed runs it again."""
     if system in ("tfdqn", CANDIDATE):
@@ -176,7 +176,8 @@ def report(
     runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str, planned: int = 0
 ) -> str:
     """The Markdown report of `runs` (records of `benchmarks.minatar_runs`), `planned` of them in all (0: as many)."""
-    done = f"{len(runs)} of {planned} runs finished." if planned > len(runs) else f"{len(runs)} runs."
+    complete = planned <= len(runs)
+    done = f"{len(runs)} runs." if complete else f"{len(runs)} of {planned} runs finished (an interim report)."
     lines = [
         "# MinAtar side-by-side", "", f"Command: `{command}`", "", done, "", SCORES_NOTE, "", *reference_lines(random),
     ]  # fmt: skip
@@ -184,8 +185,8 @@ def report(
         mine = [r for r in runs if r["system"] == system]
         lines += ["", f"## {SYSTEMS[system]}", "", *score_table(mine, random, checkpoints).lines]
         if system == "tfdqn":
-            lines += targets.greedy_lines(mine) + targets.preset_lines(mine, random)
-    lines += targets.equal_lines(runs, random, checkpoints[-1])
+            lines += targets.greedy_lines(mine) + targets.preset_lines(mine, random, complete)
+    lines += targets.equal_lines(runs, random, checkpoints[-1], complete)
     lines += resumed_lines(runs)
     return "\n".join(lines) + "\n"
 
@@ -240,11 +241,17 @@ def main(argv: list[str] | None = None) -> int:
         return run_one(*job, args.frames, args.eval_episodes, args.out, args.state_every)
 
     command, runs = command_line("minatar", argv), []
-    with ThreadPoolExecutor(args.jobs) as pool:  # the report is rewritten as each run finishes
-        for future in as_completed([pool.submit(one, job) for job in plan]):
-            runs.append(future.result())
-            text = report(sorted(runs, key=plan_order(plan)), random, checkpoints, command, len(plan))
-            atomic_write_text(args.out / "report.md", text)
+    with ThreadPoolExecutor(args.jobs) as pool:  # submitted in plan order; the report is rewritten after each run
+        futures = [pool.submit(one, job) for job in plan]
+        try:
+            for future in as_completed(futures):
+                runs.append(future.result())
+                text = report(sorted(runs, key=plan_order(plan)), random, checkpoints, command, len(plan))
+                atomic_write_text(args.out / "report.md", text)
+        except BaseException:  # a failed run (or ^C) stops the benchmark: the runs not yet started never start
+            for future in futures:
+                future.cancel()
+            raise
     print(text, end="")
     return 0
 

@@ -32,6 +32,7 @@ from benchmarks.common import (  # noqa: E402
 )
 from tfdqn.envs.minatar import CHANNELS, GAMES  # noqa: E402
 from tfdqn.experiments import stats  # noqa: E402
+from tfdqn.presets import MINATAR_PAPER  # noqa: E402
 
 PATHS = ("numpy", "tf.function", "tf.function+xla")
 
@@ -47,7 +48,7 @@ def bench_game(game: str, repeats: int, calls: int, batch: int, seed: int = 0) -
 
     channels = CHANNELS[game]
     space = gym.spaces.Box(0.0, 1.0, (10, 10, channels), bool)
-    config = config_for_env(f"MinAtar/{game}-v0", seed=seed)  # the preset: the paper's network, dueling head
+    config = config_for_env(f"MinAtar/{game}-v0", "none", seed=seed, **MINATAR_PAPER)  # the paper's network
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(6), config)
     if agent._numpy is None:
         raise RuntimeError(f"the {game} network is not mirrored in NumPy")

@@ -36,6 +36,7 @@ from benchmarks.common import (  # noqa: E402
     per_call_seconds,
 )
 from tfdqn.experiments import stats  # noqa: E402
+from tfdqn.presets import MINATAR_PAPER  # noqa: E402
 
 NETWORKS: dict[str, dict[str, Any]] = {
     "minatar": {
@@ -44,8 +45,8 @@ NETWORKS: dict[str, dict[str, Any]] = {
         "shape": (10, 10, 4),
         "dtype": bool,
         "n_actions": 6,
-        "preset": "minatar",
-        "fields": {},
+        "preset": "none",
+        "fields": dict(MINATAR_PAPER),  # the paper's network and RMSProp, whatever the `minatar` preset is
     },
     "minatar4": {
         "label": "the same MinAtar net, 4 steps a call",
@@ -53,8 +54,8 @@ NETWORKS: dict[str, dict[str, Any]] = {
         "shape": (10, 10, 4),
         "dtype": bool,
         "n_actions": 6,
-        "preset": "minatar",
-        "fields": {"train_freq": 4, "gradient_steps": 4},
+        "preset": "none",
+        "fields": {**MINATAR_PAPER, "train_freq": 4, "gradient_steps": 4},
     },
     "pixels": {
         "label": "tfdqn pixels preset (2 conv layers on 84x84x4), batch 32, 1 step a call",

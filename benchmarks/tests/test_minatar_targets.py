@@ -1,8 +1,11 @@
 """The MinAtar report's targets, judged from made-up run records: a game met, missed and undecided against the
-paper's 5M reading, the IQM at 1M against the paper's at 2M, the minutes of a 2M-frame run, the equal-settings
-pair's IQM difference and speed ratio, and a partial report's count of finished runs."""
+paper's 5M reading (mean over seeds), the count over games, the IQM at 1M against the paper's at 2M, the minutes
+of a 2M-frame run, the equal-settings pair's IQM difference and paired speed ratio, nothing judged in an interim
+report or on one seed, and a worker's failure stopping the benchmark."""
 
-from benchmarks import minatar_targets as targets
+import pytest
+
+from benchmarks import minatar, minatar_targets as targets
 from benchmarks.minatar import report
 from tfdqn.envs.minatar import GAMES
 
@@ -22,16 +25,37 @@ def preset_runs(scores_by_game):
     return [run(g, s, v, greedy_best=v, greedy_final=v) for g, vs in scores_by_game.items() for s, v in enumerate(vs)]
 
 
+SCORES = {"Asterix": [10, 20], "Breakout": [5, 6], "Freeway": [60, 61], "Seaquest": [30, 31], "SpaceInvaders": [50, 52]}
+
+
 def test_each_game_is_judged_against_the_papers_5m_reading_by_its_interval():
-    runs = preset_runs(
-        {"Asterix": [10, 20], "Breakout": [5, 6], "Freeway": [60, 61], "Seaquest": [30, 31], "SpaceInvaders": [50, 52]}
-    )
-    text = "\n".join(targets.preset_lines(runs, RANDOM))
+    text = "\n".join(targets.preset_lines(preset_runs(SCORES), RANDOM))
     assert "| Asterix | 2 | 15.0 [10.0, 20.0] | 17 | undecided |" in text
     assert "| Breakout | 2 | 5.5 [5.0, 6.0] | 10 | missed |" in text and "| Freeway | 2 | 60.5" in text
-    assert "met on 3, missed on 1, undecided on 1" in text
+    assert "on 4 of 5 games: **undecided** (met on 3, missed on 1)" in text
     assert "Normalised IQM at 1,000,000 frames" in text and "Minutes of one core" in text
-    assert "median 10.0 [10.0, 10.0], longest 10.0; under 20: met" in text
+    assert "median 10.0 [10.0, 10.0], longest 10.0; under 20: **met**" in text
+
+
+def test_the_count_over_games_is_met_or_missed_once_it_is_settled():
+    assert targets.count_verdict(["met"] * 4 + ["missed"], 0.8) == "met"
+    assert targets.count_verdict(["met"] * 3 + ["missed"] * 2, 0.8) == "missed"
+    assert targets.count_verdict(["met", "met", "undecided"], 0.8) == "undecided"  # 3 games: all 3 needed
+    assert targets.count_verdict(["met", "interim"], 0.8) == "interim"
+
+
+def test_an_interim_report_and_one_seed_judge_nothing():
+    interim = "\n".join(targets.preset_lines(preset_runs(SCORES), RANDOM, complete=False))
+    assert "Interim" in interim and "| Freeway | 2 | 60.5 [60.0, 61.0] | 50 | interim |" in interim
+    assert "**met**" not in interim and "**missed**" not in interim
+    one = "\n".join(targets.preset_lines(preset_runs({"Freeway": [60]}), RANDOM))
+    assert "| Freeway | 1 | 60.0 [60.0, 60.0] | 50 | too few seeds |" in one
+
+
+def test_the_papers_iqm_is_taken_on_the_games_that_ran():
+    text = "\n".join(targets.preset_lines(preset_runs({"Breakout": [10, 10]}), RANDOM))
+    # Breakout alone: the paper's 2M reading 9.7 over its 5M reading 10 (random play 0)
+    assert "against the paper's DQN at 2,000,000 0.97" in text
 
 
 def test_runs_short_of_2m_frames_are_not_judged():
@@ -44,15 +68,29 @@ def test_the_greedy_table_is_per_game():
     assert "| Breakout | 2 | 6.0 [4.0, 8.0] | 6.0 [4.0, 8.0] |" in text
 
 
-def test_equal_settings_compare_the_iqm_and_the_speed():
+def test_equal_settings_compare_the_iqm_and_the_paired_speed():
     runs = [run(g, s, 10.0, system=sys_, seconds=100.0 if sys_ == "tfdqn_equal" else 300.0)
             for g in GAMES for s in (0, 1) for sys_ in ("tfdqn_equal", "sb3_equal")]  # fmt: skip
     text = "\n".join(targets.equal_lines(runs, RANDOM, 2_000_000))
-    assert "difference +0.00 [+0.00, +0.00]" in text and "tfdqn at least SB3's: met" in text
-    assert "tfdqn / SB3 (same run, interleaved): 3.00 [3.00, 3.00]; at least 2x: met" in text
+    assert "difference +0.00 [+0.00, +0.00]" in text and "tfdqn at least SB3's: **met**." in text
+    assert "median 3.00 [3.00, 3.00] over 10 pairs; at least 2x: **met**" in text
     assert targets.equal_lines([r for r in runs if r["system"] == "sb3_equal"], RANDOM, 2_000_000) == []
 
 
 def test_a_partial_report_counts_its_finished_runs():
     text = report(preset_runs({"Breakout": [4]}), RANDOM, [1_000_000, 2_000_000], "python -m benchmarks.minatar", 10)
-    assert "1 of 10 runs finished." in text and "### Targets: tfdqn's preset" in text
+    assert "1 of 10 runs finished (an interim report)." in text and "### Targets: tfdqn's preset" in text
+
+
+def test_a_failed_run_stops_the_benchmark_before_the_queued_runs_start(monkeypatch, tmp_path):
+    started = []
+
+    def fail(system, game, seed, *rest):
+        started.append((game, seed))
+        raise RuntimeError(f"{game} failed")
+
+    monkeypatch.setattr(minatar, "run_one", fail)
+    monkeypatch.setattr(minatar.scores, "random_score", lambda game, episodes: 0.0)
+    with pytest.raises(RuntimeError, match="failed"):
+        minatar.main(["--seeds", "3", "--frames", "1000", "--jobs", "1", "--out", str(tmp_path)])
+    assert len(started) < 15  # 5 games x 3 seeds planned; the first failure cancels the queue

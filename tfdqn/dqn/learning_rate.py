@@ -9,17 +9,47 @@ import keras
 
 from tfdqn.config import DQNConfig
 
-RMSPROP_EPSILON = 0.01**2
-"""Keras's RMSProp adds epsilon under the square root, PyTorch's (MinAtar's and Dopamine's DQN: eps 0.01) after
-it: sqrt(v + 0.01**2) ~ max(sqrt(v), 0.01) is the closest built-in match."""
+RMSPROP_EPSILON = 0.01
+"""RMSProp's epsilon as the MinAtar paper's and Dopamine's DQN set it (PyTorch's `eps`, "minimum squared
+gradient"), added after the square root (`PaperRMSprop`)."""
+
+
+class PaperRMSprop(keras.optimizers.RMSprop):
+    """RMSProp with PyTorch's denominator, sqrt(v - mean_g**2) + eps, as the MinAtar paper's code runs it; Keras's
+    own puts eps under the root, which makes a step up to 1.4x larger where the gradient's RMS is near eps. Only
+    `update_step` differs, so its variables, and a training state holding them, are RMSprop's."""
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """One parameter's update: the running squares (and means, centred) as Keras's, PyTorch's denominator."""
+        from keras import ops
+
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        index = self._get_variable_index(variable)
+        velocity = self._velocities[index]
+        self.assign(
+            velocity, ops.add(ops.multiply(self.rho, velocity), ops.multiply(1 - self.rho, ops.square(gradient)))
+        )
+        variance = velocity
+        if self.centered:
+            average = self._average_gradients[index]
+            self.assign(average, ops.add(ops.multiply(self.rho, average), ops.multiply(1 - self.rho, gradient)))
+            variance = ops.maximum(ops.subtract(velocity, ops.square(average)), 0.0)  # rounding can dip below 0
+        increment = ops.divide(ops.multiply(lr, gradient), ops.add(ops.sqrt(variance), self.epsilon))
+        if self.momentum > 0:
+            momentum = self._momentums[index]
+            self.assign(momentum, ops.add(ops.multiply(self.momentum, momentum), increment))
+            increment = momentum
+        self.assign_sub(variable, increment)
 
 
 def make_optimizer(config: DQNConfig) -> keras.optimizers.Optimizer:
     """The optimizer `config.optimizer` names, at `learning_rate_schedule(config)`, clipping the global gradient
-    norm at `max_grad_norm`: Adam, or RMSProp as the MinAtar paper runs it (centred, rho 0.95, eps 0.01)."""
+    norm at `max_grad_norm`: Adam, or RMSProp as the MinAtar paper runs it (centred, rho 0.95, eps 0.01 after the
+    square root: `PaperRMSprop`)."""
     rate = learning_rate_schedule(config)
     if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(
+        return PaperRMSprop(
             learning_rate=rate, rho=0.95, epsilon=RMSPROP_EPSILON, centered=True, global_clipnorm=config.max_grad_norm
         )
     return keras.optimizers.Adam(learning_rate=rate, global_clipnorm=config.max_grad_norm)

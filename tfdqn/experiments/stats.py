@@ -37,6 +37,10 @@ def _stat_median(x: np.ndarray) -> np.ndarray:
     return np.median(x, axis=-1)
 
 
+def _stat_mean(x: np.ndarray) -> np.ndarray:
+    return np.mean(x, axis=-1)
+
+
 def iqm(values: Sequence[float] | np.ndarray) -> float:
     """Interquartile mean: the mean of the values between the 25th and 75th percentiles (sorted, trimmed)."""
     x = np.sort(np.asarray(values, dtype=float))
@@ -60,7 +64,7 @@ def bootstrap_ci(
     x = _as_array(values)
     if len(x) == 0:
         return (math.nan, math.nan)
-    fn: Callable[[np.ndarray], np.ndarray] = {"median": _stat_median, "iqm": _stat_iqm}[statistic]
+    fn: Callable[[np.ndarray], np.ndarray] = {"median": _stat_median, "iqm": _stat_iqm, "mean": _stat_mean}[statistic]
     rng = np.random.default_rng(seed)
     samples = x[rng.integers(0, len(x), size=(resamples, len(x)))]
     with np.errstate(invalid="ignore"):
