@@ -29,9 +29,14 @@ def normalise(score: float, random: float, threshold: float) -> float:
 
 
 def random_score(env_id: str, episodes: int, seed: int = 0) -> float:
-    """The mean return of `episodes` episodes of uniformly random actions on `env_id`: normalisation's zero.
-    Seeding: episode i starts from `reset(seed=seed + i)`, and the actions come from the action space seeded
-    once with `seed`, so a score is reproducible and its first episodes do not depend on how many are asked."""
+    """The mean return of `episodes` episodes of uniformly random actions on `env_id`: normalisation's zero."""
+    return float(np.mean(random_returns(env_id, episodes, seed)))
+
+
+def random_returns(env_id: str, episodes: int, seed: int = 0) -> list[float]:
+    """The returns of `episodes` episodes of uniformly random actions on `env_id`. Seeding: episode i starts from
+    `reset(seed=seed + i)`, and the actions come from the action space seeded once with `seed`, so a score is
+    reproducible and its first episodes do not depend on how many are asked."""
     from tfdqn.envs.make import make_env
 
     with warnings.catch_warnings():  # Gymnasium calls MinAtar's -v0 "out of date": it is the paper's version
@@ -47,7 +52,7 @@ def random_score(env_id: str, episodes: int, seed: int = 0) -> float:
             total, done = total + float(reward), terminated or truncated
         returns.append(total)
     env.close()
-    return float(np.mean(returns))
+    return returns
 
 
 def aggregate_iqm(scores: Scores) -> float:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import aggregate
 from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
 from benchmarks.launch import thread_env
 from tfdqn.cli import positive_int
@@ -55,24 +56,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def random_returns(env_id: str, episodes: int, seed: int = 0) -> list[float]:
-    """Whole games of uniformly random actions under the protocol (`reset(seed=seed + i)`): the floor."""
-    from tfdqn.envs.make import make_env
-
-    env = make_env(env_id)
-    env.action_space.seed(seed)
-    returns = []
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
-            total, done = total + float(reward), terminated or truncated
-        returns.append(total)
-    env.close()
-    return returns
 
 
 def report(run: Path, config: Path, steps: int, windows: int, floor: list[float], command: str, load: str) -> str:
@@ -152,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         print(proc.stderr[-3000:], file=sys.stderr)
         return proc.returncode
     env_id: str = json.loads((run / "summary.json").read_text(encoding="utf-8"))["env_id"]
-    floor = random_returns(env_id, args.random_episodes, args.seed)
+    floor = aggregate.random_returns(env_id, args.random_episodes, args.seed)
     load = load_note(before, os.getloadavg()[0])
     text = report(run, args.config, args.steps, args.windows, floor, command_line("atari_short", argv), load)
     atomic_write_text(args.out / "report.md", text)
