@@ -9,10 +9,12 @@ and game, the 100-episode moving average of training returns at each checkpoint 
 interval), the IQM over games and seeds of scores normalised by random play (0) and the paper's DQN at 5M frames (1)
 with a stratified bootstrap interval, env steps per second (of training seconds summed over a resumed run's
 attempts), and for tfdqn's preset the greedy return of best.keras and of the final network. The issue's two
-experiments:
+experiments, on seeds the preset's screen did not use, each in its own folder (a report holds its command's runs):
 
-    python -m benchmarks.minatar --systems tfdqn --seeds 5 --frames 2000000 --out results/minatar
-    python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --frames 1000000 --out results/minatar
+    python -m benchmarks.minatar --systems tfdqn --seeds 5 --first-seed 100 --frames 2000000 --jobs 2 \
+        --out results/minatar
+    python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --first-seed 100 --frames 1000000 \
+        --jobs 2 --out results/minatar/equal
 
 A smoke test: `python -m benchmarks.minatar --games Breakout --seeds 1 --frames 6000 --checkpoints 3000 6000
 --eval-episodes 3 --random-episodes 5`.
