@@ -58,6 +58,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def shown(path: Path) -> str:
+    """`path` as a report names it: relative to the repository when inside it (wherever the tree was)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 def report(run: Path, config: Path, steps: int, windows: int, floor: list[float], command: str, load: str) -> str:
     """The Markdown report of the run in `run` (trained with the fields in `config`): training returns per window
     of steps beside random play (`floor`), the periodic evaluations, best.keras."""
@@ -90,7 +96,7 @@ def report(run: Path, config: Path, steps: int, windows: int, floor: list[float]
     return "\n".join([
         f"# A short {summary['env_id']} run", "", f"Command: `{command}`", "",
         f"`tfdqn atari` with the `atari` preset and {', '.join(f'`{k}={v}`' for k, v in fields.items())} "
-        f"(`{config}`), seed {summary['seed']}, {summary['env_steps']:,} agent steps "
+        f"(`{shown(config)}`), seed {summary['seed']}, {summary['env_steps']:,} agent steps "
         f"({summary['env_steps'] * 4:,} frames), {summary['gradient_steps']:,} gradient steps, "
         f"{summary['train_seconds'] / 60:.0f} minutes of training ({speed:.0f} agent steps/s). Returns are raw game "
         "scores of whole games (the learner saw clipped rewards and a terminal at each life lost).",
