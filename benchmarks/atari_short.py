@@ -74,10 +74,11 @@ def report(run: Path, config: Path, steps: int, windows: int, floor: list[float]
     rows = ["| agent steps | games ended | raw training return, mean [95% bootstrap] |", "| --- | --- | --- |"]
     cells, counts = [], []
     for i in range(windows):
-        values = [r for s, r in episodes if i * width < s <= (i + 1) * width]
+        end = steps if i == windows - 1 else (i + 1) * width  # the last window takes the remainder
+        values = [r for s, r in episodes if i * width < s <= end]
         cells.append(mean_cell(values))
         counts.append(len(values))
-        rows.append(f"| {i * width:,} - {(i + 1) * width:,} | {len(values)} | {fmt(cells[-1])} |")
+        rows.append(f"| {i * width:,} - {end:,} | {len(values)} | {fmt(cells[-1])} |")
     evals = ["| agent steps | games | greedy return, mean (std) |", "| --- | --- | --- |"]
     evals += [
         f"| {int(r['step']):,} | {r['episodes']} | {float(r['mean_return']):.1f} ({float(r['std_return']):.1f}) |"
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", type=positive_int, default=10, help="rows of the training-return table")
     p.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "tfdqn-atari-short")
     args = p.parse_args(argv)
+    args.out, args.config = args.out.resolve(), args.config.resolve()  # the run's process works from ROOT
     if importlib.util.find_spec("ale_py") is None:
         print(ALE_LINE, file=sys.stderr)
         return 2

@@ -65,8 +65,14 @@ def settings_digest(system: str, game: str, fields: dict[str, Any] | None = None
         from tfdqn.presets import config_for_env
 
         preset, extra = ("auto", {}) if system == "tfdqn" else ("none", candidate_fields(fields or {}))
-        return config_digest(config_for_env(env_id(game), preset, **extra).to_dict())
-    return config_digest(dict(EQUAL_FIELDS))
+        return config_digest(with_optimizer_form(config_for_env(env_id(game), preset, **extra).to_dict()))
+    return config_digest(with_optimizer_form(dict(EQUAL_FIELDS)))
+
+
+def with_optimizer_form(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with RMSProp's form named (PyTorch's since the paper's RMSProp replaced Keras's, which no config
+    field tells apart), so a run or a saved state from before that change is neither reused nor resumed."""
+    return {**config, "rmsprop_form": "pytorch"} if config.get("optimizer") == "rmsprop" else config
 
 
 def run_one(

@@ -10,14 +10,16 @@ import keras
 from tfdqn.config import DQNConfig
 
 RMSPROP_EPSILON = 0.01
-"""RMSProp's epsilon as the MinAtar paper's and Dopamine's DQN set it (PyTorch's `eps`, "minimum squared
+"""RMSProp's epsilon as the MinAtar paper's DQN sets it (PyTorch's `eps`, "minimum squared
 gradient"), added after the square root (`PaperRMSprop`)."""
 
 
 class PaperRMSprop(keras.optimizers.RMSprop):
     """RMSProp with PyTorch's denominator, sqrt(v - mean_g**2) + eps, as the MinAtar paper's code runs it; Keras's
     own puts eps under the root, which makes a step up to 1.4x larger where the gradient's RMS is near eps. Only
-    `update_step` differs, so its variables, and a training state holding them, are RMSprop's."""
+    `update_step` differs, so its variables, and a training state holding them, are RMSprop's. With momentum (which
+    tfdqn never sets) the buffer holds lr * g / denominator, as Keras's: PyTorch's holds g / denominator and scales it
+    by the current rate, the same only at a constant rate."""
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         """One parameter's update: the running squares (and means, centred) as Keras's, PyTorch's denominator."""
