@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,6 +80,22 @@ def load_note(before: float, after: float) -> str:
         f"\nMachine: {cores} cores; 1-minute load average {before:.1f} at the start and {after:.1f} at "
         f"the end ({busy}).\n"
     )
+
+
+def host() -> dict[str, Any]:
+    """The machine a process runs on: CPU model, its clock (MHz, None where not reported), cores, and the boot's
+    id (first 8 characters), which tells two machines of one model apart, so a report can say whose speeds compare."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text(encoding="utf-8").splitlines() if info.exists() else []
+    fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines if ":" in line)}
+    boot = Path("/proc/sys/kernel/random/boot_id")
+    mhz = fields.get("cpu MHz", "")
+    return {
+        "cpu": fields.get("model name") or platform.processor() or platform.machine(),
+        "mhz": round(float(mhz)) if mhz.replace(".", "", 1).isdigit() else None,
+        "cores": os.cpu_count(),
+        "boot": boot.read_text(encoding="utf-8")[:8] if boot.exists() else "unknown",
+    }
 
 
 def per_call_seconds(fn: Callable[[], Any], calls: int) -> float:

@@ -24,30 +24,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from benchmarks import minatar_scores as scores, minatar_targets as targets
 from benchmarks.common import ROOT, atomic_write_text, command_line, config_digest
 from benchmarks.launch import thread_env
 from benchmarks.minatar_runs import CANDIDATE, EQUAL_FIELDS, STATE_EVERY, SYSTEMS, candidate_fields, env_id
 from benchmarks.minatar_state import discard_state, run_folder
+from benchmarks.minatar_tables import SCORES_NOTE, reference_lines, resumed_at, resumed_lines, score_table
 from benchmarks.tasks import missing_extras
 from tfdqn.cli import positive_int
 from tfdqn.envs.minatar import GAMES
-from tfdqn.experiments import stats
 
 EXTRAS_LINE = "error: sb3_equal needs torch and stable-baselines3, not installed: pip install -r requirements-bench.txt"
 MINATAR_LINE = "error: MinAtar needs the minatar package, not installed: pip install 'tfdqn[minatar]'"
-SCORES_NOTE = (
-    "Scores: the 100-episode moving average of training returns at each frame checkpoint (the paper's score), "
-    "median over seeds [95% bootstrap interval]; games run as MinAtar/<Game>-v0 (6 actions, sticky actions 0.1)."
-)
 
 
 def checkpoints_for(frames: int, given: list[int] | None) -> list[int]:
@@ -79,9 +74,14 @@ def run_one(
     system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path, state_every: int = STATE_EVERY
 ) -> dict[str, Any]:
     """One system's run on `game` (`run_record`)."""
-    path = out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
+    path = record_path(system, game, seed, frames, eval_episodes, out)
     args = [system, "--game", game, "--seed", str(seed), "--frames", str(frames), "--eval-episodes", str(eval_episodes)]
     return run_record(path, [*args, "--state-every", str(state_every)], f"{system} {game} seed {seed}")
+
+
+def record_path(system: str, game: str, seed: int, frames: int, eval_episodes: int, out: Path) -> Path:
+    """Where a run's record lives: its name holds what it ran with, so a rerun reuses only a run of the same."""
+    return out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
 
 
 def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]:
@@ -109,77 +109,6 @@ def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]
     return record
 
 
-def resumed_at(record: dict[str, Any]) -> str:
-    """The note after a resumed run's name, `" (resumed at frame N, ...)"`; "" for a run that went in one go."""
-    frames = record.get("resumed_from") or []
-    return f" (resumed at frame {', '.join(f'{f:,}' for f in frames)})" if frames else ""
-
-
-def resumed_lines(runs: list[dict[str, Any]], name: str = "system") -> list[str]:
-    """The report's note on the runs that were stopped and resumed (each named by its `name` key, game and seed);
-    none when every run went in one go."""
-    resumed = [r for r in runs if r.get("resumed_from")]
-    if not resumed:
-        return []
-    which = "; ".join(f"{r[name]} {r['game']} seed {r['seed']}{resumed_at(r)}" for r in resumed)
-    return [
-        "",
-        f"Resumed: {len(resumed)} of {len(runs)} runs were stopped and went on from their last saved training state "
-        f"({which}). A resumed run trains as the uninterrupted run would; its seconds are summed over its attempts, "
-        "each frame's once (what an attempt spent after its last saved state bought no frame of the run).",
-    ]
-
-
-def median_cell(values: list[float], fmt: str = ",.1f") -> str:
-    """The median of `values` (NaN left out) with its 95% bootstrap interval, "-" for none."""
-    values = [v for v in values if not math.isnan(v)]
-    if not values:
-        return "-"
-    return f"{stats.median(values):{fmt}} {stats.fmt_interval(stats.bootstrap_ci(values), fmt)}"
-
-
-def iqm_cell(normalised: dict[str, list[float]]) -> str:
-    """The normalised IQM over games and seeds with its 95% stratified bootstrap interval, "-" for none."""
-    point, (lo, hi) = scores.stratified_iqm(normalised)
-    return "-" if math.isnan(point) else f"{point:.2f} [{lo:.2f}, {hi:.2f}]"
-
-
-class ScoreTable(NamedTuple):
-    """One system's (or candidate's) table (`lines`), its normalised scores (per checkpoint, per game, one per
-    seed) and its normalised IQM cell at each checkpoint."""
-
-    lines: list[str]
-    normalised: dict[int, dict[str, list[float]]]
-    iqms: list[str]
-
-
-def score_table(runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int]) -> ScoreTable:
-    """Per game the score at each checkpoint and env steps per second, then the normalised IQM."""
-    head = " | ".join(f"{c:,}" for c in checkpoints)
-    lines = [f"| game | seeds | {head} | env steps/s |", "| --- | --- |" + " --- |" * (len(checkpoints) + 1)]
-    normalised: dict[int, dict[str, list[float]]] = {c: {} for c in checkpoints}
-    for game in [g for g in GAMES if any(r["game"] == g for r in runs)]:
-        runs_g = [r for r in runs if r["game"] == game]
-        at = [scores.moving_average_at(r["returns"], r["end_frames"], checkpoints) for r in runs_g]
-        cells = " | ".join(median_cell([a[i] for a in at]) for i in range(len(checkpoints)))
-        speed = median_cell([r["env_steps"] / r["train_seconds"] for r in runs_g], ",.0f")
-        lines.append(f"| {game} | {len(runs_g)} | {cells} | {speed} |")
-        for i, c in enumerate(checkpoints):
-            normalised[c][game] = [scores.normalise(a[i], game, random[game]) for a in at]
-    iqms = [iqm_cell(normalised[c]) for c in checkpoints]
-    lines.append(f"| normalised IQM [95% stratified bootstrap] | | {' | '.join(iqms)} | |")
-    return ScoreTable(lines, normalised, iqms)
-
-
-def reference_lines(random: dict[str, float]) -> list[str]:
-    """The paper's DQN and the measured random play, the two ends of the normalisation."""
-    return [
-        "## The paper's DQN (read from its curves, +-3%)", "", scores.reference_table(), "",
-        "## Random play (the normalisation's 0)", "", "| game | mean return |", "| --- | --- |",
-        *(f"| {g} | {r:.2f} |" for g, r in random.items()),
-    ]  # fmt: skip
-
-
 def report(
     runs: list[dict[str, Any]], random: dict[str, float], checkpoints: list[int], command: str, planned: int = 0
 ) -> str:
@@ -195,7 +124,7 @@ def report(
         if system == "tfdqn":
             lines += targets.greedy_lines(mine) + targets.preset_lines(mine, random, complete)
     lines += targets.equal_lines(runs, random, checkpoints[-1], complete)
-    lines += resumed_lines(runs)
+    lines += targets.machine_lines(runs) + resumed_lines(runs)
     return "\n".join(lines) + "\n"
 
 
@@ -229,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--out", type=Path, default=scratch, help="runs/ and report.md (default: scratch; real runs: results/minatar)"
     )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite report.md from the runs OUT/runs holds already (an interim report); start none",
+    )
     args = p.parse_args(argv)
     if min(args.seeds, args.frames, args.jobs, args.random_episodes) < 1 or args.eval_episodes < 0:
         p.error("--seeds, --frames, --jobs and --random-episodes must be positive, --eval-episodes >= 0")
@@ -244,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     plan = [(s, g, seed) for seed in seeds for g in args.games for s in args.systems]  # interleaved
     random = {g: scores.random_score(g, args.random_episodes) for g in args.games}
+
+    if args.report_only:
+        return report_only(args, plan, random, checkpoints, [a for a in argv if a != "--report-only"])
 
     def one(job: tuple[str, str, int]) -> dict[str, Any]:
         return run_one(*job, args.frames, args.eval_episodes, args.out, args.state_every)
@@ -261,6 +198,29 @@ def main(argv: list[str] | None = None) -> int:
                 future.cancel()
             raise
     print(text, end="")
+    return 0
+
+
+def report_only(
+    args: argparse.Namespace,
+    plan: list[tuple[str, str, int]],
+    random: dict[str, float],
+    checkpoints: list[int],
+    argv: list[str],
+) -> int:
+    """`--report-only`: the report the command (`argv`) would write now, from the plan's finished runs."""
+    runs = []
+    for system, game, seed in plan:
+        path = record_path(system, game, seed, args.frames, args.eval_episodes, args.out)
+        if path.exists():
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+    if not runs:
+        print(f"error: no finished run of this command in {args.out / 'runs'}", file=sys.stderr)
+        return 2
+    text = report(runs, random, checkpoints, command_line("minatar", argv), len(plan))
+    atomic_write_text(args.out / "report.md", text)
+    print(text, end="")
+    print(f"report.md rewritten from {len(runs)} of {len(plan)} planned runs; none started", file=sys.stderr)
     return 0
 
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import atomic_write_text
+from benchmarks.common import atomic_write_text, host
 from benchmarks.minatar_state import Attempts, discard_state, resume, run_folder
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
 from tfdqn.envs.minatar import GAMES
@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         record = run_tfdqn(args.game, args.seed, args.frames, fields, args.eval_episodes, folder, args.state_every)
     record.update(system=args.system, game=args.game, seed=args.seed, frames=args.frames)
     record["process_seconds"] = time.perf_counter() - started  # this attempt's process
+    record["host"] = host()  # the machine of the attempt that finished: the report groups speeds by it
     atomic_write_text(args.out, json.dumps(record, indent=1))  # written whole, last: a rerun may reuse it
     if args.system != "sb3_equal":
         discard_state(run_folder(args.out))

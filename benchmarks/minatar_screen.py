@@ -38,20 +38,16 @@ from typing import Any
 
 from benchmarks import minatar_scores as scores
 from benchmarks.common import atomic_write_text, command_line, load_note
-from benchmarks.minatar import (
-    MINATAR_LINE,
+from benchmarks.minatar import MINATAR_LINE, add_run_flags, checkpoints_for, run_record, settings_digest
+from benchmarks.minatar_runs import CANDIDATE, STATE_EVERY, candidate_fields, env_id
+from benchmarks.minatar_tables import (
     SCORES_NOTE,
     ScoreTable,
-    add_run_flags,
-    checkpoints_for,
     median_cell,
     reference_lines,
     resumed_lines,
-    run_record,
     score_table,
-    settings_digest,
 )
-from benchmarks.minatar_runs import CANDIDATE, STATE_EVERY, candidate_fields, env_id
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.config import DQNConfig, read_object_file
 from tfdqn.envs.minatar import GAMES

@@ -102,7 +102,8 @@ def preset_lines(runs: list[dict[str, Any]], random: dict[str, float], complete:
         f"{paper_iqm:.2f} (the IQM of its readings on these games): "
         f"**{judge(interval, paper_iqm, 'higher', fewest, complete)}**."
     )
-    minutes = [r["train_cpu_seconds"] / r["env_steps"] * PRESET_FRAMES / 60 for r in runs if "train_cpu_seconds" in r]
+    timed = [r for r in runs if "train_cpu_seconds" in r]
+    minutes = [r["train_cpu_seconds"] / r["env_steps"] * PRESET_FRAMES / 60 for r in timed]
     if minutes:
         interval = stats.bootstrap_ci(minutes)
         lines.append(
@@ -110,7 +111,36 @@ def preset_lines(runs: list[dict[str, Any]], random: dict[str, float], complete:
             f"included): median {cell(stats.median(minutes), interval)}, longest {max(minutes):.1f}; under "
             f"{MINUTES_LIMIT:g}: **{judge(interval, MINUTES_LIMIT, 'lower', len(minutes), complete)}**."
         )
+        by_host = {name: [m for r, m in zip(timed, minutes) if host_name(r) == name] for name in map(host_name, timed)}
+        if len(by_host) > 1:
+            each = "; ".join(f"{k}: {stats.median(v):.1f} ({len(v)} runs)" for k, v in by_host.items())
+            lines.append(f"The runs finished on {len(by_host)} machines, median minutes on each: {each}.")
     return [*lines, "", SMALL_SAMPLE]
+
+
+def host_name(record: dict[str, Any]) -> str:
+    """The machine a run finished on, as the report names it ("not recorded" for runs from before hosts were)."""
+    h = record.get("host")
+    if not h:
+        return "not recorded"
+    mhz = f" at {h['mhz']:,} MHz" if h.get("mhz") else ""
+    return f"{h['cpu']}{mhz}, {h['cores']} cores (boot {h['boot']})"
+
+
+def machine_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """Per machine the runs finished on, each system's median env steps per second of CPU time: machines of one
+    kind differ in speed, so speeds (and the minutes target) compare within a machine, not across."""
+    names = list(dict.fromkeys(host_name(r) for r in runs))
+    lines = ["", "Machines (speeds compare within a machine; a resumed run is named by its last attempt's):", ""]
+    lines += ["| machine | runs | env steps per CPU second, median by system |", "| --- | --- | --- |"]
+    for name in names:
+        mine = [r for r in runs if host_name(r) == name]
+        by: dict[str, list[float]] = {r["system"]: [] for r in mine}
+        for r in mine:
+            by[r["system"]].append(r["env_steps"] / r.get("train_cpu_seconds", r["train_seconds"]))
+        speeds = "; ".join(f"{k} {stats.median(v):,.0f}" for k, v in by.items())
+        lines.append(f"| {name} | {len(mine)} | {speeds} |")
+    return lines
 
 
 def greedy_lines(runs: list[dict[str, Any]]) -> list[str]:
