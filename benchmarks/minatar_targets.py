@@ -113,7 +113,9 @@ def preset_lines(runs: list[dict[str, Any]], random: dict[str, float], complete:
         )
         by_host = {name: [m for r, m in zip(timed, minutes) if host_name(r) == name] for name in map(host_name, timed)}
         if len(by_host) > 1:
-            each = "; ".join(f"{k}: {stats.median(v):.1f} ({len(v)} runs)" for k, v in by_host.items())
+            each = "; ".join(
+                f"{k}: {stats.median(v):.1f} ({len(v)} run{'s' * (len(v) > 1)})" for k, v in by_host.items()
+            )
             lines.append(f"The runs finished on {len(by_host)} machines, median minutes on each: {each}.")
     return [*lines, "", SMALL_SAMPLE]
 

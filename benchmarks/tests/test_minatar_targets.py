@@ -1,11 +1,14 @@
 """The MinAtar report's targets, judged from made-up run records: a game met, missed and undecided against the
 paper's 5M reading (mean over seeds), the count over games, the IQM at 1M against the paper's at 2M, the minutes
 of a 2M-frame run, the equal-settings pair's IQM difference and paired speed ratio, nothing judged in an interim
-report or on one seed, and a worker's failure stopping the benchmark."""
+report or on one seed, speeds by machine, `--report-only`, and a worker's failure stopping the benchmark."""
+
+import json
 
 import pytest
 
 from benchmarks import minatar, minatar_targets as targets
+from benchmarks.common import host
 from benchmarks.minatar import report
 from tfdqn.envs.minatar import GAMES
 
@@ -94,3 +97,40 @@ def test_a_failed_run_stops_the_benchmark_before_the_queued_runs_start(monkeypat
     with pytest.raises(RuntimeError, match="failed"):
         minatar.main(["--seeds", "3", "--frames", "1000", "--jobs", "1", "--out", str(tmp_path)])
     assert len(started) < 15  # 5 games x 3 seeds planned; the first failure cancels the queue
+
+
+FAST = {"cpu": "Xeon", "mhz": 3000, "cores": 2, "boot": "aaaa1111"}
+SLOW = {"cpu": "Xeon", "mhz": 2100, "cores": 2, "boot": "bbbb2222"}
+
+
+def test_this_machine_is_named_by_cpu_cores_and_boot():
+    h = host()
+    assert set(h) == {"cpu", "mhz", "cores", "boot"} and h["cpu"] and h["cores"] >= 1 and len(h["boot"]) <= 8
+
+
+def test_speeds_and_minutes_are_given_per_machine():
+    runs = [run("Breakout", 0, 5, seconds=600.0, host=FAST), run("Breakout", 1, 5, seconds=1200.0, host=SLOW)]
+    runs.append(run("Freeway", 0, 50, seconds=900.0))  # a record from before machines were recorded
+    text = "\n".join(targets.machine_lines(runs))
+    assert "| Xeon at 3,000 MHz, 2 cores (boot aaaa1111) | 1 | tfdqn 3,333 |" in text
+    assert "| not recorded | 1 | tfdqn 2,222 |" in text
+    minutes = "\n".join(targets.preset_lines(runs, RANDOM))
+    assert "The runs finished on 3 machines, median minutes on each:" in minutes
+    assert "(boot aaaa1111): 10.0 (1 run)" in minutes and "(boot bbbb2222): 20.0 (1 run)" in minutes
+    one = "\n".join(targets.preset_lines(runs[:1], RANDOM))
+    assert "machines, median minutes" not in one
+
+
+def test_report_only_renders_the_finished_runs_and_starts_none(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(minatar.scores, "random_score", lambda game, episodes: 0.0)
+    monkeypatch.setattr(minatar, "run_one", lambda *a: pytest.fail("--report-only started a run"))
+    argv = ["--games", "Breakout", "--seeds", "2", "--frames", "2000000", "--out", str(tmp_path)]
+    assert minatar.main([*argv, "--report-only"]) == 2  # nothing finished yet
+    assert "no finished run" in capsys.readouterr().err
+    path = minatar.record_path("tfdqn", "Breakout", 0, 2_000_000, 100, tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(run("Breakout", 0, 5, host=FAST)))
+    assert minatar.main([*argv, "--report-only"]) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "1 of 2 runs finished (an interim report)." in text and "--report-only" not in text
+    assert "| Breakout | 1 |" in text and "boot aaaa1111" in text
