@@ -179,13 +179,14 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
                     ends.append(int(self.num_timesteps))
             return True
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=frames, callback=Episodes())
     return {
         "returns": returns,
         "end_frames": ends,
         "env_steps": int(model.num_timesteps),
         "train_seconds": time.perf_counter() - start,
+        "train_cpu_seconds": time.process_time() - cpu,
         "updates": int(model._n_updates),
         "versions": {"stable_baselines3": stable_baselines3.__version__, "torch": torch.__version__},
     }

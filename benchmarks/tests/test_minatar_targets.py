@@ -24,20 +24,33 @@ def run(game, seed, score, system="tfdqn", frames=2_000_000, seconds=600.0, **ex
                 train_seconds=seconds, train_cpu_seconds=seconds, **extra)  # fmt: skip
 
 
-def preset_runs(scores_by_game):
-    return [run(g, s, v, greedy_best=v, greedy_final=v) for g, vs in scores_by_game.items() for s, v in enumerate(vs)]
+def preset_runs(scores_by_game, **extra):
+    return [
+        run(g, s, v, greedy_best=v, greedy_final=v, **extra)
+        for g, vs in scores_by_game.items()
+        for s, v in enumerate(vs)
+    ]
 
 
-SCORES = {"Asterix": [10, 20], "Breakout": [5, 6], "Freeway": [60, 61], "Seaquest": [30, 31], "SpaceInvaders": [50, 52]}
+SCORES = {
+    "Asterix": [10, 20, 21],
+    "Breakout": [5, 6, 7],
+    "Freeway": [60, 61, 62],
+    "Seaquest": [30, 31, 32],
+    "SpaceInvaders": [50, 52, 54],
+}
+HOST = {"cpu": "Xeon", "mhz": 2100, "cores": 2, "boot": "cccc3333"}
 
 
 def test_each_game_is_judged_against_the_papers_5m_reading_by_its_interval():
-    text = "\n".join(targets.preset_lines(preset_runs(SCORES), RANDOM))
-    assert "| Asterix | 2 | 15.0 [10.0, 20.0] | 17 | undecided |" in text
-    assert "| Breakout | 2 | 5.5 [5.0, 6.0] | 10 | missed |" in text and "| Freeway | 2 | 60.5" in text
+    text = "\n".join(targets.preset_lines(preset_runs(SCORES, host=HOST), RANDOM))
+    assert "| Asterix | 3 | 17.0 [" in text and "| 17 | undecided |" in text
+    assert "| Breakout | 3 | 6.0 [5.0, 7.0] | 10 | missed |" in text and "| Freeway | 3 | 61.0" in text
+    assert "| 20 (before minatar 1.0.11's oxygen fix) | met |" in text
     assert "on 4 of 5 games: **undecided** (met on 3, missed on 1)" in text
-    assert "Normalised IQM at 1,000,000 frames" in text and "Minutes of one core" in text
-    assert "median 10.0 [10.0, 10.0], longest 10.0; under 20: **met**" in text
+    assert "Seeds: 3 a game, not 5: the issue's 3 where time is short." in text
+    assert "Normalised IQM at 1,000,000 frames" in text
+    assert "| Xeon, 2 cores (boot cccc3333) | 15 | Asterix | 10.0 [10.0, 10.0] | 10.0 | met |" in text
 
 
 def test_the_count_over_games_is_met_or_missed_once_it_is_settled():
@@ -47,12 +60,17 @@ def test_the_count_over_games_is_met_or_missed_once_it_is_settled():
     assert targets.count_verdict(["met", "interim"], 0.8) == "interim"
 
 
-def test_an_interim_report_and_one_seed_judge_nothing():
+def test_an_interim_report_too_few_seeds_or_games_judge_nothing():
     interim = "\n".join(targets.preset_lines(preset_runs(SCORES), RANDOM, complete=False))
-    assert "Interim" in interim and "| Freeway | 2 | 60.5 [60.0, 61.0] | 50 | interim |" in interim
+    assert "Interim" in interim and "| Freeway | 3 | 61.0 [60.0, 62.0] | 50 | interim |" in interim
     assert "**met**" not in interim and "**missed**" not in interim
-    one = "\n".join(targets.preset_lines(preset_runs({"Freeway": [60]}), RANDOM))
-    assert "| Freeway | 1 | 60.0 [60.0, 60.0] | 50 | too few seeds |" in one
+    two = {g: v[:2] for g, v in SCORES.items()}  # the issue asks 5 seeds, 3 where time is short
+    assert "| Freeway | 2 | 60.5 [60.0, 61.0] | 50 | too few seeds |" in "\n".join(
+        targets.preset_lines(preset_runs(two), RANDOM)
+    )
+    some = "\n".join(targets.preset_lines(preset_runs({"Freeway": [60, 61, 62]}), RANDOM))
+    assert "of some only" in some and "| Freeway | 3 | 61.0 [60.0, 62.0] | 50 | not all five games |" in some
+    assert "**not all five games**" in some and "**met**" not in some
 
 
 def test_the_papers_iqm_is_taken_on_the_games_that_ran():
@@ -109,16 +127,25 @@ def test_this_machine_is_named_by_cpu_cores_and_boot():
 
 
 def test_speeds_and_minutes_are_given_per_machine():
-    runs = [run("Breakout", 0, 5, seconds=600.0, host=FAST), run("Breakout", 1, 5, seconds=1200.0, host=SLOW)]
+    runs = [run(g, s, 5, seconds=600.0 + 60 * s, host=FAST) for g in ("Breakout", "Freeway") for s in range(3)]
+    runs += [run("Breakout", s, 5, seconds=1500.0, host=SLOW) for s in range(3)]
     runs.append(run("Freeway", 0, 50, seconds=900.0))  # a record from before machines were recorded
     text = "\n".join(targets.machine_lines(runs))
-    assert "| Xeon at 3,000 MHz, 2 cores (boot aaaa1111) | 1 | tfdqn 3,333 |" in text
+    assert "| Xeon, 2 cores (boot aaaa1111) | 6 | tfdqn 3,030 |" in text  # wall time, as the speed ratio
     assert "| not recorded | 1 | tfdqn 2,222 |" in text
-    minutes = "\n".join(targets.preset_lines(runs, RANDOM))
-    assert "The runs finished on 3 machines, median minutes on each:" in minutes
-    assert "(boot aaaa1111): 10.0 (1 run)" in minutes and "(boot bbbb2222): 20.0 (1 run)" in minutes
-    one = "\n".join(targets.preset_lines(runs[:1], RANDOM))
-    assert "machines, median minutes" not in one
+    minutes = "\n".join(targets.minutes_lines(runs, complete=True))
+    assert "| Xeon, 2 cores (boot aaaa1111) | 6 | Breakout | 11.0 [10.0, 12.0] | 12.0 | met |" in minutes
+    assert "| Xeon, 2 cores (boot bbbb2222) | 3 | Breakout | 25.0 [25.0, 25.0] | 25.0 | missed |" in minutes
+    assert "| not recorded | 1 | Freeway | 15.0 [15.0, 15.0] | 15.0 | machine unknown |" in minutes
+
+
+def test_the_speed_ratio_pairs_runs_of_one_machine_only():
+    pair = [run("Breakout", 0, 5, system="tfdqn_equal", seconds=100.0, host=FAST)]
+    pair.append(run("Breakout", 0, 5, system="sb3_equal", seconds=300.0, host=FAST))
+    apart = [run("Breakout", 1, 5, system="tfdqn_equal", seconds=100.0, host=FAST)]
+    apart.append(run("Breakout", 1, 5, system="sb3_equal", seconds=300.0, host=SLOW))  # rerun elsewhere
+    text = "\n".join(targets.equal_lines(pair + apart, RANDOM, 2_000_000))
+    assert "median 3.00 [3.00, 3.00] over 1 pairs" in text
 
 
 def test_report_only_renders_the_finished_runs_and_starts_none(monkeypatch, tmp_path, capsys):
