@@ -1,5 +1,6 @@
 """The Atari protocol's wrappers on a stand-in game (no ale-py): FIRE at every life start, and the training-only
-signals (a terminal at each life lost, rewards clipped to their sign) that leave the game and its score alone."""
+signals (a terminal at each life lost, rewards clipped to their sign) that leave the game and its score alone; and,
+where ale-py is installed, the preprocessing (no-op starts, frame skip, 84x84 greyscale, the frame stack)."""
 
 import gymnasium as gym
 import numpy as np
@@ -93,3 +94,27 @@ def test_the_sticky_action_probability_is_named_in_the_id_and_given_to_the_game(
         atari_env_id("ALE/Breakout-v5", 1.5)
     with pytest.raises(EnvError, match="too many digits"):
         atari_env_id("ALE/Breakout-v5", 0.1234567)  # the id would round it: the game would get another value
+
+
+def test_the_game_is_preprocessed_as_the_field_runs_it():
+    """With ale-py (the atari extra): no-op starts up to 30, frame skip 4 (the game itself skips none), 84x84
+    greyscale uint8, lives not terminal at this level, FIRE at life starts, 4 frames stacked channels last."""
+    pytest.importorskip("ale_py", reason="the atari extra is not installed")
+    from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+
+    from tfdqn.envs.atari import make_atari
+
+    env = make_atari("ALE/Pong-v5")
+    layers = [env]
+    while hasattr(layers[-1], "env"):
+        layers.append(layers[-1].env)
+    (prep,) = [w for w in layers if isinstance(w, AtariPreprocessing)]
+    (stack,) = [w for w in layers if isinstance(w, FrameStackObservation)]
+    assert (prep.noop_max, prep.frame_skip, prep.screen_size) == (30, 4, (84, 84))
+    assert prep.grayscale_obs and not prep.scale_obs and not prep.terminal_on_life_loss
+    assert stack.stack_size == 4 and any(isinstance(w, FireOnLifeStart) for w in layers)
+    game = layers[-1]
+    assert game._frameskip == 1 and game.ale.getFloat("repeat_action_probability") == pytest.approx(0.25)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (84, 84, 4) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
+    env.close()
