@@ -112,14 +112,13 @@ def run_tfdqn(
     return record
 
 
-def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
-    """Stable-Baselines3 DQN with the equal settings: the paper's convolution as a features extractor, its
-    128 units as `net_arch`, centred RMSProp (PyTorch's, as the paper's code), no gradient clipping."""
+def sb3_model(game: str, seed: int, frames: int) -> Any:
+    """Stable-Baselines3 DQN with the equal settings (`EQUAL_FIELDS`): the paper's convolution as a features
+    extractor, its 128 units as `net_arch`, centred RMSProp (PyTorch's, as the paper's code), no gradient clipping,
+    epsilon decaying over `epsilon_decay_steps` of the `frames` it will train for."""
     import gymnasium as gym
-    import stable_baselines3
     import torch
     from stable_baselines3 import DQN
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
     from tfdqn.envs.minatar import ensure_registered
@@ -129,19 +128,22 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
     ensure_registered(env_id(game))
     env = gym.make(env_id(game))
 
+    f = EQUAL_FIELDS
+    ((filters, kernel, stride),) = f["conv_layers"]  # the paper's one convolution: 16 3x3 filters, stride 1
+
     class MinAtarConv(BaseFeaturesExtractor):
-        """The paper's 16 3x3 filters (stride 1, ReLU) on the channels-last boolean grid, flattened."""
+        """The paper's convolution (valid padding, ReLU) on the channels-last boolean grid, flattened."""
 
         def __init__(self, observation_space: gym.spaces.Box):
-            super().__init__(observation_space, features_dim=16 * 8 * 8)
-            channels = int(observation_space.shape[-1])  # (10, 10, C)
-            self.conv = torch.nn.Conv2d(channels, 16, kernel_size=3, stride=1)
+            height, width, channels = (int(n) for n in observation_space.shape)  # (10, 10, C)
+            side = ((height - kernel) // stride + 1) * ((width - kernel) // stride + 1)
+            super().__init__(observation_space, features_dim=filters * side)
+            self.conv = torch.nn.Conv2d(channels, filters, kernel_size=kernel, stride=stride)
 
         def forward(self, obs: torch.Tensor) -> torch.Tensor:
             return torch.relu(self.conv(obs.permute(0, 3, 1, 2).float())).flatten(1)
 
-    f = EQUAL_FIELDS
-    model = DQN(
+    return DQN(
         "MlpPolicy",
         env,
         learning_rate=f["learning_rate"],
@@ -168,6 +170,15 @@ def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
         device="cpu",
         verbose=0,
     )
+
+
+def run_sb3(game: str, seed: int, frames: int) -> dict[str, Any]:
+    """Train `sb3_model` on `game` for `frames` and record its training returns, their end frames and its speed."""
+    import stable_baselines3
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    model = sb3_model(game, seed, frames)
     returns: list[float] = []
     ends: list[int] = []
 

@@ -1,5 +1,6 @@
 """The MinAtar side-by-side: the paper's scoring and reference table, its settings file, a smoke run of the
-whole benchmark with a tiny budget, the SB3 worker when the bench extra is there, and the acting benchmark."""
+whole benchmark with a tiny budget, the SB3 worker and its settings when the bench extra is there, and the acting
+benchmark."""
 
 import json
 import math
@@ -108,3 +109,34 @@ def test_the_acting_benchmark_prints_numpy_and_tensorflow_times(capsys):
     assert main(["--games", "Breakout", "--repeats", "2", "--calls", "3"]) == 0
     out = capsys.readouterr().out
     assert "| Breakout | 4 |" in out and "tf.function / NumPy" in out
+
+
+def test_sb3_at_equal_settings_is_built_as_tfdqn_equal_runs():
+    """The pair's fairness, checked on the built models (no training): the same network size, optimizer, update
+    and target cadence, replay, discount, exploration at each frame, and no gradient clipping."""
+    torch = pytest.importorskip("torch", reason="the SB3 worker needs requirements-bench.txt")
+    pytest.importorskip("stable_baselines3", reason="the SB3 worker needs requirements-bench.txt")
+    from benchmarks.minatar_runs import EQUAL_FIELDS, env_id, sb3_model
+    from tfdqn.dqn.schedules import make_schedule
+    from tfdqn.networks.build import build_q_network
+    from tfdqn.presets import config_for_env
+
+    frames = 1_000_000
+    model = sb3_model("Seaquest", 0, frames)
+    config = config_for_env(env_id("Seaquest"), "none", **EQUAL_FIELDS)
+    keras_net = build_q_network((10, 10, 10), 6, config.hidden_sizes, conv_layers=config.conv_layers)
+    assert sum(p.numel() for p in model.q_net.parameters()) == keras_net.count_params()
+    assert (model.train_freq.frequency, model.gradient_steps) == (config.train_freq, config.gradient_steps) == (4, 1)
+    assert model.target_update_interval == config.target_update_interval and model.tau == config.tau == 1.0
+    assert (model.buffer_size, model.learning_starts, model.batch_size) == (100_000, 5_000, 32)
+    assert model.gamma == config.gamma and math.isinf(model.max_grad_norm) and config.max_grad_norm is None
+    assert not config.double_dqn and config.loss == "huber"  # SB3's DQN: plain targets, smooth L1 (Huber) loss
+    optimizer = model.policy.optimizer
+    assert isinstance(optimizer, torch.optim.RMSprop)
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["alpha"], group["eps"], group["centered"], group["momentum"]) == (
+        2.5e-4, 0.95, 0.01, True, 0
+    )  # fmt: skip
+    epsilon = make_schedule(config)
+    for frame in (0, 50_000, 100_000, 500_000):  # SB3's schedule reads the progress remaining
+        assert model.exploration_schedule(1 - frame / frames) == pytest.approx(epsilon(frame))
