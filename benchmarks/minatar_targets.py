@@ -210,6 +210,8 @@ def equal_lines(runs: list[dict[str, Any]], random: dict[str, float], frame: int
     if not all(mine.values()):
         return []
     x, y = (normalised_at(mine[s], random, frame) for s in mine)
+    both = [g for g in x if g in y]  # compared on the games both systems ran
+    x, y = {g: x[g] for g in both}, {g: y[g] for g in both}
     lines = ["", f"### Targets: equal settings, at {frame:,} frames", ""]
     pending = pending_of(runs, complete)
     if pending == "interim":
@@ -223,7 +225,8 @@ def equal_lines(runs: list[dict[str, Any]], random: dict[str, float], frame: int
     verdict = judge(diff_ci, 0.0, "higher", fewest, pending, EQUAL_SEEDS)
     why = {"undecided": " (no gap either way that these seeds can show)", "missed": " (a gap: a bug to find)"}
     lines.append(
-        f"Normalised IQM: tfdqn {cell(ix[0], ix[1], '.2f')}, SB3 {cell(iy[0], iy[1], '.2f')}; difference "
+        f"Normalised IQM on the {len(both)} games both ran: tfdqn {cell(ix[0], ix[1], '.2f')}, "
+        f"SB3 {cell(iy[0], iy[1], '.2f')}; difference "
         f"{cell(diff, diff_ci, '+.2f')}, P(tfdqn > SB3) {cell(p, p_ci, '.2f')}. tfdqn at least SB3's: "
         f"**{verdict}**{why.get(verdict, '')}."
     )
