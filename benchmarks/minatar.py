@@ -11,7 +11,7 @@ with a stratified bootstrap interval, env steps per second (of training seconds 
 attempts), and for tfdqn's preset the greedy return of best.keras and of the final network. The issue's two
 experiments, on seeds the preset's screen did not use, each in its own folder (a report holds its command's runs):
 
-    python -m benchmarks.minatar --systems tfdqn --seeds 5 --first-seed 100 --frames 2000000 --jobs 2 \
+    python -m benchmarks.minatar --systems tfdqn --seeds 3 --first-seed 100 --frames 2000000 --jobs 2 \
         --out results/minatar
     python -m benchmarks.minatar --systems tfdqn_equal sb3_equal --seeds 2 --first-seed 100 --frames 1000000 \
         --jobs 2 --out results/minatar/equal
