@@ -1,5 +1,6 @@
 """The MinAtar side-by-side: the paper's scoring and reference table, its settings file, a smoke run of the
-whole benchmark with a tiny budget, the SB3 worker and its settings when the bench extra is there, and the acting
+whole benchmark with a tiny budget, the SB3 worker, its settings and its updates (equal to
+tfdqn_equal's) when the bench extra is there, and the acting
 benchmark."""
 
 import json
@@ -140,3 +141,56 @@ def test_sb3_at_equal_settings_is_built_as_tfdqn_equal_runs():
     epsilon = make_schedule(config)
     for frame in (0, 50_000, 100_000, 500_000):  # SB3's schedule reads the progress remaining
         assert model.exploration_schedule(1 - frame / frames) == pytest.approx(epsilon(frame))
+
+
+def torch_weights_as_keras(net, filters=16, side=8):
+    """SB3's Q-network weights in the Keras network's layout: convolution (out, in, h, w) -> (h, w, in, out), and
+    the hidden layer's inputs from PyTorch's flattening order (channel, row, column) to Keras's (row, column,
+    channel)."""
+    conv, hidden, out = net.features_extractor.conv, net.q_net[0], net.q_net[2]
+    units = hidden.weight.shape[0]
+    flat = hidden.weight.detach().numpy().reshape(units, filters, side, side).transpose(2, 3, 1, 0)
+    return [
+        conv.weight.detach().numpy().transpose(2, 3, 1, 0), conv.bias.detach().numpy(),
+        flat.reshape(-1, units), hidden.bias.detach().numpy(),
+        out.weight.detach().numpy().T, out.bias.detach().numpy(),
+    ]  # fmt: skip
+
+
+def test_tfdqn_equal_and_sb3_make_the_same_updates():
+    """From the same weights on the same batches, 20 updates of tfdqn_equal's agent and of SB3's DQN (its own
+    `train`, fed these batches) end at the same weights: same targets, loss, gradients and RMSProp."""
+    torch = pytest.importorskip("torch", reason="the SB3 worker needs requirements-bench.txt")
+    pytest.importorskip("stable_baselines3", reason="the SB3 worker needs requirements-bench.txt")
+    import gymnasium as gym
+    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.type_aliases import ReplayBufferSamples
+
+    from benchmarks.minatar_runs import EQUAL_FIELDS, env_id, sb3_model
+    from tfdqn.dqn.agent import DQNAgent
+    from tfdqn.presets import config_for_env
+    from tfdqn.replay.buffer import Batch
+
+    model = sb3_model("Freeway", 0, 1_000_000)
+    model.set_logger(configure(None, []))
+    config = config_for_env(env_id("Freeway"), "none", **EQUAL_FIELDS)
+    agent = DQNAgent.from_spaces(gym.spaces.Box(0, 1, (10, 10, 7), bool), gym.spaces.Discrete(6), config)
+    agent.q_network.set_weights(torch_weights_as_keras(model.q_net))
+    agent.target_network.set_weights(torch_weights_as_keras(model.q_net_target))
+    start = agent.q_network.get_weights()
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        obs, nxt = rng.random((32, 10, 10, 7)) < 0.2, rng.random((32, 10, 10, 7)) < 0.2
+        act, rew, term = rng.integers(0, 6, 32), rng.integers(0, 2, 32).astype(np.float32), rng.random(32) < 0.1
+        samples = ReplayBufferSamples(
+            *(torch.as_tensor(a).float() for a in (obs,)), torch.as_tensor(act)[:, None],
+            torch.as_tensor(nxt).float(), torch.as_tensor(term, dtype=torch.float32)[:, None],
+            torch.as_tensor(rew)[:, None],
+        )  # fmt: skip
+        model.replay_buffer.sample = lambda batch_size, env=None, s=samples: s
+        model.train(gradient_steps=1, batch_size=32)
+        agent.learn(Batch(obs[None], act[None], rew[None], nxt[None], term[None]))
+    ours, theirs = agent.q_network.get_weights(), torch_weights_as_keras(model.q_net)
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(ours, start))
+    assert moved > 1e-4  # the updates did move the weights
+    assert max(float(np.abs(a - b).max()) for a, b in zip(ours, theirs)) < 1e-6
