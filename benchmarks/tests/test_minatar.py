@@ -1,7 +1,6 @@
 """The MinAtar side-by-side: the paper's scoring and reference table, its settings file, a smoke run of the
-whole benchmark with a tiny budget, the SB3 worker, its settings and its updates (equal to
-tfdqn_equal's) when the bench extra is there, and the acting
-benchmark."""
+whole benchmark with a tiny budget, the SB3 worker, its settings and its updates (equal to tfdqn_equal's) when the
+bench extra is there, and the acting benchmark."""
 
 import json
 import math
