@@ -124,7 +124,8 @@ def sb3_model(game: str, seed: int, frames: int) -> Any:
     from tfdqn.envs.minatar import ensure_registered
 
     torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    if torch.get_num_interop_threads() != 1:  # settable once a process: a second model here must not set it again
+        torch.set_num_interop_threads(1)
     ensure_registered(env_id(game))
     env = gym.make(env_id(game))
 
