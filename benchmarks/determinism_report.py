@@ -4,25 +4,26 @@ the verdict, in Markdown."""
 from __future__ import annotations
 
 import json
-import os
 import platform
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import load_note
+from benchmarks.common import host, load_note
 
 
 def machine() -> dict[str, Any]:
     """The CPU model, its cores, and the library versions: what "one machine, one version" means here."""
-    info = Path("/proc/cpuinfo")
-    text = info.read_text(encoding="utf-8") if info.exists() else ""
-    models = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
-    cpu = models[0] if models else platform.processor() or platform.machine()
+    this = host()
     found = {d.metadata["Name"].lower().replace("_", "-"): d.version for d in metadata.distributions()}
     versions = {name: found.get(name) for name in ("keras", "numpy")}
     tf = found.get("tensorflow") or found.get("tensorflow-cpu")  # one package under two names
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "tensorflow": tf, **versions}
+    return {
+        "cpu": this["cpu"],
+        "cores": this["cores"],
+        "python": platform.python_version(),
+        "tensorflow": tf,
+        **versions,
+    }
 
 
 def verdict(r: dict[str, Any]) -> str:

@@ -84,6 +84,14 @@ def record_path(system: str, game: str, seed: int, frames: int, eval_episodes: i
     return out / "runs" / f"{system}_{game}_{seed}_{frames}_{eval_episodes}_{settings_digest(system, game)}.json"
 
 
+def finished_record(path: Path) -> dict[str, Any] | None:
+    """The record a finished run left at `path` (its worker writes it whole, last), or None."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]:
     """The record at `path`, or one worker process (`benchmarks.minatar_runs WORKER_ARGS --out PATH`) run to
     completion to write it: a tfdqn worker resumes from the training state an earlier, stopped one saved in the
@@ -92,11 +100,8 @@ def run_record(path: Path, worker_args: list[str], label: str) -> dict[str, Any]
     import subprocess
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # a rerun keeps the runs an earlier one finished with the same settings (the worker writes its record last)
-        finished = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    else:
+    finished = finished_record(path)  # a rerun keeps the runs an earlier one finished with the same settings
+    if finished is not None:
         discard_state(run_folder(path))  # a worker stopped between its record and this leaves its state behind
         return finished
     argv = [sys.executable, "-m", "benchmarks.minatar_runs", *worker_args, "--out", str(path)]
@@ -161,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--report-only",
         action="store_true",
-        help="rewrite report.md from the runs OUT/runs holds already (an interim report); start none",
+        help="rewrite report.md from the runs OUT/runs holds already (interim while runs are missing); start none",
     )
     args = p.parse_args(argv)
     if min(args.seeds, args.frames, args.jobs, args.random_episodes) < 1 or args.eval_episodes < 0:
@@ -177,10 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     checkpoints = checkpoints_for(args.frames, args.checkpoints)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     plan = [(s, g, seed) for seed in seeds for g in args.games for s in args.systems]  # interleaved
-    random = {g: scores.random_score(g, args.random_episodes) for g in args.games}
-
-    if args.report_only:
-        return report_only(args, plan, random, checkpoints, [a for a in argv if a != "--report-only"])
+    if args.report_only:  # before random play: no finished run is an error found at once
+        return report_only(args, plan, checkpoints, [a for a in argv if a != "--report-only"])
+    random = random_scores(args.games, args.random_episodes)
 
     def one(job: tuple[str, str, int]) -> dict[str, Any]:
         return run_one(*job, args.frames, args.eval_episodes, args.out, args.state_every)
@@ -204,24 +208,26 @@ def main(argv: list[str] | None = None) -> int:
 def report_only(
     args: argparse.Namespace,
     plan: list[tuple[str, str, int]],
-    random: dict[str, float],
     checkpoints: list[int],
     argv: list[str],
 ) -> int:
     """`--report-only`: the report the command (`argv`) would write now, from the plan's finished runs."""
-    runs = []
-    for system, game, seed in plan:
-        path = record_path(system, game, seed, args.frames, args.eval_episodes, args.out)
-        if path.exists():
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
+    paths = (record_path(system, game, seed, args.frames, args.eval_episodes, args.out) for system, game, seed in plan)
+    runs = [r for r in map(finished_record, paths) if r is not None]
     if not runs:
         print(f"error: no finished run of this command in {args.out / 'runs'}", file=sys.stderr)
         return 2
+    random = random_scores(args.games, args.random_episodes)
     text = report(runs, random, checkpoints, command_line("minatar", argv), len(plan))
     atomic_write_text(args.out / "report.md", text)
     print(text, end="")
     print(f"report.md rewritten from {len(runs)} of {len(plan)} planned runs; none started", file=sys.stderr)
     return 0
+
+
+def random_scores(games: list[str], episodes: int) -> dict[str, float]:
+    """Random play's mean return on each game: the normalisation's 0."""
+    return {g: scores.random_score(g, episodes) for g in games}
 
 
 def plan_order(plan: list[tuple[str, str, int]]) -> Callable[[dict[str, Any]], int]:

@@ -71,6 +71,15 @@ def pending_of(runs: list[dict[str, Any]], complete: bool) -> str | None:
     return None if games_of(runs) == list(GAMES) else "not all five games"
 
 
+def pending_lines(pending: str | None) -> list[str]:
+    """The line under a targets heading that says why nothing below it is judged (`pending_of`), if so."""
+    if pending == "interim":
+        return ["Interim: not every planned run has finished, so nothing below is judged yet.", ""]
+    if pending:
+        return ["Not judged: the targets are over MinAtar's five games, and these runs are of some only.", ""]
+    return []
+
+
 def count_verdict(verdicts: list[str], share: float) -> str:
     """A "on at least `share` of the games" target: met once enough games are met, missed once too many are
     missed for it to be met, else undecided (or the games' own reason for no verdict, e.g. "interim")."""
@@ -85,12 +94,8 @@ def count_verdict(verdicts: list[str], share: float) -> str:
 def preset_lines(runs: list[dict[str, Any]], random: dict[str, float], complete: bool = True) -> list[str]:
     """The preset's targets: per game at 2M frames beside the paper's DQN at 5M, the normalised IQM at 1M beside
     the paper's at 2M, and the minutes a 2M-frame run takes on one core."""
-    lines = ["", "### Targets: tfdqn's preset", ""]
     pending = pending_of(runs, complete)
-    if pending == "interim":
-        lines += ["Interim: not every planned run has finished, so nothing below is judged yet.", ""]
-    elif pending:
-        lines += ["Not judged: the targets are over MinAtar's five games, and these runs are of some only.", ""]
+    lines = ["", "### Targets: tfdqn's preset", "", *pending_lines(pending)]
     asked, short = PRESET_SEEDS
     fewest = min((len({r["seed"] for r in runs if r["game"] == g}) for g in games_of(runs)), default=0)
     if short <= fewest < asked:
@@ -147,8 +152,7 @@ def minutes_lines(runs: list[dict[str, Any]], complete: bool) -> list[str]:
         "| machine | runs | slowest game | its minutes | longest run | verdict |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for name in dict.fromkeys(map(host_name, timed)):
-        mine = [r for r in timed if host_name(r) == name]
+    for name, mine in by_host(timed).items():
         per_game = {g: [run_minutes(r) for r in mine if r["game"] == g] for g in games_of(mine)}
         slow = max(per_game, key=lambda g: stats.median(per_game[g]))
         values, interval = per_game[slow], stats.bootstrap_ci(per_game[slow])
@@ -169,14 +173,20 @@ def host_name(record: dict[str, Any]) -> str:
     return f"{h['cpu']}, {h['cores']} cores (boot {h['boot']})"  # not its clock, which may vary within one boot
 
 
+def by_host(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """`runs` grouped by the machine each finished on (`host_name`), machines in the order their runs come."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in runs:
+        groups.setdefault(host_name(r), []).append(r)
+    return groups
+
+
 def machine_lines(runs: list[dict[str, Any]]) -> list[str]:
     """Per machine the runs finished on, each system's median env steps per second of training wall time (as the
     speed ratio): machines of one kind differ in speed, so speeds compare within a machine, not across."""
-    names = list(dict.fromkeys(host_name(r) for r in runs))
     lines = ["", "Machines (speeds compare within a machine; a resumed run is named by its last attempt's):", ""]
     lines += ["| machine | runs | env steps/s, median by system |", "| --- | --- | --- |"]
-    for name in names:
-        mine = [r for r in runs if host_name(r) == name]
+    for name, mine in by_host(runs).items():
         by: dict[str, list[float]] = {r["system"]: [] for r in mine}
         for r in mine:
             by[r["system"]].append(r["env_steps"] / r["train_seconds"])
@@ -212,12 +222,8 @@ def equal_lines(runs: list[dict[str, Any]], random: dict[str, float], frame: int
     x, y = (normalised_at(mine[s], random, frame) for s in mine)
     both = [g for g in x if g in y]  # compared on the games both systems ran
     x, y = {g: x[g] for g in both}, {g: y[g] for g in both}
-    lines = ["", f"### Targets: equal settings, at {frame:,} frames", ""]
     pending = pending_of(runs, complete)
-    if pending == "interim":
-        lines += ["Interim: not every planned run has finished, so nothing below is judged yet.", ""]
-    elif pending:
-        lines += ["Not judged: the targets are over MinAtar's five games, and these runs are of some only.", ""]
+    lines = ["", f"### Targets: equal settings, at {frame:,} frames", "", *pending_lines(pending)]
     ix, iy = scores.stratified_iqm(x), scores.stratified_iqm(y)
     diff, diff_ci = scores.iqm_difference(x, y)
     p, p_ci = scores.probability_of_improvement(x, y)
