@@ -228,6 +228,7 @@ def test_the_progress_bars_eta_on_a_continued_call_counts_this_calls_steps_and_t
     bars = [re.findall(r"(\d+)/(\d+) ━+ (\S+) (\S+)/step", call) for call in calls]
     assert len(bars) == 2 and bars[0] and bars[1] and all(int(step) > 100 for step, *_ in bars[1])  # the run's step
     for step, total, eta, per_step in bars[0] + bars[1]:
-        left = int(total) - int(step)  # at 1 s a step: Keras's m:ss of the seconds left (all between 1 and 60 min)
-        assert (eta, per_step) == (f"{left // 60}:{left % 60:02d}", "1s"), (step, total)
+        left = int(total) - int(step)  # at 1 s a step, the seconds left, as Keras writes them (all under an hour)
+        # Which bars show depends on Keras's throttle of 0.1 s of real time: a loaded machine shows more of them.
+        assert (eta, per_step) == (f"{left // 60}:{left % 60:02d}" if left > 60 else f"{left}s", "1s"), (step, total)
     assert [end.split(", ")[-1] for end in ends] == ["1 steps/s", "1 steps/s"]  # the end line's rate: the call's
