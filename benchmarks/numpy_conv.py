@@ -47,7 +47,7 @@ def bench_game(game: str, repeats: int, calls: int, batch: int, seed: int = 0) -
     from tfdqn.dqn.agent import DQNAgent
 
     channels = CHANNELS[game]
-    space = gym.spaces.Box(0.0, 1.0, (10, 10, channels), bool)
+    space = gym.spaces.Box(0.0, 1.0, (10, 10, channels), bool)  # type: ignore[arg-type]  # gymnasium's hints omit bool
     config = config_for_env(f"MinAtar/{game}-v0", "none", seed=seed, **MINATAR_PAPER)  # the paper's network
     agent = DQNAgent.from_spaces(space, gym.spaces.Discrete(6), config)
     if agent._numpy is None:

@@ -29,6 +29,7 @@ def run_tutorial(seed: int, steps: int, started: float) -> dict[str, Any]:
     random.seed(seed)
     keras.utils.set_random_seed(seed)
     env = gym.make(ENV_ID)
+    assert env.observation_space.shape is not None and isinstance(env.action_space, gym.spaces.Discrete)  # CartPole
     n_obs, n_actions = env.observation_space.shape[0], int(env.action_space.n)
 
     def build():
@@ -64,8 +65,8 @@ def run_tutorial(seed: int, steps: int, started: float) -> dict[str, Any]:
             state = np.reshape(state, [1, n_obs])
         epsilon = max(0.05, epsilon * 0.99)
         if len(memory) >= batch_len:
-            states, actions, rewards, dones, next_states = zip(*random.sample(memory, batch_len))
-            states, next_states = np.concatenate(states), np.concatenate(next_states)
+            state_rows, actions, rewards, dones, next_state_rows = zip(*random.sample(memory, batch_len))
+            states, next_states = np.concatenate(state_rows), np.concatenate(next_state_rows)
             q_values = q_network.predict(states, verbose=0, batch_size=batch_len)
             next_q = target_network.predict(next_states, verbose=0, batch_size=batch_len)
             for i in range(batch_len):

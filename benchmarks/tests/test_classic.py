@@ -4,6 +4,7 @@ Gymnasium's and RL-Zoo's numbers, its refusals, the report on made-up runs, and 
 import json
 import subprocess
 import sys
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -85,7 +86,7 @@ def test_the_report_aggregates_made_up_runs():
         for seed in range(3):
             for system, final in (("tfdqn_default", good), ("sb3_zoo", bad)):
                 runs.append({**fake_run(system, seed, 2000, final, final, 500.0), "env_id": env_id})
-    result = {
+    result: dict[str, Any] = {
         "command": "x",
         "date": "d",
         "envs": ["CartPole-v1", "Acrobot-v1"],

@@ -14,7 +14,7 @@ def test_gradients_compare_by_their_bytes_and_say_how_far_apart_they_are():
     b = [a[0].copy(), np.array([0, 0, 1e-7, 0], np.float32)]
     assert sha(a) == sha([x.copy() for x in a]) != sha(b)
     assert sha([np.zeros(4, np.float32)]) != sha([np.zeros((2, 2), np.float32)])  # same bytes, another shape
-    assert sha([np.float32([0.0])]) != sha([np.float32([-0.0])])  # equal values, other bits
+    assert sha([np.array([0.0], np.float32)]) != sha([np.array([-0.0], np.float32)])  # equal values, other bits
     assert max_diff(a, a) == 0 and max_diff(a, b) == pytest.approx(1e-7)
     assert max_diff(a, [a[0]]) is None and max_diff(a, [a[1], a[0]]) is None  # other shapes
 

@@ -39,7 +39,8 @@ def imports_of(path):
 def test_benchmarks_has_no_import_cycle():
     graph = {p.stem: imports_of(p) for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
     assert set().union(*graph.values()) <= set(graph), "an import of a module that does not exist"
-    done, path = set(), []
+    done: set[str] = set()
+    path: list[str] = []
 
     def visit(module):
         if module in path:

@@ -139,7 +139,7 @@ def test_sb3_at_equal_settings_is_built_as_tfdqn_equal_runs():
     )  # fmt: skip
     epsilon = make_schedule(config)
     for frame in (0, 50_000, 100_000, 500_000):  # SB3's schedule reads the progress remaining
-        assert model.exploration_schedule(1 - frame / frames) == pytest.approx(epsilon(frame))
+        assert model.exploration_schedule(1 - frame / frames) == pytest.approx(epsilon(frame, 0))
 
 
 def torch_weights_as_keras(net, filters=16, side=8):
@@ -182,7 +182,7 @@ def test_tfdqn_equal_and_sb3_make_the_same_updates():
         obs, nxt = rng.random((32, 10, 10, 7)) < 0.2, rng.random((32, 10, 10, 7)) < 0.2
         act, rew, term = rng.integers(0, 6, 32), rng.integers(0, 2, 32).astype(np.float32), rng.random(32) < 0.1
         samples = ReplayBufferSamples(
-            *(torch.as_tensor(a).float() for a in (obs,)), torch.as_tensor(act)[:, None],
+            torch.as_tensor(obs).float(), torch.as_tensor(act)[:, None],
             torch.as_tensor(nxt).float(), torch.as_tensor(term, dtype=torch.float32)[:, None],
             torch.as_tensor(rew)[:, None],
         )  # fmt: skip

@@ -67,8 +67,8 @@ def test_a_damaged_state_is_refused_in_one_line_naming_what_to_remove(tmp_path):
     state.mkdir(parents=True)
     (state / "latest").write_text("{not json")
     with pytest.raises(StateError, match=rf"latest is damaged; remove {state} to run it again from its first frame"):
-        runs.resume(None, state, runs.Attempts())  # refused before the trainer is touched
-    runs.resume(None, tmp_path / "none" / "state", runs.Attempts())  # no state: a run from its first frame
+        runs.resume(None, state, runs.Attempts())  # type: ignore[arg-type]  # refused before the trainer is touched
+    runs.resume(None, tmp_path / "none" / "state", runs.Attempts())  # type: ignore[arg-type]  # no state: not touched
 
 
 def test_the_worker_refuses_a_bad_state_period_in_one_line(capsys):
@@ -100,7 +100,7 @@ def fake_resuming_worker(calls):
 def test_a_rerun_leaves_a_stopped_runs_state_to_the_worker_and_the_report_says_it_resumed(
     tmp_path, monkeypatch, capsys
 ):
-    calls = []
+    calls: list[tuple[str, bool]] = []
     monkeypatch.setattr(subprocess, "run", fake_resuming_worker(calls))
     digest = minatar.settings_digest("tfdqn_equal", "Breakout")
     stopped = tmp_path / "runs" / f"tfdqn_equal_Breakout_0_6000_0_{digest}" / "state"
@@ -116,7 +116,7 @@ def test_a_rerun_leaves_a_stopped_runs_state_to_the_worker_and_the_report_says_i
 
 
 def test_the_screen_passes_the_state_period_and_names_resumed_candidates(tmp_path, monkeypatch, capsys):
-    calls = []
+    calls: list[tuple[str, bool]] = []
     monkeypatch.setattr(subprocess, "run", fake_resuming_worker(calls))
     record = screen.run_candidate("paper", {}, "Breakout", 1, 4000, tmp_path, state_every=2000)
     assert calls == [("2000", False)] and record["candidate"] == "paper"

@@ -4,6 +4,7 @@ resumption with a fake worker (fast), and a tiny real screen and its rerun (slow
 import json
 import math
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -88,12 +89,15 @@ def fake_worker(calls):
 
 
 def test_a_screen_interleaves_its_runs_reports_them_and_a_rerun_keeps_them(tmp_path, monkeypatch, capsys):
-    calls = []
+    calls: list[tuple[int, str, dict[str, Any]]] = []
     monkeypatch.setattr(subprocess, "run", fake_worker(calls))
     monkeypatch.setattr(scores, "random_score", lambda game, episodes: 0.0)
     bootstrap = stats.stratified_bootstrap_ci  # 200 resamples, not 10,000: the report is rewritten 16 times here
     monkeypatch.setattr(stats, "stratified_bootstrap_ci", lambda *a, **k: bootstrap(*a, **{**k, "resamples": 200}))
-    data = {"baseline": "a", "candidates": {"a": {"why": "ref", "fields": {}}, "b": {"fields": {"train_freq": 4}}}}
+    data: dict[str, Any] = {
+        "baseline": "a",
+        "candidates": {"a": {"why": "ref", "fields": {}}, "b": {"fields": {"train_freq": 4}}},
+    }
     path = write(tmp_path / "candidates.json", data)
     argv = [
         "--candidates",

@@ -20,9 +20,9 @@ def test_ablation_suite_configs_are_valid_and_rainbow_is_the_preset():
     # (README: "Learning-rate schedules for the final policy") and the layer norm ("LayerNormalization in the hidden
     # layers"), so a rerun of the ablation now measures on that preset
     inert = {f for fields in rainbow.INERT.values() for f in fields}
-    base = config_for_env("LunarLander-v3", **rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
+    lunar_base = config_for_env("LunarLander-v3", **rainbow.part_fields("defaults", "LunarLander-v3")).to_dict()
     plain = config_for_env("LunarLander-v3", None).to_dict()
-    assert {k for k, v in base.items() if k not in inert and v != plain[k]} <= {
+    assert {k for k, v in lunar_base.items() if k not in inert and v != plain[k]} <= {
         "learning_rate_final",
         "learning_rate_decay_start",
         "learning_rate_decay_steps",

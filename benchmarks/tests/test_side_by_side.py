@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,11 @@ def test_suite_preset_is_checked_before_anything_runs(tmp_path, argv, message):
 
 
 def test_band_interpolates_and_carries_forward():
-    curves = [([1, 2, 3], [0, 10, 20]), ([1, 2, 3], [10, 20, 30]), ([1, 3], [20, 40])]
+    curves: list[tuple[list[float], list[float]]] = [
+        ([1, 2, 3], [0, 10, 20]),
+        ([1, 2, 3], [10, 20, 30]),
+        ([1, 3], [20, 40]),
+    ]
     med, lo, hi = band(curves, [1, 2, 3])
     assert med.tolist() == [10, 20, 30]
     assert lo.tolist() == [5, 15, 25] and hi.tolist() == [15, 25, 35]
@@ -179,7 +184,7 @@ def test_sb3_equivalent_config_is_a_valid_tfdqn_config():
 def test_rerender_describes_the_config_tfdqns_runs_recorded():
     recorded = config_for_env("LunarLander-v3", "none").replace(layer_norm=True, seed=3).to_dict()
     del recorded["initializer"]  # a field added after the run: counted at its default
-    result = {
+    result: dict[str, Any] = {
         "env_id": "LunarLander-v3",
         "step_budget": 100_000,
         "settings_notes": ["tfdqn defaults (as the run called them then): [1] MLP, stale.", "SB3 ..."],

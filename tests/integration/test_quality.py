@@ -36,7 +36,7 @@ def test_ruff_format():
 
 
 def test_mypy_over_the_package():
-    proc = run_tool("mypy")  # [tool.mypy] in pyproject.toml: packages = ["tfdqn"]
+    proc = run_tool("mypy")  # [tool.mypy] in pyproject.toml: packages = ["tfdqn", "benchmarks"]
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
 
 
