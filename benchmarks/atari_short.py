@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import aggregate
-from benchmarks.common import ROOT, atomic_write_text, command_line, load_note
+from benchmarks.common import ROOT, atomic_write_text, command_line, load_note, repo_relative
 from benchmarks.launch import thread_env
 from tfdqn.cli import positive_int
 
@@ -56,12 +56,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def shown(path: Path) -> str:
-    """`path` as a report names it: relative to the repository when inside it (wherever the tree was)."""
-    resolved = path.resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 def report(run: Path, config: Path, steps: int, windows: int, floor: list[float], command: str, load: str) -> str:
@@ -97,7 +91,7 @@ def report(run: Path, config: Path, steps: int, windows: int, floor: list[float]
     return "\n".join([
         f"# A short {summary['env_id']} run", "", f"Command: `{command}`", "",
         f"`tfdqn atari` with the `atari` preset and {', '.join(f'`{k}={v}`' for k, v in fields.items())} "
-        f"(`{shown(config)}`), seed {summary['seed']}, {summary['env_steps']:,} agent steps "
+        f"(`{repo_relative(config)}`), seed {summary['seed']}, {summary['env_steps']:,} agent steps "
         f"({summary['env_steps'] * 4:,} frames), {summary['gradient_steps']:,} gradient steps, "
         f"{summary['train_seconds'] / 60:.0f} minutes of training ({speed:.0f} agent steps/s). Returns are raw game "
         "scores of whole games (the learner saw clipped rewards and a terminal at each life lost).",

@@ -33,6 +33,12 @@ def command_line(module: str, argv: Sequence[object]) -> str:
     return " ".join([prog, *map(str, argv)])
 
 
+def repo_relative(path: Path) -> str:
+    """`path` as a report names it: relative to the repository when inside it (wherever the tree was)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` (UTF-8) atomically: a reader sees the old file or the new one, never half."""
 

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, command_line, load_note, publish
+from benchmarks.common import ROOT, command_line, load_note, publish, repo_relative
 from tfdqn.cli import ArgumentParser, positive_int, run_main
 from tfdqn.experiments import stats
 from tfdqn.fileio import check_out_dir
@@ -60,7 +60,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--write", action="store_true", help="also write export.md and export.json to --out")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "benchmark", help="(default results/benchmark)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.model = args.model.resolve()  # the measuring processes work from the repository root
+    if not args.model.is_file():
+        p.error(f"--model {args.model} is not a file")  # before minutes of measuring
+    return args
 
 
 def _run(args: list[str]) -> tuple[float, float, str]:
@@ -131,10 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         check_out_dir(args.out)  # before minutes of measuring
     before = os.getloadavg()[0]
     times = measure(args.model, args.formats, args.repeats)
-    model = args.model.relative_to(ROOT) if args.model.is_relative_to(ROOT) else args.model
     result = {
         "command": command_line("export", argv),
-        "model": str(model),
+        "model": repo_relative(args.model),
         "repeats": args.repeats,
         "formats": args.formats,
         "target_s": TARGET_S,

@@ -3,6 +3,7 @@ that produced them, and refuses an --out that cannot be written before measuring
 `python -m benchmarks.export`, `python -m benchmarks.policy`.)"""
 
 import json
+import os
 
 import pytest
 
@@ -54,3 +55,21 @@ def test_an_out_that_cannot_be_written_is_refused_before_measuring(module, tmp_p
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputDirError, match="is an existing file, not a directory"):
         module.main(["--write", "--out", str(tmp_path / "file")])
+
+
+def test_a_model_that_is_not_a_file_is_refused_before_measuring(tmp_path, monkeypatch, capsys):
+    def measure(*args):
+        raise AssertionError("measured")
+
+    monkeypatch.setattr(export, "measure", measure)
+    with pytest.raises(SystemExit) as exit_info:
+        export.main(["--model", str(tmp_path / "missing.keras")])
+    assert exit_info.value.code == 2 and "missing.keras is not a file" in capsys.readouterr().err
+
+
+def test_the_report_names_a_model_inside_the_repository_by_its_relative_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "measure", fake_export_times)
+    monkeypatch.chdir(tmp_path)  # a relative --model is the caller's, wherever the command runs from
+    model = os.path.relpath(export.ROOT / "results" / "cartpole" / "best.keras", tmp_path)
+    assert export.main(["--model", model, "--write", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "export.json").read_text())["model"] == "results/cartpole/best.keras"
