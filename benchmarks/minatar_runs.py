@@ -73,7 +73,7 @@ def run_tfdqn(
     is saved in `folder` every `state_every` frames; one found there is resumed."""
     prepare_process()
     import tfdqn
-    from tfdqn.dqn.evaluation import evaluate_model
+    from tfdqn.dqn.evaluation import evaluate_model, evaluation_step_cap
     from tfdqn.listeners.checkpoint import ModelCheckpoint
     from tfdqn.training.protocol import FINAL_SEED_OFFSET, Protocol
     from tfdqn.training.run import assemble
@@ -109,6 +109,7 @@ def run_tfdqn(
         final = evaluate_model(run.checkpoint.last_path, config.env_id, eval_episodes, seed + FINAL_SEED_OFFSET)
         record["greedy_best"] = summary["best_keras_evaluation"]["mean_return"]
         record["greedy_final"] = final.mean
+        record["greedy_step_cap"] = evaluation_step_cap(config.env_id)  # where both cut a greedy episode
     return record
 
 

@@ -209,7 +209,26 @@ def greedy_lines(runs: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
     head = ["| game | seeds | best.keras | final network |", "| --- | --- | --- | --- |"]
-    return ["", "Greedy evaluation (epsilon 0, median over seeds [95% bootstrap]):", "", *head, *rows]
+    return ["", "Greedy evaluation (epsilon 0, median over seeds [95% bootstrap]):", "", *head, *rows, *cap_lines(runs)]
+
+
+def cap_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """Where the greedy episodes were cut, and which runs' evaluations were redone under a new cap
+    (`benchmarks.minatar_greedy`) or still stand under the old one."""
+    evaluated = [r for r in runs if "greedy_best" in r]
+    caps = sorted({r.get("greedy_step_cap", 1_000) for r in evaluated})
+    lines = ["", "Greedy episodes are cut at " + " or ".join(f"{c:,}" for c in caps) + " steps."]
+    redone = [r for r in evaluated if "greedy_before" in r]
+    if redone:
+        old = sorted({r["greedy_before"]["greedy_step_cap"] for r in redone})
+        runs_were = f"{len(redone)} runs were" if len(redone) != 1 else "1 run was"
+        lines[-1] += (
+            f" {runs_were} evaluated again (`{redone[0]['greedy_redone_by']}`) after cutting them at "
+            + " or ".join(f"{c:,}" for c in old)
+            + " steps, which ended every Freeway episode (2,500 steps) and any other as long early; best.keras is "
+            "still the network the run's periodic evaluations chose under that cap."
+        )
+    return lines
 
 
 def equal_lines(runs: list[dict[str, Any]], random: dict[str, float], frame: int, complete: bool = True) -> list[str]:

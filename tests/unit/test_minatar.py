@@ -101,3 +101,24 @@ def test_the_state_an_episode_starts_from_rebuilds_it_exactly_sticky_first_actio
             x, y = env.step(action), rebuilt.step(action)
             np.testing.assert_array_equal(x[0], y[0])
             done = x[2]
+
+
+def test_a_greedy_freeway_episode_is_scored_whole_not_cut_at_1000_steps(recwarn):
+    from tfdqn.dqn import evaluation
+
+    minatar.ensure_registered("MinAtar/Freeway-v1")
+    assert evaluation.evaluation_step_cap("MinAtar/Freeway-v1") == minatar.EPISODE_CAP > 2_500
+    assert evaluation.step_cap_line("MinAtar/Freeway-v1") == (
+        "MinAtar/Freeway-v1 has no time limit: evaluation episodes are cut at 10,000 steps (--eval-max-steps)"
+    )
+    steps = []
+
+    def up(obs):  # Freeway-v1's minimal actions: no-op, up, down
+        steps.append(len(obs))
+        return np.ones(len(obs), dtype=np.int64)
+
+    env = make_env("MinAtar/Freeway-v1")
+    assert evaluation.episode_step_cap(env) == minatar.EPISODE_CAP
+    result = evaluation.evaluate(up, env, episodes=1, seed=0)
+    assert 2_400 <= sum(steps) <= 2_600 and result.returns[0] > 0  # its own end, about 2,500 steps
+    assert not [w for w in recwarn if "no time limit" in str(w.message)]

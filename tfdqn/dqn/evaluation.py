@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from tfdqn.dqn.policy import Policy
+from tfdqn.envs import minatar
 from tfdqn.envs.make import has_display, make_env, registered_id, time_limit
 from tfdqn.envs.spaces import check_model_fits
 from tfdqn.errors import EnvError
@@ -32,20 +33,29 @@ CliffWalking's shortest path (13 steps): only a policy going round in circles is
 CliffWalking-v1 run spent 7 minutes evaluating policies that circled."""
 
 
+def limitless_cap(env_id: str | None) -> int:
+    """Where a greedy episode of `env_id`, an environment without a time limit, is cut by default: MinAtar's
+    games end on their own but can outlast 1,000 steps (`tfdqn.envs.minatar.EPISODE_CAP`); any other at
+    `UNLIMITED_EPISODE_CAP`."""
+    return minatar.EPISODE_CAP if env_id is not None and minatar.is_minatar_id(env_id) else UNLIMITED_EPISODE_CAP
+
+
 def episode_step_cap(env: gym.Env, max_steps: int | None = None) -> int | None:
-    """Where a greedy episode of `env` is cut: `max_steps` when given; else `UNLIMITED_EPISODE_CAP` when `env`
-    has no time limit of its own (its spec's `max_episode_steps`), else None (its own limit ends it)."""
+    """Where a greedy episode of `env` is cut: `max_steps` when given; else `limitless_cap` when `env` has no
+    time limit of its own (its spec's `max_episode_steps`), else None (its own limit ends it)."""
     if max_steps is not None:
         return check_budget(max_steps, "max_steps")
     spec = getattr(env, "spec", None)
-    return UNLIMITED_EPISODE_CAP if spec is None or spec.max_episode_steps is None else None
+    if spec is not None and spec.max_episode_steps is not None:
+        return None
+    return limitless_cap(None if spec is None else spec.id)
 
 
 def evaluation_step_cap(env_id: str, max_steps: int | None = None) -> int | None:
     """`episode_step_cap` for `env_id`, read from its spec before any environment is made."""
     if max_steps is not None:
         return check_budget(max_steps, "max_steps")
-    return UNLIMITED_EPISODE_CAP if time_limit(env_id) is None else None
+    return limitless_cap(env_id) if time_limit(env_id) is None else None
 
 
 def step_cap_line(env_id: str, max_steps: int | None = None, flag: str = "--eval-max-steps") -> str | None:

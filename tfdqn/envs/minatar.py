@@ -24,6 +24,12 @@ GAMES = ("Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders")
 CHANNELS = {"Asterix": 4, "Breakout": 4, "Freeway": 7, "Seaquest": 10, "SpaceInvaders": 6}
 """Observation channels per game (each observation is 10 x 10 x C booleans)."""
 
+EPISODE_CAP = 10_000
+"""Where a greedy MinAtar episode is cut by default. The games register no time limit but end on their own
+(Freeway after 2,500 steps, the others at a death, which difficulty ramping brings on), so the 1,000 steps that
+cut other limitless environments (`tfdqn.dqn.evaluation.UNLIMITED_EPISODE_CAP`) would end Freeway's episodes at
+40% and score them so; 10,000 steps is four Freeway episodes."""
+
 FRAME_SCALE = 16
 """Pixels per grid cell in rendered frames (a 10x10 grid: 160x160)."""
 

@@ -55,7 +55,7 @@ class EvaluationEnv:
 class PeriodicEvaluation(Listener):
     """Every `every` env steps, run `episodes` greedy episodes on a separate environment and emit
     `on_evaluation` with kind "periodic" to all listeners. Each episode is cut after `max_steps` steps (None:
-    the environment's own time limit, or `tfdqn.dqn.evaluation.UNLIMITED_EPISODE_CAP` without one).
+    the environment's own time limit, or `tfdqn.dqn.evaluation.limitless_cap` without one).
     """
 
     def __init__(

@@ -27,7 +27,7 @@ class Protocol:
     episodes; a stop once an evaluation reaches `threshold` (None: the environment's reward_threshold) and
     `confirm_episodes` fresh episodes confirm it; best.keras judged on `final_episodes` at the end. Every
     greedy episode is cut after `eval_max_steps` steps (None: the environment's own time limit, or
-    `tfdqn.dqn.evaluation.UNLIMITED_EPISODE_CAP` for an environment without one)."""
+    `tfdqn.dqn.evaluation.limitless_cap` for an environment without one)."""
 
     eval_every: int = 1_000
     eval_episodes: int = 20
