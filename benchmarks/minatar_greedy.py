@@ -21,26 +21,16 @@ from typing import Any
 from benchmarks.common import atomic_write_text, command_line, repo_relative
 from benchmarks.minatar_runs import env_id
 from benchmarks.minatar_state import run_folder
+from benchmarks.minatar_targets import OLD_GREEDY_CAP
 from tfdqn.cli import ArgumentParser, positive_int, prepare_process, run_main
+from tfdqn.envs.minatar import EPISODE_CAP
 from tfdqn.errors import ArgumentError
-
-OLD_CAP = 1_000
-"""Where the greedy episodes of a MinAtar record without `greedy_step_cap` were cut (tfdqn's default for every
-environment without a time limit when it ran)."""
-
-
-def step_cap(record: dict[str, Any]) -> int:
-    """Where tfdqn cuts a greedy episode of the record's game today."""
-    from tfdqn.dqn.evaluation import evaluation_step_cap
-
-    cap = evaluation_step_cap(env_id(record["game"]))
-    assert cap is not None  # MinAtar's games have no time limit of their own
-    return cap
 
 
 def stale(record: dict[str, Any]) -> bool:
-    """Whether the record has greedy evaluations cut at another cap than today's."""
-    return "greedy_best" in record and record.get("greedy_step_cap", OLD_CAP) != step_cap(record)
+    """Whether the record has greedy evaluations cut at another cap than today's (MinAtar's games have no time
+    limit of their own: `tfdqn.dqn.evaluation.limitless_cap` gives them `EPISODE_CAP`)."""
+    return "greedy_best" in record and record.get("greedy_step_cap", OLD_GREEDY_CAP) != EPISODE_CAP
 
 
 def models_folder(record_path: Path, models: list[Path]) -> Path | None:
@@ -54,7 +44,7 @@ def models_folder(record_path: Path, models: list[Path]) -> Path | None:
 
 def redo(record: dict[str, Any], folder: Path, command: str) -> dict[str, Any]:
     """The record with best.keras and last.keras from `folder` evaluated greedily again under today's cap."""
-    from tfdqn.dqn.evaluation import evaluate_model
+    from tfdqn.dqn.evaluation import evaluate_model, evaluation_step_cap
     from tfdqn.training.protocol import FINAL_SEED_OFFSET
 
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
@@ -63,12 +53,12 @@ def redo(record: dict[str, Any], folder: Path, command: str) -> dict[str, Any]:
     best = evaluate_model(folder / "best.keras", game, episodes, seed)
     final = evaluate_model(folder / "last.keras", game, episodes, seed)
     before = {k: record[k] for k in ("greedy_best", "greedy_final")}
-    before["greedy_step_cap"] = record.get("greedy_step_cap", OLD_CAP)
+    before["greedy_step_cap"] = record.get("greedy_step_cap", OLD_GREEDY_CAP)
     return {
         **record,
         "greedy_best": best.mean,
         "greedy_final": final.mean,
-        "greedy_step_cap": step_cap(record),
+        "greedy_step_cap": evaluation_step_cap(game),
         "greedy_before": before,
         "greedy_redone_by": command,
     }
@@ -82,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", type=Path, nargs="*", default=[], help="other folders holding the runs' folders")
     p.add_argument("--threads", type=positive_int, default=1, help="TensorFlow threads (default %(default)s)")
     args = p.parse_args(argv)
+    prepare_process()  # before NumPy and TensorFlow load
     paths = sorted((args.out / "runs").glob("*.json"))
     if not paths:
         raise ArgumentError(f"no run records in {args.out / 'runs'}")
@@ -95,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
             "(--models DIR: a folder holding their run folders)"
         )
     print(f"{len(todo)} of {len(paths)} records to redo", file=sys.stderr)
-    prepare_process()
     import tfdqn
 
     tfdqn.configure_threads(args.threads)

@@ -212,21 +212,27 @@ def greedy_lines(runs: list[dict[str, Any]]) -> list[str]:
     return ["", "Greedy evaluation (epsilon 0, median over seeds [95% bootstrap]):", "", *head, *rows, *cap_lines(runs)]
 
 
+OLD_GREEDY_CAP = 1_000
+"""Where the greedy episodes of a MinAtar record without `greedy_step_cap` were cut (tfdqn's default for every
+environment without a time limit when it ran)."""
+
+
 def cap_lines(runs: list[dict[str, Any]]) -> list[str]:
-    """Where the greedy episodes were cut, and which runs' evaluations were redone under a new cap
-    (`benchmarks.minatar_greedy`) or still stand under the old one."""
+    """Where the greedy episodes were cut (each cap the records name), and how many runs were evaluated again
+    under a new cap (`benchmarks.minatar_greedy`)."""
     evaluated = [r for r in runs if "greedy_best" in r]
-    caps = sorted({r.get("greedy_step_cap", 1_000) for r in evaluated})
+    caps = sorted({r.get("greedy_step_cap", OLD_GREEDY_CAP) for r in evaluated})
     lines = ["", "Greedy episodes are cut at " + " or ".join(f"{c:,}" for c in caps) + " steps."]
     redone = [r for r in evaluated if "greedy_before" in r]
     if redone:
         old = sorted({r["greedy_before"]["greedy_step_cap"] for r in redone})
         runs_were = f"{len(redone)} runs were" if len(redone) != 1 else "1 run was"
         lines[-1] += (
-            f" {runs_were} evaluated again (`{redone[0]['greedy_redone_by']}`) after cutting them at "
+            f" {runs_were} evaluated again (`{redone[0]['greedy_redone_by']}`): their own evaluations had cut "
+            "them at "
             + " or ".join(f"{c:,}" for c in old)
-            + " steps, which ended every Freeway episode (2,500 steps) and any other as long early; best.keras is "
-            "still the network the run's periodic evaluations chose under that cap."
+            + " steps, ending every Freeway episode (2,500 steps) and any other as long early; best.keras is still "
+            "the network the run's periodic evaluations chose under that cap."
         )
     return lines
 

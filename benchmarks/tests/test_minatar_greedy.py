@@ -54,7 +54,7 @@ def test_a_run_cut_at_1000_steps_is_evaluated_again_whole_and_a_current_one_is_l
     assert new.read_text() == before
     text = "\n".join(targets.greedy_lines([record, json.loads(new.read_text())]))
     assert "Greedy episodes are cut at 10,000 steps. 1 run was evaluated again" in text
-    assert "after cutting them at 1,000 steps" in text
+    assert "their own evaluations had cut them at 1,000 steps" in text
 
 
 def test_models_are_found_in_another_folder_and_missing_ones_refused_first(tmp_path):
@@ -75,3 +75,11 @@ def test_models_are_found_in_another_folder_and_missing_ones_refused_first(tmp_p
     assert json.loads((runs / "tfdqn_Asterix_4.json").read_text())["greedy_step_cap"] == 10_000
     with pytest.raises(ArgumentError, match="no run records in"):
         minatar_greedy.main(["--out", str(tmp_path / "none")])
+
+
+def test_the_report_names_each_cap_while_old_records_are_not_yet_redone():
+    old = {"game": "Freeway", "greedy_best": 20.0, "greedy_final": 20.0}
+    new = {"game": "Freeway", "greedy_best": 60.0, "greedy_final": 50.0, "greedy_step_cap": 10_000}
+    assert targets.cap_lines([old, new]) == ["", "Greedy episodes are cut at 1,000 or 10,000 steps."]
+    assert minatar_greedy.stale(old) and not minatar_greedy.stale(new)
+    assert not minatar_greedy.stale({"game": "Freeway"})  # an equal-settings run: no greedy evaluation

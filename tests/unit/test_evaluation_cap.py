@@ -1,5 +1,6 @@
 """A greedy episode of an environment without a time limit is cut, not run forever: at a cap the caller gives
-(`max_steps`, `--eval-max-steps`), else at `UNLIMITED_EPISODE_CAP`, said in one line at the start of a run."""
+(`max_steps`, `--eval-max-steps`), else at `UNLIMITED_EPISODE_CAP` (MinAtar's games at their own, larger cap:
+tests/unit/test_minatar.py), said in one line at the start of a run."""
 
 import gymnasium as gym
 import numpy as np

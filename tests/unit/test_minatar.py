@@ -122,3 +122,17 @@ def test_a_greedy_freeway_episode_is_scored_whole_not_cut_at_1000_steps(recwarn)
     result = evaluation.evaluate(up, env, episodes=1, seed=0)
     assert 2_400 <= sum(steps) <= 2_600 and result.returns[0] > 0  # its own end, about 2,500 steps
     assert not [w for w in recwarn if "no time limit" in str(w.message)]
+
+
+def test_minatar_cap_holds_for_the_module_form_and_is_said_before_any_minatar_id_is_registered(monkeypatch):
+    from tfdqn.dqn import evaluation
+
+    module_form = "tfdqn.envs.minatar:MinAtar/Freeway-v0"
+    assert evaluation.evaluation_step_cap(module_form) == minatar.EPISODE_CAP
+    for name in [name for name in gym.registry if name.startswith("MinAtar/")]:
+        monkeypatch.delitem(gym.registry, name)  # put back after the test
+    assert "MinAtar/Asterix-v1" not in gym.registry
+    assert evaluation.step_cap_line("MinAtar/Asterix-v1") == (
+        "MinAtar/Asterix-v1 has no time limit: evaluation episodes are cut at 10,000 steps (--eval-max-steps)"
+    )
+    assert evaluation.step_cap_line("MinAtar/Pong-v1") is None  # making it says what is wrong

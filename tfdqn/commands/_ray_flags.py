@@ -75,7 +75,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="cut every greedy evaluation episode after N steps (default: the environment's own time limit; "
-        "1000 for one without a time limit, e.g. CliffWalking-v1)",
+        "1000 for one without a time limit, e.g. CliffWalking-v1; 10000 on MinAtar)",
     )
     p.add_argument("--deterministic", action="store_true", help="TensorFlow op determinism in every run (default off)")
     p.add_argument(

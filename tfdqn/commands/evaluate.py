@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         metavar="N",
         help="cut every episode (the GIF's and the window's too) after N steps (default: the environment's own "
-        "time limit; 1000 for one without a time limit, e.g. CliffWalking-v1)",
+        "time limit; 1000 for one without a time limit, e.g. CliffWalking-v1; 10000 on MinAtar)",
     )
     p.add_argument("--gif", type=Path, default=None, help="also record one greedy episode to this GIF (default: none)")
     p.add_argument(

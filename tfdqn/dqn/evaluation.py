@@ -55,7 +55,7 @@ def evaluation_step_cap(env_id: str, max_steps: int | None = None) -> int | None
     """`episode_step_cap` for `env_id`, read from its spec before any environment is made."""
     if max_steps is not None:
         return check_budget(max_steps, "max_steps")
-    return limitless_cap(env_id) if time_limit(env_id) is None else None
+    return limitless_cap(registered_id(env_id)) if time_limit(env_id) is None else None
 
 
 def step_cap_line(env_id: str, max_steps: int | None = None, flag: str = "--eval-max-steps") -> str | None:
@@ -63,8 +63,10 @@ def step_cap_line(env_id: str, max_steps: int | None = None, flag: str = "--eval
     environment without a time limit), naming `flag`; None when the environment's own time limit ends them,
     or when Gymnasium does not know `env_id` (making the environment says so, in one line of its own)."""
     try:
-        gym.spec(registered_id(env_id))
-    except gym.error.Error:
+        name = registered_id(env_id)
+        minatar.ensure_registered(name)  # tfdqn registers its MinAtar ids on first use, as making one would
+        gym.spec(name)
+    except (gym.error.Error, EnvError):
         return None
     own = time_limit(env_id)
     cap = evaluation_step_cap(env_id, max_steps)

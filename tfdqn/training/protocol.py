@@ -101,7 +101,8 @@ def add_run_flags(
         default=None,
         metavar="N",
         help="cut every greedy evaluation episode (periodic, confirmation, final, GIFs) after N steps "
-        "(default: the environment's own time limit; 1000 for one without a time limit, e.g. CliffWalking-v1)",
+        "(default: the environment's own time limit; 1000 for one without a time limit, e.g. CliffWalking-v1; "
+        "10000 on MinAtar)",
     )
     parser.add_argument("--no-stop", action="store_true", help="train for all --steps even once solved")
     parser.add_argument(
