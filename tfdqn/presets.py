@@ -110,7 +110,7 @@ PRESETS: dict[str, Preset] = {
             "dueling": True, "n_step": 3,
         },
         "results/minatar/screen2/report.md (candidate cheap_parts_tf4: 5 games x seeds 0-1 x 500k frames, chosen by "
-        "the rule in docs/lab-journal.md), results/minatar/report.md (the side-by-side on seeds 100-102, interim)",
+        "the rule in docs/lab-journal.md), results/minatar/report.md (seeds 100-102: short of the paper's DQN at 5M)",
     ),
 }
 """name -> `Preset`. "rainbow" (`STACKED_PRESETS`) stacks on an environment's own preset; "pixels" and "atari"
